@@ -1,0 +1,22 @@
+import { CliContext } from './context';
+
+/** Writes one JSON document to stdout (the only thing `--json` prints there). */
+export function printJson(ctx: CliContext, value: unknown): void {
+  ctx.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Formats rows as a plain aligned table: a header, a rule, one line per row. Cells are turned
+ * into strings; `undefined` and `null` print as `-`.
+ */
+export function formatTable<Row>(rows: readonly Row[], columns: readonly { header: string; value: (row: Row) => unknown }[]): string {
+  const cells = rows.map((row) => columns.map((c) => cellText(c.value(row))));
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+}
+
+function cellText(value: unknown): string {
+  if (value === undefined || value === null) return '-';
+  return String(value);
+}

@@ -1,0 +1,45 @@
+import { PassThrough } from 'node:stream';
+import { CliContext, createCliContext } from '../../../lib/cli/context';
+import { formatTable } from '../../../lib/cli/output';
+import { runCli } from '../../../lib/cli/program';
+
+function capture(): { ctx: CliContext; out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  return { ctx: createCliContext({ env: {}, stdout, stderr }), out: () => out, err: () => err };
+}
+
+describe('runCli()', () => {
+  it('prints help on stdout and exits 0', async () => {
+    const io = capture();
+    expect(await runCli(['--help'], io.ctx)).toBe(0);
+    expect(io.out()).toContain('Usage: vpcep-approver');
+  });
+
+  it('rejects an unknown command with exit 1 and says so on stderr', async () => {
+    const io = capture();
+    expect(await runCli(['frobnicate'], io.ctx)).toBe(1);
+    expect(io.err()).toMatch(/^error: .*\n\(run with --help for usage\)/);
+    expect(io.out()).toBe('');
+  });
+});
+
+describe('formatTable()', () => {
+  it('aligns columns and prints missing values as -', () => {
+    const text = formatTable(
+      [
+        { id: 'a', n: 1 },
+        { id: 'longer-id', n: undefined },
+      ],
+      [
+        { header: 'ID', value: (r) => r.id },
+        { header: 'N', value: (r) => r.n },
+      ],
+    );
+    expect(text).toBe(['ID         N', '---------  -', 'a          1', 'longer-id  -', ''].join('\n'));
+  });
+});
