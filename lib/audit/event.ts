@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * CloudEvents 1.0 audit events (CONTRACT.md section 3). Pure builders: no I/O, the time and run
+ * id come from the caller. The audit layer knows nothing of Huawei: an action is described by
+ * the plain fields below (the planner's Action has exactly these).
+ */
+
+export type Trigger = 'schedule' | 'webhook' | 'cli' | 'queue';
+export type Outcome = 'succeeded' | 'failed' | 'planned';
+
+/** The action an event records (structurally the planner's Action). */
+export interface AuditedAction {
+  type: string;
+  service_id: string;
+  endpoint_id?: string;
+  domain_id?: string;
+  permission?: string;
+  rule: string;
+  reason: string;
+}
+
+export interface ActionError {
+  code: string;
+  message: string;
+  status?: number;
+}
+
+export interface AuditEvent<Data = Record<string, unknown>> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  subject: string;
+  time: string;
+  datacontenttype: 'application/json';
+  data: Data;
+}
+
+/** What every event of one run shares. */
+export interface RunContext {
+  runId: string;
+  projectId: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  policySha256: string;
+}
+
+/** SQS refuses a message over 256 KiB; events are kept under it with room for attributes. */
+export const MAX_EVENT_BYTES = 250 * 1024;
+
+/**
+ * A stable event id: the same run recording the same action gets the same id, so consumers
+ * can drop duplicates after a retried send. Shaped like a UUID (version nibble 5-like, from a
+ * SHA-256 of the parts) so that it fits every consumer that expects one.
+ */
+export function stableEventId(...parts: readonly string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** `<service_id>/connections/<endpoint_id>` for connection actions, `<service_id>` otherwise. */
+export function actionSubject(action: AuditedAction): string {
+  return action.endpoint_id ? `${action.service_id}/connections/${action.endpoint_id}` : action.service_id;
+}
+
+/** One event for one action (taken, failed, or planned under dry run). */
+export function buildActionEvent(run: RunContext, action: AuditedAction, outcome: Outcome, time: Date, error?: ActionError): AuditEvent {
+  const subject = actionSubject(action);
+  const data: Record<string, unknown> = {
+    run_id: run.runId,
+    trigger: run.trigger,
+    dry_run: run.dryRun,
+    outcome,
+    service_id: action.service_id,
+    ...(action.endpoint_id !== undefined && { endpoint_id: action.endpoint_id }),
+    ...(action.domain_id !== undefined && { domain_id: action.domain_id }),
+    ...(action.permission !== undefined && { permission: action.permission }),
+    rule: action.rule,
+    reason: action.reason,
+    policy_sha256: run.policySha256,
+    ...(error && { error }),
+  };
+  return envelope(run, `vpcep.${action.type}`, subject, time, data, stableEventId(run.runId, action.type, subject, action.permission ?? ''));
+}
+
+/** The one `vpcep.run.completed` event that ends a run. */
+export function buildRunCompletedEvent(run: RunContext, summary: Record<string, unknown>, time: Date): AuditEvent {
+  return fitEvent(
+    envelope(run, 'vpcep.run.completed', `runs/${run.runId}`, time, baseRunData(run, summary), stableEventId(run.runId, 'run.completed')),
+  );
+}
+
+/** The one `vpcep.compliance.report` event of a compliance run: the drift list. */
+export function buildComplianceReportEvent(run: RunContext, drift: readonly unknown[], time: Date): AuditEvent {
+  return fitEvent(
+    envelope(run, 'vpcep.compliance.report', `runs/${run.runId}`, time, baseRunData(run, { drift_count: drift.length, drift }), stableEventId(run.runId, 'compliance.report')),
+  );
+}
+
+function baseRunData(run: RunContext, rest: Record<string, unknown>): Record<string, unknown> {
+  return { run_id: run.runId, trigger: run.trigger, dry_run: run.dryRun, policy_sha256: run.policySha256, ...rest };
+}
+
+function envelope(run: RunContext, type: string, subject: string, time: Date, data: Record<string, unknown>, id: string): AuditEvent {
+  return {
+    specversion: '1.0',
+    id,
+    source: `vpcep-approver/${run.projectId}`,
+    type,
+    subject,
+    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    datacontenttype: 'application/json',
+    data,
+  };
+}
+
+/**
+ * Keeps a run-level event under MAX_EVENT_BYTES: long lists (left_pending, failures, drift) are
+ * cut to what fits, halving until it does, and the event says how many items it dropped
+ * (`<key>_truncated`). The full lists stay in the run's summary output.
+ */
+export function fitEvent(event: AuditEvent, maxBytes = MAX_EVENT_BYTES): AuditEvent {
+  if (eventBytes(event) <= maxBytes) return event;
+  const data: Record<string, unknown> = { ...event.data };
+  const listKeys = Object.keys(data).filter((k) => Array.isArray(data[k]));
+  const full = new Map(listKeys.map((k) => [k, data[k] as unknown[]]));
+  let keep = Math.max(...listKeys.map((k) => full.get(k)!.length));
+  while (keep > 0) {
+    keep = Math.floor(keep / 2);
+    for (const k of listKeys) {
+      const items = full.get(k)!;
+      data[k] = items.slice(0, keep);
+      if (items.length > keep) data[`${k}_truncated`] = items.length - keep;
+    }
+    if (eventBytes({ ...event, data }) <= maxBytes) break;
+  }
+  return { ...event, data };
+}
+
+export function eventBytes(event: AuditEvent): number {
+  return Buffer.byteLength(JSON.stringify(event));
+}

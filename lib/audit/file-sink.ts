@@ -1,0 +1,47 @@
+import { open, FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { AuditEvent } from './event';
+import { AuditDeliveryError, AuditSink } from './sink';
+
+/**
+ * JSON Lines audit file, appended (never truncated), one event per line. Each `send` is one
+ * write of whole lines; `close` fsyncs so the trail survives a crash right after the run.
+ */
+export function createFileSink(path: string): AuditSink {
+  let handle: Promise<FileHandle> | undefined;
+  const file = () => (handle ??= open(path, 'a'));
+  return {
+    name: `file:${path}`,
+    async send(events) {
+      if (events.length === 0) return;
+      try {
+        await (await file()).appendFile(toLines(events));
+      } catch (err) {
+        throw new AuditDeliveryError(`cannot append ${events.length} audit event(s) to ${path}: ${(err as Error).message}`, events, { cause: err });
+      }
+    },
+    async close() {
+      if (!handle) return;
+      const h = await handle;
+      handle = undefined;
+      await h.sync();
+      await h.close();
+    },
+  };
+}
+
+/** JSON Lines on a stream (stdout for local runs and the demo). */
+export function createStreamSink(stream: Writable, name = 'stdout'): AuditSink {
+  return {
+    name,
+    async send(events) {
+      if (events.length === 0) return;
+      await new Promise<void>((resolve, reject) => stream.write(toLines(events), (err) => (err ? reject(err) : resolve())));
+    },
+    async close() {},
+  };
+}
+
+export function toLines(events: readonly AuditEvent[]): string {
+  return events.map((e) => `${JSON.stringify(e)}\n`).join('');
+}
