@@ -189,7 +189,7 @@ function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown, prefi
         break;
       }
       default:
-        out.push(problem(segments, lowerFirst(issue.message), value));
+        out.push(problem(segments, `${value === undefined && segments.length > 0 ? 'missing required key; ' : ''}${lowerFirst(issue.message)}`, value));
     }
   }
   return out;

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -103,5 +103,24 @@ describe('vpcep-approver schema', () => {
     expect(printed).toEqual(policyJsonSchema());
     expect(printed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(printed.additionalProperties).toBe(false);
+  });
+});
+
+describe('vpcep-approver validate over the shipped policies and the invalid corpus', () => {
+  const policies = join(__dirname, '../../../policies');
+  const invalid = join(__dirname, '../../fixtures/policies/invalid');
+  const expectations = JSON.parse(readFileSync(join(invalid, 'expectations.json'), 'utf8')) as Record<string, { path: string }>;
+
+  it.each(readdirSync(policies).filter((f) => f.endsWith('.yaml')))('accepts policies/%s', async (file) => {
+    const io = capture();
+    expect(await runCli(['validate', join(policies, file)], io.ctx)).toBe(0);
+    expect(io.out()).toContain(': valid');
+  });
+
+  it.each(Object.entries(expectations))('rejects %s naming %j', async (file, { path }) => {
+    const io = capture();
+    expect(await runCli(['validate', join(invalid, file), '--json'], io.ctx)).toBe(1);
+    const doc = JSON.parse(io.out()) as { errors: { path: string }[] };
+    expect(doc.errors.map((e) => e.path)).toContain(path);
   });
 });
