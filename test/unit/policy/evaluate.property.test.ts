@@ -57,7 +57,7 @@ const policyArb: fc.Arbitrary<Policy> = fc
       services: rules.map((r) => ({
         match: r.match,
         // A group reference only to a group that exists (an unknown group is a load error).
-        allow: r.allow.flatMap((a) => (typeof a === 'string' ? (a in groups ? [{ group: a }] : []) : [stripUndefined(a)])),
+        allow: r.allow.flatMap((a): object[] => (typeof a === 'string' ? (a in groups ? [{ group: a }] : []) : [stripUndefined(a)])),
         deny: r.deny.map((domain) => ({ domain })),
         ...r.overrides,
       })),
