@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
+import { registerSchema } from './schema';
+import { registerValidate } from './validate';
 
 /** A command module adds its subcommand(s) to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every subcommand of vpcep-approver, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerValidate, registerSchema];
