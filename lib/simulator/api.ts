@@ -3,6 +3,11 @@ import { domainPermission } from '../model';
 import {
   bodyObject,
   connectionActionBody,
+  connectionActionRequestSchema,
+  createEndpointRequestSchema,
+  createServiceRequestSchema,
+  updateServiceRequestSchema,
+  whitelistActionRequestSchema,
   createEndpointBody,
   createServiceBody,
   parseBody,
@@ -211,6 +216,7 @@ const createService: Handler = (store, req, settings) => {
   if (!isUuidish(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
   if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name)) throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
   const ports = checkPorts(store, body.ports, body.port_id);
+  parseBody(createServiceRequestSchema, raw);
   if (store.services.size >= store.quotas.endpoint_service) throw vpcepError('Endpoint.1018', `endpoint_service quota ${store.quotas.endpoint_service}`);
   const id = randomUUID();
   const created = isoSeconds(req.now);
@@ -249,6 +255,7 @@ const updateService: Handler = (store, req) => {
   if (body.port_id !== undefined && !isUuidish(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
   const portId = body.port_id ?? s.port_id;
   const ports = body.ports !== undefined ? checkPorts(store, body.ports, portId, s.id) : undefined;
+  parseBody(updateServiceRequestSchema, raw);
   if (body.approval_enabled !== undefined) s.approval_enabled = body.approval_enabled;
   if (body.service_name !== undefined) s.service_name = body.service_name;
   if (body.port_id !== undefined) s.port_id = body.port_id;
@@ -300,6 +307,7 @@ const connectionAction: Handler = (store, req) => {
   if (body.endpoints.length === 0) throw vpcepError('EndPoint.2002', 'endpoints is empty');
   // 4.2.7: each request accepts or rejects only one VPC endpoint.
   if (body.endpoints.length > 1) throw vpcepError('EndPoint.2031', `${body.endpoints.length} endpoints`);
+  parseBody(connectionActionRequestSchema, raw);
   const endpointId = body.endpoints[0]!;
   const c = s.connections.byId.get(endpointId);
   if (!c) throw vpcepError('EndPoint.2013', `endpoint ${endpointId}`);
@@ -351,6 +359,7 @@ const permissionAction: Handler = (store, req, settings) => {
   body.permissions.forEach((p, i) => {
     if (!PERMISSION.test(p)) throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
   });
+  parseBody(whitelistActionRequestSchema, raw);
   const existing = new Map(s.permissions.map((p) => [p.permission.toLowerCase(), p]));
   let mutated: boolean;
   if (body.action === 'add') {
@@ -404,6 +413,7 @@ const createEndpoint: Handler = (store, req) => {
   if (raw.vpc_id === undefined || raw.vpc_id === '') throw vpcepError('EndPoint.2011', 'vpc_id');
   if (raw.enable_dns !== undefined && typeof raw.enable_dns !== 'boolean') throw vpcepError('EndPoint.2033', `enable_dns=${String(raw.enable_dns)}`);
   const body = parseBody(createEndpointBody, raw);
+  parseBody(createEndpointRequestSchema, raw);
   const s = findService(store, body.endpoint_service_id);
   if (s.service_type === 'interface' && (body.subnet_id === undefined || body.subnet_id === '')) throw vpcepError('EndPoint.2010', 'subnet_id');
   if (store.serviceStatus(s, req.now) !== 'available') throw vpcepError('EndPoint.2004', `service is ${s.status}`);

@@ -2,10 +2,19 @@ import { z } from 'zod';
 import { vpcepError } from './errors';
 
 /**
- * Request bodies the simulator accepts. Fields whose faults have their own 7.2 code are
- * checked by the route handlers (so the answer carries that code); these schemas catch the rest
- * of the shape, which the service answers with EndPoint.0002 "Parameter error.".
+ * Request bodies. The authoritative schemas are the client's (lib/vpcep/schemas.ts), so client
+ * and simulator agree on what a valid request is. The handlers first check the fields whose
+ * faults have their own 7.2 code (so the answer carries that code), reading them through the
+ * loose shapes below, and then validate the whole body with the client's schema; whatever that
+ * still rejects is answered with EndPoint.0002 "Parameter error.".
  */
+export {
+  connectionActionRequestSchema,
+  createEndpointRequestSchema,
+  createServiceRequestSchema,
+  updateServiceRequestSchema,
+  whitelistActionRequestSchema,
+} from '../vpcep/schemas';
 
 const port = z.object({
   client_port: z.number().int().optional(),
@@ -13,7 +22,7 @@ const port = z.object({
   protocol: z.string().optional(),
 });
 
-/** 4.2.1 */
+/** 4.2.1, loosely */
 export const createServiceBody = z.object({
   port_id: z.string(),
   vpc_id: z.string(),
@@ -25,7 +34,7 @@ export const createServiceBody = z.object({
   tcp_proxy: z.enum(['close', 'toa_open', 'proxy_open', 'open', 'proxy_vni']).optional(),
 });
 
-/** 4.2.3 */
+/** 4.2.3, loosely */
 export const updateServiceBody = z.object({
   approval_enabled: z.boolean().optional(),
   service_name: z.string().optional(),
@@ -34,25 +43,25 @@ export const updateServiceBody = z.object({
   tcp_proxy: z.enum(['close', 'toa_open', 'proxy_open', 'open', 'proxy_vni']).optional(),
 });
 
-/** 4.2.7 */
+/** 4.2.7, loosely */
 export const connectionActionBody = z.object({
   action: z.string(),
   endpoints: z.array(z.string()),
 });
 
-/** 4.2.9 */
+/** 4.2.9, loosely */
 export const permissionActionBody = z.object({
   action: z.string(),
   permissions: z.array(z.string()),
 });
 
-/** 4.3.1 */
+/** 4.3.1, loosely */
 export const createEndpointBody = z.object({
   endpoint_service_id: z.string(),
   vpc_id: z.string(),
   subnet_id: z.string().optional(),
   enable_dns: z.boolean().optional(),
-  port_ip: z.ipv4().optional(),
+  port_ip: z.string().optional(),
   whitelist: z.array(z.string()).optional(),
   enable_whitelist: z.boolean().optional(),
   routetables: z.array(z.string()).optional(),
