@@ -52,6 +52,11 @@ export interface CreateRunDepsOptions {
   fallback: Writable;
   clock?: () => Date;
   client?: Partial<CreateVpcepClientOptions>;
+  /**
+   * Most actions unaudited at once. Give it the run's call concurrency plus a batch, so the audit
+   * bound never throttles the calls yet stays small (see createAuditor).
+   */
+  maxUnaudited?: number;
 }
 
 export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
@@ -64,6 +69,6 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
     clock,
     ...options.client,
   });
-  const auditor = createAuditor({ sink: options.sink, fallback: options.fallback });
+  const auditor = createAuditor({ sink: options.sink, fallback: options.fallback, ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }) });
   return { client, auditor, clock, logger: options.logger };
 }

@@ -13,8 +13,9 @@ export class AuditFailedError extends AppError {
 export interface AuditorOptions {
   sink: AuditSink;
   /**
-   * At most this many actions may be unaudited at any moment: started but not yet recorded,
-   * or recorded but not yet delivered by the sink.
+   * At most this many API calls (and the events of calls already made) may be unaudited at any
+   * moment: started but not yet recorded, or recorded but not yet delivered by the sink. A
+   * whitelist batch is one call for many records.
    */
   maxUnaudited?: number;
   /** Events are sent in batches of this size (10 = one SQS SendMessageBatch). */
@@ -31,10 +32,10 @@ export interface AuditorOptions {
  * from then on, so no new action starts, and `close()` rejects so the run fails.
  */
 export interface Auditor {
-  /** Makes room for `count` actions about to start (a whitelist batch is one call for many records). */
-  reserve(count?: number): Promise<void>;
-  /** Records the outcome of a reserved action. */
-  record(event: AuditEvent): Promise<void>;
+  /** Makes room for one API call about to start (one action, or a whitelist batch of several). */
+  reserve(): Promise<void>;
+  /** Records the outcome of a reserved call: one event per action it carried out. */
+  record(events: AuditEvent | readonly AuditEvent[]): Promise<void>;
   /** Records an event not tied to a reservation (run.completed, compliance.report). */
   emit(event: AuditEvent): Promise<void>;
   flush(): Promise<void>;
@@ -54,24 +55,39 @@ export function createAuditor(options: AuditorOptions): Auditor {
   let delivered = 0;
   let failed: AuditFailedError | undefined;
   let inFlight: Promise<void> = Promise.resolve();
-  const waiters: (() => void)[] = [];
+  /** Calls waiting for room, first come first served; each is reserved on admission. */
+  const waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
 
   const unaudited = () => reserved + buffer.length + sending;
-  const wake = () => waiters.splice(0).forEach((w) => w());
+
+  /** Lets waiting actions start while there is room (one wake-up per admitted action). */
+  function admit(): void {
+    while (waiters.length > 0 && (failed || unaudited() < maxUnaudited)) {
+      const w = waiters.shift()!;
+      if (failed) w.reject(failed);
+      else {
+        reserved++;
+        w.resolve();
+      }
+    }
+  }
 
   function fail(err: unknown, undelivered: readonly AuditEvent[]): void {
     const reason = err instanceof Error ? err.message : String(err);
     failed ??= new AuditFailedError(`audit sink ${sink.name} failed: ${reason}`, err);
     writeFallback([...undelivered, ...buffer], reason);
     buffer = [];
-    wake();
+    admit();
   }
 
   function writeFallback(events: readonly AuditEvent[], reason: string): void {
     for (const event of events) fallback.write(`${JSON.stringify({ fallback: true, reason, event })}\n`);
   }
 
-  /** Sends the buffer; sends are chained so events leave in the order they were recorded. */
+  /**
+   * Sends the buffer; sends are chained so events leave in the order they were recorded. While
+   * one send is in flight, new events gather into the next batch.
+   */
   function push(): Promise<void> {
     if (failed || buffer.length === 0) return inFlight;
     const batch = buffer;
@@ -90,7 +106,9 @@ export function createAuditor(options: AuditorOptions): Auditor {
         fail(err, err instanceof AuditDeliveryError ? err.undelivered : batch);
       } finally {
         sending -= batch.length;
-        wake();
+        // Actions are waiting for room: send what gathered meanwhile rather than wait for a full batch.
+        if (waiters.length > 0 && sending === 0) void push();
+        admit();
       }
     });
     return inFlight;
@@ -100,34 +118,36 @@ export function createAuditor(options: AuditorOptions): Auditor {
     if (failed) throw failed;
   }
 
-  async function enqueue(event: AuditEvent): Promise<void> {
+  async function enqueue(events: readonly AuditEvent[]): Promise<void> {
     if (failed) {
-      writeFallback([event], 'audit trail already failed');
+      writeFallback(events, 'audit trail already failed');
       throw failed;
     }
-    buffer.push(event);
-    // Send when a batch is full, or at once when an action is waiting for room.
-    if (buffer.length >= batchSize || waiters.length > 0) await push();
+    buffer.push(...events);
+    // Send when a batch is full, or when calls wait for room and nothing is being sent.
+    if (buffer.length >= batchSize || (waiters.length > 0 && sending === 0)) await push();
     check();
   }
 
   return {
-    async reserve(count = 1) {
+    async reserve() {
       check();
-      // A batch larger than the bound may start once nothing else is unaudited.
-      while (unaudited() > 0 && unaudited() + count > maxUnaudited) {
-        const woken = new Promise<void>((resolve) => waiters.push(resolve));
-        void push();
-        await woken;
-        check();
+      // Room is counted per call: a whitelist batch (one call, many records) holds one place
+      // while it runs, so it never waits for the whole pipeline to drain. Its records count
+      // once recorded; so at most maxUnaudited - 1 calls plus their records are unaudited.
+      if (waiters.length === 0 && unaudited() < maxUnaudited) {
+        reserved++;
+        return;
       }
-      reserved += count;
+      const admitted = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+      if (sending === 0) void push();
+      await admitted;
     },
-    async record(event) {
+    async record(events) {
       reserved = Math.max(0, reserved - 1);
-      await enqueue(event);
+      await enqueue(Array.isArray(events) ? events : [events as AuditEvent]);
     },
-    emit: enqueue,
+    emit: (event) => enqueue([event]),
     async flush() {
       await push();
       check();

@@ -142,12 +142,11 @@ async function applyPlan(deps: ReviewDeps, service: EndpointService, actions: re
  * are in the order of `actions`.
  */
 async function audited(deps: ReviewDeps, run: RunContext, actions: readonly Action[], call: () => Promise<ActionResult[]>): Promise<ActionResult[]> {
-  await deps.auditor.reserve(actions.length);
+  await deps.auditor.reserve();
   const results = run.dryRun ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
-  for (const r of results) {
-    const { outcome, note: _note, error, ...action } = r;
-    await deps.auditor.record(buildActionEvent(run, action, outcome, deps.clock(), error));
-  }
+  await deps.auditor.record(
+    results.map(({ outcome, note: _note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error)),
+  );
   return results;
 }
 

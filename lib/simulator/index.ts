@@ -13,6 +13,7 @@ import { SimulatorStore, isoSeconds } from './store';
 export { generateState } from './generate';
 export type { GenerateStateOptions } from './generate';
 export { parseSimulatorState } from './state';
+export { loadSimulatorStateFile } from './load';
 export type { ConnectionState, PermissionState, PublicServiceState, ServiceState, SimulatorState, SimulatorStateInput } from './state';
 export type { FaultOptions } from './faults';
 export type { RequestLogEntry, SimulatorStats } from './inspect';

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
 import { registerConnections } from './connections';
+import { registerDemo } from './demo';
 import { registerPlanApply } from './review';
 import { registerSchema } from './schema';
 import { registerServices } from './services';
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerSchema,
   registerPlanApply,
   simulatorCommand(),
+  registerDemo,
 ];

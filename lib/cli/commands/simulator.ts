@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../../errors';
-import { parseSimulatorState, startSimulator } from '../../simulator';
+import { loadSimulatorStateFile, startSimulator } from '../../simulator';
 import { CliContext } from '../context';
 import type { RegisterCommand } from './index';
 
@@ -40,7 +39,7 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
       .option('--sk <sk>', 'secret key of --ak')
       .action(async (opts: { port: number; state?: string; ak?: string; sk?: string }) => {
         if ((opts.ak === undefined) !== (opts.sk === undefined)) throw new UsageError('--ak and --sk go together: give both or neither');
-        const state = opts.state === undefined ? undefined : await loadState(opts.state);
+        const state = opts.state === undefined ? undefined : await loadSimulatorStateFile(opts.state);
         const sim = await startSimulator({
           port: opts.port,
           ...(state ? { state } : {}),
@@ -57,20 +56,4 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
         ctx.stderr.write('simulator: stopped\n');
       });
   };
-}
-
-async function loadState(file: string) {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read state file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`state file ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseSimulatorState(json, file);
 }
