@@ -31,7 +31,8 @@ export interface AuditorOptions {
  * from then on, so no new action starts, and `close()` rejects so the run fails.
  */
 export interface Auditor {
-  reserve(): Promise<void>;
+  /** Makes room for `count` actions about to start (a whitelist batch is one call for many records). */
+  reserve(count?: number): Promise<void>;
   /** Records the outcome of a reserved action. */
   record(event: AuditEvent): Promise<void>;
   /** Records an event not tied to a reservation (run.completed, compliance.report). */
@@ -111,15 +112,16 @@ export function createAuditor(options: AuditorOptions): Auditor {
   }
 
   return {
-    async reserve() {
+    async reserve(count = 1) {
       check();
-      while (unaudited() >= maxUnaudited) {
+      // A batch larger than the bound may start once nothing else is unaudited.
+      while (unaudited() > 0 && unaudited() + count > maxUnaudited) {
         const woken = new Promise<void>((resolve) => waiters.push(resolve));
         void push();
         await woken;
         check();
       }
-      reserved++;
+      reserved += count;
     },
     async record(event) {
       reserved = Math.max(0, reserved - 1);

@@ -1,8 +1,13 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
+import { registerConnections } from './connections';
+import { registerSchema } from './schema';
+import { registerServices } from './services';
+import { registerValidate } from './validate';
+import { registerWhitelist } from './whitelist';
 
 /** A command module adds its subcommand(s) to the program. */
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every subcommand of vpcep-approver, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [registerServices, registerConnections, registerWhitelist, registerValidate, registerSchema];

@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
+import { CliContext } from '../context';
+import { formatTable, printJson } from '../output';
+import { collect } from './collect';
+
+/** 4.2.6: connection statuses. */
+const STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'];
+
+/** `connections <service-id> [--status S] [--json]`: every connection of a service (4.2.6). */
+export function registerConnections(program: Command, ctx: CliContext): void {
+  addConnectionOptions(
+    program
+      .command('connections')
+      .description("list an endpoint service's connections (all pages)")
+      .argument('<service-id>', 'endpoint service id')
+      .addOption(new Option('--status <status>', 'only connections in this status').choices(STATUSES))
+      .option('--json', 'print a JSON array of the normalised records'),
+  ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean; status?: string }) => {
+    const client = createClientFromOptions(options, ctx);
+    const connections = await collect(client.listConnections(serviceId, options.status ? { status: options.status } : {}));
+    if (options.json) return printJson(ctx, connections);
+    ctx.stdout.write(
+      formatTable(connections, [
+        { header: 'ENDPOINT ID', value: (c) => c.id },
+        { header: 'DOMAIN', value: (c) => c.domain_id },
+        { header: 'STATUS', value: (c) => c.status },
+        { header: 'MARKER', value: (c) => c.marker_id },
+        { header: 'CREATED', value: (c) => c.created_at },
+      ]),
+    );
+  });
+}

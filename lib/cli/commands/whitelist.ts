@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
+import { CliContext } from '../context';
+import { formatTable, printJson } from '../output';
+import { collect } from './collect';
+
+/** `whitelist <service-id> [--json]`: every whitelist record of a service (4.2.8). */
+export function registerWhitelist(program: Command, ctx: CliContext): void {
+  addConnectionOptions(
+    program
+      .command('whitelist')
+      .description("list an endpoint service's whitelist records (all pages)")
+      .argument('<service-id>', 'endpoint service id')
+      .option('--json', 'print a JSON array of the normalised records'),
+  ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean }) => {
+    const client = createClientFromOptions(options, ctx);
+    const records = await collect(client.listWhitelist(serviceId));
+    if (options.json) return printJson(ctx, records);
+    ctx.stdout.write(
+      formatTable(records, [
+        { header: 'ID', value: (r) => r.id },
+        { header: 'PERMISSION', value: (r) => r.permission },
+        { header: 'DESCRIPTION', value: (r) => r.description },
+        { header: 'CREATED', value: (r) => r.created_at },
+      ]),
+    );
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * The program's configuration, read from the environment once (CONTRACT.md sections 1 and 4).
+ * Nothing else reads `process.env`: callers pass the environment in (`loadConfig(process.env)`
+ * in a function, `ctx.env` in the CLI). Command-line connection options override the
+ * environment. Errors name the variable (or option) and say what is expected; they never echo a
+ * secret's value.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors';
+import { checkEndpoint } from './vpcep/endpoint';
+import type { Credentials } from './vpcep/sign';
+
+/** Empty strings count as unset, as shells and CI systems often export them. */
+const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+export const envSchema = z.object({
+  VPCEP_ENDPOINT: optional,
+  HUAWEICLOUD_SDK_REGION: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[a-z0-9-]+$/, 'expected a region name such as tr-west-1').optional()),
+  HUAWEICLOUD_SDK_PROJECT_ID: optional,
+  HUAWEICLOUD_SDK_AK: optional,
+  HUAWEICLOUD_SDK_SK: optional,
+  HUAWEICLOUD_SDK_SECURITY_TOKEN: optional,
+  HUAWEICLOUD_SDK_AUTH_TOKEN: optional,
+  AUDIT_QUEUE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url('expected the URL of an SQS queue').optional()),
+  POLICY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('policies/policy.yaml')),
+  WEBHOOK_SECRET: optional,
+  HUAWEICLOUD_CREDENTIALS_SECRET: optional,
+  WEBHOOK_SECRET_NAME: optional,
+});
+export type Env = z.output<typeof envSchema>;
+
+/** Connection options given on the command line; each overrides its environment variable. */
+export interface ConnectionOverrides {
+  endpoint?: string;
+  region?: string;
+  projectId?: string;
+}
+
+export interface ConnectionConfig {
+  /** Base URL of the VPCEP API (checked: https://, or http:// on loopback). */
+  endpoint: string;
+  projectId: string;
+  /** AK/SK (preferred) or a token; undefined when they are to come from HUAWEICLOUD_CREDENTIALS_SECRET. */
+  credentials: Credentials | { token: string } | undefined;
+}
+
+export interface Config {
+  connection: ConnectionConfig;
+  /** AUDIT_QUEUE_URL: where apply sends audit events. */
+  auditQueueUrl?: string;
+  /** POLICY_FILE, default policies/policy.yaml. */
+  policyFile: string;
+  webhookSecret?: string;
+  /** HUAWEICLOUD_CREDENTIALS_SECRET: a secret (JSON with ak, sk, optional security_token) to read the credentials from. */
+  credentialsSecretName?: string;
+  /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
+  webhookSecretName?: string;
+}
+
+/**
+ * Reads the whole configuration. Credentials are required unless
+ * HUAWEICLOUD_CREDENTIALS_SECRET names a secret to read them from.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: ConnectionOverrides = {}): Config {
+  const parsed = parseEnv(env);
+  const problems: string[] = [];
+  const connection = resolveConnection(parsed, overrides, problems, parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined);
+  throwIfProblems(problems);
+  return {
+    connection: connection as ConnectionConfig,
+    auditQueueUrl: parsed.AUDIT_QUEUE_URL,
+    policyFile: parsed.POLICY_FILE,
+    webhookSecret: parsed.WEBHOOK_SECRET,
+    credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
+    webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
+  };
+}
+
+/**
+ * Reads only what a connection to the API needs (the CLI's read commands), with credentials
+ * required: AK/SK, or else a token.
+ */
+export function loadConnectionConfig(env: Readonly<Record<string, string | undefined>>, overrides: ConnectionOverrides = {}): ConnectionConfig & { credentials: Credentials | { token: string } } {
+  const parsed = parseEnv(env, ['VPCEP_ENDPOINT', 'HUAWEICLOUD_SDK_REGION', 'HUAWEICLOUD_SDK_PROJECT_ID', 'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN']);
+  const problems: string[] = [];
+  const connection = resolveConnection(parsed, overrides, problems, true);
+  throwIfProblems(problems);
+  return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
+}
+
+/** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
+export function regionEndpoint(region: string): string {
+  return `https://vpcep.${region}.myhuaweicloud.com`;
+}
+
+function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (keyof Env)[]): Env {
+  const input = only ? Object.fromEntries(only.map((k) => [k, env[k]])) : env;
+  const result = envSchema.safeParse(input);
+  if (!result.success) {
+    throwIfProblems(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  return result.data as Env;
+}
+
+function resolveConnection(env: Env, overrides: ConnectionOverrides, problems: string[], credentialsRequired: boolean): Partial<ConnectionConfig> {
+  const endpoint = resolveEndpoint(env, overrides, problems);
+  const projectId = nonEmpty(overrides.projectId) ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
+  if (projectId === undefined) problems.push('no project id: set HUAWEICLOUD_SDK_PROJECT_ID or pass --project-id');
+  else if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId)) problems.push(`${overrides.projectId ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`);
+
+  let credentials: ConnectionConfig['credentials'];
+  const { HUAWEICLOUD_SDK_AK: ak, HUAWEICLOUD_SDK_SK: sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken, HUAWEICLOUD_SDK_AUTH_TOKEN: token } = env;
+  if (ak !== undefined || sk !== undefined) {
+    if (ak === undefined) problems.push('HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not: set both');
+    else if (sk === undefined) problems.push('HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is not: set both');
+    else credentials = securityToken === undefined ? { ak, sk } : { ak, sk, securityToken };
+  } else if (securityToken !== undefined) {
+    problems.push('HUAWEICLOUD_SDK_SECURITY_TOKEN is set without HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (it goes with temporary AK/SK)');
+  } else if (token !== undefined) {
+    credentials = { token };
+  } else if (credentialsRequired) {
+    problems.push('no credentials: set HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or HUAWEICLOUD_SDK_AUTH_TOKEN)');
+  }
+  return { endpoint, projectId, credentials };
+}
+
+function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: string[]): string | undefined {
+  // An explicit option wins over the environment; an endpoint wins over a region at the same level.
+  const candidates: [string | undefined, string][] = [
+    [nonEmpty(overrides.endpoint), '--endpoint'],
+    [regionOption(overrides.region, problems), '--region'],
+    [env.VPCEP_ENDPOINT, 'VPCEP_ENDPOINT'],
+    [env.HUAWEICLOUD_SDK_REGION && regionEndpoint(env.HUAWEICLOUD_SDK_REGION), 'HUAWEICLOUD_SDK_REGION'],
+  ];
+  const chosen = candidates.find(([value]) => value);
+  if (!chosen?.[0]) {
+    problems.push('no endpoint: set VPCEP_ENDPOINT or HUAWEICLOUD_SDK_REGION, or pass --endpoint or --region');
+    return undefined;
+  }
+  try {
+    return checkEndpoint(chosen[0], chosen[1]).toString().replace(/\/+$/, '');
+  } catch (err) {
+    problems.push((err as Error).message);
+    return undefined;
+  }
+}
+
+function regionOption(region: string | undefined, problems: string[]): string | undefined {
+  if (!region) return undefined;
+  if (/^[a-z0-9-]+$/.test(region)) return regionEndpoint(region);
+  problems.push(`--region "${region}" is not a region name such as tr-west-1`);
+  return undefined;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function throwIfProblems(problems: string[]): void {
+  if (problems.length === 0) return;
+  throw new ConfigError(problems.length === 1 ? `configuration: ${problems[0]}` : `configuration:\n  - ${problems.join('\n  - ')}`);
+}

@@ -1,0 +1,194 @@
+import pLimit from 'p-limit';
+import { AuditFailedError, Auditor } from '../audit/auditor';
+import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
+import { Logger } from '../logger';
+import { EndpointService } from '../model';
+import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
+import { Policy } from '../policy/schema';
+import { ActionResult, collect, EngineClient, reviewService, ServiceReview, toActionError, Trigger } from './review';
+
+export interface RunDeps {
+  client: EngineClient;
+  auditor: Auditor;
+  clock: () => Date;
+  logger: Logger;
+}
+
+export interface RunOptions {
+  scope: Scope;
+  dryRun: boolean;
+  trigger: Trigger;
+  runId: string;
+  projectId: string;
+  policySha256: string;
+  /**
+   * API calls in flight at once, across all services. The default keeps well inside the API's
+   * per-project rate limit while hiding latency.
+   */
+  concurrency?: number;
+  /** No service starts at or after this time (Lambda: now + remaining time - a margin). */
+  deadline?: Date;
+  /** Review only these services (the webhook reviews one). */
+  serviceIds?: readonly string[];
+  /** Webhook reviews: act on this connection only. */
+  endpointId?: string;
+  /** Called after each service, for a progress line. */
+  onProgress?: (progress: { done: number; total: number; service_id: string }) => void;
+}
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export type ActionCounts = Partial<Record<ActionType, { succeeded: number; failed: number; planned: number }>>;
+
+export interface RunFailure {
+  service_id: string;
+  type?: ActionType;
+  endpoint_id?: string;
+  permission?: string;
+  error: ActionError;
+}
+
+export interface RunSummary {
+  run_id: string;
+  scope: Scope;
+  dry_run: boolean;
+  trigger: Trigger;
+  started_at: string;
+  finished_at: string;
+  services: { total: number; managed: number; reviewed: number; failed: number; unfinished: number };
+  counts: ActionCounts;
+  actions: ActionResult[];
+  left_pending: LeftPending[];
+  drift: Drift[];
+  failures: RunFailure[];
+  /** Services not reviewed because the deadline passed or the audit trail failed. */
+  unfinished: string[];
+  /** True when something failed: an action, a service, the audit trail. */
+  failed: boolean;
+  /** Set when the audit trail failed for good. */
+  audit_error?: string;
+}
+
+/**
+ * Reviews every endpoint service (listed once, every page) with bounded concurrency. One
+ * service's failure never stops the others; after the deadline no new service starts; if the
+ * audit trail fails no new action starts. Ends the run with one `vpcep.run.completed` event
+ * (and, for compliance, one `vpcep.compliance.report`). The caller closes the auditor.
+ */
+export async function runReview(deps: RunDeps, policy: Policy, options: RunOptions): Promise<RunSummary> {
+  const startedAt = deps.clock();
+  const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const log = deps.logger.child({ run_id: options.runId, scope: options.scope, dry_run: options.dryRun });
+  const reviewDeps = { ...deps, limit, logger: log };
+
+  const all = await limit(() => collect(deps.client.listServices()));
+  const wanted = options.serviceIds ? new Set(options.serviceIds) : undefined;
+  const services = wanted ? all.filter((s) => wanted.has(s.id)) : all;
+  log.info('run started', { services: services.length });
+
+  const reviews: ServiceReview[] = [];
+  const unfinished: string[] = [];
+  let auditError: AuditFailedError | undefined;
+  // Services are started in list order, at most `concurrency` at a time; each service's calls
+  // share the same call limit, so a service with many actions cannot starve the limit.
+  const serviceSlots = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
+  let done = 0;
+  await Promise.all(
+    services.map((service) =>
+      serviceSlots(async () => {
+        if (auditError || deps.auditor.failed || (options.deadline && deps.clock() >= options.deadline)) {
+          unfinished.push(service.id);
+          return;
+        }
+        try {
+          reviews.push(await reviewService(reviewDeps, service, policy, { ...options }));
+        } catch (err) {
+          if (err instanceof AuditFailedError) {
+            auditError ??= err;
+            unfinished.push(service.id);
+          } else {
+            reviews.push(failedReview(service, err));
+          }
+        }
+        options.onProgress?.({ done: ++done, total: services.length, service_id: service.id });
+      }),
+    ),
+  );
+
+  const order = new Map(services.map((s, i) => [s.id, i]));
+  reviews.sort((a, b) => order.get(a.service_id)! - order.get(b.service_id)!);
+  unfinished.sort((a, b) => order.get(a)! - order.get(b)!);
+  const summary = summarise(reviews, unfinished, options, startedAt, deps.clock(), auditError);
+  log.info('run finished', { counts: summary.counts, failures: summary.failures.length, unfinished: unfinished.length, left_pending: summary.left_pending.length });
+
+  if (!auditError) {
+    const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
+    try {
+      if (options.scope === 'compliance') await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
+      await deps.auditor.emit(buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()));
+      await deps.auditor.flush();
+    } catch (err) {
+      summary.failed = true;
+      summary.audit_error = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return summary;
+}
+
+function failedReview(service: EndpointService, err: unknown): ServiceReview {
+  return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error: toActionError(err) };
+}
+
+function summarise(reviews: ServiceReview[], unfinished: string[], options: RunOptions, startedAt: Date, finishedAt: Date, auditError?: Error): RunSummary {
+  const counts: ActionCounts = {};
+  const failures: RunFailure[] = [];
+  for (const review of reviews) {
+    if (review.error) failures.push({ service_id: review.service_id, error: review.error });
+    for (const a of review.actions) {
+      const c = (counts[a.type] ??= { succeeded: 0, failed: 0, planned: 0 });
+      c[a.outcome]++;
+      if (a.outcome === 'failed') {
+        failures.push({
+          service_id: a.service_id,
+          type: a.type,
+          ...(a.endpoint_id !== undefined && { endpoint_id: a.endpoint_id }),
+          ...(a.permission !== undefined && { permission: a.permission }),
+          error: a.error ?? { code: 'ERROR', message: a.note ?? 'failed' },
+        });
+      }
+    }
+  }
+  const reviewed = reviews.filter((r) => r.managed && !r.error).length;
+  return {
+    run_id: options.runId,
+    scope: options.scope,
+    dry_run: options.dryRun,
+    trigger: options.trigger,
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    services: { total: reviews.length + unfinished.length, managed: reviews.filter((r) => r.managed).length, reviewed, failed: reviews.filter((r) => r.error).length, unfinished: unfinished.length },
+    counts,
+    actions: reviews.flatMap((r) => r.actions),
+    left_pending: reviews.flatMap((r) => r.left_pending),
+    drift: reviews.flatMap((r) => r.drift),
+    failures,
+    unfinished,
+    failed: failures.length > 0 || auditError !== undefined,
+    ...(auditError && { audit_error: auditError.message }),
+  };
+}
+
+/** What the run.completed event carries: counts, left_pending, failures (CONTRACT section 3). */
+function runCompletedData(summary: RunSummary): Record<string, unknown> {
+  return {
+    scope: summary.scope,
+    started_at: summary.started_at,
+    finished_at: summary.finished_at,
+    services: summary.services,
+    counts: summary.counts,
+    left_pending_count: summary.left_pending.length,
+    left_pending: summary.left_pending,
+    failures: summary.failures,
+    unfinished: summary.unfinished,
+  };
+}

@@ -1,0 +1,222 @@
+/**
+ * The planner (CONTRACT.md section 2): (policy, one endpoint service's observed state, now, scope)
+ * -> the actions the policy calls for, the pending connections it leaves, and the drift it sees.
+ *
+ * PURE: no I/O, no clock, no imports of the API client or the audit sink. The engine reads the
+ * state, calls planService, and carries the actions out.
+ */
+import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import { driftFor } from './drift';
+import { globMatches } from './glob';
+import { compareWhitelist, describeService, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
+import type { Policy, PolicyRule } from './schema';
+
+/** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
+export type Scope = 'sweep' | 'compliance';
+
+export type ActionType = 'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
+
+/** One change the policy calls for (CONTRACT 1, plan --json). */
+export interface Action {
+  type: ActionType;
+  service_id: string;
+  /** connection.*: the VPC endpoint (connection) id. */
+  endpoint_id?: string;
+  /** connection.* and domain whitelist records: the account. */
+  domain_id?: string;
+  /** whitelist.*: the record, `iam:domain::<id>` or `*`. */
+  permission?: string;
+  /** Label of the rule that called for it. */
+  rule: string;
+  /** Why, for a person. */
+  reason: string;
+}
+
+/** A pending connection the plan leaves alone (a `leave`), and why. */
+export interface LeftPending {
+  service_id: string;
+  endpoint_id: string;
+  domain_id: string;
+  rule: string;
+  reason: string;
+}
+
+export type DriftKind =
+  | 'unmanaged'
+  | 'wildcard'
+  | 'whitelist-extra'
+  | 'whitelist-missing'
+  | 'expired'
+  | 'over-limit'
+  | 'approval-disabled'
+  | 'accepted-not-allowed';
+
+/** A difference between the observed state and the policy (compliance scope only). */
+export interface Drift {
+  kind: DriftKind;
+  service_id: string;
+  rule?: string;
+  endpoint_id?: string;
+  domain_id?: string;
+  permission?: string;
+  detail: string;
+}
+
+export interface ServicePlan {
+  actions: Action[];
+  left_pending: LeftPending[];
+  drift: Drift[];
+}
+
+/**
+ * CONTRACT 2, step 1: the first rule whose match fits the service (`match.id` equal to the
+ * service id, case-insensitively, or `match.name` a glob matching its service_name).
+ * Undefined when no rule matches: the service is unmanaged.
+ */
+export function findRule(policy: Policy, service: EndpointService): { rule: PolicyRule; label: string; index: number } | undefined {
+  const index = policy.services.findIndex((rule) => ruleMatches(rule, service));
+  if (index < 0) return undefined;
+  const rule = policy.services[index]!;
+  return { rule, label: rule.rule ?? `services[${index}]`, index };
+}
+
+function ruleMatches(rule: PolicyRule, service: EndpointService): boolean {
+  if (rule.match.id !== undefined) return rule.match.id.toLowerCase() === service.id.toLowerCase();
+  if (rule.match.name !== undefined) return service.service_name !== undefined && globMatches(rule.match.name, service.service_name);
+  return false;
+}
+
+/**
+ * Does this service's sweep need its ACCEPTED connections read (CONTRACT 2, "Scopes")? Only when
+ * a pending connection comes from an allowed domain with `max_connections`, whose accepted
+ * connections count against the limit.
+ */
+export function needsAcceptedConnections(policy: Policy, service: EndpointService, pending: Connection[], now: Date): boolean {
+  const found = findRule(policy, service);
+  if (!found) return false;
+  const view = viewRule(policy, found.index, now);
+  return pending.some((c) => {
+    if (c.status !== 'pendingAcceptance') return false;
+    const s = standing(view, c.domain_id);
+    return s.kind === 'allowed' && s.max_connections !== undefined;
+  });
+}
+
+/**
+ * Plans one endpoint service (CONTRACT 2, steps 1-8).
+ *
+ * `connections` may be a partial view: in scope sweep the engine passes the pending connections,
+ * plus the accepted ones when needsAcceptedConnections says so. Drift is reported only in scope
+ * compliance, where the view must be complete.
+ *
+ * Order is deterministic: connection actions oldest first (created_at, then id), then whitelist
+ * adds (policy order), removes (by permission), then service.enable-approval.
+ *
+ * @example planService(policy, service, connections, whitelist, new Date(), 'sweep').actions
+ */
+export function planService(policy: Policy, service: EndpointService, connections: Connection[], whitelist: WhitelistRecord[], now: Date, scope: Scope): ServicePlan {
+  const found = findRule(policy, service);
+  if (!found) {
+    const drift: Drift[] =
+      scope === 'compliance' ? [{ kind: 'unmanaged', service_id: service.id, detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it` }] : [];
+    return { actions: [], left_pending: [], drift };
+  }
+  const view = viewRule(policy, found.index, now);
+  const ordered = oldestFirst(connections);
+  const plan: ServicePlan = { actions: [], left_pending: [], drift: [] };
+  planConnections(view, service, ordered, scope, plan);
+  if (view.settings.whitelist !== 'off') planWhitelist(view, service, whitelist, plan);
+  // 8 / 4.2.3: only compliance turns approval on.
+  if (scope === 'compliance' && view.settings.require_approval && !service.approval_enabled) {
+    plan.actions.push({
+      type: 'service.enable-approval',
+      service_id: service.id,
+      rule: view.label,
+      reason: `require_approval is true but approval is disabled on service ${describeService(service)}`,
+    });
+  }
+  if (scope === 'compliance') plan.drift = driftFor(view, service, ordered, whitelist);
+  return plan;
+}
+
+/** CONTRACT 2, step 3: oldest first by created_at, then id (missing times sort last). */
+export function oldestFirst(connections: readonly Connection[]): Connection[] {
+  const time = (c: Connection) => {
+    const t = c.created_at === undefined ? NaN : Date.parse(c.created_at);
+    return Number.isNaN(t) ? Infinity : t;
+  };
+  return [...connections].sort((a, b) => {
+    const ta = time(a);
+    const tb = time(b);
+    if (ta !== tb) return ta < tb ? -1 : 1;
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+}
+
+function planConnections(view: RuleView, service: EndpointService, ordered: Connection[], scope: Scope, plan: ServicePlan): void {
+  const { settings, label } = view;
+  // 3: accepted connections of a domain, including those this plan accepts, count against its limit.
+  const acceptedCount = new Map<string, number>();
+  for (const c of ordered) {
+    if (c.status === 'accepted') acceptedCount.set(c.domain_id.toLowerCase(), (acceptedCount.get(c.domain_id.toLowerCase()) ?? 0) + 1);
+  }
+  const connectionAction = (type: 'connection.accept' | 'connection.reject', c: Connection, reason: string) =>
+    plan.actions.push({ type, service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
+  const leave = (c: Connection, reason: string) =>
+    plan.left_pending.push({ service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
+
+  for (const c of ordered) {
+    const s = standing(view, c.domain_id);
+    const key = c.domain_id.toLowerCase();
+    if (c.status === 'pendingAcceptance') {
+      // 4: denied -> reject; allowed -> accept unless at max_connections; unlisted -> unlisted_pending.
+      if (s.kind === 'denied') {
+        connectionAction('connection.reject', c, `domain ${c.domain_id} denied by ${s.by}`);
+      } else if (s.kind === 'allowed') {
+        const count = acceptedCount.get(key) ?? 0;
+        if (s.max_connections !== undefined && count >= s.max_connections) {
+          const reason = `domain ${c.domain_id} allowed by ${s.by} already has ${count} accepted connection${count === 1 ? '' : 's'} (max_connections ${s.max_connections}); over_limit: ${settings.over_limit}`;
+          if (settings.over_limit === 'reject') connectionAction('connection.reject', c, reason);
+          else leave(c, reason);
+        } else {
+          acceptedCount.set(key, count + 1);
+          const limit = s.max_connections === undefined ? '' : `; connection ${count + 1} of max_connections ${s.max_connections}`;
+          connectionAction('connection.accept', c, `domain ${c.domain_id} allowed by ${s.by}${limit}`);
+        }
+      } else {
+        const reason = `${unlistedText(view, c.domain_id, s.expired)}; unlisted_pending: ${settings.unlisted_pending}`;
+        if (settings.unlisted_pending === 'reject') connectionAction('connection.reject', c, reason);
+        else leave(c, reason);
+      }
+    } else if (c.status === 'accepted' && scope === 'compliance') {
+      // 5: revoke accepted connections, compliance only.
+      if (settings.revoke === 'denied' && s.kind === 'denied') {
+        connectionAction('connection.reject', c, `accepted connection from domain ${c.domain_id} denied by ${s.by}; revoke: denied`);
+      } else if (settings.revoke === 'unlisted' && s.kind !== 'allowed') {
+        const why = s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
+        connectionAction('connection.reject', c, `accepted connection from ${why}; revoke: unlisted`);
+      }
+    }
+    // 6: other statuses: nothing.
+  }
+}
+
+function planWhitelist(view: RuleView, service: EndpointService, whitelist: readonly WhitelistRecord[], plan: ServicePlan): void {
+  const { missing, extra, wildcard } = compareWhitelist(view, whitelist);
+  // 7 / 4.2.9: one action per record; the engine batches them into one call per service.
+  for (const m of missing) {
+    plan.actions.push({ type: 'whitelist.add', service_id: service.id, domain_id: m.domain, permission: m.permission, rule: view.label, reason: `domain ${m.domain} allowed by ${m.by}; whitelist record missing` });
+  }
+  if (view.settings.whitelist !== 'reconcile') return;
+  const removals = [
+    ...extra.map((e) => ({
+      permission: e.permission,
+      domain: e.domain,
+      reason: e.domain === undefined ? `record ${e.permission} admits no allowed domain; whitelist: reconcile` : `${whitelistDomainText(view, e.domain)}; whitelist: reconcile`,
+    })),
+    ...(view.settings.allow_wildcard ? [] : wildcard.map((permission) => ({ permission, domain: undefined, reason: `record ${permission} admits every account and allow_wildcard is false; whitelist: reconcile` }))),
+  ].sort((a, b) => (a.permission < b.permission ? -1 : a.permission > b.permission ? 1 : 0));
+  for (const r of removals) {
+    plan.actions.push({ type: 'whitelist.remove', service_id: service.id, ...(r.domain === undefined ? {} : { domain_id: r.domain }), permission: r.permission, rule: view.label, reason: r.reason });
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * One rule of a policy, prepared for planning: its label, its settings (defaults with the rule's
+ * overrides) and where each domain stands (CONTRACT 2, step 2). Pure: `now` is an argument.
+ */
+import { DOMAIN_PERMISSION_PREFIX, domainPermission, type EndpointService, type WhitelistRecord } from '../model';
+import { isExpired } from './expiry';
+import type { Policy, PolicyRule, RuleSettings } from './schema';
+import { SETTING_KEYS } from './schema';
+
+/** Where a domain stands under a rule. `by` names the policy entry that decided it. */
+export type Standing =
+  | { kind: 'denied'; by: string }
+  | { kind: 'allowed'; by: string; domain: string; max_connections?: number }
+  | { kind: 'unlisted'; expired?: { by: string; expires: string } };
+
+interface AllowedEntry {
+  domain: string;
+  by: string;
+  max_connections?: number;
+}
+
+/** A rule prepared for planning. */
+export interface RuleView {
+  rule: PolicyRule;
+  index: number;
+  label: string;
+  settings: RuleSettings;
+  /** Lower-cased domain -> the deny entry that names it. */
+  denied: Map<string, string>;
+  /** Lower-cased domain -> its first live allow entry, in policy order (denied domains included). */
+  live: Map<string, AllowedEntry>;
+  /** Lower-cased domain -> its first expired allow entry, for domains with no live entry. */
+  expired: Map<string, { domain: string; by: string; expires: string }>;
+  /** Lower-cased owner domain, if the policy names one. */
+  owner?: string;
+}
+
+/** The label a rule goes by: its `rule`, or `services[i]`. */
+export function ruleLabel(rule: PolicyRule, index: number): string {
+  return rule.rule ?? `services[${index}]`;
+}
+
+/** The rule's settings: the policy's defaults with the rule's own overrides. */
+export function ruleSettings(policy: Policy, rule: PolicyRule): RuleSettings {
+  const settings: Record<string, unknown> = { ...policy.defaults };
+  for (const key of SETTING_KEYS) if (rule[key] !== undefined) settings[key] = rule[key];
+  return settings as RuleSettings;
+}
+
+/** Prepares rule `index` of `policy` for planning at `now`. */
+export function viewRule(policy: Policy, index: number, now: Date): RuleView {
+  const rule = policy.services[index]!;
+  const base = `services[${index}]`;
+  const denied = new Map<string, string>();
+  rule.deny.forEach((d, k) => {
+    const key = d.domain.toLowerCase();
+    if (!denied.has(key)) denied.set(key, `${base}.deny[${k}]`);
+  });
+  const live = new Map<string, AllowedEntry>();
+  const expired = new Map<string, { domain: string; by: string; expires: string }>();
+  const consider = (entry: { domain: string; expires?: string; max_connections?: number }, by: string) => {
+    const key = entry.domain.toLowerCase();
+    if (isExpired(entry.expires, now)) {
+      if (!expired.has(key)) expired.set(key, { domain: entry.domain, by, expires: entry.expires! });
+    } else if (!live.has(key)) {
+      live.set(key, { domain: entry.domain, by, ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }) });
+    }
+  };
+  rule.allow.forEach((entry, j) => {
+    const at = `${base}.allow[${j}]`;
+    if ('group' in entry) {
+      for (const member of policy.groups[entry.group] ?? []) consider(member, `${at} (group ${entry.group})`);
+    } else {
+      consider(entry, at);
+    }
+  });
+  for (const key of live.keys()) expired.delete(key);
+  return {
+    rule,
+    index,
+    label: ruleLabel(rule, index),
+    settings: ruleSettings(policy, rule),
+    denied,
+    live,
+    expired,
+    ...(policy.owner_domain === undefined ? {} : { owner: policy.owner_domain.toLowerCase() }),
+  };
+}
+
+/** CONTRACT 2, step 2: denied if deny names it; allowed by a live entry; otherwise unlisted. */
+export function standing(view: RuleView, domainId: string): Standing {
+  const key = domainId.toLowerCase();
+  const deniedBy = view.denied.get(key);
+  if (deniedBy !== undefined) return { kind: 'denied', by: deniedBy };
+  const allowed = view.live.get(key);
+  if (allowed) return { kind: 'allowed', ...allowed };
+  const expired = view.expired.get(key);
+  return expired ? { kind: 'unlisted', expired: { by: expired.by, expires: expired.expires } } : { kind: 'unlisted' };
+}
+
+/** The allowed domains of the rule (live and not denied), in policy order. */
+export function allowedDomains(view: RuleView): AllowedEntry[] {
+  return [...view.live.entries()].filter(([key]) => !view.denied.has(key)).map(([, entry]) => entry);
+}
+
+/** "domain X is not allowed by rule L" (with the expired entry, if that is why). */
+export function unlistedText(view: RuleView, domainId: string, expired?: { by: string; expires: string }): string {
+  const base = `domain ${domainId} is not allowed by rule ${view.label}`;
+  return expired ? `${base} (its entry ${expired.by} expired ${expired.expires})` : base;
+}
+
+/** True for the record that admits any account (4.2.9: `*`). */
+export function isWildcardPermission(permission: string): boolean {
+  return permission === '*' || permission.toLowerCase() === `${DOMAIN_PERMISSION_PREFIX}*`;
+}
+
+/** The whitelist as the policy wants it (CONTRACT 2, step 7): shared by planner and drift. */
+export interface WhitelistComparison {
+  /** Desired records that are absent, in policy order. */
+  missing: { domain: string; permission: string; by: string }[];
+  /** Present records that are not desired and neither the owner's nor `*`, by permission. */
+  extra: { permission: string; domain?: string }[];
+  /** Present wildcard records (`*`), by permission. */
+  wildcard: string[];
+}
+
+/** Compares the observed whitelist with the desired one (case-insensitively). */
+export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRecord[]): WhitelistComparison {
+  const present = new Set(whitelist.map((r) => r.permission.toLowerCase()));
+  const desired = allowedDomains(view).map((e) => ({ domain: e.domain, permission: domainPermission(e.domain), by: e.by }));
+  const desiredKeys = new Set(desired.map((d) => d.permission.toLowerCase()));
+  const owner = view.owner === undefined ? undefined : domainPermission(view.owner);
+  const missing = desired.filter((d) => !present.has(d.permission.toLowerCase()));
+  const unique = [...new Set(whitelist.map((r) => r.permission))].sort();
+  const wildcard = unique.filter(isWildcardPermission);
+  const extra = unique
+    .filter((p) => !isWildcardPermission(p) && !desiredKeys.has(p.toLowerCase()) && p.toLowerCase() !== owner)
+    .map((permission) => {
+      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX) ? permission.slice(DOMAIN_PERMISSION_PREFIX.length) : undefined;
+      return domain === undefined ? { permission } : { permission, domain };
+    });
+  return { missing, extra, wildcard };
+}
+
+/** Why a domain's whitelist record is not desired. */
+export function whitelistDomainText(view: RuleView, domainId: string): string {
+  const s = standing(view, domainId);
+  if (s.kind === 'denied') return `domain ${domainId} denied by ${s.by}`;
+  return unlistedText(view, domainId, s.kind === 'unlisted' ? s.expired : undefined);
+}
+
+/** `name (id)` or just the id. */
+export function describeService(service: EndpointService): string {
+  return service.service_name ? `${service.service_name} (${service.id})` : service.id;
+}

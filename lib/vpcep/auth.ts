@@ -1,0 +1,28 @@
+/**
+ * Request authentication (reference 3.2): AK/SK signing (preferred) or a token in X-Auth-Token.
+ */
+import { Credentials, signRequest } from './sign';
+
+/** AK/SK credentials, or an IAM token. */
+export type Auth = Credentials | { token: string };
+
+/** True for token authentication. */
+export function isTokenAuth(auth: Auth): auth is { token: string } {
+  return 'token' in auth;
+}
+
+/**
+ * Returns the headers to send: the request's headers plus the authentication headers
+ * (X-Sdk-Date/Authorization/X-Security-Token for AK/SK, X-Auth-Token for a token) and
+ * X-Project-Id.
+ */
+export function authenticate(
+  req: { method: string; url: URL; headers: Record<string, string>; body?: string },
+  auth: Auth,
+  options: { date: Date; projectId: string },
+): Record<string, string> {
+  if (isTokenAuth(auth)) {
+    return { ...req.headers, 'X-Project-Id': options.projectId, 'X-Auth-Token': auth.token };
+  }
+  return signRequest(req, auth, { date: options.date, projectId: options.projectId });
+}

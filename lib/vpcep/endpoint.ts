@@ -1,0 +1,29 @@
+import { ConfigError } from '../errors';
+
+/**
+ * Checks the endpoint URL: `https://`, or `http://` for a loopback host only (127.0.0.0/8, ::1,
+ * localhost), so credentials and signatures never cross a network in clear text. Returns the
+ * parsed URL; throws ConfigError naming the value otherwise.
+ */
+export function checkEndpoint(endpoint: string, source = 'endpoint'): URL {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    throw new ConfigError(`${source} "${endpoint}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
+  }
+  if (url.protocol === 'https:') return url;
+  if (url.protocol === 'http:') {
+    if (isLoopbackHost(url.hostname)) return url;
+    throw new ConfigError(`${source} "${endpoint}" uses http:// with a host that is not loopback; use https:// (http:// is allowed only for 127.0.0.0/8, ::1 and localhost)`);
+  }
+  throw new ConfigError(`${source} "${endpoint}" must use https:// (got ${url.protocol})`);
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host === '::1') return true;
+  const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}

@@ -1,0 +1,36 @@
+/**
+ * The HTTP transport the client needs, as a small interface (so tests pass a fake), and the
+ * production one: node-fetch with keep-alive agents, so a listing of many pages or a sweep of
+ * many services reuses its TLS connections.
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+export interface FetchInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface FetchResponseLike {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/** The subset of `fetch` the client uses. */
+export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponseLike>;
+
+/** node-fetch (v3, ES module, loaded on first use) with keep-alive agents unless `keepAlive` is false. */
+export function createNodeFetch(options: { keepAlive?: boolean } = {}): FetchLike {
+  const keepAlive = options.keepAlive ?? true;
+  const httpAgent = new http.Agent({ keepAlive });
+  const httpsAgent = new https.Agent({ keepAlive });
+  let loaded: Promise<typeof import('node-fetch')> | undefined;
+  return async (url, init) => {
+    loaded ??= import('node-fetch');
+    const { default: fetch } = await loaded;
+    return fetch(url, { ...init, agent: (u: URL) => (u.protocol === 'http:' ? httpAgent : httpsAgent) });
+  };
+}

@@ -1,0 +1,80 @@
+import { ConfigError } from '../../lib/errors';
+import { loadConfig, loadConnectionConfig } from '../../lib/config';
+
+const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConnectionConfig()', () => {
+  it('builds the endpoint from the region when no endpoint is given', () => {
+    expect(loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1' })).toEqual({
+      endpoint: 'https://vpcep.tr-west-1.myhuaweicloud.com',
+      projectId: 'p1',
+      credentials: { ak: 'AKVALUE', sk: 'SKVALUE' },
+    });
+  });
+
+  it('prefers VPCEP_ENDPOINT to the region, and command-line options to both', () => {
+    const env = { ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_ENDPOINT: 'https://vpcep.example.com/' };
+    expect(loadConnectionConfig(env).endpoint).toBe('https://vpcep.example.com');
+    expect(loadConnectionConfig(env, { endpoint: 'http://127.0.0.1:9999', projectId: 'p2' })).toMatchObject({ endpoint: 'http://127.0.0.1:9999', projectId: 'p2' });
+    expect(loadConnectionConfig(env, { region: 'ap-southeast-1' }).endpoint).toBe('https://vpcep.ap-southeast-1.myhuaweicloud.com');
+  });
+
+  it('uses temporary credentials with a security token, and a token when no AK/SK is set', () => {
+    expect(loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' }).credentials).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE', securityToken: 'st' });
+    expect(loadConnectionConfig({ VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' }).credentials).toEqual({ token: 'tok' });
+    // AK/SK is preferred when both are set.
+    expect(loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' }).credentials).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE' });
+  });
+
+  it('refuses http:// to a host that is not loopback, naming where it came from', () => {
+    expect(errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'http://vpcep.example.com' })).message).toMatch(/VPCEP_ENDPOINT "http:\/\/vpcep.example.com" uses http:\/\//);
+    expect(errorOf(() => loadConnectionConfig(BASE, { endpoint: 'http://10.0.0.1' })).message).toMatch(/--endpoint/);
+    expect(loadConnectionConfig(BASE, { endpoint: 'http://localhost:8080' }).endpoint).toBe('http://localhost:8080');
+  });
+
+  it('lists every missing setting by name', () => {
+    const message = errorOf(() => loadConnectionConfig({})).message;
+    expect(message).toContain('VPCEP_ENDPOINT or HUAWEICLOUD_SDK_REGION');
+    expect(message).toContain('HUAWEICLOUD_SDK_PROJECT_ID');
+    expect(message).toContain('HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK');
+  });
+
+  it('names the half-set AK/SK pair without echoing secrets', () => {
+    const message = errorOf(() => loadConnectionConfig({ VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_AK: 'AKVALUE' })).message;
+    expect(message).toContain('HUAWEICLOUD_SDK_SK is not');
+    expect(message).not.toContain('AKVALUE');
+  });
+
+  it('rejects a malformed region and treats empty variables as unset', () => {
+    expect(errorOf(() => loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'Bad Region' })).message).toContain('HUAWEICLOUD_SDK_REGION');
+    expect(errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: '' })).message).toContain('no endpoint');
+  });
+});
+
+describe('loadConfig()', () => {
+  it('reads the deployment settings with their defaults', () => {
+    const config = loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'http://localhost:9324/000000000000/audit', WEBHOOK_SECRET: 'w' });
+    expect(config).toMatchObject({ policyFile: 'policies/policy.yaml', auditQueueUrl: 'http://localhost:9324/000000000000/audit', webhookSecret: 'w' });
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', POLICY_FILE: 'other.yaml' }).policyFile).toBe('other.yaml');
+  });
+
+  it('lets the credentials come from a named secret instead of the environment', () => {
+    const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_REGION: 'tr-west-1', HUAWEICLOUD_CREDENTIALS_SECRET: 'vpcep/creds', WEBHOOK_SECRET_NAME: 'vpcep/webhook' });
+    expect(config.connection.credentials).toBeUndefined();
+    expect(config).toMatchObject({ credentialsSecretName: 'vpcep/creds', webhookSecretName: 'vpcep/webhook' });
+  });
+
+  it('names a malformed AUDIT_QUEUE_URL', () => {
+    expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'not a url' })).message).toContain('AUDIT_QUEUE_URL');
+  });
+});

@@ -1,0 +1,196 @@
+import { PassThrough } from 'node:stream';
+import { createAuditor } from '../../../lib/audit/auditor';
+import { AuditEvent } from '../../../lib/audit/event';
+import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
+import { runReview, RunOptions } from '../../../lib/engine/run';
+import { silentLogger } from '../../../lib/logger';
+import { parsePolicy } from '../../../lib/policy/load';
+import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
+
+const NOW = new Date('2026-11-26T08:00:00Z');
+const ALLOWED = 'a11111111111111111111111111111a1';
+const DENIED = 'd22222222222222222222222222222d2';
+const STRANGER = 'e33333333333333333333333333333e3';
+const OWNER = '0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0';
+
+const policy = parsePolicy(
+  `
+version: 1
+owner_domain: ${OWNER}
+services:
+  - rule: payments
+    match: { name: "pay-*" }
+    allow:
+      - domain: ${ALLOWED}
+        max_connections: 2
+    deny:
+      - domain: ${DENIED}
+`,
+  'test-policy.yaml',
+  NOW,
+).policy;
+
+function conn(id: string, domain: string, status = 'pendingAcceptance', minute = 0) {
+  return { id, domain_id: domain, status, marker_id: 1, created_at: new Date(NOW.getTime() - 3600_000 + minute * 60_000).toISOString().replace('.000', '') };
+}
+
+function world(): FakeService[] {
+  return [
+    {
+      service: { id: 'svc-pay', service_name: 'pay-api', approval_enabled: true },
+      connections: [conn('ep-1', ALLOWED, 'pendingAcceptance', 1), conn('ep-2', DENIED, 'pendingAcceptance', 2), conn('ep-3', STRANGER, 'pendingAcceptance', 3)],
+      whitelist: [
+        { id: 'w-owner', permission: `iam:domain::${OWNER}` },
+        { id: 'w-old', permission: `iam:domain::${STRANGER}` },
+      ],
+    },
+    { service: { id: 'svc-other', service_name: 'internal', approval_enabled: false }, connections: [conn('ep-9', STRANGER)], whitelist: [] },
+  ];
+}
+
+function memorySink() {
+  const events: AuditEvent[] = [];
+  const sink: AuditSink & { fail?: boolean } = {
+    name: 'memory',
+    async send(batch) {
+      if (sink.fail) throw new AuditDeliveryError('queue down', batch);
+      events.push(...batch);
+    },
+    async close() {},
+  };
+  return { sink, events };
+}
+
+function setup(services = world()) {
+  const fake = createFakeEngineClient(services);
+  const mem = memorySink();
+  const stderr = new PassThrough();
+  let fallback = '';
+  stderr.on('data', (d) => (fallback += d));
+  const auditor = createAuditor({ sink: mem.sink, fallback: stderr });
+  const deps = { client: fake.client, auditor, clock: () => NOW, logger: silentLogger };
+  const options: RunOptions = { scope: 'sweep', dryRun: false, trigger: 'cli', runId: 'run-1', projectId: 'proj', policySha256: 'sha' };
+  return { fake, mem, auditor, deps, options, fallback: () => fallback };
+}
+
+const mutations = (calls: string[]) => calls.filter((c) => /^(receive|reject|whitelist|updateService)/.test(c));
+
+describe('runReview()', () => {
+  it('carries out the sweep the policy calls for and records one event per action', async () => {
+    const t = setup();
+    const summary = await runReview(t.deps, policy, t.options);
+    await t.auditor.close();
+    expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission, a.outcome])).toEqual([
+      ['connection.accept', 'ep-1', 'succeeded'],
+      ['connection.reject', 'ep-2', 'succeeded'],
+      ['whitelist.add', `iam:domain::${ALLOWED}`, 'succeeded'],
+      ['whitelist.remove', `iam:domain::${STRANGER}`, 'succeeded'],
+    ]);
+    expect(summary.left_pending.map((p) => p.endpoint_id)).toEqual(['ep-3']);
+    expect(summary.failed).toBe(false);
+    // 4.2.7 one call per endpoint; 4.2.9 one call per direction; the unmanaged service is never read.
+    expect(mutations(t.fake.calls).sort()).toEqual(['receive svc-pay ep-1', 'reject svc-pay ep-2', 'whitelist add svc-pay 1', 'whitelist remove svc-pay 1']);
+    expect(t.fake.calls.filter((c) => c.includes('svc-other'))).toEqual([]);
+    const types = t.mem.events.map((e) => `${e.type} ${e.data.outcome ?? ''}`.trim());
+    expect(types).toEqual(expect.arrayContaining(['vpcep.connection.accept succeeded', 'vpcep.connection.reject succeeded', 'vpcep.whitelist.add succeeded', 'vpcep.whitelist.remove succeeded']));
+    expect(types.at(-1)).toBe('vpcep.run.completed');
+    expect(t.mem.events).toHaveLength(5);
+    expect(summary.counts['connection.accept']).toEqual({ succeeded: 1, failed: 0, planned: 0 });
+  });
+
+  it('does nothing on a second sweep', async () => {
+    const t = setup();
+    await runReview(t.deps, policy, t.options);
+    const before = mutations(t.fake.calls).length;
+    const again = await runReview(t.deps, policy, { ...t.options, runId: 'run-2' });
+    expect(again.actions).toEqual([]);
+    expect(mutations(t.fake.calls)).toHaveLength(before);
+  });
+
+  it('in dry run makes no mutating call and records planned events', async () => {
+    const t = setup();
+    const summary = await runReview(t.deps, policy, { ...t.options, dryRun: true });
+    await t.auditor.close();
+    expect(mutations(t.fake.calls)).toEqual([]);
+    expect(summary.actions.every((a) => a.outcome === 'planned')).toBe(true);
+    expect(t.mem.events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(Array(4).fill(['planned', true]));
+  });
+
+  it('reports an accept that lost a race truthfully: done if the connection ended accepted, failed otherwise', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      const svc = t.fake.services[0]!;
+      if (call === 'receive svc-pay ep-1') {
+        svc.connections[0]!.status = 'accepted'; // another sweep got there first
+        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      }
+      if (call === 'reject svc-pay ep-2') {
+        svc.connections[1]!.status = 'deleting';
+        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      }
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    const [accept, reject] = summary.actions;
+    expect(accept).toMatchObject({ outcome: 'succeeded', note: 'already accepted (changed meanwhile)' });
+    expect(reject).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032', status: 400 } });
+    expect(summary.failures).toEqual([{ service_id: 'svc-pay', type: 'connection.reject', endpoint_id: 'ep-2', error: { code: 'EndPoint.2032', message: 'The connection is not pending.', status: 400 } }]);
+    expect(summary.failed).toBe(true);
+  });
+
+  it('keeps going when one service cannot be read', async () => {
+    const services = world();
+    services.push({ service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true }, connections: [conn('ep-x', ALLOWED)], whitelist: [] });
+    const t = setup(services);
+    t.fake.hooks.before = (call) => {
+      if (call.startsWith('listConnections svc-pay ')) throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(summary.failures).toEqual([{ service_id: 'svc-pay', error: { code: 'EndPoint.0001', message: 'System error.', status: 500 } }]);
+    expect(summary.actions.map((a) => a.endpoint_id ?? a.permission)).toEqual(['ep-x', `iam:domain::${ALLOWED}`]);
+  });
+
+  it('starts no service after the deadline and lists the unfinished ones', async () => {
+    const t = setup();
+    const summary = await runReview(t.deps, policy, { ...t.options, deadline: NOW });
+    expect(summary.unfinished).toEqual(['svc-pay', 'svc-other']);
+    expect(mutations(t.fake.calls)).toEqual([]);
+  });
+
+  it('splits a whitelist batch only when the API refuses its size', async () => {
+    const services = world();
+    const many = Array.from({ length: 5 }, (_, i) => `d${i}`.padEnd(32, '0'));
+    services[0]!.whitelist.push(...many.map((d, i) => ({ id: `x${i}`, permission: `iam:domain::${d}` })));
+    const t = setup(services);
+    t.fake.hooks.before = (call) => {
+      const m = /^whitelist remove svc-pay (\d+)$/.exec(call);
+      if (m && Number(m[1]) > 2) throw new FakeApiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(summary.actions.filter((a) => a.type === 'whitelist.remove').every((a) => a.outcome === 'succeeded')).toBe(true);
+    expect(t.fake.calls.filter((c) => c.startsWith('whitelist remove'))).toEqual([
+      'whitelist remove svc-pay 6',
+      'whitelist remove svc-pay 3',
+      'whitelist remove svc-pay 2',
+      'whitelist remove svc-pay 1',
+      'whitelist remove svc-pay 3',
+      'whitelist remove svc-pay 2',
+      'whitelist remove svc-pay 1',
+    ]);
+    expect(services[0]!.whitelist.map((r) => r.id)).toEqual(['w-owner', 'perm-1']);
+  });
+
+  it('starts no action once the audit trail has failed, writes the unsent events as fallback, and fails the run', async () => {
+    const t = setup();
+    t.mem.sink.fail = true;
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(summary.failed).toBe(true);
+    expect(summary.audit_error).toMatch(/audit sink memory failed: queue down/);
+    await expect(t.auditor.close()).rejects.toThrow(/queue down/);
+    const fallback = t.fallback().trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(fallback.length).toBeGreaterThan(0);
+    expect(fallback.every((l) => l.fallback === true)).toBe(true);
+    // Every action that ran has its event in the fallback: nothing is lost.
+    const ran = mutations(t.fake.calls).length;
+    expect(fallback.filter((l) => l.event.type !== 'vpcep.run.completed').length).toBeGreaterThanOrEqual(ran);
+  });
+});

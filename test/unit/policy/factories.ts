@@ -1,0 +1,37 @@
+/** Record factories for planner tests: small, readable defaults, overridable per test. */
+import type { Connection, EndpointService, WhitelistRecord } from '../../../lib/model';
+import { domainPermission } from '../../../lib/model';
+import { parsePolicy } from '../../../lib/policy/load';
+import type { Policy } from '../../../lib/policy/schema';
+
+export const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
+export const NOW = new Date('2026-11-26T08:00:00Z');
+
+export function serviceFactory(overrides: Partial<EndpointService> = {}): EndpointService {
+  return { id: SERVICE_ID, service_name: 'payments', approval_enabled: true, status: 'available', ...overrides };
+}
+
+let seq = 0;
+/** A connection; ids and created_at increase with each call unless given. */
+export function connectionFactory(overrides: Partial<Connection> = {}): Connection {
+  seq += 1;
+  const n = String(seq).padStart(4, '0');
+  return {
+    id: `conn-${n}`,
+    domain_id: 'a'.repeat(32),
+    status: 'pendingAcceptance',
+    created_at: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
+    ...overrides,
+  };
+}
+
+export function whitelistRecordFactory(domainOrPermission: string, overrides: Partial<WhitelistRecord> = {}): WhitelistRecord {
+  seq += 1;
+  const permission = domainOrPermission === '*' || domainOrPermission.includes(':') ? domainOrPermission : domainPermission(domainOrPermission);
+  return { id: `perm-${seq}`, permission, ...overrides };
+}
+
+/** Parses policy YAML (so tests read like policy files) and fails loudly if it is invalid. */
+export function policyFromYaml(text: string, now: Date = NOW): Policy {
+  return parsePolicy(text, 'test-policy.yaml', now).policy;
+}

@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parsePolicy, PolicyError, type PolicyProblem } from '../../../lib/policy/load';
+
+/**
+ * test/fixtures/policies/invalid/: broken policies. expectations.json names, for each file, the
+ * path of the problem it must report (`` for the whole document) and a part of its message.
+ */
+const DIR = join(__dirname, '../../fixtures/policies/invalid');
+const expectations = JSON.parse(readFileSync(join(DIR, 'expectations.json'), 'utf8')) as Record<string, { path: string; message: string }>;
+const fixtures = readdirSync(DIR).filter((f) => f !== 'expectations.json');
+
+function problemsOf(file: string): PolicyProblem[] {
+  const text = readFileSync(join(DIR, file), 'utf8');
+  try {
+    parsePolicy(text, file, new Date('2026-11-26T00:00:00Z'));
+  } catch (err) {
+    expect(err).toBeInstanceOf(PolicyError);
+    return (err as PolicyError).problems.filter((p) => p.severity === 'error');
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe('invalid policy corpus', () => {
+  it('holds at least 30 broken policies, each with an expectation', () => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(30);
+    expect(Object.keys(expectations).sort()).toEqual([...fixtures].sort());
+  });
+
+  it.each(fixtures)('%s is rejected with the expected path and message', (file) => {
+    const expected = expectations[file]!;
+    const problems = problemsOf(file);
+    const atPath = problems.filter((p) => p.path === expected.path);
+    expect(atPath.map((p) => p.message)).toEqual(expect.arrayContaining([expect.stringContaining(expected.message)]));
+    // Every problem is located in the file.
+    for (const p of problems) expect(p.line).toEqual(expect.any(Number));
+  });
+});
+
+describe('parsePolicy() problems', () => {
+  it('reports every problem at once, in file order', () => {
+    const text = ['version: 3', 'defaults:', '  revoke: maybe', 'services:', '  - match: {}', '    allow:', '      - group: nobody', ''].join('\n');
+    try {
+      parsePolicy(text, 'many.yaml');
+      throw new Error('accepted');
+    } catch (err) {
+      const problems = (err as PolicyError).problems;
+      expect(problems.map((p) => [p.path, p.line])).toEqual([
+        ['version', 1],
+        ['defaults.revoke', 3],
+        ['services[0].match', 5],
+        ['services[0].allow[0].group', 7],
+      ]);
+      expect((err as PolicyError).message).toContain('many.yaml: 4 problems in the policy');
+    }
+  });
+
+  it('warns about a domain both allowed and denied in one rule, and about expired entries', () => {
+    const text = `version: 1
+groups:
+  partners:
+    - domain: 5FC973EEA581490997E82EA11A1DF31F
+      expires: 2026-01-31
+services:
+  - match: { name: "*" }
+    allow:
+      - group: partners
+      - domain: 0a1b2c3d4e5f60718293a4b5c6d7e8f9
+    deny:
+      - domain: 0A1B2C3D4E5F60718293A4B5C6D7E8F9
+`;
+    const { warnings } = parsePolicy(text, 'w.yaml', new Date('2026-02-01T00:00:00Z'));
+    expect(warnings.map((w) => [w.severity, w.path])).toEqual([
+      ['warning', 'groups.partners[0].expires'],
+      ['warning', 'services[0].deny[0].domain'],
+    ]);
+    expect(warnings[1]!.message).toContain('both allowed (by services[0].allow[1]) and denied');
+  });
+
+  it('judges a date expiry as valid through the end of that day, UTC', () => {
+    const text = 'version: 1\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: abc\n        expires: 2026-01-31\n';
+    expect(parsePolicy(text, 'd.yaml', new Date('2026-01-31T23:59:59Z')).warnings).toEqual([]);
+    expect(parsePolicy(text, 'd.yaml', new Date('2026-02-01T00:00:00Z')).warnings).toHaveLength(1);
+  });
+
+  it('fills in the built-in defaults and hashes the raw text', () => {
+    const text = 'version: 1\nservices:\n  - match: { id: x }\n';
+    const loaded = parsePolicy(text);
+    expect(loaded.policy.defaults).toEqual({ unlisted_pending: 'leave', over_limit: 'leave', revoke: 'never', whitelist: 'reconcile', allow_wildcard: false, require_approval: true });
+    expect(loaded.policy.groups).toEqual({});
+    expect(loaded.policy.services[0]).toEqual({ match: { id: 'x' }, allow: [], deny: [] });
+    expect(loaded.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('reads JSON policies', () => {
+    const loaded = parsePolicy(JSON.stringify({ version: 1, services: [{ match: { name: 'pay-*' }, allow: [{ domain: 'abc', max_connections: 2 }] }] }), 'p.json');
+    expect(loaded.policy.services[0]!.allow).toEqual([{ domain: 'abc', max_connections: 2 }]);
+  });
+});

@@ -1,0 +1,430 @@
+import { createVpcepClient, CreateVpcepClientOptions, VpcepApiError, VpcepClient } from '../../../lib/vpcep/client';
+import { AppError } from '../../../lib/errors';
+import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
+
+const ENDPOINT = 'https://vpcep.tr-west-1.myhuaweicloud.com';
+const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const BASE = `/v1/${PROJECT}`;
+
+function setup(handler: Handler, overrides: Partial<CreateVpcepClientOptions> = {}) {
+  const fake = fakeFetch(handler);
+  const sleeps: number[] = [];
+  const warnings: string[] = [];
+  const client = createVpcepClient({
+    endpoint: ENDPOINT,
+    projectId: PROJECT,
+    credentials: { ak: AK, sk: SK },
+    fetch: fake.fetch,
+    clock: () => NOW,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    random: () => 0.5,
+    logger: { warn: (m) => warnings.push(m) },
+    ...overrides,
+  });
+  return { client, requests: fake.requests, sleeps, warnings };
+}
+
+async function all<T>(gen: AsyncGenerator<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of gen) out.push(x);
+  return out;
+}
+
+async function failure(promise: Promise<unknown>): Promise<VpcepApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof VpcepApiError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('createVpcepClient(): every operation on the reference examples', () => {
+  it('4.1.1 lists the API versions', async () => {
+    const t = setup(() => ({ body: fixture('4.1.1-list-versions.response.json') }));
+    const versions = await t.client.listVersions();
+    expect(versions.map((v) => [v.id, v.status])).toEqual([
+      ['v1', 'CURRENT'],
+      ['v2', 'CURRENT'],
+    ]);
+    expect(t.requests[0]?.method).toBe('GET');
+    expect(t.requests[0]?.url.pathname).toBe('/');
+  });
+
+  it('4.1.2 gets one API version', async () => {
+    const t = setup(() => ({ body: fixture('4.1.2-get-version.response.json') }));
+    expect(await t.client.getVersion('v1')).toMatchObject({ id: 'v1', version: '1', min_version: '' });
+    expect(t.requests[0]?.url.pathname).toBe('/v1');
+  });
+
+  it('4.2.1 creates a service, sending the body and the project id', async () => {
+    const t = setup(() => ({ body: fixture('4.2.1-create-service.response.json') }));
+    const service = await t.client.createService(fixture('4.2.1-create-service.request.json') as never);
+    expect(service).toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', approval_enabled: false, status: 'available', ports: [{ client_port: 8080, server_port: 90, protocol: 'TCP' }, { client_port: 8081 }] });
+    const req = t.requests[0]!;
+    expect([req.method, req.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoint-services`]);
+    expect(req.body).toEqual(fixture('4.2.1-create-service.request.json'));
+    expect(req.headers['X-Project-Id']).toBe(PROJECT);
+    expect(req.headers['Content-Type']).toBe('application/json');
+  });
+
+  it('4.2.2 gets a service', async () => {
+    const t = setup(() => ({ body: fixture('4.2.2-get-service.response.json') }));
+    expect(await t.client.getService(SERVICE)).toMatchObject({ service_name: 'test123', project_id: '6e9dfd51d1124e8d8498dce894923a0d' });
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}`);
+  });
+
+  it('4.2.3 updates a service with PUT', async () => {
+    const t = setup(() => ({ body: fixture('4.2.3-update-service.response.json') }));
+    await t.client.updateService(SERVICE, fixture('4.2.3-update-service.request.json') as never);
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['PUT', `${BASE}/vpc-endpoint-services/${SERVICE}`]);
+    expect(t.requests[0]?.body).toEqual(fixture('4.2.3-update-service.request.json'));
+  });
+
+  it('4.2.4 deletes a service (empty answer)', async () => {
+    const t = setup(() => ({ status: 204 }));
+    await expect(t.client.deleteService(SERVICE)).resolves.toBeUndefined();
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['DELETE', `${BASE}/vpc-endpoint-services/${SERVICE}`]);
+  });
+
+  it('4.2.5 lists services, asking for 1000 a page, oldest first', async () => {
+    const t = setup(() => ({ body: fixture('4.2.5-list-services.response.json') }));
+    const services = await all(t.client.listServices());
+    expect(services).toEqual([expect.objectContaining({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', approval_enabled: false, updated_at: '2018-01-30T07:42:01Z' })]);
+    const q = t.requests[0]!.url.searchParams;
+    expect([q.get('limit'), q.get('offset'), q.get('sort_key'), q.get('sort_dir')]).toEqual(['1000', null, 'created_at', 'asc']);
+  });
+
+  it('4.2.6 lists connections with marker_id as a number and passes the filters', async () => {
+    const t = setup(() => ({ body: fixture('4.2.6-list-connections.response.json') }));
+    const connections = await all(t.client.listConnections(SERVICE, { status: 'pendingAcceptance', marker_id: 16777510 }));
+    expect(connections).toEqual([
+      { id: 'adb7b229-bb11-4072-bcc0-3327cd784263', status: 'accepted', marker_id: 16777510, domain_id: '5fc973eea581490997e82ea11a1df31f', created_at: '2018-09-17T11:10:11Z', updated_at: '2018-09-17T11:10:12Z' },
+      expect.objectContaining({ id: 'fd69d29f-dc29-4a9b-80d8-b51d1e7e58ea', marker_id: 16777513 }),
+    ]);
+    const req = t.requests[0]!;
+    expect(req.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}/connections`);
+    expect(req.url.searchParams.get('status')).toBe('pendingAcceptance');
+    expect(req.url.searchParams.get('marker_id')).toBe('16777510');
+  });
+
+  it('4.2.7 accepts one endpoint per call and turns a string marker_id into a number', async () => {
+    const t = setup(() => ({ body: fixture('4.2.7-connection-action.response.json') }));
+    const result = await t.client.acceptOrReject(SERVICE, '705290f3-0d00-41f2-aedc-71f09844e879', 'receive');
+    expect(result).toEqual([expect.objectContaining({ status: 'accepted', marker_id: Number('422321321312321321') })]);
+    expect(typeof result[0]?.marker_id).toBe('number');
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoint-services/${SERVICE}/connections/action`]);
+    expect(t.requests[0]?.body).toEqual(fixture('4.2.7-connection-action.request.json'));
+  });
+
+  it('4.2.7 reports the documented error body as a VpcepApiError', async () => {
+    const t = setup(() => ({ status: 400, body: fixture('4.2.7-connection-action.error.json'), headers: { 'X-Request-Id': 'req-42' } }));
+    const err = await failure(t.client.acceptOrReject(SERVICE, 'e1', 'reject'));
+    expect(err).toBeInstanceOf(AppError);
+    expect(err).toMatchObject({ status: 400, errorCode: 'Endpoint.2013', errorMsg: 'The endpoint does not belong to the endpoint service.', requestId: 'req-42', retryable: false, operation: 'acceptOrReject', code: 'Endpoint.2013' });
+    expect(err.message).toContain('Endpoint.2013');
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('4.2.8 lists whitelist records 500 a page', async () => {
+    const t = setup(() => ({ body: fixture('4.2.8-list-whitelist.response.json') }));
+    expect(await all(t.client.listWhitelist(SERVICE))).toEqual([{ id: 'f2659906-c622-480a-83e9-ef42bdb67b90', permission: '*', description: 'demo', created_at: '2018-10-18T13:26:40Z' }]);
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}/permissions`);
+    expect(t.requests[0]?.url.searchParams.get('limit')).toBe('500');
+  });
+
+  it('4.2.9 adds and removes whitelist records in one batch call each', async () => {
+    const t = setup(() => ({ body: fixture('4.2.9-whitelist-action.response.json') }));
+    const added = await t.client.updateWhitelist(SERVICE, 'add', ['iam:domain::fc973eea581490997e82ea11a1d0101']);
+    await t.client.updateWhitelist(SERVICE, 'remove', ['iam:domain::5fc973eea581490997e82ea11a1d0101']);
+    expect(added).toEqual([{ permission: 'iam:domain::5fc973eea581490997e82ea11a1d0101' }, { permission: 'iam:domain::5fc973eea581490997e82ea11a1d0102' }]);
+    expect(t.requests.map((r) => r.body)).toEqual([fixture('4.2.9-whitelist-add.request.json'), fixture('4.2.9-whitelist-remove.request.json')]);
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}/permissions/action`);
+  });
+
+  it('4.2.9 sends nothing for an empty list and refuses a malformed permission before sending', async () => {
+    const t = setup(() => ({ body: fixture('4.2.9-whitelist-action.response.json') }));
+    expect(await t.client.updateWhitelist(SERVICE, 'add', [])).toEqual([]);
+    await expect(t.client.updateWhitelist(SERVICE, 'add', ['domain::x'])).rejects.toThrow(/permissions\[0\]/);
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it('4.2.10 lists public services with is_charge "true" as a boolean', async () => {
+    const t = setup(() => ({ body: fixture('4.2.10-list-public-services.response.json') }));
+    const services = await all(t.client.listPublicServices());
+    expect(services.map((s) => [s.service_name, s.owner, s.is_charge])).toEqual([
+      ['test123', 'example', true],
+      ['OBS', 'example', true],
+    ]);
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/public`);
+  });
+
+  it('4.2.11 describes a service by id', async () => {
+    const t = setup(() => ({ body: fixture('4.2.11-describe-service.response.json') }));
+    expect(await t.client.describeService({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' })).toEqual({
+      id: '9d4c1028-1336-4556-9881-b5d807c1b8a8',
+      service_name: 'test123',
+      service_type: 'interface',
+      created_at: '2018-09-17T07:28:31Z',
+      is_charge: true,
+    });
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/describe`);
+    expect(t.requests[0]?.url.searchParams.get('id')).toBe('4189d3c2-8882-4871-a3c2-d380272eed83');
+  });
+
+  it('4.3.1 creates an endpoint (marker_id string -> number, tags kept)', async () => {
+    const t = setup(() => ({ body: fixture('4.3.1-create-endpoint.response.json') }));
+    const endpoint = await t.client.createEndpoint(fixture('4.3.1-create-endpoint.request.json') as never);
+    expect(endpoint).toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', status: 'creating', marker_id: 322312312312, enable_dns: false, enable_whitelist: true, tags: [{ key: 'test1', value: 'test1' }] });
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoints`]);
+    expect(t.requests[0]?.body).toEqual(fixture('4.3.1-create-endpoint.request.json'));
+  });
+
+  it('4.3.2 gets an endpoint', async () => {
+    const t = setup(() => ({ body: fixture('4.3.2-get-endpoint.response.json') }));
+    expect(await t.client.getEndpoint('4189d3c2-8882-4871-a3c2-d380272eed83')).toMatchObject({ status: 'accepted', marker_id: 322312312312 });
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoints/4189d3c2-8882-4871-a3c2-d380272eed83`);
+  });
+
+  it('4.3.3 deletes an endpoint', async () => {
+    const t = setup(() => ({ status: 200 }));
+    await t.client.deleteEndpoint('4189d3c2-8882-4871-a3c2-d380272eed83');
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['DELETE', `${BASE}/vpc-endpoints/4189d3c2-8882-4871-a3c2-d380272eed83`]);
+  });
+
+  it('4.3.4 lists endpoints: "true" booleans, string marker_ids, unknown dns_name dropped', async () => {
+    const t = setup(() => ({ body: fixture('4.3.4-list-endpoints.response.json') }));
+    const endpoints = await all(t.client.listEndpoints());
+    expect(endpoints.map((e) => [e.marker_id, e.enable_dns, e.ip])).toEqual([
+      [16777337, true, '192.168.0.232'],
+      [16777322, true, '192.168.0.115'],
+    ]);
+    expect(endpoints[0]).not.toHaveProperty('dns_name');
+  });
+
+  it('4.4.1 gets the quotas of a resource type', async () => {
+    const t = setup(() => ({ body: fixture('4.4.1-quotas.response.json') }));
+    expect(await t.client.getQuotas('endpoint_service')).toEqual({
+      resources: [
+        { type: 'endpoint', used: 4, quota: 150 },
+        { type: 'endpoint_service', used: 10, quota: 100 },
+      ],
+    });
+    expect(t.requests[0]?.url.pathname).toBe(`${BASE}/quotas`);
+    expect(t.requests[0]?.url.searchParams.get('type')).toBe('endpoint_service');
+  });
+});
+
+describe('authentication', () => {
+  it('signs every request with AK/SK (the fake checks each signature) and sends the security token', async () => {
+    const t = setup(() => ({ body: fixture('4.2.2-get-service.response.json') }), { credentials: { ak: AK, sk: SK, securityToken: 'temp-token' } });
+    await t.client.getService(SERVICE);
+    const h = t.requests[0]!.headers;
+    expect(h.Authorization).toMatch(/^SDK-HMAC-SHA256 Access=TESTAKEXAMPLE0000001, SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token, Signature=[0-9a-f]{64}$/);
+    expect(h['X-Sdk-Date']).toBe('20261126T080000Z');
+    expect(h['X-Security-Token']).toBe('temp-token');
+  });
+
+  it('sends X-Auth-Token instead with token credentials', async () => {
+    const fake = fakeFetch(() => ({ body: fixture('4.2.2-get-service.response.json') }), { checkSignature: false });
+    const client = createVpcepClient({ endpoint: ENDPOINT, projectId: PROJECT, credentials: { token: 'iam-token' }, fetch: fake.fetch });
+    await client.getService(SERVICE);
+    expect(fake.requests[0]?.headers).toEqual({ 'Content-Type': 'application/json', 'X-Project-Id': PROJECT, 'X-Auth-Token': 'iam-token' });
+  });
+
+  it('refuses http:// unless the host is loopback', () => {
+    const fake = fakeFetch(() => ({}));
+    const make = (endpoint: string) => () => createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
+    expect(make('http://vpcep.example.com')).toThrow(/http:\/\/ .*not loopback/);
+    expect(make('ftp://127.0.0.1')).toThrow(/must use https/);
+    for (const ok of ['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:1', 'http://[::1]:9000', 'https://vpcep.example.com']) expect(make(ok)).not.toThrow();
+  });
+});
+
+describe('pagination', () => {
+  function connections(n: number, from = 0) {
+    return Array.from({ length: n }, (_, i) => ({ id: `c-${from + i}`, domain_id: 'd1', status: 'pendingAcceptance', marker_id: String(1000 + from + i) }));
+  }
+  /** A server holding `total` connections that honours limit up to `cap` and offset. */
+  function server(total: number, cap = 1000): Handler {
+    const rows = connections(total);
+    return (req) => {
+      const limit = Math.min(Number(req.url.searchParams.get('limit') ?? 10), cap);
+      const offset = Number(req.url.searchParams.get('offset') ?? 0);
+      return { body: { connections: rows.slice(offset, offset + limit), total_count: total } };
+    };
+  }
+
+  it('reads every page with the largest limit and stops at total_count', async () => {
+    const t = setup(server(2345));
+    const rows = await all(t.client.listConnections(SERVICE));
+    expect(rows).toHaveLength(2345);
+    expect(new Set(rows.map((r) => r.id)).size).toBe(2345);
+    expect(t.requests.map((r) => [r.url.searchParams.get('limit'), r.url.searchParams.get('offset')])).toEqual([
+      ['1000', null],
+      ['1000', '1000'],
+      ['1000', '2000'],
+    ]);
+  });
+
+  it('asks no further page when total_count is reached on a full page', async () => {
+    const t = setup(server(1000));
+    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1000);
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('keeps going when the server sends smaller pages than asked', async () => {
+    const t = setup(server(1250, 300));
+    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1250);
+    expect(t.requests.map((r) => r.url.searchParams.get('offset'))).toEqual([null, '300', '600', '900', '1200']);
+  });
+
+  it('skips records repeated across pages (a record added during the listing shifts the pages)', async () => {
+    const pages = [connections(3, 0), connections(3, 2)];
+    const t = setup((_, i) => ({ body: { connections: pages[i] ?? [], total_count: 6 } }), {});
+    const rows = await all(t.client.listConnections(SERVICE));
+    expect(rows.map((r) => r.id)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4']);
+  });
+
+  it('fails instead of looping when the API returns the same page forever', async () => {
+    const t = setup(() => ({ body: { connections: connections(2), total_count: 5000 } }));
+    await expect(all(t.client.listConnections(SERVICE))).rejects.toMatchObject({ code: 'VPCEP_PAGE_REPEATED', message: expect.stringContaining(`connections of service ${SERVICE}`) });
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('stops at a short page when total_count is missing', async () => {
+    const t = setup((_, i) => ({ body: { connections: i === 0 ? connections(1000) : connections(7, 1000) } }));
+    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1007);
+    expect(t.requests).toHaveLength(2);
+  });
+});
+
+describe('retries', () => {
+  const ok = () => ({ body: fixture('4.2.2-get-service.response.json') });
+  const failOnce =
+    (first: ReturnType<Handler>): Handler =>
+    (_, i) =>
+      i === 0 ? first : ok();
+
+  it.each([
+    ['HTTP 500 EndPoint.0001', { status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } }],
+    ['HTTP 503 without a body', { status: 503, raw: '<html>busy</html>' }],
+    ['EndPoint.0022 rate limit sent as HTTP 400', { status: 400, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit. Please try later.' } }],
+    ['APIGW.0308 gateway throttling', { status: 429, body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' } }],
+    ['a connection reset', networkError('ECONNRESET')],
+  ] as const)('retries a read after %s', async (_name, reply) => {
+    const t = setup(failOnce(reply as never));
+    await expect(t.client.getService(SERVICE)).resolves.toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' });
+    expect(t.requests).toHaveLength(2);
+    expect(t.client.stats()).toEqual({ requests: 2, retries: 1, byOperation: { getService: 2 } });
+    // Full jitter: random() 0.5 of the first ceiling (200 ms).
+    expect(t.sleeps).toEqual([100]);
+    expect(t.warnings[0]).toMatch(/getService .* failed .*retry 1 of 3/);
+  });
+
+  it('times a hanging request out with AbortController and retries it', async () => {
+    const t = setup((_, i) => (i === 0 ? 'hang' : ok()), { timeoutMs: 5 });
+    await t.client.getService(SERVICE);
+    expect(t.requests).toHaveLength(2);
+    expect(t.warnings[0]).toContain('TIMEOUT');
+  });
+
+  it('gives up after maxAttempts with a retryable error and exponential backoff', async () => {
+    const t = setup(() => ({ status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } }), { random: () => 0.999 });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ status: 500, errorCode: 'EndPoint.0001', retryable: true, attempts: 4 });
+    expect(err.message).toContain('gave up after 4 attempts');
+    expect(t.requests).toHaveLength(4);
+    expect(t.sleeps).toEqual([199, 399, 799]);
+  });
+
+  it('stops retrying when the overall retry budget is spent', async () => {
+    const t = setup(() => ({ status: 503 }), { retry: { budget: 2 } });
+    const first = await failure(t.client.getService(SERVICE));
+    const second = await failure(t.client.getService(SERVICE));
+    expect(first.attempts).toBe(3);
+    expect(second.attempts).toBe(1);
+    expect(second.message).toContain('retry budget exhausted');
+    expect(t.client.stats()).toMatchObject({ requests: 4, retries: 2 });
+  });
+
+  it('does not retry a 4xx that is not transient', async () => {
+    const t = setup(() => ({ status: 400, body: { error_code: 'EndPoint.0002', error_msg: 'Parameter error.' } }));
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ status: 400, errorCode: 'EndPoint.0002', retryable: false, attempts: 1 });
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('retries idempotent mutations (accept) after an ambiguous 500', async () => {
+    const t = setup((_, i) => (i === 0 ? { status: 500 } : { body: fixture('4.2.7-connection-action.response.json') }));
+    await t.client.acceptOrReject(SERVICE, 'e1', 'receive');
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('does not retry a create after an ambiguous failure (a second resource could be made)', async () => {
+    const body = fixture('4.2.1-create-service.request.json') as never;
+    for (const reply of [{ status: 500, body: { error_code: 'EndPoint.0001' } }, networkError('ECONNRESET')]) {
+      const t = setup(() => reply);
+      const err = await failure(t.client.createService(body));
+      expect(err.retryable).toBe(false);
+      expect(t.requests).toHaveLength(1);
+    }
+  });
+
+  it('retries a create when the failure proves it was not applied (throttled, connection refused)', async () => {
+    const body = fixture('4.2.1-create-service.request.json') as never;
+    for (const first of [{ status: 400, body: { error_code: 'EndPoint.0022' } }, networkError('ECONNREFUSED')]) {
+      const t = setup((_, i) => (i === 0 ? first : { body: fixture('4.2.1-create-service.response.json') }));
+      await t.client.createService(body);
+      expect(t.requests).toHaveLength(2);
+    }
+  });
+});
+
+describe('schema errors', () => {
+  it('names the field of a response that breaks the schema', async () => {
+    const t = setup(() => ({ body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 1 }, { id: 'b', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 2 } }));
+    const err = await failure(all(t.client.listConnections(SERVICE)));
+    expect(err.code).toBe('VPCEP_BAD_RESPONSE');
+    expect(err.message).toContain('connections[1].marker_id');
+    expect(err.retryable).toBe(false);
+  });
+
+  it('names a missing required field', async () => {
+    const t = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
+    await expect(all(t.client.listServices())).rejects.toThrow(/endpoint_services\[0\]\.approval_enabled/);
+  });
+
+  it('rejects a body that is not JSON', async () => {
+    const t = setup(() => ({ raw: '<html>' }));
+    await expect(t.client.getService(SERVICE)).rejects.toMatchObject({ code: 'VPCEP_BAD_RESPONSE', message: expect.stringContaining('not JSON') });
+  });
+});
+
+describe('secrets', () => {
+  it('never puts the AK, SK, token or signature into an error', async () => {
+    const leakyTransport = Object.assign(new Error(`socket hang up; headers: Authorization: SDK-HMAC-SHA256 Access=${AK}, Signature=abc; X-Security-Token: temp-token`), { code: 'ECONNRESET' });
+    const replies = [{ status: 401, body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' } }, leakyTransport, { raw: '{' }];
+    for (const reply of replies) {
+      const t = setup(() => reply, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token' }, retry: { maxAttempts: 1 } });
+      const err = await failure(t.client.getService(SERVICE));
+      const text = [err.message, err.stack, JSON.stringify(err), String(err.cause), (err.cause as Error | undefined)?.message].join('\n');
+      for (const secret of [AK, SK, 'temp-token', 'Signature=']) expect(text).not.toContain(secret);
+      for (const w of t.warnings) for (const secret of [AK, SK, 'temp-token']) expect(w).not.toContain(secret);
+    }
+  });
+});
+
+describe('stats()', () => {
+  it('counts requests per operation', async () => {
+    const t = setup((req) => (req.url.pathname.endsWith('/permissions') ? { body: fixture('4.2.8-list-whitelist.response.json') } : { body: fixture('4.2.6-list-connections.response.json') }));
+    const client: VpcepClient = t.client;
+    await all(client.listConnections(SERVICE));
+    await all(client.listWhitelist(SERVICE));
+    await all(client.listWhitelist(SERVICE));
+    expect(client.stats()).toEqual({ requests: 3, retries: 0, byOperation: { listConnections: 1, listWhitelist: 2 } });
+  });
+});
