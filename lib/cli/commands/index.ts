@@ -3,6 +3,7 @@ import { CliContext } from '../context';
 import { registerConnections } from './connections';
 import { registerSchema } from './schema';
 import { registerServices } from './services';
+import { registerSimulator } from './simulator';
 import { registerValidate } from './validate';
 import { registerWhitelist } from './whitelist';
 
@@ -10,4 +11,4 @@ import { registerWhitelist } from './whitelist';
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every subcommand of vpcep-approver, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerServices, registerConnections, registerWhitelist, registerValidate, registerSchema];
+export const commands: RegisterCommand[] = [registerServices, registerConnections, registerWhitelist, registerValidate, registerSchema, registerSimulator];
