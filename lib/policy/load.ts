@@ -392,6 +392,8 @@ function locate(p: Problem, doc: Document, lc: LineCounter): PolicyProblem {
   for (let n = segments.length; offset === undefined && n >= 0; n--) {
     const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
     if (node && typeof node === 'object' && 'range' in node) offset = (node as Node).range?.[0];
+    // YAML reads 1234e5678 as Infinity: show what the file says instead.
+    if (n === segments.length && isScalar(node) && typeof rest.value === 'number' && !Number.isFinite(rest.value) && node.source) rest.value = node.source;
   }
   if (offset === undefined) return rest;
   const pos = lc.linePos(offset);

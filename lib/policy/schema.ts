@@ -182,7 +182,14 @@ export type RuleSettings = Policy['defaults'];
 export function policyJsonSchema(): object {
   // io: 'input' describes what a person writes: fields with defaults are optional.
   return {
-    ...z.toJSONSchema(policySchema, { io: 'input', target: 'draft-2020-12' }),
+    ...z.toJSONSchema(policySchema, {
+      io: 'input',
+      target: 'draft-2020-12',
+      // The refinement "exactly one of id and name" has no JSON Schema of its own: say it here.
+      override: (ctx) => {
+        if (ctx.zodSchema === matchSchema) ctx.jsonSchema.oneOf = [{ required: ['id'] }, { required: ['name'] }];
+      },
+    }),
     title: 'vpcep-approver policy v1',
   };
 }

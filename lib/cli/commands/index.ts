@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { CliContext } from '../context';
 import { registerConnections } from './connections';
+import { registerPlanApply } from './review';
 import { registerSchema } from './schema';
 import { registerServices } from './services';
-import { registerSimulator } from './simulator';
+import { simulatorCommand } from './simulator';
 import { registerValidate } from './validate';
 import { registerWhitelist } from './whitelist';
 
@@ -11,4 +12,12 @@ import { registerWhitelist } from './whitelist';
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every subcommand of vpcep-approver, in the order `--help` lists them. */
-export const commands: RegisterCommand[] = [registerServices, registerConnections, registerWhitelist, registerValidate, registerSchema, registerSimulator];
+export const commands: RegisterCommand[] = [
+  registerServices,
+  registerConnections,
+  registerWhitelist,
+  registerValidate,
+  registerSchema,
+  registerPlanApply,
+  simulatorCommand(),
+];

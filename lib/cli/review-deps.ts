@@ -1,0 +1,12 @@
+import { AuditSink } from '../audit/sink';
+import { createRunDeps, RunDeps } from '../deps';
+import { createJsonLogger } from '../logger';
+import { ConnectionOptions, connectionConfigFromOptions } from './connection';
+import { CliContext } from './context';
+
+/** The engine's dependencies for a CLI run: the client from the connection options, logs (warnings and up) on stderr. */
+export function createDeps(ctx: CliContext, options: ConnectionOptions, sink: AuditSink): RunDeps & { projectId: string } {
+  const connection = connectionConfigFromOptions(options, ctx);
+  const logger = createJsonLogger({ stream: ctx.stderr, level: 'warn' });
+  return { ...createRunDeps({ connection, sink, logger, fallback: ctx.stderr }), projectId: connection.projectId };
+}

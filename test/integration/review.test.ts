@@ -1,0 +1,241 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createCliContext } from '../../lib/cli/context';
+import { runCli } from '../../lib/cli/program';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+
+/**
+ * plan / apply end to end: the real CLI, the real client, signed HTTP to the simulator.
+ * The scenario has one of every decision of CONTRACT section 2 for a sweep.
+ */
+const AK = 'TESTAKREVIEW00000001';
+const SK = 'test-secret-key-review';
+const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
+const PARTNER = '5fc973eea581490997e82ea11a1df31f'; // allowed, max_connections 2
+const DENIED = 'ffffffffffffffffffffffffffffffff';
+const STRANGER = '1234567890abcdef1234567890abcdef';
+const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const OTHER = '5133655d-0e28-4090-b669-13f87b355c78';
+
+const POLICY = `
+version: 1
+owner_domain: ${OWNER}
+defaults:
+  over_limit: reject
+services:
+  - rule: payments
+    match: { id: ${PAY} }
+    allow:
+      - domain: ${PARTNER}
+        max_connections: 2
+    deny:
+      - domain: ${DENIED}
+`;
+
+const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
+function scenario(): SimulatorStateInput {
+  return {
+    project_id: PROJECT,
+    domain_id: OWNER,
+    services: [
+      {
+        id: PAY,
+        service_name: 'payments',
+        approval_enabled: true,
+        connections: [
+          { id: 'ep-partner-accepted', domain_id: PARTNER, status: 'accepted', created_at: at(1) },
+          { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(2) },
+          { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(3) },
+          { id: 'ep-denied', domain_id: DENIED, status: 'pendingAcceptance', created_at: at(4) },
+          { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(5) },
+        ],
+        permissions: [
+          { id: 'perm-owner', permission: `iam:domain::${OWNER}` },
+          { id: 'perm-denied', permission: `iam:domain::${DENIED}` },
+        ],
+      },
+      {
+        id: OTHER,
+        service_name: 'analytics',
+        approval_enabled: false,
+        connections: [{ id: 'ep-other', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(1) }],
+        permissions: [{ id: 'perm-star', permission: '*' }],
+      },
+    ],
+  };
+}
+
+/** The decisions the contract calls for in the scenario above. */
+const EXPECTED_ACTIONS = [
+  ['connection.accept', 'ep-partner-1'],
+  ['connection.reject', 'ep-partner-2'], // over_limit: reject (1 accepted + 1 accepted now = max 2)
+  ['connection.reject', 'ep-denied'],
+  ['whitelist.add', `iam:domain::${PARTNER}`],
+  ['whitelist.remove', `iam:domain::${DENIED}`],
+];
+
+let dir: string;
+let policyFile: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vpcep-review-'));
+  policyFile = join(dir, 'policy.yaml');
+  await writeFile(policyFile, POLICY);
+});
+
+async function cli(sim: Simulator, args: string[]) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT };
+  const code = await runCli(args, createCliContext({ env, stdout, stderr }));
+  return { code, out, err };
+}
+
+function statusOf(sim: Simulator, endpointId: string): string | undefined {
+  for (const s of sim.state().services) for (const c of s.connections) if (c.id === endpointId) return c.status;
+  return undefined;
+}
+const permissionsOf = (sim: Simulator, serviceId: string) =>
+  sim
+    .state()
+    .services.find((s) => s.id === serviceId)!
+    .permissions.map((p) => p.permission)
+    .sort();
+const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
+const readEvents = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+
+describe('vpcep-approver apply / plan against the simulator', () => {
+  let sim: Simulator;
+  afterEach(async () => {
+    await sim?.stop();
+  });
+
+  it('applies exactly the decisions of the contract, audits each, and does nothing the second time', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const auditFile = join(dir, 'sweep.jsonl');
+    const first = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
+    expect(first.err).toBe('');
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.out);
+    expect(result.actions.map((a: { type: string; endpoint_id?: string; permission?: string }) => [a.type, a.endpoint_id ?? a.permission])).toEqual(EXPECTED_ACTIONS);
+    expect(result.actions.every((a: { outcome: string }) => a.outcome === 'succeeded')).toBe(true);
+    expect(result.left_pending).toEqual([expect.objectContaining({ service_id: PAY, endpoint_id: 'ep-stranger', domain_id: STRANGER, rule: 'payments' })]);
+    expect(result.drift).toEqual([]);
+
+    expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
+    expect(statusOf(sim, 'ep-partner-2')).toBe('rejected');
+    expect(statusOf(sim, 'ep-denied')).toBe('rejected');
+    expect(statusOf(sim, 'ep-stranger')).toBe('pendingAcceptance');
+    expect(statusOf(sim, 'ep-other')).toBe('pendingAcceptance'); // unmanaged: untouched
+    expect(permissionsOf(sim, PAY)).toEqual([`iam:domain::${PARTNER}`, `iam:domain::${OWNER}`]);
+    expect(permissionsOf(sim, OTHER)).toEqual(['*']);
+    // 3 accept/reject calls (4.2.7) + one whitelist add + one remove (4.2.9).
+    expect(mutations(sim)).toHaveLength(5);
+    expect(sim.log().filter((e) => e.path.includes(OTHER))).toEqual([]); // unmanaged: never read
+
+    const events = await readEvents(auditFile);
+    // One event per action, in the order the calls finished, then the run's closing event.
+    expect(events.slice(0, -1).map((e) => `${e.type} ${e.data.endpoint_id ?? e.data.permission} ${e.data.outcome}`).sort()).toEqual(
+      EXPECTED_ACTIONS.map(([type, target]) => `vpcep.${type} ${target} succeeded`).sort(),
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'vpcep.run.completed', data: { counts: { 'connection.accept': { succeeded: 1 } }, left_pending_count: 1 } });
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    expect(events.every((e) => e.source === `vpcep-approver/${PROJECT}` && e.data.trigger === 'cli')).toBe(true);
+
+    const again = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.out).actions).toEqual([]);
+    expect(mutations(sim)).toHaveLength(5);
+  });
+
+  it('--dry-run changes nothing and records planned events', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const before = sim.state();
+    const auditFile = join(dir, 'dry.jsonl');
+    const run = await cli(sim, ['apply', '--policy', policyFile, '--dry-run', '--audit-file', auditFile, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(Array(EXPECTED_ACTIONS.length).fill('planned'));
+    expect(mutations(sim)).toEqual([]);
+    expect(sim.state()).toEqual(before);
+    const events = await readEvents(auditFile);
+    expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(Array(EXPECTED_ACTIONS.length).fill(['planned', true]));
+  });
+
+  it('plan prints the actions without outcome, changes nothing, and exits 2 with --detailed-exitcode', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const plan = await cli(sim, ['plan', '--policy', policyFile, '--json', '--detailed-exitcode']);
+    expect(plan.code).toBe(2);
+    const doc = JSON.parse(plan.out);
+    expect(Object.keys(doc)).toEqual(['actions', 'left_pending', 'drift']);
+    expect(doc.actions.map((a: { type: string }) => a.type)).toEqual(EXPECTED_ACTIONS.map(([t]) => t));
+    expect(doc.actions.every((a: object) => !('outcome' in a))).toBe(true);
+    expect(mutations(sim)).toEqual([]);
+
+    const table = await cli(sim, ['plan', '--policy', policyFile]);
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/^Plan \(scope sweep\): 2 service\(s\), 1 managed, 1 unmanaged/);
+    expect(table.out).toMatch(/connection\.accept\s+4189d3c2-8882-4871-a3c2-d380272eed88\s+ep-partner-1/);
+    expect(table.out).toMatch(/Left pending \(1\):/);
+  });
+
+  it('compliance: reports drift, revokes nothing with revoke: never, and turns approval on', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    await cli(sim, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'c1.jsonl')]);
+    const auditFile = join(dir, 'compliance.jsonl');
+    const run = await cli(sim, ['apply', '--policy', policyFile, '--scope', 'compliance', '--audit-file', auditFile, '--json']);
+    expect(run.code).toBe(0);
+    const doc = JSON.parse(run.out);
+    expect(doc.actions).toEqual([]);
+    expect(doc.drift.map((d: { kind: string; service_id: string }) => [d.kind, d.service_id])).toEqual([['unmanaged', OTHER]]);
+    const events = await readEvents(auditFile);
+    expect(events.map((e) => e.type)).toEqual(['vpcep.compliance.report', 'vpcep.run.completed']);
+  });
+
+  it('refuses to apply without an audit destination, naming both ways to give one', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const run = await cli(sim, ['apply', '--policy', policyFile]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/--audit-file PATH or set AUDIT_QUEUE_URL/);
+    expect(mutations(sim)).toEqual([]);
+  });
+
+  it('with 20% injected 500s and 20% throttling ends in the same state, each action audited once per outcome', async () => {
+    const clean = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    await cli(clean, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'clean.jsonl')]);
+    const wanted = clean.state();
+    await clean.stop();
+
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK }, faults: { seed: 7, errorRate: 0.2, throttleRate: 0.2 } });
+    const auditFile = join(dir, 'faults.jsonl');
+    const run = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
+    expect(run.code).toBe(0);
+    expect(sim.stats().faults.error).toBeGreaterThan(0);
+    expect(sim.stats().faults.throttle).toBeGreaterThan(0);
+    const strip = (s: ReturnType<Simulator['state']>) => s.services.map((svc) => ({ id: svc.id, c: svc.connections.map((c) => [c.id, c.status]), p: svc.permissions.map((p) => p.permission).sort() }));
+    expect(strip(sim.state())).toEqual(strip(wanted));
+    const events = (await readEvents(auditFile)).filter((e) => e.type !== 'vpcep.run.completed');
+    const keys = events.map((e) => `${e.id}/${e.data.outcome}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(events).toHaveLength(EXPECTED_ACTIONS.length);
+  });
+
+  it('two overlapping sweeps end in the right state and report no failure for work the other did', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 20 } });
+    const [a, b] = await Promise.all([
+      cli(sim, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'a.jsonl'), '--json']),
+      cli(sim, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'b.jsonl'), '--json']),
+    ]);
+    expect([a.code, b.code, a.err, b.err]).toEqual([0, 0, '', '']);
+    for (const r of [a, b]) expect(JSON.parse(r.out).actions.every((x: { outcome: string }) => x.outcome === 'succeeded')).toBe(true);
+    expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
+    expect(statusOf(sim, 'ep-partner-2')).toBe('rejected');
+    expect(statusOf(sim, 'ep-denied')).toBe('rejected');
+    expect(permissionsOf(sim, PAY)).toEqual([`iam:domain::${PARTNER}`, `iam:domain::${OWNER}`]);
+  });
+});
