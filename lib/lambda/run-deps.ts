@@ -1,22 +1,13 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Writable } from 'node:stream';
-import { Auditor, createAuditor } from '../audit/auditor';
 import { createStreamSink } from '../audit/file-sink';
-import { createSqsSink } from '../audit/sqs-sink';
 import { Config } from '../config';
-import { RunDeps } from '../engine/run';
+import { createAuditSink, createRunDeps, RunDeps } from '../deps';
 import { Logger } from '../logger';
-import { createVpcepClient, VpcepClient } from '../vpcep/client';
 import { HuaweiCredentials } from './context';
 
-/** What a handler gets for one invocation: the engine's dependencies plus the concrete client. */
-export interface InvocationDeps extends RunDeps {
-  client: VpcepClient;
-  auditor: Auditor;
-}
-
-/** Builds the engine's dependencies for one invocation (the auditor is closed after each run). */
-export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger }) => InvocationDeps;
+/** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
+export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger }) => RunDeps;
 
 export interface LambdaRunDepsOptions {
   config: Pick<Config, 'connection' | 'auditQueueUrl'>;
@@ -26,23 +17,23 @@ export interface LambdaRunDepsOptions {
 }
 
 /**
- * The production RunDepsFactory for Lambda: the VPCEP client for the configured endpoint, and
- * an auditor over SQS when AUDIT_QUEUE_URL is set (AWS SDK defaults for region and
- * credentials: the function's role; SendMessageBatch needs only sqs:SendMessage), else over
- * stderr (CloudWatch). The SQS client is created once per container and reused.
+ * The production RunDepsFactory for Lambda, over lib/deps: the VPCEP client for the configured
+ * endpoint with the invocation's credentials, and an auditor over SQS when AUDIT_QUEUE_URL is set
+ * (AWS SDK defaults: the function's role; SendMessageBatch needs only sqs:SendMessage), else over
+ * stderr, which CloudWatch keeps. The SQS client is created once per container and reused.
  */
 export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFactory {
   const stderr = options.stderr ?? process.stderr;
-  const clock = options.clock ?? (() => new Date());
   const { connection, auditQueueUrl } = options.config;
-  let sqs: SQSClient | undefined;
+  let sqsClient: SQSClient | undefined;
   return ({ credentials, logger }) => {
-    const sink = auditQueueUrl ? createSqsSink({ client: (sqs ??= new SQSClient({})), queueUrl: auditQueueUrl }) : createStreamSink(stderr, 'stderr');
-    return {
-      client: createVpcepClient({ endpoint: connection.endpoint, projectId: connection.projectId, credentials, clock, logger }),
-      auditor: createAuditor({ sink, fallback: stderr }),
-      clock,
+    const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
+    return createRunDeps({
+      connection: { endpoint: connection.endpoint, projectId: connection.projectId, credentials },
+      sink,
       logger,
-    };
+      fallback: stderr,
+      ...(options.clock && { clock: options.clock }),
+    });
   };
 }
