@@ -24,6 +24,8 @@ export interface SecretsMiddlewareOptions {
 }
 
 const CREDENTIALS_KEY = 'vpcepCredentials';
+// @middy/ssm caches per cacheKey at module level: one key per middleware instance.
+let instances = 0;
 const WEBHOOK_KEY = 'vpcepWebhookSecret';
 
 /**
@@ -42,6 +44,7 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): Middleware
     Object.keys(fetchData).length > 0
       ? ssmMiddleware({
           fetchData,
+          cacheKey: `@middy/ssm:vpcep-approver:${++instances}`,
           cacheExpiry: options.cacheExpiryMs ?? 15 * 60_000,
           ...(options.AwsClient && { AwsClient: options.AwsClient as unknown as typeof SSMClient }),
         })
