@@ -1,7 +1,6 @@
-import { ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AuditEvent, buildActionEvent, buildRunCompletedEvent, RunContext } from '../../lib/audit/event';
 import { createSqsSink } from '../../lib/audit/sqs-sink';
-import { LocalSqs, startLocalSqs } from './support/sqs-server';
+import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 const run: RunContext = { runId: 'run-sqs', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'f'.repeat(64) };
 
@@ -10,28 +9,6 @@ function sampleEvents(n: number): AuditEvent[] {
     buildActionEvent(run, { type: i % 2 ? 'connection.reject' : 'connection.accept', service_id: `svc-${i % 4}`, endpoint_id: `ep-${i}`, domain_id: 'abc', rule: 'r', reason: 'test' }, 'succeeded', new Date()),
   );
   return [...evs, buildRunCompletedEvent(run, { counts: {} }, new Date())];
-}
-
-/** Reads every message of a queue back (until it is empty), deleting as it goes. */
-async function drain(client: SQSClient, queueUrl: string): Promise<{ body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[]> {
-  const out: { body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const res = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 0 }));
-    const msgs = res.Messages ?? [];
-    if (msgs.length === 0) {
-      empty++;
-      continue;
-    }
-    for (const m of msgs) {
-      out.push({
-        body: JSON.parse(m.Body!),
-        attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
-        groupId: m.Attributes?.MessageGroupId,
-      });
-    }
-    await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-  return out;
 }
 
 describe('SQS audit sink against a local SQS-compatible server', () => {

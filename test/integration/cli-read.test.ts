@@ -2,16 +2,14 @@
  * The real CLI against a small HTTP server on 127.0.0.1 that checks every request's AK/SK
  * signature with verifySignature (as the API gateway would) and serves connections page by page.
  */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createCliContext } from '../../lib/cli/context';
 import { runCli as runInProcess } from '../../lib/cli/program';
 import { verifySignature } from '../../lib/vpcep/sign';
+import { runCliProcess } from '../support/cli-process';
 
-const ROOT = path.resolve(__dirname, '../..');
 const AK = 'INTEGRATIONAK0000001';
 const SK = 'integration-secret-key';
 const PROJECT = 'p0a1b2c3d4';
@@ -61,22 +59,6 @@ function startServer(): Promise<Served> {
   });
 }
 
-/** Runs `node bin/vpcep-approver.js ...` with the pinned Node first on PATH and only the given environment. */
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('node', ['bin/vpcep-approver.js', ...args], {
-      cwd: ROOT,
-      env: { PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('vpcep-approver connections (real CLI, signature-checking server)', () => {
   let served: Served;
   beforeEach(async () => {
@@ -87,7 +69,7 @@ describe('vpcep-approver connections (real CLI, signature-checking server)', () 
   });
 
   it('lists all 2,500 connections of a service as JSON in exactly 3 signed requests', async () => {
-    const result = await runCli(['connections', SERVICE, '--json', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK });
+    const result = await runCliProcess(['connections', SERVICE, '--json', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const records = JSON.parse(result.stdout) as { id: string; marker_id: unknown }[];
@@ -103,11 +85,11 @@ describe('vpcep-approver connections (real CLI, signature-checking server)', () 
   });
 
   it('prints a table by default and fails with exit 1 and a clear message on a wrong secret, never echoing it', async () => {
-    const table = await runCli(['connections', SERVICE, '--status', 'pendingAcceptance', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK });
+    const table = await runCliProcess(['connections', SERVICE, '--status', 'pendingAcceptance', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK });
     expect(table.code).toBe(0);
     expect(table.stdout.split('\n')[0]).toMatch(/^ENDPOINT ID\s+DOMAIN\s+STATUS\s+MARKER\s+CREATED$/);
 
-    const wrong = await runCli(['connections', SERVICE, '--json', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: 'not-the-secret' });
+    const wrong = await runCliProcess(['connections', SERVICE, '--json', '--endpoint', served.url, '--project-id', PROJECT], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: 'not-the-secret' });
     expect(wrong.code).toBe(1);
     expect(wrong.stdout).toBe('');
     expect(wrong.stderr).toMatch(/^error: listConnections \(GET .*\) failed: HTTP 401 APIGW.0301 "signature does not match"/);

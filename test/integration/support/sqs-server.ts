@@ -2,7 +2,8 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AuditEvent } from '../../../lib/audit/event';
 
 /**
  * A real SQS-compatible server (fauxqs) on 127.0.0.1, in a child process so that a test can
@@ -11,15 +12,24 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
  */
 export interface LocalSqs {
   endpoint: string;
+  port: number;
   client(): SQSClient;
   createQueue(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startLocalSqs(): Promise<LocalSqs> {
+export interface LocalSqsOptions {
+  /** Fixed port (a restart reuses the port of the first start); default any free port. */
+  port?: number;
+  /** Keep queues and messages in SQLite here, so a restarted server still has them. */
+  dataDir?: string;
+}
+
+export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
+  const settings = JSON.stringify({ port: options.port ?? 0, host: '127.0.0.1', logger: false, ...(options.dataDir && { dataDir: options.dataDir }) });
   const script = `
     const { startFauxqs } = await import('fauxqs');
-    const server = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    const server = await startFauxqs(${settings});
     console.log(server.address);
     process.on('SIGTERM', async () => { await server.stop(); process.exit(0); });
   `;
@@ -41,11 +51,14 @@ export async function startLocalSqs(): Promise<LocalSqs> {
   };
   return {
     endpoint,
+    port: Number(new URL(endpoint).port),
     client,
     async createQueue(name) {
       const attributes: Record<string, string> = name.endsWith('.fifo') ? { FifoQueue: 'true' } : {};
-      const out = await client().send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-      return out.QueueUrl!;
+      await client().send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      // fauxqs names queues sqs.<region>.<host>:<port>/..., which is no valid host with an IP
+      // address; it also serves the path form on its own address, which works everywhere.
+      return `${endpoint}/000000000000/${name}`;
     },
     async stop() {
       clients.forEach((c) => c.destroy());
@@ -56,3 +69,26 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     },
   };
 }
+
+/** Reads every message of a queue back (until it is empty), deleting as it goes. */
+export async function drain(client: SQSClient, queueUrl: string): Promise<{ body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[]> {
+  const out: { body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[] = [];
+  for (let empty = 0; empty < 2; ) {
+    const res = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 0 }));
+    const msgs = res.Messages ?? [];
+    if (msgs.length === 0) {
+      empty++;
+      continue;
+    }
+    for (const m of msgs) {
+      out.push({
+        body: JSON.parse(m.Body!),
+        attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
+        groupId: m.Attributes?.MessageGroupId,
+      });
+    }
+    await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+  }
+  return out;
+}
+
