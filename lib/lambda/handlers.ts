@@ -1,0 +1,183 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
+import { Config } from '../config';
+import { runReview, RunSummary } from '../engine/run';
+import { AppError } from '../errors';
+import { Logger } from '../logger';
+import { findRule } from '../policy/evaluate';
+import { LoadedPolicy } from '../policy/load';
+import { VpcepApiError } from '../vpcep/errors';
+import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
+import { verifyWebhook } from '../webhook/verify';
+import { AppContext, deadlineFrom } from './context';
+import { loggingMiddleware } from './logging';
+import { RunDepsFactory } from './run-deps';
+import { secretsMiddleware, SecretsMiddlewareOptions } from './secrets';
+
+/** Everything a handler is built from, once per container (cold start). */
+export interface HandlerSetup {
+  config: Config;
+  /** The bundled policy, loaded and validated at cold start; a rejection fails every invocation. */
+  policy: Promise<LoadedPolicy>;
+  createRunDeps: RunDepsFactory;
+  logger: Logger;
+  clock?: () => Date;
+  newRunId?: () => string;
+  /** SSM client class for the secrets middleware (tests inject a fake). */
+  ssmClient?: SecretsMiddlewareOptions['AwsClient'];
+}
+
+/** A handler as Lambda calls it: the middlewares add the rest of AppContext. */
+export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
+
+/** A scheduled run finished with failures; Lambda records the invocation as failed. */
+export class RunFailedError extends AppError {
+  readonly summary: RunSummary;
+  constructor(summary: RunSummary) {
+    const failed = summary.failures.length;
+    super(
+      `run ${summary.run_id} (${summary.scope}) failed: ${failed} failure${failed === 1 ? '' : 's'}, ${summary.unfinished.length} service(s) unfinished${summary.audit_error ? `, audit trail: ${summary.audit_error}` : ''}`,
+      { code: 'RUN_FAILED', fault: 'api', retryable: true },
+    );
+    this.summary = summary;
+  }
+}
+
+/**
+ * Loads the policy once; the returned promise is awaited by each invocation, so an invalid
+ * policy fails every invocation loudly (and takes no action) instead of crashing the import.
+ */
+export function preloadPolicy(load: () => Promise<LoadedPolicy>): Promise<LoadedPolicy> {
+  const loaded = load();
+  // Observed here so Node does not report an unhandled rejection before the first invocation.
+  loaded.catch(() => undefined);
+  return loaded;
+}
+
+/**
+ * The scheduled sweep or compliance function: runs the engine over every endpoint service and
+ * returns the summary. A summary with failures (an action or a service failed, the audit trail
+ * failed) is thrown as RunFailedError after being logged, so the invocation counts as an error
+ * in CloudWatch and alarms can fire; serverless.yml sets no async retries, as the next
+ * schedule runs the same idempotent review anyway.
+ */
+export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'compliance'): LambdaHandler<ScheduledEvent, RunSummary> {
+  const clock = setup.clock ?? (() => new Date());
+  const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
+    .use(loggingMiddleware({ logger: setup.logger, clock, ...(setup.newRunId && { newRunId: setup.newRunId }) }))
+    .use(secretsMiddleware({ config: setup.config, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
+    .handler(async (_event, context) => {
+      const loaded = await setup.policy;
+      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
+      let summary: RunSummary;
+      try {
+        summary = await runReview(deps, loaded.policy, {
+          scope,
+          dryRun: false,
+          trigger: 'schedule',
+          runId: context.runId,
+          projectId: setup.config.connection.projectId,
+          policySha256: loaded.sha256,
+          deadline: deadlineFrom(context, clock()),
+        });
+      } finally {
+        await closeAuditor(deps.auditor, context.logger);
+      }
+      context.logger.info('run summary', { summary: { ...summary, actions: summary.actions.length } });
+      if (summary.failed) throw new RunFailedError(summary);
+      return summary;
+    });
+  return handler as unknown as LambdaHandler<ScheduledEvent, RunSummary>;
+}
+
+export type HttpResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/**
+ * The `POST /review` webhook (CONTRACT 4). Every refusal (413, 401 incl. stale and replayed,
+ * 415, 400) happens before any API call; a service that does not exist or that no policy rule
+ * manages is a 404 after one read. Otherwise the engine reviews that one service now (scope
+ * sweep, trigger webhook, the same audit events as the schedules) and the answer is
+ * 200 `{run_id, actions, left_pending}`, or 502 with the same fields and `failures` when an
+ * action or the audit trail failed.
+ */
+export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuard = createReplayGuard()): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
+  const clock = setup.clock ?? (() => new Date());
+  const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
+    .use(loggingMiddleware({ logger: setup.logger, clock, ...(setup.newRunId && { newRunId: setup.newRunId }) }))
+    .use(httpErrorMiddleware())
+    .use(secretsMiddleware({ config: setup.config, requireWebhookSecret: true, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
+    .handler(async (event, context) => {
+      const loaded = await setup.policy;
+      const verdict = verifyWebhook(event, { secret: context.secrets.webhookSecret!, now: clock(), replayGuard });
+      if (!verdict.ok) {
+        context.logger.warn('webhook request refused', { status: verdict.status, reason: verdict.message });
+        return json(verdict.status, { error: verdict.error, message: verdict.message });
+      }
+      const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
+      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
+      try {
+        let service;
+        try {
+          service = await deps.client.getService(serviceId);
+        } catch (err) {
+          if (isNotFound(err)) return json(404, { error: 'not_found', message: `no endpoint service ${serviceId} in project ${setup.config.connection.projectId}` });
+          throw err;
+        }
+        if (!findRule(loaded.policy, service)) {
+          return json(404, { error: 'not_managed', message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it` });
+        }
+        const summary = await runReview(deps, loaded.policy, {
+          scope: 'sweep',
+          dryRun: false,
+          trigger: 'webhook',
+          runId: context.runId,
+          projectId: setup.config.connection.projectId,
+          policySha256: loaded.sha256,
+          deadline: deadlineFrom(context, clock()),
+          serviceIds: [serviceId],
+          ...(endpointId !== undefined && { endpointId }),
+        });
+        context.logger.info('review finished', { service_id: serviceId, actions: summary.actions.length, failed: summary.failed });
+        const body = { run_id: summary.run_id, actions: summary.actions, left_pending: summary.left_pending };
+        return summary.failed ? json(502, { ...body, failures: summary.failures, ...(summary.audit_error && { audit_error: summary.audit_error }) }) : json(200, body);
+      } finally {
+        await closeAuditor(deps.auditor, context.logger);
+      }
+    });
+  return handler as unknown as LambdaHandler<APIGatewayProxyEventV2, HttpResult>;
+}
+
+/** 4.2.2: an unknown service answers 404 (EndPoint.0005) or 400 EndPoint.2003. */
+function isNotFound(err: unknown): boolean {
+  return err instanceof VpcepApiError && (err.status === 404 || err.errorCode === 'EndPoint.0005' || err.errorCode === 'EndPoint.2003');
+}
+
+async function closeAuditor(auditor: { close(): Promise<void> }, logger: Logger): Promise<void> {
+  try {
+    await auditor.close();
+  } catch (err) {
+    // The auditor already wrote every undelivered event to stderr; the run's summary says failed.
+    logger.error('audit trail could not be closed cleanly', { error: err });
+  }
+}
+
+/**
+ * Turns an unexpected error (an invalid policy, missing secrets, an API failure) into a 500
+ * JSON answer naming the run id, after loggingMiddleware has logged it; details stay in the
+ * logs, so nothing internal (or secret) reaches the caller.
+ */
+export function httpErrorMiddleware(): middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResult, Error, AppContext> {
+  return {
+    name: 'http-error',
+    onError: (request) => {
+      const runId = request.context.runId;
+      request.response = json(500, { error: 'internal', message: `the review failed${runId ? `; see the logs of run ${runId}` : ''}` });
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Writable } from 'node:stream';
+import { createStreamSink } from '../audit/file-sink';
+import { Config } from '../config';
+import { createAuditSink, createRunDeps, RunDeps } from '../deps';
+import { Logger } from '../logger';
+import { HuaweiCredentials } from './context';
+
+/** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
+export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger }) => RunDeps;
+
+export interface LambdaRunDepsOptions {
+  config: Pick<Config, 'connection' | 'auditQueueUrl'>;
+  /** Undeliverable audit events, and with no queue every event, go here as JSON lines. */
+  stderr?: Writable;
+  clock?: () => Date;
+}
+
+/**
+ * The production RunDepsFactory for Lambda, over lib/deps: the VPCEP client for the configured
+ * endpoint with the invocation's credentials, and an auditor over SQS when AUDIT_QUEUE_URL is set
+ * (AWS SDK defaults: the function's role; SendMessageBatch needs only sqs:SendMessage), else over
+ * stderr, which CloudWatch keeps. The SQS client is created once per container and reused.
+ */
+export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFactory {
+  const stderr = options.stderr ?? process.stderr;
+  const { connection, auditQueueUrl } = options.config;
+  let sqsClient: SQSClient | undefined;
+  return ({ credentials, logger }) => {
+    const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
+    return createRunDeps({
+      connection: { endpoint: connection.endpoint, projectId: connection.projectId, credentials },
+      sink,
+      logger,
+      fallback: stderr,
+      ...(options.clock && { clock: options.clock }),
+    });
+  };
+}

@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { loadConfig } from '../config';
+import { createJsonLogger, Logger } from '../logger';
+import { loadPolicyFile } from '../policy/load';
+import { HandlerSetup, preloadPolicy } from './handlers';
+import { createLambdaRunDeps } from './run-deps';
+
+/**
+ * Cold start, once per container: configuration from the environment (an invalid one fails the
+ * import, so Lambda reports an init error), the JSON logger on stderr, the bundled policy
+ * (POLICY_FILE, relative to the package root /var/task) loaded and validated, and the factory of
+ * per-invocation engine dependencies.
+ */
+export function coldStart(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): HandlerSetup {
+  const config = loadConfig(env);
+  const logger = options.logger ?? createJsonLogger({ stream: process.stderr, fields: { service: 'vpcep-approver' } });
+  const policy = preloadPolicy(() => loadPolicyFile(resolve(config.policyFile)));
+  policy.then(
+    (loaded) => logger.info('policy loaded', { policy_file: config.policyFile, policy_sha256: loaded.sha256, warnings: loaded.warnings.length }),
+    (err: unknown) => logger.error('policy invalid: every invocation will fail until it is fixed', { policy_file: config.policyFile, error: err }),
+  );
+  return { config, policy, createRunDeps: createLambdaRunDeps({ config }), logger };
+}

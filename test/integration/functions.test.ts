@@ -1,0 +1,370 @@
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createReviewHandler, createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
+import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { coldStart } from '../../lib/lambda/setup';
+import { createJsonLogger } from '../../lib/logger';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { VpcepApiError } from '../../lib/vpcep/errors';
+import { signWebhook } from '../../lib/webhook/signature';
+
+// The functions invoked as Lambda invokes them (event + context), against the simulator with
+// AK/SK signing. Configuration comes from an environment, as in a local stage (CONTRACT 4).
+
+const AK = 'AKFUNCTIONSTEST000001';
+const SK = 'sk-functions-test-very-secret';
+const WEBHOOK_SECRET = 'whsec-functions-test';
+const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
+const PARTNER = '5fc973eea581490997e82ea11a1df31f';
+const DENIED = 'ffffffffffffffffffffffffffffffff';
+const STRANGER = '1234567890abcdef1234567890abcdef';
+const OLD = '00000000000000000000000000000001';
+const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
+
+const POLICY = `version: 1
+owner_domain: ${OWNER}
+defaults:
+  unlisted_pending: reject
+  revoke: denied
+services:
+  - rule: payments
+    match: { id: ${PAYMENTS} }
+    allow:
+      - domain: ${PARTNER}
+        max_connections: 2
+    deny:
+      - domain: ${DENIED}
+`;
+
+function scenario(): SimulatorStateInput {
+  const t = (n: number) => `2026-11-0${n}T10:00:00Z`;
+  return {
+    project_id: PROJECT,
+    domain_id: OWNER,
+    services: [
+      {
+        id: PAYMENTS,
+        service_name: 'payments',
+        approval_enabled: false,
+        connections: [
+          { id: 'c0000000-0000-4000-8000-000000000001', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 1, created_at: t(1) },
+          { id: 'c0000000-0000-4000-8000-000000000002', domain_id: DENIED, status: 'pendingAcceptance', marker_id: 2, created_at: t(2) },
+          { id: 'c0000000-0000-4000-8000-000000000003', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 3, created_at: t(3) },
+          { id: 'c0000000-0000-4000-8000-000000000004', domain_id: DENIED, status: 'accepted', marker_id: 4, created_at: t(4) },
+        ],
+        permissions: [
+          { id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` },
+          { id: 'p0000000-0000-4000-8000-000000000002', permission: `iam:domain::${OLD}` },
+        ],
+      },
+      {
+        id: UNMANAGED,
+        service_name: 'internal',
+        connections: [{ id: 'c0000000-0000-4000-8000-000000000005', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 5 }],
+      },
+    ],
+  };
+}
+
+interface Harness {
+  sim: Simulator;
+  setup: HandlerSetup;
+  logs: () => string;
+  audit: () => { type: string; data: Record<string, unknown> }[];
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vpcep-functions-'));
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  writeFileSync(join(dir, 'broken.yaml'), 'version: 1\nservices:\n  - match: { id: x, name: y }\n');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const harnesses: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(harnesses.splice(0).map((s) => s.stop()));
+});
+
+async function harness(policyFile = join(dir, 'policy.yaml')): Promise<Harness> {
+  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+  harnesses.push(sim);
+  const logStream = collect();
+  const auditStream = collect();
+  const env = {
+    VPCEP_ENDPOINT: sim.url,
+    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+    HUAWEICLOUD_SDK_AK: AK,
+    HUAWEICLOUD_SDK_SK: SK,
+    WEBHOOK_SECRET,
+    POLICY_FILE: policyFile,
+    // Empty, as the local stage of serverless.yml sets them: environment secrets are used.
+    HUAWEICLOUD_CREDENTIALS_SECRET: '',
+    WEBHOOK_SECRET_NAME: '',
+    AUDIT_QUEUE_URL: '',
+  };
+  const base = coldStart(env, { logger: createJsonLogger({ stream: logStream.stream }) });
+  // No queue configured: audit events go to the function's stderr, captured here.
+  const setup = { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }) };
+  return {
+    sim,
+    setup,
+    logs: logStream.text,
+    audit: () =>
+      auditStream
+        .text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }),
+  };
+}
+
+function collect() {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+let invocation = 0;
+function lambdaContext(functionName: string, remainingMs = 60_000): Context {
+  invocation++;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `vpcep-approver-test-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `req-${invocation}`,
+    logGroupName: `/aws/lambda/vpcep-approver-test-${functionName}`,
+    logStreamName: '2026/11/26/[$LATEST]0',
+    getRemainingTimeInMillis: () => remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+const scheduledEvent = (): ScheduledEvent => ({
+  version: '0',
+  id: 'e0000000-0000-4000-8000-000000000001',
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: 'eu-central-1',
+  resources: ['arn:aws:events:eu-central-1:123456789012:rule/vpcep-approver-test-sweep'],
+  detail: {},
+});
+
+/** An HTTP API (payload 2.0) event for POST /review. */
+function httpEvent(body: string, headers: Record<string, string>, isBase64Encoded = false): APIGatewayProxyEventV2 {
+  return {
+    version: '2.0',
+    routeKey: 'POST /review',
+    rawPath: '/review',
+    rawQueryString: '',
+    headers,
+    body,
+    isBase64Encoded,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.test',
+      domainPrefix: 'api',
+      http: { method: 'POST', path: '/review', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: 'POST /review',
+      stage: '$default',
+      time: '26/Nov/2026:08:00:00 +0000',
+      timeEpoch: 0,
+    },
+  };
+}
+
+function signed(payload: unknown, options: { timestamp?: number; secret?: string; contentType?: string } = {}): APIGatewayProxyEventV2 {
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return httpEvent(body, {
+    'content-type': options.contentType ?? 'application/json',
+    'x-vpcep-timestamp': String(timestamp),
+    'x-vpcep-signature': signWebhook(options.secret ?? WEBHOOK_SECRET, timestamp, body),
+  });
+}
+
+const statusOf = (sim: Simulator, serviceId: string) =>
+  Object.fromEntries((sim.state().services.find((s) => s.id === serviceId)?.connections ?? []).map((c) => [c.domain_id + ':' + c.id.slice(-1), c.status]));
+const whitelistOf = (sim: Simulator, serviceId: string) => (sim.state().services.find((s) => s.id === serviceId)?.permissions ?? []).map((p) => p.permission).sort();
+const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated || e.method !== 'GET');
+
+describe('functions/sweep and functions/compliance (scheduled)', () => {
+  it('sweep: accepts the allowed, rejects the denied and unlisted pending, reconciles the whitelist, leaves unmanaged services alone', async () => {
+    const h = await harness();
+    const summary = await createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'));
+
+    expect(statusOf(h.sim, PAYMENTS)).toEqual({
+      [`${PARTNER}:1`]: 'accepted',
+      [`${DENIED}:2`]: 'rejected',
+      [`${STRANGER}:3`]: 'rejected',
+      // The sweep never revokes an accepted connection (CONTRACT 2, step 5 is compliance only).
+      [`${DENIED}:4`]: 'accepted',
+    });
+    expect(whitelistOf(h.sim, PAYMENTS)).toEqual([`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`].sort());
+    expect(statusOf(h.sim, UNMANAGED)).toEqual({ [`${STRANGER}:5`]: 'pendingAcceptance' });
+    expect(h.sim.state().services.find((s) => s.id === PAYMENTS)?.approval_enabled).toBe(false);
+
+    expect(summary.failed).toBe(false);
+    expect(summary.actions.map((a) => [a.type, a.outcome]).sort()).toEqual(
+      [
+        ['connection.accept', 'succeeded'],
+        ['connection.reject', 'succeeded'],
+        ['connection.reject', 'succeeded'],
+        ['whitelist.add', 'succeeded'],
+        ['whitelist.remove', 'succeeded'],
+      ].sort(),
+    );
+    const events = h.audit();
+    expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => e.type).sort()).toEqual(summary.actions.map((a) => `vpcep.${a.type}`).sort());
+    expect(events.at(-1)?.type).toBe('vpcep.run.completed');
+    expect(events.every((e) => e.data.trigger === 'schedule' && e.data.run_id === summary.run_id)).toBe(true);
+  });
+
+  it('compliance: also revokes the accepted denied connection and enables approval, and reports drift', async () => {
+    const h = await harness();
+    const summary = await createScheduledHandler(h.setup, 'compliance')(scheduledEvent(), lambdaContext('compliance'));
+
+    expect(statusOf(h.sim, PAYMENTS)).toEqual({
+      [`${PARTNER}:1`]: 'accepted',
+      [`${DENIED}:2`]: 'rejected',
+      [`${STRANGER}:3`]: 'rejected',
+      [`${DENIED}:4`]: 'rejected',
+    });
+    expect(h.sim.state().services.find((s) => s.id === PAYMENTS)?.approval_enabled).toBe(true);
+    expect(whitelistOf(h.sim, PAYMENTS)).toEqual([`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`].sort());
+    expect(statusOf(h.sim, UNMANAGED)).toEqual({ [`${STRANGER}:5`]: 'pendingAcceptance' });
+    expect(summary.drift.map((d) => d.kind)).toEqual(expect.arrayContaining(['unmanaged', 'approval-disabled', 'accepted-not-allowed', 'whitelist-missing', 'whitelist-extra']));
+    expect(h.audit().map((e) => e.type)).toEqual(expect.arrayContaining(['vpcep.service.enable-approval', 'vpcep.compliance.report', 'vpcep.run.completed']));
+
+    // A second run finds nothing left to do.
+    const again = await createScheduledHandler(h.setup, 'compliance')(scheduledEvent(), lambdaContext('compliance'));
+    expect(again.actions).toEqual([]);
+  });
+
+  it('logs JSON lines carrying the run id, and never a secret', async () => {
+    const h = await harness();
+    const summary = await createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'));
+    const lines = h.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.run_id === summary.run_id).map((l) => l.msg)).toEqual(expect.arrayContaining(['invocation started', 'run summary', 'invocation finished']));
+    expect(h.logs()).not.toContain(SK);
+    expect(h.logs()).not.toContain(WEBHOOK_SECRET);
+  });
+
+  it('throws RunFailedError (a failed invocation) when actions fail, after carrying out the rest', async () => {
+    const h = await harness();
+    // The API refuses every accept/reject (403 EndPoint.0004, 7.2); everything else works.
+    const setup: HandlerSetup = {
+      ...h.setup,
+      createRunDeps: (o) => {
+        const deps = h.setup.createRunDeps(o);
+        const acceptOrReject = async () => {
+          throw new VpcepApiError('connections/action refused', { operation: 'acceptOrReject', status: 403, errorCode: 'EndPoint.0004', retryable: false });
+        };
+        return { ...deps, client: { ...deps.client, acceptOrReject } };
+      },
+    };
+    const run = createScheduledHandler(setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'));
+    await expect(run).rejects.toBeInstanceOf(RunFailedError);
+    await expect(run).rejects.toThrow(/failed: 3 failures/);
+    // The whitelist actions were still carried out.
+    expect(whitelistOf(h.sim, PAYMENTS)).toEqual([`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`].sort());
+  });
+
+  it('fails every invocation loudly, with no API call, when the bundled policy is invalid', async () => {
+    const h = await harness(join(dir, 'broken.yaml'));
+    await expect(createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'))).rejects.toThrow(/broken\.yaml: .*problem/);
+    const review = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS }), lambdaContext('review'));
+    expect(review.statusCode).toBe(500);
+    expect(h.sim.log()).toEqual([]);
+    expect(h.logs()).toMatch(/policy invalid/);
+  });
+});
+
+describe('functions/review (POST /review)', () => {
+  it('reviews the one service now and answers 200 with run_id, actions and left_pending', async () => {
+    const h = await harness();
+    const res = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS }), lambdaContext('review'));
+    expect(res.statusCode).toBe(200);
+    const body = JSON.parse(res.body) as { run_id: string; actions: { type: string; outcome: string; endpoint_id?: string }[]; left_pending: unknown[] };
+    expect(Object.keys(body).sort()).toEqual(['actions', 'left_pending', 'run_id']);
+    expect(body.actions.filter((a) => a.type === 'connection.accept')).toEqual([expect.objectContaining({ endpoint_id: 'c0000000-0000-4000-8000-000000000001', outcome: 'succeeded' })]);
+    expect(statusOf(h.sim, PAYMENTS)[`${PARTNER}:1`]).toBe('accepted');
+    // Only the named service was touched.
+    expect(mutations(h.sim).every((e) => e.path.includes(PAYMENTS))).toBe(true);
+    expect(h.audit().every((e) => e.data.trigger === 'webhook' && e.data.run_id === body.run_id)).toBe(true);
+  });
+
+  it('acts on the named endpoint only when endpoint_id is given', async () => {
+    const h = await harness();
+    const res = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS, endpoint_id: 'c0000000-0000-4000-8000-000000000002' }), lambdaContext('review'));
+    expect(res.statusCode).toBe(200);
+    expect(statusOf(h.sim, PAYMENTS)).toMatchObject({ [`${PARTNER}:1`]: 'pendingAcceptance', [`${DENIED}:2`]: 'rejected', [`${STRANGER}:3`]: 'pendingAcceptance' });
+  });
+
+  it('takes a replay inside the window as 401 and has no second effect', async () => {
+    const h = await harness();
+    const handler = createReviewHandler(h.setup);
+    const event = signed({ service_id: PAYMENTS });
+    expect((await handler(event, lambdaContext('review'))).statusCode).toBe(200);
+    const before = h.sim.log().length;
+    const replay = await handler(event, lambdaContext('review'));
+    expect(replay.statusCode).toBe(401);
+    expect(JSON.parse(replay.body)).toMatchObject({ error: 'unauthorized', message: expect.stringMatching(/replayed/) });
+    expect(h.sim.log().length).toBe(before);
+  });
+
+  const refusals: [string, number, () => APIGatewayProxyEventV2, RegExp][] = [
+    ['a stale timestamp', 401, () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) - 301 }), /old/],
+    ['a timestamp too far ahead', 401, () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) + 400 }), /future/],
+    ['a wrong signature', 401, () => signed({ service_id: PAYMENTS }, { secret: 'guessed' }), /does not match/],
+    ['no signature', 401, () => httpEvent(JSON.stringify({ service_id: PAYMENTS }), { 'content-type': 'application/json', 'x-vpcep-timestamp': String(Math.floor(Date.now() / 1000)) }), /missing X-Vpcep-Signature/],
+    ['a body over 64 KiB', 413, () => signed({ service_id: PAYMENTS, pad: 'x'.repeat(70_000) }), /more than 65536/],
+    ['a non-JSON content type', 415, () => signed({ service_id: PAYMENTS }, { contentType: 'text/plain' }), /not JSON/],
+    ['a body that is not JSON', 400, () => signed('service_id=x'), /not valid JSON/],
+    ['a body without service_id', 400, () => signed({ endpoint_id: 'c0000000-0000-4000-8000-000000000001' }), /service_id/],
+    ['a body with an unknown key', 400, () => signed({ service_id: PAYMENTS, accept: true }), /accept/],
+  ];
+
+  it.each(refusals)('refuses %s with %i before any API call', async (_what, status, event, message) => {
+    const h = await harness();
+    const res = await createReviewHandler(h.setup)(event(), lambdaContext('review'));
+    expect(res.statusCode).toBe(status);
+    expect(JSON.parse(res.body)).toMatchObject({ message: expect.stringMatching(message) });
+    expect(h.sim.log()).toEqual([]);
+    expect(h.audit()).toEqual([]);
+  });
+
+  it('answers 404, with reads only, for a service no rule manages and for one that does not exist', async () => {
+    const h = await harness();
+    const handler = createReviewHandler(h.setup);
+    const unmanaged = await handler(signed({ service_id: UNMANAGED }), lambdaContext('review'));
+    expect(unmanaged.statusCode).toBe(404);
+    expect(JSON.parse(unmanaged.body)).toMatchObject({ error: 'not_managed', message: expect.stringContaining(UNMANAGED) });
+    const missing = await handler(signed({ service_id: 'aaaaaaaa-0000-4000-8000-000000000000' }), lambdaContext('review'));
+    expect(missing.statusCode).toBe(404);
+    expect(JSON.parse(missing.body)).toMatchObject({ error: 'not_found' });
+    expect(mutations(h.sim)).toEqual([]);
+    expect(h.audit()).toEqual([]);
+  });
+
+  it('accepts a base64-encoded body as API Gateway may send it', async () => {
+    const h = await harness();
+    const event = signed({ service_id: PAYMENTS });
+    const res = await createReviewHandler(h.setup)({ ...event, body: Buffer.from(event.body!, 'utf8').toString('base64'), isBase64Encoded: true }, lambdaContext('review'));
+    expect(res.statusCode).toBe(200);
+  });
+});
