@@ -28,8 +28,11 @@ export interface RunOptions {
   concurrency?: number;
   /** No service starts at or after this time (Lambda: now + remaining time - a margin). */
   deadline?: Date;
-  /** Review only these services (the webhook reviews one). */
-  serviceIds?: readonly string[];
+  /**
+   * Review these services, already read, instead of listing every service (the webhook reviews
+   * the one it was asked about).
+   */
+  services?: readonly EndpointService[];
   /** Webhook reviews: act on this connection only. */
   endpointId?: string;
   /** Called after each service, for a progress line. */
@@ -81,9 +84,7 @@ export async function runReview(deps: RunDeps, policy: Policy, options: RunOptio
   const log = deps.logger.child({ run_id: options.runId, scope: options.scope, dry_run: options.dryRun });
   const reviewDeps = { ...deps, limit, logger: log };
 
-  const all = await limit(() => collect(deps.client.listServices()));
-  const wanted = options.serviceIds ? new Set(options.serviceIds) : undefined;
-  const services = wanted ? all.filter((s) => wanted.has(s.id)) : all;
+  const services = options.services ?? (await limit(() => collect(deps.client.listServices())));
   log.info('run started', { services: services.length });
 
   const reviews: ServiceReview[] = [];

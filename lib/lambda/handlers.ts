@@ -140,7 +140,7 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,
           deadline: deadlineFrom(context, clock()),
-          serviceIds: [serviceId],
+          services: [service],
           ...(endpointId !== undefined && { endpointId }),
         });
         context.logger.info('review finished', { service_id: serviceId, actions: summary.actions.length, failed: summary.failed });

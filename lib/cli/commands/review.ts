@@ -30,7 +30,7 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
         .addOption(new Option('--scope <scope>', 'sweep: pending connections and whitelists; compliance: everything, with revocation and drift').choices(['sweep', 'compliance']).default('sweep'))
         .option('--json', 'print one JSON document: {"actions", "left_pending", "drift"}')
-        .option('--concurrency <n>', `API calls in flight at once (default ${DEFAULT_CONCURRENCY})`, positiveInt, DEFAULT_CONCURRENCY),
+        .option('--concurrency <n>', 'API calls in flight at once, across all services', positiveInt, DEFAULT_CONCURRENCY),
     );
 
   common(program.command('plan').description('read live state and print the actions the policy calls for; changes nothing'))
@@ -46,7 +46,7 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
     .option('--audit-file <path>', 'append audit events to this JSON Lines file (with or instead of AUDIT_QUEUE_URL)')
     .addHelpText(
       'after',
-      '\nAudit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
+      'Audit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
         'region and credentials; AWS_ENDPOINT_URL_SQS for a local server). At least one is required: no\n' +
         'action is taken without its record.\n',
     )
