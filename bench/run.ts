@@ -28,7 +28,7 @@ const { values: args } = parseArgs({
     services: { type: 'string', default: '1000' },
     'per-service': { type: 'string', default: '20' },
     latency: { type: 'string', default: '20' },
-    concurrency: { type: 'string', default: '32' },
+    concurrency: { type: 'string', default: '16' },
   },
 });
 const SERVICES = Number(args.services);
