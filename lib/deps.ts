@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Auditor, createAuditor } from './audit/auditor';
+import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
 import { createSqsSink, SqsSendClient } from './audit/sqs-sink';
 import { ConnectionConfig } from './config';
+import { EngineDeps } from './engine/review';
 import { Logger } from './logger';
 import { createVpcepClient, CreateVpcepClientOptions, VpcepClient } from './vpcep/client';
 
@@ -37,11 +38,9 @@ export function createAuditSink(destinations: AuditDestinations): AuditSink | un
 /** A sink that keeps nothing: `plan` runs the engine in dry run and records nothing. */
 export const discardSink: AuditSink = { name: 'discard', async send() {}, async close() {} };
 
-export interface RunDeps {
+/** The engine's dependencies with the real client (which also counts its calls). */
+export interface RunDeps extends EngineDeps {
   client: VpcepClient;
-  auditor: Auditor;
-  clock: () => Date;
-  logger: Logger;
 }
 
 export interface CreateRunDepsOptions {

@@ -20,11 +20,15 @@ export interface EngineClient {
   getService(serviceId: string): Promise<EndpointService>;
 }
 
-export interface ReviewDeps {
+/** What a run needs: the API, the audit trail, the clock and the logs. */
+export interface EngineDeps {
   client: EngineClient;
   auditor: Auditor;
   clock: () => Date;
   logger: Logger;
+}
+
+export interface ReviewDeps extends EngineDeps {
   /** Bounds the API calls in flight across every service of a run. */
   limit: LimitFunction;
 }

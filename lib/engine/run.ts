@@ -1,26 +1,12 @@
 import pLimit from 'p-limit';
-import { AuditFailedError, Auditor } from '../audit/auditor';
+import { AuditFailedError } from '../audit/auditor';
 import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
-import { Logger } from '../logger';
 import { EndpointService } from '../model';
 import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
 import { Policy } from '../policy/schema';
-import { ActionResult, collect, EngineClient, reviewService, ServiceReview, toActionError, Trigger } from './review';
+import { ActionResult, collect, EngineDeps, reviewService, ReviewOptions, ServiceReview, toActionError, Trigger } from './review';
 
-export interface RunDeps {
-  client: EngineClient;
-  auditor: Auditor;
-  clock: () => Date;
-  logger: Logger;
-}
-
-export interface RunOptions {
-  scope: Scope;
-  dryRun: boolean;
-  trigger: Trigger;
-  runId: string;
-  projectId: string;
-  policySha256: string;
+export interface RunOptions extends ReviewOptions {
   /**
    * API calls in flight at once, across all services. The default keeps well inside the API's
    * per-project rate limit while hiding latency.
@@ -33,8 +19,6 @@ export interface RunOptions {
    * the one it was asked about).
    */
   services?: readonly EndpointService[];
-  /** Webhook reviews: act on this connection only. */
-  endpointId?: string;
   /** Called after each service, for a progress line. */
   onProgress?: (progress: { done: number; total: number; service_id: string }) => void;
 }
@@ -78,7 +62,7 @@ export interface RunSummary {
  * audit trail fails no new action starts. Ends the run with one `vpcep.run.completed` event
  * (and, for compliance, one `vpcep.compliance.report`). The caller closes the auditor.
  */
-export async function runReview(deps: RunDeps, policy: Policy, options: RunOptions): Promise<RunSummary> {
+export async function runReview(deps: EngineDeps, policy: Policy, options: RunOptions): Promise<RunSummary> {
   const startedAt = deps.clock();
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   const log = deps.logger.child({ run_id: options.runId, scope: options.scope, dry_run: options.dryRun });
