@@ -4,7 +4,8 @@ import { ActionError, buildActionEvent, RunContext } from '../audit/event';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
 import { Action, Drift, LeftPending, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
-import { Policy } from '../policy/schema';
+import { ruleSettings } from '../policy/rule-view';
+import { Policy, PolicyRule } from '../policy/schema';
 
 /**
  * What the engine needs of the VPCEP API: a narrow view of the client (lib/vpcep), so the engine
@@ -87,7 +88,7 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
 
   let state: { connections: Connection[]; whitelist: WhitelistRecord[] };
   try {
-    state = await readState(deps, policy, service, options.scope, now);
+    state = await readState(deps, policy, service, match.rule, options.scope, now);
   } catch (err) {
     log.warn('could not read service state', { error: err });
     return { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) };
@@ -103,9 +104,10 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
   return { service_id: service.id, managed: true, rule: match.label, actions: results, left_pending: leftPending, drift: plan.drift };
 }
 
-async function readState(deps: ReviewDeps, policy: Policy, service: EndpointService, scope: Scope, now: Date) {
+async function readState(deps: ReviewDeps, policy: Policy, service: EndpointService, rule: PolicyRule, scope: Scope, now: Date) {
   const { client, limit } = deps;
-  const whitelist = limit(() => collect(client.listWhitelist(service.id)));
+  // With `whitelist: off` the planner neither changes nor reports the whitelist: no need to read it.
+  const whitelist = ruleSettings(policy, rule).whitelist === 'off' ? Promise.resolve([]) : limit(() => collect(client.listWhitelist(service.id)));
   if (scope === 'compliance') {
     const [connections, records] = await Promise.all([limit(() => collect(client.listConnections(service.id))), whitelist]);
     return { connections, whitelist: records };

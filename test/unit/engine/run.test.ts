@@ -193,4 +193,78 @@ describe('runReview()', () => {
     const ran = mutations(t.fake.calls).length;
     expect(fallback.filter((l) => l.event.type !== 'vpcep.run.completed').length).toBeGreaterThanOrEqual(ran);
   });
+
+  it('reads accepted connections in a sweep only where a pending connection comes from a domain with a limit', async () => {
+    const t = setup();
+    await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
+    const unlimited = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
+    const u = setup();
+    await runReview(u.deps, unlimited, u.options);
+    expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance']);
+  });
+
+  it('does not read the whitelist of a rule with whitelist: off', async () => {
+    const off = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    whitelist: off\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
+    const t = setup();
+    const summary = await runReview(t.deps, off, t.options);
+    expect(t.fake.calls.some((c) => c.startsWith('listWhitelist'))).toBe(false);
+    expect(summary.actions.map((a) => a.type)).toEqual(['connection.accept']);
+  });
+
+  it('compliance revokes accepted connections the policy no longer allows and turns approval on', async () => {
+    const strict = parsePolicy(
+      `version: 1\nowner_domain: ${OWNER}\ndefaults:\n  revoke: unlisted\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
+      'strict.yaml',
+      NOW,
+    ).policy;
+    const services = world();
+    services[1]!.connections.push(conn('ep-old', STRANGER, 'accepted'));
+    const t = setup(services);
+    const summary = await runReview(t.deps, strict, { ...t.options, scope: 'compliance' });
+    await t.auditor.close();
+    const other = summary.actions.filter((a) => a.service_id === 'svc-other').map((a) => [a.type, a.endpoint_id ?? a.permission ?? '']);
+    expect(other).toEqual([
+      ['connection.reject', 'ep-old'],
+      ['whitelist.add', `iam:domain::${ALLOWED}`],
+      ['service.enable-approval', ''],
+    ]);
+    expect(services[1]!.connections.find((c) => c.id === 'ep-old')!.status).toBe('rejected');
+    expect(services[1]!.service.approval_enabled).toBe(true);
+    expect(summary.drift.filter((d) => d.service_id === 'svc-other').map((d) => d.kind).sort()).toEqual(['accepted-not-allowed', 'approval-disabled', 'whitelist-missing']);
+    expect(t.mem.events.map((e) => e.type)).toContain('vpcep.compliance.report');
+    expect(t.fake.calls).toContain('listConnections svc-other all');
+  });
+
+  it('reports turning approval on as done when someone else already did it', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'updateService svc-other') {
+        t.fake.services[1]!.service.approval_enabled = true;
+        throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+      }
+    };
+    const everything = parsePolicy(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`, 'p', NOW).policy;
+    const summary = await runReview(t.deps, everything, { ...t.options, scope: 'compliance' });
+    expect(summary.actions.filter((a) => a.type === 'service.enable-approval')).toEqual([
+      expect.objectContaining({ service_id: 'svc-other', outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }),
+    ]);
+  });
+
+  it('acts on one connection only when asked about one endpoint (webhook), whitelist included', async () => {
+    const t = setup();
+    const services = await (async () => {
+      const out = [];
+      for await (const s of t.fake.client.listServices()) out.push(s);
+      return out;
+    })();
+    const summary = await runReview(t.deps, policy, { ...t.options, trigger: 'webhook', services: services.slice(0, 1), endpointId: 'ep-2' });
+    expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).toEqual([
+      ['connection.reject', 'ep-2'],
+      ['whitelist.add', `iam:domain::${ALLOWED}`],
+      ['whitelist.remove', `iam:domain::${STRANGER}`],
+    ]);
+    expect(summary.left_pending).toEqual([]);
+    expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
+  });
 });
