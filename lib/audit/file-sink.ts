@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { open, FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { AuditEvent } from './event';
@@ -36,7 +37,9 @@ export function createStreamSink(stream: Writable, name = 'stdout'): AuditSink {
     name,
     async send(events) {
       if (events.length === 0) return;
-      await new Promise<void>((resolve, reject) => stream.write(toLines(events), (err) => (err ? reject(err) : resolve())));
+      // Backpressure through 'drain' rather than the write callback, which some wrapped streams
+      // (test runners, process.stderr on some platforms) never call.
+      if (!stream.write(toLines(events))) await once(stream, 'drain');
     },
     async close() {},
   };

@@ -12,13 +12,13 @@ import { Policy, PolicyRule } from '../policy/schema';
  * can be driven by the real client, the simulator or a fake.
  */
 export interface EngineClient {
-  listServices(): AsyncIterable<EndpointService>;
+  /** 4.2.5; `{ id }` reads one service (needs only vpcep:epservices:list, unlike 4.2.2). */
+  listServices(query?: { id?: string }): AsyncIterable<EndpointService>;
   listConnections(serviceId: string, query?: { status?: string; id?: string }): AsyncIterable<Connection>;
   listWhitelist(serviceId: string): AsyncIterable<WhitelistRecord>;
   acceptOrReject(serviceId: string, endpointId: string, action: 'receive' | 'reject'): Promise<unknown>;
   updateWhitelist(serviceId: string, action: 'add' | 'remove', permissions: string[]): Promise<unknown>;
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
-  getService(serviceId: string): Promise<EndpointService>;
 }
 
 /** What a run needs: the API, the audit trail, the clock and the logs. */
@@ -207,7 +207,7 @@ async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: 
     await deps.limit(() => deps.client.updateService(serviceId, { approval_enabled: true }));
     return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
-    const current = await deps.limit(() => deps.client.getService(serviceId)).catch(() => undefined);
+    const current = await firstOrUndefined(deps.limit(() => collect(deps.client.listServices({ id: serviceId }))));
     if (current?.approval_enabled === true) return [{ ...action, outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }];
     return [{ ...action, outcome: 'failed', error: toActionError(err) }];
   }

@@ -4,9 +4,9 @@ import { Config } from '../config';
 import { runReview, RunSummary } from '../engine/run';
 import { AppError } from '../errors';
 import { Logger } from '../logger';
+import { EndpointService } from '../model';
 import { findRule } from '../policy/evaluate';
 import { LoadedPolicy } from '../policy/load';
-import { VpcepApiError } from '../vpcep/errors';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
 import { verifyWebhook } from '../webhook/verify';
 import { AppContext, deadlineFrom } from './context';
@@ -122,13 +122,11 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
       const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
       const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
       try {
-        let service;
-        try {
-          service = await deps.client.getService(serviceId);
-        } catch (err) {
-          if (isNotFound(err)) return json(404, { error: 'not_found', message: `no endpoint service ${serviceId} in project ${setup.config.connection.projectId}` });
-          throw err;
-        }
+        // 4.2.5 filtered by id rather than 4.2.2: the automation's IAM policy needs only
+        // vpcep:epservices:list, not epservices:get.
+        let service: EndpointService | undefined;
+        for await (const s of deps.client.listServices({ id: serviceId })) service ??= s;
+        if (!service) return json(404, { error: 'not_found', message: `no endpoint service ${serviceId} in project ${setup.config.connection.projectId}` });
         if (!findRule(loaded.policy, service)) {
           return json(404, { error: 'not_managed', message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it` });
         }
@@ -151,11 +149,6 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
       }
     });
   return handler as unknown as LambdaHandler<APIGatewayProxyEventV2, HttpResult>;
-}
-
-/** 4.2.2: an unknown service answers 404 (EndPoint.0005) or 400 EndPoint.2003. */
-function isNotFound(err: unknown): boolean {
-  return err instanceof VpcepApiError && (err.status === 404 || err.errorCode === 'EndPoint.0005' || err.errorCode === 'EndPoint.2003');
 }
 
 async function closeAuditor(auditor: { close(): Promise<void> }, logger: Logger): Promise<void> {

@@ -44,8 +44,9 @@ const refuse = (status: WebhookRefusal['status'], error: WebhookRefusal['error']
 
 /**
  * Checks a `POST /review` request completely, before anything acts on it (CONTRACT 4):
- * 413 body over 64 KiB, then 401 missing/malformed/stale/wrong signature or a replay, then
- * 415 a Content-Type that is not JSON, then 400 a body that is not `{service_id, endpoint_id?}`.
+ * 413 body over 64 KiB, then 401 missing/malformed/stale/wrong signature, then 415 a
+ * Content-Type that is not JSON, then 400 a body that is not `{service_id, endpoint_id?}`, then
+ * 401 a replay of a request already accepted.
  * The signature is checked before the body is looked at, so an unauthenticated caller learns
  * nothing about what the endpoint accepts. Header names are case-insensitive; a base64-encoded
  * body (API Gateway does this for some content types) is decoded first and the signature covers
@@ -89,11 +90,6 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   if (!signatureMatches(options.secret, timestampHeader.trim(), body, signature)) {
     return refuse(401, 'unauthorized', 'X-Vpcep-Signature does not match the body and timestamp');
   }
-  // Recorded only once authentic, so forged requests cannot fill the guard. The entry can be
-  // forgotten once the timestamp is stale: the freshness check refuses it from then on.
-  if (options.replayGuard && !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)) {
-    return refuse(401, 'unauthorized', 'this signature was already used (replayed request); sign again with a new timestamp');
-  }
 
   const contentType = headers['content-type'];
   if (contentType === undefined) return refuse(415, 'unsupported_media_type', 'missing Content-Type; send application/json');
@@ -115,6 +111,12 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
       return `${where}: ${issue.message}`;
     });
     return refuse(400, 'malformed_body', problems.join('; '));
+  }
+  // Recorded only for an authentic, well-formed request, so forged requests cannot fill the
+  // guard and a signed request refused for its body or type can be corrected and resent. The
+  // entry can be forgotten once the timestamp is stale: the freshness check refuses it then.
+  if (options.replayGuard && !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)) {
+    return refuse(401, 'unauthorized', 'this signature was already used (replayed request); sign again with a new timestamp');
   }
   return { ok: true, request: result.data, timestamp };
 }

@@ -36,9 +36,9 @@ export function createFakeEngineClient(services: FakeService[]) {
   };
   let nextId = 1;
   const client: EngineClient = {
-    async *listServices() {
-      enter('listServices');
-      yield* services.map((s) => ({ ...s.service }));
+    async *listServices(query = {}) {
+      enter(query.id ? `listServices ${query.id}` : 'listServices');
+      yield* services.filter((s) => !query.id || s.service.id === query.id).map((s) => ({ ...s.service }));
     },
     async *listConnections(serviceId, query = {}) {
       enter(`listConnections ${serviceId} ${query.status ?? query.id ?? 'all'}`);
@@ -68,10 +68,6 @@ export function createFakeEngineClient(services: FakeService[]) {
       enter(`updateService ${serviceId}`);
       Object.assign(find(serviceId).service, body);
       return {};
-    },
-    async getService(serviceId) {
-      enter(`getService ${serviceId}`);
-      return { ...find(serviceId).service };
     },
   };
   return { client, calls, hooks, services };

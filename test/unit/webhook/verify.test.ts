@@ -110,6 +110,14 @@ describe('verifyWebhook()', () => {
       expect(verify(genuine, { replayGuard })).toMatchObject({ ok: true });
     });
 
+    it('does not use up a signature on a request refused for its content type, so the corrected request passes', () => {
+      const replayGuard = createReplayGuard();
+      const req = signedRequest();
+      expect(verify({ ...req, headers: { ...req.headers, 'content-type': 'text/plain' } }, { replayGuard })).toMatchObject({ status: 415 });
+      expect(replayGuard.size).toBe(0);
+      expect(verify(req, { replayGuard })).toMatchObject({ ok: true });
+    });
+
     it('refuses any body that differs from the signed one by one byte', () => {
       fc.assert(
         fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (id, pos, flip) => {
