@@ -64,8 +64,12 @@ export function actionSubject(action: AuditedAction): string {
   return action.endpoint_id ? `${action.service_id}/connections/${action.endpoint_id}` : action.service_id;
 }
 
-/** One event for one action (taken, failed, or planned under dry run). */
-export function buildActionEvent(run: RunContext, action: AuditedAction, outcome: Outcome, time: Date, error?: ActionError): AuditEvent {
+/**
+ * One event for one action (taken, failed, or planned under dry run). `note` says what happened
+ * when it differs from the plain call, e.g. "already accepted (changed meanwhile)" when another
+ * actor got there first.
+ */
+export function buildActionEvent(run: RunContext, action: AuditedAction, outcome: Outcome, time: Date, error?: ActionError, note?: string): AuditEvent {
   const subject = actionSubject(action);
   const data: Record<string, unknown> = {
     run_id: run.runId,
@@ -79,6 +83,7 @@ export function buildActionEvent(run: RunContext, action: AuditedAction, outcome
     rule: action.rule,
     reason: action.reason,
     policy_sha256: run.policySha256,
+    ...(note !== undefined && { note }),
     ...(error && { error }),
   };
   return envelope(run, `vpcep.${action.type}`, subject, time, data, stableEventId(run.runId, action.type, subject, action.permission ?? ''));

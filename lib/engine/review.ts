@@ -151,7 +151,7 @@ async function audited(deps: ReviewDeps, run: RunContext, actions: readonly Acti
   await deps.auditor.reserve();
   const results = run.dryRun ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
   await deps.auditor.record(
-    results.map(({ outcome, note: _note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error)),
+    results.map(({ outcome, note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error, note)),
   );
   return results;
 }

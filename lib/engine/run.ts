@@ -54,6 +54,8 @@ export interface RunSummary {
   failed: boolean;
   /** Set when the audit trail failed for good. */
   audit_error?: string;
+  /** Set when the run could not start: the endpoint services could not be listed. */
+  error?: ActionError;
 }
 
 /**
@@ -68,7 +70,16 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   const log = deps.logger.child({ run_id: options.runId, scope: options.scope, dry_run: options.dryRun });
   const reviewDeps = { ...deps, limit, logger: log };
 
-  const services = options.services ?? (await limit(() => collect(deps.client.listServices())));
+  let services: readonly EndpointService[];
+  let listError: ActionError | undefined;
+  try {
+    services = options.services ?? (await limit(() => collect(deps.client.listServices())));
+  } catch (err) {
+    // Nothing can be reviewed, but the run still ends with its run.completed event.
+    log.error('could not list the endpoint services', { error: err });
+    services = [];
+    listError = toActionError(err);
+  }
   log.info('run started', { services: services.length });
 
   const reviews: ServiceReview[] = [];
@@ -104,6 +115,10 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   reviews.sort((a, b) => order.get(a.service_id)! - order.get(b.service_id)!);
   unfinished.sort((a, b) => order.get(a)! - order.get(b)!);
   const summary = summarise(reviews, unfinished, options, startedAt, deps.clock(), auditError);
+  if (listError) {
+    summary.error = listError;
+    summary.failed = true;
+  }
   log.info('run finished', { counts: summary.counts, failures: summary.failures.length, unfinished: unfinished.length, left_pending: summary.left_pending.length });
 
   if (!auditError) {
@@ -175,5 +190,6 @@ function runCompletedData(summary: RunSummary): Record<string, unknown> {
     left_pending: summary.left_pending,
     failures: summary.failures,
     unfinished: summary.unfinished,
+    ...(summary.error && { error: summary.error }),
   };
 }

@@ -205,6 +205,17 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(mutations(sim)).toEqual([]);
   });
 
+  it('a run refused by the API still leaves its run.completed event, and exits 1 saying why', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: 'another-secret' } });
+    const auditFile = join(dir, 'refused.jsonl');
+    const run = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/error: cannot list the endpoint services: APIGW\.0301: /);
+    expect(run.err).not.toContain(SK);
+    const events = await readEvents(auditFile);
+    expect(events.map((e) => [e.type, e.data.error?.code])).toEqual([['vpcep.run.completed', 'APIGW.0301']]);
+  });
+
   it('with 20% injected 500s and 20% throttling ends in the same state, each action audited once per outcome', async () => {
     const clean = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     await cli(clean, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'clean.jsonl')]);

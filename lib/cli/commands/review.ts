@@ -89,6 +89,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { d
     ctx.stdout.write(renderSummary(summary, mode.plan, stats.requests));
   }
   if (summary.audit_error) ctx.stderr.write(`error: audit trail failed: ${summary.audit_error}; unsent events were written to stderr as fallback lines\n`);
+  if (summary.error) ctx.stderr.write(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}\n`);
   for (const f of summary.failures) ctx.stderr.write(`error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}\n`);
   if (summary.unfinished.length > 0) ctx.stderr.write(`error: ${summary.unfinished.length} service(s) not reviewed: ${summary.unfinished.join(', ')}\n`);
   return summary;

@@ -135,6 +135,10 @@ describe('runReview()', () => {
     expect(reject).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032', status: 400 } });
     expect(summary.failures).toEqual([{ service_id: 'svc-pay', type: 'connection.reject', endpoint_id: 'ep-2', error: { code: 'EndPoint.2032', message: 'The connection is not pending.', status: 400 } }]);
     expect(summary.failed).toBe(true);
+    await t.auditor.close();
+    const acceptEvent = t.mem.events.find((e) => e.type === 'vpcep.connection.accept')!;
+    expect(acceptEvent.data).toMatchObject({ outcome: 'succeeded', note: 'already accepted (changed meanwhile)' });
+    expect(t.mem.events.find((e) => e.type === 'vpcep.connection.reject')!.data).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032' } });
   });
 
   it('keeps going when one service cannot be read', async () => {
@@ -266,5 +270,17 @@ describe('runReview()', () => {
     ]);
     expect(summary.left_pending).toEqual([]);
     expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
+  });
+
+  it('ends with a run.completed event carrying the error when the services cannot even be listed', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listServices') throw new FakeApiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    await t.auditor.close();
+    expect(summary.failed).toBe(true);
+    expect(summary.error).toEqual({ code: 'APIGW.0301', message: 'Incorrect IAM authentication information.', status: 401 });
+    expect(t.mem.events.map((e) => [e.type, e.data.error])).toEqual([['vpcep.run.completed', summary.error]]);
   });
 });
