@@ -12,7 +12,7 @@ import { ConfigError } from '../errors';
 import { checkEndpoint } from './endpoint';
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import { Auth, authenticate, isTokenAuth } from './auth';
-import { VpcepApiError, VpcepFailure } from './errors';
+import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { createNodeFetch, FetchLike } from './http';
 import { paginate } from './paginate';
 import { backoffDelay, DEFAULT_RETRY_OPTIONS, RetryOptions, shouldRetry } from './retry';
@@ -278,7 +278,12 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       const text = await res.text();
       const requestId = res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined;
       if (res.status >= 200 && res.status < 300) return { ok: true, text, requestId };
-      return { ok: false, failure: { status: res.status, ...parseErrorBody(text) }, requestId };
+      // A server or proxy may echo the request's credentials in its error body: scrub them
+      // before the text reaches an error message, a log line or an audit event.
+      const secrets = requestSecrets(headers, auth);
+      const scrub = (s: string | undefined) => (s === undefined ? undefined : scrubSecrets(s, secrets));
+      const parsed = parseErrorBody(text);
+      return { ok: false, failure: { status: res.status, errorCode: scrub(parsed.errorCode), errorMsg: scrub(parsed.errorMsg) }, requestId: scrub(requestId) };
     } catch (err) {
       if (controller.signal.aborted) return { ok: false, failure: { network: true, errorCode: 'TIMEOUT', errorMsg: `no answer within ${timeoutMs} ms` } };
       return { ok: false, failure: { network: true, errorCode: networkCode(err), errorMsg: 'network error' }, cause: safeCause(err) };

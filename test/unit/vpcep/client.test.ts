@@ -418,6 +418,40 @@ describe('secrets', () => {
   });
 });
 
+describe('secrets echoed by the server', () => {
+  function secretsOf(headers: Record<string, string>): string[] {
+    const auth = headers.Authorization;
+    const out = [headers['X-Auth-Token'], headers['X-Security-Token'], auth, auth ? /Signature=([0-9a-f]+)/.exec(auth)?.[1] : undefined];
+    return out.filter((s): s is string => !!s);
+  }
+
+  it('scrubs the Authorization header, signature, AK, SK and security token from an echoed error_msg', async () => {
+    const echo: Handler = (req) => ({
+      status: 400,
+      headers: { 'X-Request-Id': `req-${req.headers['X-Security-Token']}` },
+      body: { error_code: 'EndPoint.0002', error_msg: `bad request; Authorization: ${req.headers.Authorization}; X-Security-Token: ${req.headers['X-Security-Token']}; ak=${AK}; sk=${SK}` },
+    });
+    const t = setup(echo, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token-123' } });
+    const err = await failure(t.client.getService(SERVICE));
+    const sent = t.requests[0]!.headers;
+    const secrets = [AK, SK, 'temp-token-123', ...secretsOf(sent)];
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    const text = [err.message, err.errorMsg, err.requestId, String(err), JSON.stringify(err), err.stack].join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(err.errorMsg).toContain('[redacted]');
+    expect(err.errorCode).toBe('EndPoint.0002');
+  });
+
+  it('scrubs an echoed X-Auth-Token', async () => {
+    const fake = fakeFetch((req) => ({ status: 401, body: { error_code: 'APIGW.0301', error_msg: `token ${req.headers['X-Auth-Token']} is invalid` } }), { checkSignature: false });
+    const client = createVpcepClient({ endpoint: ENDPOINT, projectId: PROJECT, credentials: { token: 'iam-token-secret' }, fetch: fake.fetch });
+    const err = await failure(client.getService(SERVICE));
+    expect(fake.requests[0]?.headers['X-Auth-Token']).toBe('iam-token-secret');
+    for (const text of [err.message, err.errorMsg, String(err), JSON.stringify(err)]) expect(text).not.toContain('iam-token-secret');
+    expect(err.errorMsg).toBe('token [redacted] is invalid');
+  });
+});
+
 describe('stats()', () => {
   it('counts requests per operation', async () => {
     const t = setup((req) => (req.url.pathname.endsWith('/permissions') ? { body: fixture('4.2.8-list-whitelist.response.json') } : { body: fixture('4.2.6-list-connections.response.json') }));
