@@ -114,7 +114,22 @@ export function parsePolicy(text: string, source = 'policy', now: Date = new Dat
   const located = dedupe(problems).map((p) => locate(p, doc, lineCounter));
   const all = [...warnings, ...located].sort(byPosition);
   if (!parsed.success || all.some((p) => p.severity === 'error')) throw new PolicyError(source, all);
-  return { policy: parsed.data, warnings: all, sha256 };
+  return { policy: lowerCaseDomains(parsed.data), warnings: all, sha256 };
+}
+
+/** CONTRACT 2: domain ids compare case-insensitively; the loaded policy holds them in lower case, as the API writes them. */
+function lowerCaseDomains(policy: Policy): Policy {
+  const lower = <T extends { domain: string }>(e: T): T => ({ ...e, domain: e.domain.toLowerCase() });
+  return {
+    ...policy,
+    ...(policy.owner_domain === undefined ? {} : { owner_domain: policy.owner_domain.toLowerCase() }),
+    groups: Object.fromEntries(Object.entries(policy.groups).map(([name, members]) => [name, members.map(lower)])),
+    services: policy.services.map((rule) => ({
+      ...rule,
+      allow: rule.allow.map((entry) => ('domain' in entry ? lower(entry) : entry)),
+      deny: rule.deny.map(lower),
+    })),
+  };
 }
 
 /** Reads and validates a policy file (see parsePolicy). */
