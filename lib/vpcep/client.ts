@@ -426,7 +426,7 @@ function requireId(value: string, what: string): string {
 
 function validateRequest<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
   const result = schema.safeParse(body);
-  if (!result.success) throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error)}`);
+  if (!result.success) throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error, { input: body })}`);
   return result.data;
 }
 
@@ -441,7 +441,7 @@ function parseBody<S extends z.ZodType>(schema: S, text: string, where: string, 
   }
   const result = schema.safeParse(json);
   if (!result.success) {
-    throw new VpcepApiError(`${where}: the response does not match the API reference: ${describeIssues(result.error)}`, {
+    throw new VpcepApiError(`${where}: the response does not match the API reference: ${describeIssues(result.error, { input: json })}`, {
       operation: where,
       requestId,
       retryable: false,

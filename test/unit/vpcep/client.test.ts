@@ -398,6 +398,17 @@ describe('schema errors', () => {
     await expect(all(t.client.listServices())).rejects.toThrow(/endpoint_services\[0\]\.approval_enabled/);
   });
 
+  it('says what was expected and what was found', async () => {
+    const services = setup(() => ({ body: { endpoint_services: [{ id: 's1', approval_enabled: 'maybe' }], total_count: 1 } }));
+    await expect(all(services.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); got "maybe"');
+    const connections = setup(() => ({ body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 1 } }));
+    await expect(all(connections.client.listConnections(SERVICE))).rejects.toThrow('connections[0].marker_id: expected an integer or a numeric string; got "abc"');
+    const missing = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
+    await expect(all(missing.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); missing');
+    const typed = setup(() => ({ body: { endpoint_services: [{ id: 7, approval_enabled: true }], total_count: 1 } }));
+    await expect(all(typed.client.listServices())).rejects.toThrow('endpoint_services[0].id: expected string; got 7');
+  });
+
   it('rejects a body that is not JSON', async () => {
     const t = setup(() => ({ raw: '<html>' }));
     await expect(t.client.getService(SERVICE)).rejects.toMatchObject({ code: 'VPCEP_BAD_RESPONSE', message: expect.stringContaining('not JSON') });
