@@ -233,7 +233,8 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   async function call<S extends z.ZodType>(operation: OperationName, method: string, path: string, schema: S, init: { query?: Query; body?: unknown } = {}): Promise<z.output<S>> {
     const url = buildUrl(base, path, init.query);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    const where = `${operation} (${method} ${url.pathname})`;
+    // The host is named (a typo in --endpoint or --region shows); the query is not needed to tell which call.
+    const where = `${operation} (${method} ${url.origin}${url.pathname})`;
     for (let attempt = 1; ; attempt++) {
       counters.requests++;
       counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;

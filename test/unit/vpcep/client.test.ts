@@ -244,6 +244,45 @@ describe('authentication', () => {
   });
 });
 
+describe('endpoint URLs with credentials', () => {
+  it('refuses user:password in the endpoint without echoing the password', () => {
+    const fake = fakeFetch(() => ({}));
+    for (const endpoint of ['https://admin:hunter2secret@vpcep.example.com', 'http://admin:hunter2secret@127.0.0.1:8080', 'https://admin:hunter2 secret@vpcep.example.com:x']) {
+      let message = '';
+      try {
+        createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message).not.toContain('hunter2');
+    }
+    expect(() => createVpcepClient({ endpoint: 'https://admin:pw@vpcep.example.com', projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch })).toThrow(
+      /must not carry a user name or password \(https:\/\/vpcep\.example\.com\)/,
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('network errors', () => {
+  it('name the method, host and path of the call', async () => {
+    const t = setup(() => networkError('ECONNREFUSED'), { retry: { maxAttempts: 1 } });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err.message).toContain(`GET ${ENDPOINT}${BASE}/vpc-endpoint-services/${SERVICE}) failed: ECONNREFUSED`);
+  });
+
+  it('do not retry ENOTFOUND (the name does not exist) but retry EAI_AGAIN (the resolver is busy)', async () => {
+    const notFound = setup(() => networkError('ENOTFOUND'));
+    const err = await failure(notFound.client.getService(SERVICE));
+    expect(err).toMatchObject({ errorCode: 'ENOTFOUND', retryable: false, attempts: 1 });
+    expect(err.message).toContain('vpcep.tr-west-1.myhuaweicloud.com');
+    expect(notFound.requests).toHaveLength(1);
+    const again = setup((_, i) => (i === 0 ? networkError('EAI_AGAIN') : { body: fixture('4.2.2-get-service.response.json') }));
+    await again.client.getService(SERVICE);
+    expect(again.requests).toHaveLength(2);
+  });
+});
+
 describe('pagination', () => {
   function connections(n: number, from = 0) {
     return Array.from({ length: n }, (_, i) => ({ id: `c-${from + i}`, domain_id: 'd1', status: 'pendingAcceptance', marker_id: String(1000 + from + i) }));
