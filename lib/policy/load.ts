@@ -396,7 +396,8 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
         const at: Segment[] = ['services', i, 'allow', j];
         if (typeof entry.group === 'string' && !('domain' in entry)) {
           if (!Object.hasOwn(groups, entry.group)) {
-            out.push(problem([...at, 'group'], `unknown group "${entry.group}"; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`, entry.group));
+            // The name itself is the problem's value (printed as `; got "..."`), so the message does not repeat it.
+            out.push(problem([...at, 'group'], `unknown group; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`, entry.group));
           } else {
             const members = groups[entry.group];
             if (Array.isArray(members)) for (const m of members) if (isRecord(m)) noteAllowed(m.domain, `${formatPath(at)} (group ${entry.group})`, [...at, 'group']);

@@ -118,6 +118,11 @@ services:
     expect(() => parsePolicy('', 'e.json', new Date(), { format: 'json' })).toThrow('the policy file is empty');
   });
 
+  it('names an unknown group once', () => {
+    const text = 'version: 1\ngroups:\n  partners:\n    - domain: abc\nservices:\n  - match: { name: "*" }\n    allow:\n      - group: partnerz\n';
+    expect(() => parsePolicy(text, 'g.yaml')).toThrow('services[0].allow[0].group: unknown group; defined groups: partners; got "partnerz" (line 8, column 16)');
+  });
+
   it('reads JSON policies', () => {
     const loaded = parsePolicy(JSON.stringify({ version: 1, services: [{ match: { name: 'pay-*' }, allow: [{ domain: 'abc', max_connections: 2 }] }] }), 'p.json');
     expect(loaded.policy.services[0]!.allow).toEqual([{ domain: 'abc', max_connections: 2 }]);
