@@ -355,6 +355,13 @@ services:
     expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-e-1' }))?.label).toBe('catch-all');
   });
 
+  it('matches a name glob case-insensitively, like ids', () => {
+    const mixed = policyFromYaml(`version: 1\nservices:\n  - rule: pay\n    match: { name: "Pay-??-*" }\n`);
+    expect(findRule(mixed, serviceFactory({ service_name: 'pay-eu-1' }))?.label).toBe('pay');
+    expect(findRule(mixed, serviceFactory({ service_name: 'PAY-EU-1' }))?.label).toBe('pay');
+    expect(findRule(mixed, serviceFactory({ service_name: 'pay-e-1' }))).toBeUndefined();
+  });
+
   it('never matches a name glob against a service without a name', () => {
     const byName = policyFromYaml(`version: 1\nservices:\n  - match: { name: "*" }\n`);
     expect(findRule(byName, serviceFactory({ service_name: undefined }))).toBeUndefined();
