@@ -40,7 +40,9 @@ export function driftFor(view: RuleView, service: EndpointService, ordered: read
   }
 
   // Accepted connections from domains that are not allowed.
-  for (const c of accepted) {
+  for (const received of accepted) {
+    // CONTRACT 2: one casing for domain ids in drift entries and details.
+    const c = { ...received, domain_id: received.domain_id.toLowerCase() };
     const s = standing(view, c.domain_id);
     if (s.kind === 'allowed') continue;
     const why = s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);

@@ -165,9 +165,11 @@ function planConnections(view: RuleView, service: EndpointService, ordered: Conn
   const leave = (c: Connection, reason: string) =>
     plan.left_pending.push({ service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
 
-  for (const c of ordered) {
+  for (const received of ordered) {
+    // CONTRACT 2: one casing for domain ids in actions, left_pending and reasons.
+    const c = { ...received, domain_id: received.domain_id.toLowerCase() };
     const s = standing(view, c.domain_id);
-    const key = c.domain_id.toLowerCase();
+    const key = c.domain_id;
     if (c.status === 'pendingAcceptance') {
       // 4: denied -> reject; allowed -> accept unless at max_connections; unlisted -> unlisted_pending.
       if (s.kind === 'denied') {

@@ -82,17 +82,29 @@ function shortJson(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
+/** How policy text is read: `json` strictly as JSON (RFC 8259), `yaml` as YAML 1.2 (JSON is valid YAML too). */
+export type PolicyFormat = 'yaml' | 'json';
+
+const EMPTY_POLICY = 'the policy file is empty: expected a mapping with version: 1 and services';
+
 /**
- * Parses and validates policy text (YAML, or JSON, which YAML reads too).
+ * Parses and validates policy text.
  *
  * @param text the file's contents
  * @param source the file name, for messages
  * @param now when expired entries are judged (warnings only)
+ * @param options.format `json` reads the text strictly as JSON (a trailing comma is an error);
+ *   `yaml` (the default) as YAML
  * @throws PolicyError with every problem at once when the policy is not valid
  */
-export function parsePolicy(text: string, source = 'policy', now: Date = new Date()): LoadedPolicy {
+export function parsePolicy(text: string, source = 'policy', now: Date = new Date(), options: { format?: PolicyFormat } = {}): LoadedPolicy {
   const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+  if (text.trim() === '') throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
   const lineCounter = new LineCounter();
+  if (options.format === 'json') {
+    const problem = jsonSyntaxProblem(text);
+    if (problem) throw new PolicyError(source, [problem]);
+  }
   // uniqueKeys: a key given twice is an error, not "the last one wins" (the JSON.parse habit).
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const syntax: PolicyProblem[] = [];
@@ -106,6 +118,8 @@ export function parsePolicy(text: string, source = 'policy', now: Date = new Dat
   } catch (err) {
     throw new PolicyError(source, [{ path: '', message: `cannot read the document: ${(err as Error).message}`, severity: 'error' }]);
   }
+  // A file of comments only reads as null.
+  if (raw === null || raw === undefined) throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
 
   const problems: Problem[] = [];
   const parsed = policySchema.safeParse(raw);
@@ -114,10 +128,33 @@ export function parsePolicy(text: string, source = 'policy', now: Date = new Dat
   const located = dedupe(problems).map((p) => locate(p, doc, lineCounter));
   const all = [...warnings, ...located].sort(byPosition);
   if (!parsed.success || all.some((p) => p.severity === 'error')) throw new PolicyError(source, all);
-  return { policy: parsed.data, warnings: all, sha256 };
+  return { policy: lowerCaseDomains(parsed.data), warnings: all, sha256 };
 }
 
-/** Reads and validates a policy file (see parsePolicy). */
+/** CONTRACT 2: domain ids compare case-insensitively; the loaded policy holds them in lower case, as the API writes them. */
+function lowerCaseDomains(policy: Policy): Policy {
+  const lower = <T extends { domain: string }>(e: T): T => ({ ...e, domain: e.domain.toLowerCase() });
+  return {
+    ...policy,
+    ...(policy.owner_domain === undefined ? {} : { owner_domain: policy.owner_domain.toLowerCase() }),
+    groups: Object.fromEntries(Object.entries(policy.groups).map(([name, members]) => [name, members.map(lower)])),
+    services: policy.services.map((rule) => ({
+      ...rule,
+      allow: rule.allow.map((entry) => ('domain' in entry ? lower(entry) : entry)),
+      deny: rule.deny.map(lower),
+    })),
+  };
+}
+
+/**
+ * The format a policy file is read in, by its extension: `.json` strictly as JSON, anything
+ * else (`.yaml`, `.yml`, no extension) as YAML.
+ */
+export function policyFormatOf(path: string): PolicyFormat {
+  return /\.json$/i.test(path) ? 'json' : 'yaml';
+}
+
+/** Reads and validates a policy file (see parsePolicy); the format follows the extension (policyFormatOf). */
 export async function loadPolicyFile(path: string, now: Date = new Date()): Promise<LoadedPolicy> {
   let text: string;
   try {
@@ -126,7 +163,54 @@ export async function loadPolicyFile(path: string, now: Date = new Date()): Prom
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read policy file ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'POLICY_UNREADABLE', err);
   }
-  return parsePolicy(text, path, now);
+  return parsePolicy(text, path, now, { format: policyFormatOf(path) });
+}
+
+/** JSON.parse's verdict on the text as a problem with line and column, or undefined when it is JSON. */
+function jsonSyntaxProblem(text: string): PolicyProblem | undefined {
+  const error = jsonError(text);
+  if (error === undefined) return undefined;
+  // V8: "Expected double-quoted property name in JSON at position 30 (line 4 column 1)", or
+  // "Unexpected token ']', "...", is not valid JSON" (no position).
+  const what = error.replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/, (".*"|\.\.\..*) is not valid JSON$/s, '');
+  const offset = errorOffset(text, error);
+  const before = text.slice(0, offset).split('\n');
+  return { path: '', message: `JSON: ${what}`, line: before.length, column: before[before.length - 1]!.length + 1, severity: 'error' };
+}
+
+function jsonError(text: string): string | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * Where JSON.parse stopped. V8 gives the position for most errors, not for an unexpected token;
+ * then the offset is found from prefixes: JSON is read left to right, so a prefix fails before
+ * its own end exactly when it contains the bad character (a prefix that is merely cut short
+ * fails at its end, or with "Unexpected end").
+ */
+function errorOffset(text: string, error: string): number {
+  const at = /at position (\d+)/.exec(error);
+  if (at) return Number(at[1]);
+  const sound = (n: number): boolean => {
+    const e = jsonError(text.slice(0, n));
+    if (e === undefined || /end of JSON input/.test(e)) return true;
+    const pos = /at position (\d+)/.exec(e);
+    return pos !== null && Number(pos[1]) >= n;
+  };
+  // The longest sound prefix ends just before the bad character.
+  let lo = 0;
+  let hi = text.length;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (sound(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +396,8 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
         const at: Segment[] = ['services', i, 'allow', j];
         if (typeof entry.group === 'string' && !('domain' in entry)) {
           if (!Object.hasOwn(groups, entry.group)) {
-            out.push(problem([...at, 'group'], `unknown group "${entry.group}"; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`, entry.group));
+            // The name itself is the problem's value (printed as `; got "..."`), so the message does not repeat it.
+            out.push(problem([...at, 'group'], `unknown group; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`, entry.group));
           } else {
             const members = groups[entry.group];
             if (Array.isArray(members)) for (const m of members) if (isRecord(m)) noteAllowed(m.domain, `${formatPath(at)} (group ${entry.group})`, [...at, 'group']);

@@ -61,9 +61,10 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
   const consider = (entry: { domain: string; expires?: string; max_connections?: number }, by: string) => {
     const key = entry.domain.toLowerCase();
     if (isExpired(entry.expires, now)) {
-      if (!expired.has(key)) expired.set(key, { domain: entry.domain, by, expires: entry.expires! });
+      if (!expired.has(key)) expired.set(key, { domain: key, by, expires: entry.expires! });
     } else if (!live.has(key)) {
-      live.set(key, { domain: entry.domain, by, ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }) });
+      // CONTRACT 2: ids compare case-insensitively; the plan speaks of them in lower case (the API's own ids are lower-case hex).
+      live.set(key, { domain: key, by, ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }) });
     }
   };
   rule.allow.forEach((entry, j) => {
@@ -136,7 +137,7 @@ export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRe
   const extra = unique
     .filter((p) => !isWildcardPermission(p) && !desiredKeys.has(p.toLowerCase()) && p.toLowerCase() !== owner)
     .map((permission) => {
-      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX) ? permission.slice(DOMAIN_PERMISSION_PREFIX.length) : undefined;
+      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX) ? permission.slice(DOMAIN_PERMISSION_PREFIX.length).toLowerCase() : undefined;
       return domain === undefined ? { permission } : { permission, domain };
     });
   return { missing, extra, wildcard };

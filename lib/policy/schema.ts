@@ -114,7 +114,7 @@ const matchSchema = z
     name: z
       .string({ error: 'expected a service name glob' })
       .min(1, { error: 'expected a non-empty service name glob' })
-      .describe('Glob on service_name: * matches any run of characters, ? one character.'),
+      .describe('Glob on service_name, case-insensitive (like ids): * matches any run of characters, ? one character.'),
   })
   .partial()
   .superRefine((match, ctx) => {

@@ -12,7 +12,7 @@ import { ConfigError } from '../errors';
 import { checkEndpoint } from './endpoint';
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import { Auth, authenticate, isTokenAuth } from './auth';
-import { VpcepApiError, VpcepFailure } from './errors';
+import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { createNodeFetch, FetchLike } from './http';
 import { paginate } from './paginate';
 import { backoffDelay, DEFAULT_RETRY_OPTIONS, RetryOptions, shouldRetry } from './retry';
@@ -233,7 +233,8 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   async function call<S extends z.ZodType>(operation: OperationName, method: string, path: string, schema: S, init: { query?: Query; body?: unknown } = {}): Promise<z.output<S>> {
     const url = buildUrl(base, path, init.query);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
-    const where = `${operation} (${method} ${url.pathname})`;
+    // The host is named (a typo in --endpoint or --region shows); the query is not needed to tell which call.
+    const where = `${operation} (${method} ${url.origin}${url.pathname})`;
     for (let attempt = 1; ; attempt++) {
       counters.requests++;
       counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
@@ -278,7 +279,12 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       const text = await res.text();
       const requestId = res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined;
       if (res.status >= 200 && res.status < 300) return { ok: true, text, requestId };
-      return { ok: false, failure: { status: res.status, ...parseErrorBody(text) }, requestId };
+      // A server or proxy may echo the request's credentials in its error body: scrub them
+      // before the text reaches an error message, a log line or an audit event.
+      const secrets = requestSecrets(headers, auth);
+      const scrub = (s: string | undefined) => (s === undefined ? undefined : scrubSecrets(s, secrets));
+      const parsed = parseErrorBody(text);
+      return { ok: false, failure: { status: res.status, errorCode: scrub(parsed.errorCode), errorMsg: scrub(parsed.errorMsg) }, requestId: scrub(requestId) };
     } catch (err) {
       if (controller.signal.aborted) return { ok: false, failure: { network: true, errorCode: 'TIMEOUT', errorMsg: `no answer within ${timeoutMs} ms` } };
       return { ok: false, failure: { network: true, errorCode: networkCode(err), errorMsg: 'network error' }, cause: safeCause(err) };
@@ -421,7 +427,7 @@ function requireId(value: string, what: string): string {
 
 function validateRequest<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
   const result = schema.safeParse(body);
-  if (!result.success) throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error)}`);
+  if (!result.success) throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error, { input: body })}`);
   return result.data;
 }
 
@@ -436,7 +442,7 @@ function parseBody<S extends z.ZodType>(schema: S, text: string, where: string, 
   }
   const result = schema.safeParse(json);
   if (!result.success) {
-    throw new VpcepApiError(`${where}: the response does not match the API reference: ${describeIssues(result.error)}`, {
+    throw new VpcepApiError(`${where}: the response does not match the API reference: ${describeIssues(result.error, { input: json })}`, {
       operation: where,
       requestId,
       retryable: false,

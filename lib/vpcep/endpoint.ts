@@ -10,7 +10,11 @@ export function checkEndpoint(endpoint: string, source = 'endpoint'): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError(`${source} "${endpoint}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
+    throw new ConfigError(`${source} "${endpoint.replace(/\/\/[^/]*@/, '//***@')}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    // Credentials in the URL would be sent as Basic auth and printed wherever the URL is; never echo them.
+    throw new ConfigError(`${source} must not carry a user name or password (${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}); authentication uses AK/SK or a token`);
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {

@@ -44,3 +44,35 @@ export class VpcepApiError extends AppError {
     this.attempts = details.attempts ?? 1;
   }
 }
+
+/**
+ * Replaces every occurrence of each secret in server-provided text with `[redacted]`: a server
+ * (or a proxy) may echo the request's Authorization header, token or AK in its error body, and
+ * that text ends up in error messages and logs. Empty secrets are ignored; longer ones are
+ * replaced first, so a secret that contains another (the Authorization value contains the AK and
+ * the signature) goes as a whole.
+ */
+export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  const list = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))].sort((a, b) => b.length - a.length);
+  let out = text;
+  for (const secret of list) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
+/**
+ * The secret strings of one authenticated request: AK, SK, security token or auth token, the
+ * whole Authorization header value and the signature it carries.
+ */
+export function requestSecrets(headers: Record<string, string>, auth: { ak?: string; sk?: string; securityToken?: string; token?: string }): string[] {
+  const out = [auth.ak, auth.sk, auth.securityToken, auth.token].filter((s): s is string => !!s);
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower === 'authorization') {
+      out.push(value);
+      const sig = /Signature=([0-9A-Za-z+/=_-]+)/.exec(value)?.[1];
+      if (sig) out.push(sig);
+    }
+    if (lower === 'x-auth-token' || lower === 'x-security-token') out.push(value);
+  }
+  return out;
+}

@@ -22,8 +22,12 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = { maxAttempts: 4, baseDelayMs
 const TRANSIENT_ERROR_CODES = new Set(['EndPoint.0001', 'EndPoint.0022', 'EndPoint.0013', 'APIGW.0308']);
 /** Codes that prove the request was refused before it was carried out (throttling). */
 const NOT_APPLIED_ERROR_CODES = new Set(['EndPoint.0022', 'APIGW.0308']);
-/** Network failures after which a retry can help. */
-const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'TIMEOUT']);
+/**
+ * Network failures after which a retry can help. Not ENOTFOUND: a host name that does not exist
+ * will not exist a second later (a typo in --endpoint or --region); EAI_AGAIN (the resolver
+ * could not answer now) is transient.
+ */
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'TIMEOUT']);
 /** Network failures that happen before any byte of the request reached the server. */
 const NOT_SENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 

@@ -21,10 +21,10 @@ import type { Connection, EndpointService, WhitelistRecord } from '../model';
  * Always a number afterwards. Values beyond 2^53 (the 4.2.7 example's "422321321312321321")
  * lose precision, as the contract fixes `marker_id` to a number.
  */
-export const markerIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'expected a number or a numeric string').transform(Number)]);
+export const markerIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)], { error: 'expected an integer or a numeric string' });
 
 /** A Boolean the API may send as `true` / `false` or `"true"` / `"false"` (4.2.10, 4.2.11, 4.3.4). */
-export const booleanishSchema = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+export const booleanishSchema = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], { error: 'expected a boolean (true/false or "true"/"false")' });
 
 const portSchema = z.object({
   client_port: z.number().int().min(1).max(65535).optional(),
@@ -247,13 +247,37 @@ export type CreateEndpointRequest = z.input<typeof createEndpointRequestSchema>;
 
 /**
  * Describes schema issues with the path of each field, e.g.
- * `connections[3].marker_id: expected a number or a numeric string`.
+ * `connections[3].marker_id: expected an integer or a numeric string`; given the checked value
+ * (`{ input }`), also what was found there: `...; got "abc"` or `...; missing`.
  */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: z.ZodError, checked?: { input: unknown }): string {
+  const withInput = checked !== undefined;
+  const input = checked?.input;
   return error.issues
     .slice(0, 5)
-    .map((issue) => `${formatPath(issue.path) || '(body)'}: ${issue.message}`)
+    .map((issue) => {
+      const where = formatPath(issue.path) || '(body)';
+      if (!withInput) return `${where}: ${issue.message}`;
+      // What was expected, then what was found: `x.marker_id: expected an integer or a numeric string; got "abc"`.
+      const found = valueAt(input, issue.path);
+      const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
+      return `${where}: ${expected}; ${found.present ? `got ${shortJson(found.value)}` : 'missing'}`;
+    })
     .join('; ');
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boolean; value?: unknown } {
+  let cur = input;
+  for (const part of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return { present: false };
+    cur = (cur as Record<PropertyKey, unknown>)[part];
+  }
+  return cur === undefined ? { present: false } : { present: true, value: cur };
+}
+
+function shortJson(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -7,6 +7,7 @@ import { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { createCliContext } from '../../lib/cli/context';
 import { runCli as runInProcess } from '../../lib/cli/program';
+import { startSimulator } from '../../lib/simulator';
 import { verifySignature } from '../../lib/vpcep/sign';
 import { runCliProcess } from '../support/cli-process';
 
@@ -114,6 +115,26 @@ describe('read commands in-process', () => {
     const { code, out } = await run([name, '--help']);
     expect(code).toBe(0);
     for (const option of ['--endpoint <url>', '--region <region>', '--project-id <id>', '--json', 'HUAWEICLOUD_SDK_AK']) expect(out).toContain(option);
+  });
+
+  it('says so when a listing is empty', async () => {
+    const sim = await startSimulator({ state: { project_id: PROJECT, services: [] } });
+    try {
+      const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT };
+      expect(await run(['services'], env)).toEqual({ code: 0, out: 'no endpoint services\n', err: '' });
+      expect(await run(['services', '--json'], env)).toEqual({ code: 0, out: '[]\n', err: '' });
+    } finally {
+      await sim.stop();
+    }
+    const empty = await startSimulator({ state: { project_id: PROJECT, services: [{ id: SERVICE }] } });
+    try {
+      const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: empty.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT };
+      expect(await run(['connections', SERVICE], env)).toEqual({ code: 0, out: 'no connections\n', err: '' });
+      expect(await run(['connections', SERVICE, '--status', 'pendingAcceptance'], env)).toEqual({ code: 0, out: 'no connections with status pendingAcceptance\n', err: '' });
+      expect(await run(['whitelist', SERVICE], env)).toEqual({ code: 0, out: 'no whitelist records\n', err: '' });
+    } finally {
+      await empty.stop();
+    }
   });
 
   it('names the missing settings and exits 1 before any request', async () => {

@@ -20,6 +20,7 @@ export function registerConnections(program: Command, ctx: CliContext): void {
     const client = createClientFromOptions(options, ctx);
     const connections = await collect(client.listConnections(serviceId, options.status ? { status: options.status } : {}));
     if (options.json) return printJson(ctx, connections);
+    if (connections.length === 0) return void ctx.stdout.write(`${options.status ? `no connections with status ${options.status}` : 'no connections'}\n`);
     ctx.stdout.write(
       formatTable(connections, [
         { header: 'ENDPOINT ID', value: (c) => c.id },

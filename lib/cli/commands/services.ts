@@ -15,6 +15,7 @@ export function registerServices(program: Command, ctx: CliContext): void {
     const client = createClientFromOptions(options, ctx);
     const services = await collect(client.listServices());
     if (options.json) return printJson(ctx, services);
+    if (services.length === 0) return void ctx.stdout.write('no endpoint services\n');
     ctx.stdout.write(
       formatTable(services, [
         { header: 'ID', value: (s) => s.id },

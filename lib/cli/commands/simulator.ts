@@ -1,12 +1,69 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { UsageError } from '../../errors';
-import { loadSimulatorStateFile, startSimulator } from '../../simulator';
+import { type FaultOptions, loadSimulatorStateFile, startSimulator } from '../../simulator';
 import { CliContext } from '../context';
 import type { RegisterCommand } from './index';
 
 function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
   return Number(value);
+}
+
+function rate(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`"${value}" is not a rate (a number from 0 to 1, e.g. 0.1)`);
+  return n;
+}
+
+function integer(value: string): number {
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not an integer`);
+  return Number(value);
+}
+
+function positiveInteger(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  return Number(value);
+}
+
+function milliseconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a duration in milliseconds (0 or more)`);
+  return n;
+}
+
+interface SimulatorOptions {
+  port: number;
+  state?: string;
+  ak?: string;
+  sk?: string;
+  faultSeed?: number;
+  errorRate?: number;
+  throttleRate?: number;
+  rateLimit?: number;
+  latency?: number;
+}
+
+function faultOptions(opts: SimulatorOptions): FaultOptions | undefined {
+  const faults: FaultOptions = {
+    ...(opts.faultSeed === undefined ? {} : { seed: opts.faultSeed }),
+    ...(opts.errorRate === undefined ? {} : { errorRate: opts.errorRate }),
+    ...(opts.throttleRate === undefined ? {} : { throttleRate: opts.throttleRate }),
+    ...(opts.rateLimit === undefined ? {} : { rateLimitPerSecond: opts.rateLimit }),
+    ...(opts.latency === undefined ? {} : { latencyMs: opts.latency }),
+  };
+  return Object.keys(faults).length === 0 ? undefined : faults;
+}
+
+function describeFaults(f: FaultOptions | undefined): string {
+  if (f === undefined) return 'no injected faults';
+  const parts = [
+    f.errorRate === undefined ? '' : `error rate ${f.errorRate}`,
+    f.throttleRate === undefined ? '' : `throttle rate ${f.throttleRate}`,
+    f.rateLimitPerSecond === undefined ? '' : `rate limit ${f.rateLimitPerSecond}/s`,
+    f.latencyMs === undefined ? '' : `latency ${f.latencyMs} ms`,
+    f.seed === undefined ? '' : `seed ${f.seed}`,
+  ].filter((p) => p !== '');
+  return `faults: ${parts.join(', ')}`;
 }
 
 /** How the command waits to be stopped; tests inject a promise they resolve. */
@@ -24,9 +81,11 @@ const untilSignal: StopSignal = () =>
   });
 
 /**
- * `vpcep-approver simulator [--port N] [--state FILE] [--ak AK --sk SK]`: runs the embedded VPCEP
+ * `vpcep-approver simulator [--port N] [--state FILE] [--ak AK --sk SK] [--fault-seed N]
+ * [--error-rate R] [--throttle-rate R] [--rate-limit N] [--latency MS]`: runs the embedded VPCEP
  * simulator on 127.0.0.1, prints its base URL as the first line of stdout, and serves until
- * SIGINT/SIGTERM. With --ak/--sk every API request must be signed with them.
+ * SIGINT/SIGTERM. With --ak/--sk every API request must be signed with them; the fault options
+ * let operators rehearse failures (errors, throttling, the gateway's rate limit, slow answers).
  */
 export function simulatorCommand(waitForStop: StopSignal = untilSignal): RegisterCommand {
   return (program: Command, ctx: CliContext) => {
@@ -37,18 +96,31 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
       .option('--state <file>', 'state file (JSON, CONTRACT section 5)')
       .option('--ak <ak>', 'access key that requests must be signed with (needs --sk)')
       .option('--sk <sk>', 'secret key of --ak')
-      .action(async (opts: { port: number; state?: string; ak?: string; sk?: string }) => {
+      .option('--fault-seed <n>', 'seed of the injected faults: the same seed and requests fail the same way (default 0)', integer)
+      .option('--error-rate <r>', 'share of API requests answered 500 EndPoint.0001 (0 to 1)', rate)
+      .option('--throttle-rate <r>', 'share of API requests answered 400 EndPoint.0022, throttled (0 to 1)', rate)
+      .option('--rate-limit <n>', 'API requests per second per project; more get 429 APIGW.0308', positiveInteger)
+      .option('--latency <ms>', 'milliseconds added to every API response', milliseconds)
+      .action(async (opts: SimulatorOptions) => {
         if ((opts.ak === undefined) !== (opts.sk === undefined)) throw new UsageError('--ak and --sk go together: give both or neither');
         const state = opts.state === undefined ? undefined : await loadSimulatorStateFile(opts.state);
-        const sim = await startSimulator({
-          port: opts.port,
-          ...(state ? { state } : {}),
-          ...(opts.ak !== undefined && opts.sk !== undefined ? { credentials: { ak: opts.ak, sk: opts.sk } } : {}),
-        });
+        const faults = faultOptions(opts);
+        let sim: Awaited<ReturnType<typeof startSimulator>>;
+        try {
+          sim = await startSimulator({
+            port: opts.port,
+            ...(state ? { state } : {}),
+            ...(faults ? { faults } : {}),
+            ...(opts.ak !== undefined && opts.sk !== undefined ? { credentials: { ak: opts.ak, sk: opts.sk } } : {}),
+          });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${opts.port} is already in use on 127.0.0.1`, 'PORT_IN_USE', err);
+          throw err;
+        }
         ctx.stdout.write(`${sim.url}\n`);
         const services = sim.state().services.length;
         ctx.stderr.write(
-          `simulator: project ${sim.projectId}, ${services} service(s), ${opts.ak ? 'AK/SK signatures required' : 'no authentication'}; ` +
+          `simulator: project ${sim.projectId}, ${services} service(s), ${opts.ak ? 'AK/SK signatures required' : 'no authentication'}, ${describeFaults(faults)}; ` +
             `API at ${sim.url}/v1/${sim.projectId}, inspection at ${sim.url}/__admin/log and /__admin/stats\n`,
         );
         await waitForStop();

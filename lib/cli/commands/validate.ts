@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { formatProblem, loadPolicyFile, PolicyError, type PolicyProblem } from '../../policy/load';
+import { AppError } from '../../errors';
 import { CliContext } from '../context';
 import { printJson } from '../output';
 
@@ -20,9 +21,15 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       try {
         ({ warnings, sha256 } = await loadPolicyFile(file));
       } catch (err) {
-        if (!(err instanceof PolicyError)) throw err;
-        errors = err.problems.filter((p) => p.severity === 'error');
-        warnings = err.problems.filter((p) => p.severity === 'warning');
+        if (opts.json && err instanceof AppError && err.code === 'POLICY_UNREADABLE') {
+          // --json promises one JSON document on stdout, also when the file cannot be read.
+          errors = [{ path: '', message: err.message, severity: 'error' }];
+          warnings = [];
+        } else {
+          if (!(err instanceof PolicyError)) throw err;
+          errors = err.problems.filter((p) => p.severity === 'error');
+          warnings = err.problems.filter((p) => p.severity === 'warning');
+        }
       }
       const valid = errors.length === 0;
       if (!valid) ctx.exitCode = 1;

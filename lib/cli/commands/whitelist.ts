@@ -16,6 +16,7 @@ export function registerWhitelist(program: Command, ctx: CliContext): void {
     const client = createClientFromOptions(options, ctx);
     const records = await collect(client.listWhitelist(serviceId));
     if (options.json) return printJson(ctx, records);
+    if (records.length === 0) return void ctx.stdout.write('no whitelist records\n');
     ctx.stdout.write(
       formatTable(records, [
         { header: 'ID', value: (r) => r.id },

@@ -93,6 +93,15 @@ describe('vpcep-approver validate', () => {
     expect(await runCli(['validate', join(dir, 'missing.yaml')], io.ctx)).toBe(1);
     expect(io.err()).toMatch(/^error: cannot read policy file .*missing\.yaml: no such file/);
   });
+
+  it('prints one JSON document with --json when the file cannot be read', async () => {
+    const io = capture();
+    const file = join(dir, 'missing.yaml');
+    expect(await runCli(['validate', file, '--json'], io.ctx)).toBe(1);
+    const doc = JSON.parse(io.out()) as unknown;
+    expect(doc).toEqual({ valid: false, file, errors: [{ path: '', message: expect.stringMatching(/^cannot read policy file .*missing\.yaml: no such file/), severity: 'error' }], warnings: [] });
+    expect(io.err()).toBe('');
+  });
 });
 
 describe('vpcep-approver schema', () => {

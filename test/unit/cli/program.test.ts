@@ -42,4 +42,12 @@ describe('formatTable()', () => {
     );
     expect(text).toBe(['ID         N', '---------  -', 'a          1', 'longer-id  -', ''].join('\n'));
   });
+
+  it('prints the header and (none) when there are no rows', () => {
+    const text = formatTable([] as { id: string }[], [
+      { header: 'ID', value: (r) => r.id },
+      { header: 'NAME', value: () => 'x' },
+    ]);
+    expect(text).toBe(['ID  NAME', '--  ----', '(none)', ''].join('\n'));
+  });
 });

@@ -280,6 +280,65 @@ describe('planService()', () => {
   });
 });
 
+describe('domain id casing (CONTRACT 2: compared case-insensitively)', () => {
+  const upper = (d: string) => d.toUpperCase();
+  const policyText = `version: 1
+owner_domain: ${upper(OWNER)}
+groups:
+  partners:
+    - domain: ${upper(PARTNER)}
+    - domain: ${upper(EXPIRED)}
+      expires: 2026-01-01
+services:
+  - rule: payments
+    match: { id: ${SERVICE_ID} }
+    unlisted_pending: reject
+    revoke: unlisted
+    allow:
+      - group: partners
+      - domain: ${upper(LIMITED)}
+        max_connections: 1
+    deny:
+      - domain: ${upper(DENIED)}
+`;
+
+  it('loads the policy with lower-case domain ids', () => {
+    const policy = policyFromYaml(policyText);
+    expect(policy.owner_domain).toBe(OWNER);
+    expect(policy.groups.partners!.map((m) => m.domain)).toEqual([PARTNER, EXPIRED]);
+    expect(policy.services[0]!.allow).toContainEqual({ domain: LIMITED, max_connections: 1 });
+    expect(policy.services[0]!.deny).toEqual([{ domain: DENIED }]);
+  });
+
+  it('speaks of every domain in lower case in actions, left_pending, reasons and drift', () => {
+    const policy = policyFromYaml(policyText);
+    const connections = [
+      connectionFactory({ id: 'a1', domain_id: upper(LIMITED), status: 'accepted' }),
+      connectionFactory({ id: 'a2', domain_id: upper(LIMITED), status: 'accepted' }),
+      connectionFactory({ id: 'p1', domain_id: upper(PARTNER) }),
+      connectionFactory({ id: 'p2', domain_id: upper(DENIED) }),
+      connectionFactory({ id: 'p3', domain_id: upper(STRANGER), status: 'accepted' }),
+    ];
+    const whitelist = [whitelistRecordFactory(`iam:domain::${upper(STRANGER)}`), whitelistRecordFactory(upper(OWNER))];
+    const plan = planService(policy, serviceFactory({ approval_enabled: true }), connections, whitelist, NOW, 'compliance');
+    const adds = plan.actions.filter((a) => a.type === 'whitelist.add');
+    expect(adds.map((a) => [a.domain_id, a.permission])).toEqual([
+      [PARTNER, `iam:domain::${PARTNER}`],
+      [LIMITED, `iam:domain::${LIMITED}`],
+    ]);
+    // The record to remove is named exactly as it exists; its domain id is lower-case.
+    expect(plan.actions.find((a) => a.type === 'whitelist.remove')).toMatchObject({ domain_id: STRANGER, permission: `iam:domain::${upper(STRANGER)}` });
+    const texts = [...plan.actions.map((a) => `${a.domain_id} ${a.reason}`), ...plan.left_pending.map((l) => `${l.domain_id} ${l.reason}`), ...plan.drift.map((d) => `${d.domain_id ?? ''} ${d.detail}`)];
+    expect(texts.length).toBeGreaterThan(5);
+    // A record is quoted as it exists (it is its name); every domain id itself is lower-case.
+    const recordName = `iam:domain::${upper(STRANGER)}`;
+    for (const text of texts) for (const d of [OWNER, PARTNER, LIMITED, DENIED, STRANGER, EXPIRED]) expect(text.split(recordName).join('')).not.toContain(upper(d));
+    expect(plan.drift.map((d) => `${d.kind} ${d.domain_id ?? ''}`.trim())).toEqual(
+      expect.arrayContaining([`expired ${EXPIRED}`, `over-limit ${LIMITED}`, `accepted-not-allowed ${STRANGER}`, `whitelist-missing ${PARTNER}`, `whitelist-extra ${STRANGER}`]),
+    );
+  });
+});
+
 describe('findRule()', () => {
   const policy = policyFromYaml(`version: 1
 services:
@@ -294,6 +353,13 @@ services:
     expect(findRule(policy, serviceFactory({ service_name: 'pay-eu-1' }))).toEqual({ rule: policy.services[0], label: 'exact', index: 0 });
     expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-eu-1' }))).toEqual({ rule: policy.services[1], label: 'services[1]', index: 1 });
     expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-e-1' }))?.label).toBe('catch-all');
+  });
+
+  it('matches a name glob case-insensitively, like ids', () => {
+    const mixed = policyFromYaml(`version: 1\nservices:\n  - rule: pay\n    match: { name: "Pay-??-*" }\n`);
+    expect(findRule(mixed, serviceFactory({ service_name: 'pay-eu-1' }))?.label).toBe('pay');
+    expect(findRule(mixed, serviceFactory({ service_name: 'PAY-EU-1' }))?.label).toBe('pay');
+    expect(findRule(mixed, serviceFactory({ service_name: 'pay-e-1' }))).toBeUndefined();
   });
 
   it('never matches a name glob against a service without a name', () => {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parsePolicy, PolicyError, type PolicyProblem } from '../../../lib/policy/load';
+import { loadPolicyFile, parsePolicy, PolicyError, policyFormatOf, type PolicyProblem } from '../../../lib/policy/load';
 
 /**
  * test/fixtures/policies/invalid/: broken policies. expectations.json names, for each file, the
@@ -14,7 +15,7 @@ const fixtures = readdirSync(DIR).filter((f) => f !== 'expectations.json');
 function problemsOf(file: string): PolicyProblem[] {
   const text = readFileSync(join(DIR, file), 'utf8');
   try {
-    parsePolicy(text, file, new Date('2026-11-26T00:00:00Z'));
+    parsePolicy(text, file, new Date('2026-11-26T00:00:00Z'), { format: policyFormatOf(file) });
   } catch (err) {
     expect(err).toBeInstanceOf(PolicyError);
     return (err as PolicyError).problems.filter((p) => p.severity === 'error');
@@ -91,6 +92,35 @@ services:
     expect(loaded.policy.groups).toEqual({});
     expect(loaded.policy.services[0]).toEqual({ match: { id: 'x' }, allow: [], deny: [] });
     expect(loaded.sha256).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('reads a .json file strictly as JSON and a .yaml file as YAML', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'policy-format-'));
+    const text = '{"version": 1, "services": [{"match": {"name": "pay-*"}},]}\n';
+    writeFileSync(join(dir, 'p.json'), text);
+    writeFileSync(join(dir, 'p.yaml'), text);
+    await expect(loadPolicyFile(join(dir, 'p.yaml'))).resolves.toMatchObject({ policy: { services: [{ match: { name: 'pay-*' } }] } });
+    const err = await loadPolicyFile(join(dir, 'p.json')).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(PolicyError);
+    expect((err as PolicyError).problems).toEqual([expect.objectContaining({ path: '', line: 1, column: 58, message: "JSON: Unexpected token ']'" })]);
+    expect((err as PolicyError).message).toContain('(line 1, column 58)');
+    expect(policyFormatOf('a/b.JSON')).toBe('json');
+    expect(policyFormatOf('a/b.yml')).toBe('yaml');
+  });
+
+  it('says that an empty policy file is empty', () => {
+    for (const text of ['', '  \n', '# nothing yet\n']) {
+      expect(() => parsePolicy(text, 'e.yaml')).toThrow('e.yaml: 1 problem in the policy\n  (document): the policy file is empty: expected a mapping with version: 1 and services');
+    }
+    expect(() => parsePolicy('', 'e.json', new Date(), { format: 'json' })).toThrow('the policy file is empty');
+  });
+
+  it('names an unknown group once', () => {
+    const text = 'version: 1\ngroups:\n  partners:\n    - domain: abc\nservices:\n  - match: { name: "*" }\n    allow:\n      - group: partnerz\n';
+    expect(() => parsePolicy(text, 'g.yaml')).toThrow('services[0].allow[0].group: unknown group; defined groups: partners; got "partnerz" (line 8, column 16)');
   });
 
   it('reads JSON policies', () => {

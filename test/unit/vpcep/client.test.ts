@@ -244,6 +244,45 @@ describe('authentication', () => {
   });
 });
 
+describe('endpoint URLs with credentials', () => {
+  it('refuses user:password in the endpoint without echoing the password', () => {
+    const fake = fakeFetch(() => ({}));
+    for (const endpoint of ['https://admin:hunter2secret@vpcep.example.com', 'http://admin:hunter2secret@127.0.0.1:8080', 'https://admin:hunter2 secret@vpcep.example.com:x']) {
+      let message = '';
+      try {
+        createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(message).not.toContain('hunter2');
+    }
+    expect(() => createVpcepClient({ endpoint: 'https://admin:pw@vpcep.example.com', projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch })).toThrow(
+      /must not carry a user name or password \(https:\/\/vpcep\.example\.com\)/,
+    );
+    expect(fake.requests).toHaveLength(0);
+  });
+});
+
+describe('network errors', () => {
+  it('name the method, host and path of the call', async () => {
+    const t = setup(() => networkError('ECONNREFUSED'), { retry: { maxAttempts: 1 } });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err.message).toContain(`GET ${ENDPOINT}${BASE}/vpc-endpoint-services/${SERVICE}) failed: ECONNREFUSED`);
+  });
+
+  it('do not retry ENOTFOUND (the name does not exist) but retry EAI_AGAIN (the resolver is busy)', async () => {
+    const notFound = setup(() => networkError('ENOTFOUND'));
+    const err = await failure(notFound.client.getService(SERVICE));
+    expect(err).toMatchObject({ errorCode: 'ENOTFOUND', retryable: false, attempts: 1 });
+    expect(err.message).toContain('vpcep.tr-west-1.myhuaweicloud.com');
+    expect(notFound.requests).toHaveLength(1);
+    const again = setup((_, i) => (i === 0 ? networkError('EAI_AGAIN') : { body: fixture('4.2.2-get-service.response.json') }));
+    await again.client.getService(SERVICE);
+    expect(again.requests).toHaveLength(2);
+  });
+});
+
 describe('pagination', () => {
   function connections(n: number, from = 0) {
     return Array.from({ length: n }, (_, i) => ({ id: `c-${from + i}`, domain_id: 'd1', status: 'pendingAcceptance', marker_id: String(1000 + from + i) }));
@@ -398,6 +437,17 @@ describe('schema errors', () => {
     await expect(all(t.client.listServices())).rejects.toThrow(/endpoint_services\[0\]\.approval_enabled/);
   });
 
+  it('says what was expected and what was found', async () => {
+    const services = setup(() => ({ body: { endpoint_services: [{ id: 's1', approval_enabled: 'maybe' }], total_count: 1 } }));
+    await expect(all(services.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); got "maybe"');
+    const connections = setup(() => ({ body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 1 } }));
+    await expect(all(connections.client.listConnections(SERVICE))).rejects.toThrow('connections[0].marker_id: expected an integer or a numeric string; got "abc"');
+    const missing = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
+    await expect(all(missing.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); missing');
+    const typed = setup(() => ({ body: { endpoint_services: [{ id: 7, approval_enabled: true }], total_count: 1 } }));
+    await expect(all(typed.client.listServices())).rejects.toThrow('endpoint_services[0].id: expected string; got 7');
+  });
+
   it('rejects a body that is not JSON', async () => {
     const t = setup(() => ({ raw: '<html>' }));
     await expect(t.client.getService(SERVICE)).rejects.toMatchObject({ code: 'VPCEP_BAD_RESPONSE', message: expect.stringContaining('not JSON') });
@@ -415,6 +465,40 @@ describe('secrets', () => {
       for (const secret of [AK, SK, 'temp-token', 'Signature=']) expect(text).not.toContain(secret);
       for (const w of t.warnings) for (const secret of [AK, SK, 'temp-token']) expect(w).not.toContain(secret);
     }
+  });
+});
+
+describe('secrets echoed by the server', () => {
+  function secretsOf(headers: Record<string, string>): string[] {
+    const auth = headers.Authorization;
+    const out = [headers['X-Auth-Token'], headers['X-Security-Token'], auth, auth ? /Signature=([0-9a-f]+)/.exec(auth)?.[1] : undefined];
+    return out.filter((s): s is string => !!s);
+  }
+
+  it('scrubs the Authorization header, signature, AK, SK and security token from an echoed error_msg', async () => {
+    const echo: Handler = (req) => ({
+      status: 400,
+      headers: { 'X-Request-Id': `req-${req.headers['X-Security-Token']}` },
+      body: { error_code: 'EndPoint.0002', error_msg: `bad request; Authorization: ${req.headers.Authorization}; X-Security-Token: ${req.headers['X-Security-Token']}; ak=${AK}; sk=${SK}` },
+    });
+    const t = setup(echo, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token-123' } });
+    const err = await failure(t.client.getService(SERVICE));
+    const sent = t.requests[0]!.headers;
+    const secrets = [AK, SK, 'temp-token-123', ...secretsOf(sent)];
+    expect(secrets.length).toBeGreaterThanOrEqual(5);
+    const text = [err.message, err.errorMsg, err.requestId, String(err), JSON.stringify(err), err.stack].join('\n');
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    expect(err.errorMsg).toContain('[redacted]');
+    expect(err.errorCode).toBe('EndPoint.0002');
+  });
+
+  it('scrubs an echoed X-Auth-Token', async () => {
+    const fake = fakeFetch((req) => ({ status: 401, body: { error_code: 'APIGW.0301', error_msg: `token ${req.headers['X-Auth-Token']} is invalid` } }), { checkSignature: false });
+    const client = createVpcepClient({ endpoint: ENDPOINT, projectId: PROJECT, credentials: { token: 'iam-token-secret' }, fetch: fake.fetch });
+    const err = await failure(client.getService(SERVICE));
+    expect(fake.requests[0]?.headers['X-Auth-Token']).toBe('iam-token-secret');
+    for (const text of [err.message, err.errorMsg, String(err), JSON.stringify(err)]) expect(text).not.toContain('iam-token-secret');
+    expect(err.errorMsg).toBe('token [redacted] is invalid');
   });
 });
 
