@@ -4,12 +4,10 @@
  */
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
-import { createCliContext } from '../../lib/cli/context';
-import { runCli as runInProcess } from '../../lib/cli/program';
 import { startSimulator } from '../../lib/simulator';
 import { verifySignature } from '../../lib/vpcep/sign';
 import { runCliProcess } from '../support/cli-process';
+import { runCaptured } from '../support/capture';
 
 const AK = 'INTEGRATIONAK0000001';
 const SK = 'integration-secret-key';
@@ -100,16 +98,7 @@ describe('vpcep-approver connections (real CLI, signature-checking server)', () 
 });
 
 describe('read commands in-process', () => {
-  async function run(argv: string[], env: Record<string, string> = {}) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const code = await runInProcess(argv, createCliContext({ env, stdout, stderr }));
-    return { code, out, err };
-  }
+  const run = runCaptured;
 
   it.each([['services'], ['connections'], ['whitelist']])('%s --help lists the connection options', async (name) => {
     const { code, out } = await run([name, '--help']);

@@ -1,10 +1,8 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { createCliContext } from '../../lib/cli/context';
-import { runCli } from '../../lib/cli/program';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { runCaptured } from '../support/capture';
 
 /**
  * plan / apply end to end: the real CLI, the real client, signed HTTP to the simulator.
@@ -85,16 +83,8 @@ beforeAll(async () => {
   await writeFile(policyFile, POLICY);
 });
 
-async function cli(sim: Simulator, args: string[]) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT };
-  const code = await runCli(args, createCliContext({ env, stdout, stderr }));
-  return { code, out, err };
+function cli(sim: Simulator, args: string[]) {
+  return runCaptured(args, { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
 }
 
 function statusOf(sim: Simulator, endpointId: string): string | undefined {

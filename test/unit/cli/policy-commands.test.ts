@@ -1,20 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
-import { CliContext, createCliContext } from '../../../lib/cli/context';
 import { runCli } from '../../../lib/cli/program';
+import { captureCli } from '../../support/capture';
 import { policyJsonSchema } from '../../../lib/policy/schema';
 
-function capture(): { ctx: CliContext; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  return { ctx: createCliContext({ env: {}, stdout, stderr }), out: () => out, err: () => err };
-}
+const capture = () => captureCli();
 
 const dir = mkdtempSync(join(tmpdir(), 'vpcep-policy-cli-'));
 function policyFile(name: string, text: string): string {

@@ -1,17 +1,8 @@
-import { PassThrough } from 'node:stream';
-import { CliContext, createCliContext } from '../../../lib/cli/context';
 import { formatTable } from '../../../lib/cli/output';
 import { runCli } from '../../../lib/cli/program';
+import { captureCli } from '../../support/capture';
 
-function capture(): { ctx: CliContext; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  return { ctx: createCliContext({ env: {}, stdout, stderr }), out: () => out, err: () => err };
-}
+const capture = () => captureCli();
 
 describe('runCli()', () => {
   it('prints help on stdout and exits 0', async () => {
