@@ -1,6 +1,7 @@
 import { LimitFunction } from 'p-limit';
 import { Auditor } from '../audit/auditor';
 import { ActionError, buildActionEvent, RunContext } from '../audit/event';
+import { collect } from '../collect';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
 import { Action, Drift, LeftPending, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
@@ -228,11 +229,6 @@ export function toActionError(err: unknown): ActionError {
   };
 }
 
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
 
 async function firstOrUndefined<T>(items: Promise<T[]>): Promise<T | undefined> {
   return items.then((list) => list[0]).catch(() => undefined);

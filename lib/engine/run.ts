@@ -1,10 +1,11 @@
 import pLimit from 'p-limit';
 import { AuditFailedError } from '../audit/auditor';
 import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
+import { collect } from '../collect';
 import { EndpointService } from '../model';
 import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
 import { Policy } from '../policy/schema';
-import { ActionResult, collect, EngineDeps, reviewService, ReviewOptions, ServiceReview, toActionError, Trigger } from './review';
+import { ActionResult, EngineDeps, reviewService, ReviewOptions, ServiceReview, toActionError, Trigger } from './review';
 
 export interface RunOptions extends ReviewOptions {
   /**

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-import { collect } from './collect';
+import { collect } from '../../collect';
 
 /** 4.2.6: connection statuses. */
 const STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'];

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-import { collect } from './collect';
+import { collect } from '../../collect';
 
 /** `services [--json]`: every endpoint service of the project (4.2.5). */
 export function registerServices(program: Command, ctx: CliContext): void {
