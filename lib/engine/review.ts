@@ -101,7 +101,7 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
   const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
   const results = await applyPlan(deps, service, wanted, run);
   const failed = results.filter((r) => r.outcome === 'failed').length;
-  log.info('service reviewed', { rule: match.label, actions: results.length, failed, left_pending: leftPending.length });
+  log.debug('service reviewed', { rule: match.label, actions: results.length, failed, left_pending: leftPending.length });
   return { service_id: service.id, managed: true, rule: match.label, actions: results, left_pending: leftPending, drift: plan.drift };
 }
 
