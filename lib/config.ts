@@ -91,6 +91,13 @@ export function loadConnectionConfig(env: Readonly<Record<string, string | undef
   return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
 }
 
+/** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */
+export function loadAuditConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'auditQueueUrl'> {
+  return { auditQueueUrl: parseEnv(env, ['AUDIT_QUEUE_URL']).AUDIT_QUEUE_URL };
+}
+
+const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET']);
+
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {
   return `https://vpcep.${region}.myhuaweicloud.com`;
@@ -100,7 +107,14 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
   const input = only ? Object.fromEntries(only.map((k) => [k, env[k]])) : env;
   const result = envSchema.safeParse(input);
   if (!result.success) {
-    throwIfProblems(result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+    throwIfProblems(
+      result.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '');
+        // Name the bad value, except for variables that hold a secret.
+        const got = SECRET_VARIABLES.has(key) || typeof input[key] !== 'string' ? '' : `; got ${JSON.stringify(input[key])}`;
+        return `${issue.path.join('.')}: ${issue.message}${got}`;
+      }),
+    );
   }
   return result.data as Env;
 }

@@ -25,8 +25,14 @@ export function createFileSink(path: string): AuditSink {
       if (!handle) return;
       const h = await handle;
       handle = undefined;
-      await h.sync();
-      await h.close();
+      try {
+        await h.sync();
+      } catch (err) {
+        // fsync is refused (EINVAL) on pipes and devices such as /dev/null: nothing to flush there.
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw new AuditDeliveryError(`cannot flush audit file ${path} to disk: ${(err as Error).message}`, [], { cause: err });
+      } finally {
+        await h.close();
+      }
     },
   };
 }

@@ -73,11 +73,11 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): Middleware
       let webhookSecret = config.webhookSecret;
       if (config.webhookSecretName) {
         const value = await fetched(WEBHOOK_KEY);
-        // @middy/ssm JSON-parses values; a secret of digits would arrive as a number.
-        if ((typeof value !== 'string' && typeof value !== 'number') || String(value).length === 0) {
+        // @middy/ssm JSON-parses only values that start with {, [ or ": a plain secret stays a string.
+        if (typeof value !== 'string' || value.length === 0) {
           throw new ConfigError(`SSM parameter ${config.webhookSecretName} (WEBHOOK_SECRET_NAME) is missing or not a plain string`);
         }
-        webhookSecret = String(value);
+        webhookSecret = value;
       }
       if (options.requireWebhookSecret && !webhookSecret) {
         throw new ConfigError('no webhook secret: set WEBHOOK_SECRET_NAME, or WEBHOOK_SECRET for a local run');

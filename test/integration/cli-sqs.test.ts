@@ -82,6 +82,18 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     if (name.endsWith('.fifo')) expect(actionEvents.every((r) => r.groupId === r.body.data.service_id)).toBe(true);
   });
 
+  it('refuses to start when AUDIT_QUEUE_URL is set but no AWS region is', async () => {
+    sim = await startSimulator({ state: state(1, 1), credentials: { ak: AK, sk: SK } });
+    sqs = await startLocalSqs();
+    const queueUrl = await sqs.createQueue('no-region');
+    const { AWS_REGION: _region, ...withoutRegion } = env(sim, sqs, queueUrl);
+    // An empty HOME: no ~/.aws/config of the machine can supply a region.
+    const run = await runCliProcess(['apply', '--policy', policyFile], { ...withoutRegion, HOME: await mkdtemp(join(tmpdir(), 'home-')) });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/AUDIT_QUEUE_URL is set \(.*\) but no AWS region is: set AWS_REGION/);
+    expect(sim.log()).toEqual([]);
+  });
+
   it('when the queue goes away mid-run: unsent events go to stderr as fallback, no new action starts, and the run fails', async () => {
     const services = 30;
     const perService = 5;

@@ -206,6 +206,20 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(events.map((e) => [e.type, e.data.error?.code])).toEqual([['vpcep.run.completed', 'APIGW.0301']]);
   });
 
+  it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const run = await runCaptured(['apply', '--policy', policyFile], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, AUDIT_QUEUE_URL: 'not-a-url' });
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/AUDIT_QUEUE_URL: expected the URL of an SQS queue; got "not-a-url"/);
+    expect(sim.log()).toEqual([]);
+  });
+
+  it('writes its audit trail to a device such as /dev/null without complaint', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+    const run = await cli(sim, ['apply', '--policy', policyFile, '--dry-run', '--audit-file', '/dev/null']);
+    expect([run.code, run.err]).toEqual([0, '']);
+  });
+
   it('with 20% injected 500s and 20% throttling ends in the same state, each action audited once per outcome', async () => {
     const clean = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     await cli(clean, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'clean.jsonl')]);

@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { createDeps } from '../review-deps';
 import { AuditSink } from '../../audit/sink';
 import { createAuditSink, discardSink } from '../../deps';
-import { UsageError } from '../../errors';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { loadAuditConfig } from '../../config';
+import { ConfigError, UsageError } from '../../errors';
 import { RunSummary, runReview, DEFAULT_CONCURRENCY } from '../../engine/run';
 import { ActionResult } from '../../engine/review';
 import { Scope } from '../../policy/evaluate';
@@ -51,11 +53,27 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         'action is taken without its record.\n',
     )
     .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string }) => {
-      const sink = createAuditSink({ queueUrl: ctx.env.AUDIT_QUEUE_URL || undefined, file: options.auditFile });
+      const queueUrl = await auditQueueFromEnv(ctx.env);
+      const sink = createAuditSink({ queueUrl, file: options.auditFile });
       if (!sink) throw new UsageError('apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL');
       const summary = await execute(ctx, options, { dryRun: options.dryRun === true, sink, plan: false });
       if (summary.failed) ctx.exitCode = 1;
     });
+}
+
+/**
+ * AUDIT_QUEUE_URL, checked before anything is read or done: a valid URL (lib/config.ts), and an
+ * AWS region for the SQS client, which would otherwise fail only when the first event is sent.
+ */
+async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undefined> {
+  const { auditQueueUrl } = loadAuditConfig(env);
+  if (auditQueueUrl === undefined) return undefined;
+  try {
+    await new SQSClient({}).config.region();
+  } catch {
+    throw new ConfigError(`AUDIT_QUEUE_URL is set (${auditQueueUrl}) but no AWS region is: set AWS_REGION (or a profile with a region)`);
+  }
+  return auditQueueUrl;
 }
 
 async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { dryRun: boolean; sink: AuditSink; plan: boolean }): Promise<RunSummary> {
@@ -76,7 +94,10 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { d
       onProgress: progress,
     });
   } finally {
-    await deps.auditor.close().catch((err: unknown) => ctx.stderr.write(`error: ${(err as Error).message}\n`));
+    await deps.auditor.close().catch((err: unknown) => {
+      ctx.stderr.write(`error: audit trail not closed cleanly: ${(err as Error).message}\n`);
+      ctx.exitCode = 1;
+    });
   }
   const stats = deps.client.stats();
   if (options.json) {
