@@ -51,7 +51,7 @@ export interface RunSummary {
   failures: RunFailure[];
   /** Services not reviewed because the deadline passed or the audit trail failed. */
   unfinished: string[];
-  /** True when something failed: an action, a service, the audit trail. */
+  /** True when something failed: an action, a service, the audit trail, or services were left unreviewed. */
   failed: boolean;
   /** Set when the audit trail failed for good. */
   audit_error?: string;
@@ -120,6 +120,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     summary.error = listError;
     summary.failed = true;
   }
+  if (unfinished.length > 0) log.warn('services not reviewed before the deadline', { unfinished: unfinished.length, first: unfinished.slice(0, 10) });
   log.info('run finished', { counts: summary.counts, failures: summary.failures.length, unfinished: unfinished.length, left_pending: summary.left_pending.length });
 
   if (!auditError) {
@@ -174,7 +175,8 @@ function summarise(reviews: ServiceReview[], unfinished: string[], options: RunO
     drift: reviews.flatMap((r) => r.drift),
     failures,
     unfinished,
-    failed: failures.length > 0 || auditError !== undefined,
+    // A service left unreviewed (deadline, audit failure) is a run that did not do its job.
+    failed: failures.length > 0 || auditError !== undefined || unfinished.length > 0,
     ...(auditError && { audit_error: auditError.message }),
   };
 }

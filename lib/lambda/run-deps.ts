@@ -4,6 +4,7 @@ import { createStreamSink } from '../audit/file-sink';
 import { Config } from '../config';
 import { createAuditSink, createRunDeps, RunDeps } from '../deps';
 import { Logger } from '../logger';
+import { createNodeFetch } from '../vpcep/http';
 import { HuaweiCredentials } from './context';
 
 /** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
@@ -26,6 +27,9 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
   const stderr = options.stderr ?? process.stderr;
   const { connection, auditQueueUrl } = options.config;
   let sqsClient: SQSClient | undefined;
+  // One fetch (and its keep-alive agents) per container: warm invocations reuse the TLS
+  // connections to the VPCEP endpoint instead of opening new ones.
+  const fetch = createNodeFetch();
   return ({ credentials, logger }) => {
     const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
     return createRunDeps({
@@ -33,6 +37,7 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
       sink,
       logger,
       fallback: stderr,
+      client: { fetch },
       ...(options.clock && { clock: options.clock }),
     });
   };

@@ -14,7 +14,13 @@ const DAY_MS = 86_400_000;
  */
 export function expiryInstant(expires: string): number {
   const day = DATE_ONLY.exec(expires);
-  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])) + DAY_MS;
+  if (day) {
+    const [y, m, d] = [Number(day[1]), Number(day[2]) - 1, Number(day[3])];
+    const start = new Date(Date.UTC(y, m, d));
+    // Date.UTC rolls 2026-02-30 over to March 2: a day that does not exist is not a date.
+    if (start.getUTCFullYear() !== y || start.getUTCMonth() !== m || start.getUTCDate() !== d) return NaN;
+    return start.getTime() + DAY_MS;
+  }
   return Date.parse(expires);
 }
 

@@ -422,7 +422,7 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
 function expiredWarning(entry: Record<string, unknown>, at: Segment[], now: Date, out: Problem[]): void {
   if (typeof entry.expires !== 'string' || Number.isNaN(expiryInstant(entry.expires))) return;
   if (isExpired(entry.expires, now)) {
-    out.push(warning([...at, 'expires'], `entry expired (${entry.expires}); it counts as unlisted`, entry.expires));
+    out.push(warning([...at, 'expires'], `entry expired (${entry.expires}); it counts as unlisted`, undefined));
   }
 }
 

@@ -20,12 +20,6 @@ export function randomHex(random: () => number, n: number): string {
   return out.slice(0, n);
 }
 
-/** A UUID-shaped id from `random`. */
-export function randomUuid(random: () => number): string {
-  const h = randomHex(random, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
-
 /**
  * A fast generator of distinct UUID-shaped ids: a random prefix from `random`, then a counter.
  * Generating a million ids this way takes milliseconds instead of seconds.

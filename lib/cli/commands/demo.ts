@@ -72,7 +72,7 @@ function renderRun(summary: RunSummary): string {
     out.push(
       formatTable(summary.actions, [
         { header: 'ACTION', value: (a) => a.type },
-        { header: 'SERVICE', value: (a) => a.rule },
+        { header: 'RULE', value: (a) => a.rule },
         { header: 'TARGET', value: (a) => (a.endpoint_id ? `endpoint ${short(a.endpoint_id)}` : a.permission ? `whitelist ${short(a.permission.replace(DOMAIN_PERMISSION_PREFIX, ''))}` : '-') },
         { header: 'OUTCOME', value: (a) => a.outcome },
         { header: 'REASON', value: (a) => a.reason },
@@ -83,7 +83,7 @@ function renderRun(summary: RunSummary): string {
     out.push('', 'left pending:');
     out.push(
       formatTable(summary.left_pending, [
-        { header: 'SERVICE', value: (p) => p.rule },
+        { header: 'RULE', value: (p) => p.rule },
         { header: 'ENDPOINT', value: (p) => short(p.endpoint_id) },
         { header: 'REASON', value: (p) => p.reason },
       ]).trimEnd(),
@@ -94,7 +94,7 @@ function renderRun(summary: RunSummary): string {
     out.push(
       formatTable(summary.drift, [
         { header: 'KIND', value: (d) => d.kind },
-        { header: 'SERVICE', value: (d) => d.rule ?? short(d.service_id) },
+        { header: 'RULE / SERVICE', value: (d) => d.rule ?? `service ${short(d.service_id)}` },
         { header: 'DETAIL', value: (d) => d.detail },
       ]).trimEnd(),
     );

@@ -157,6 +157,7 @@ describe('runReview()', () => {
     const t = setup();
     const summary = await runReview(t.deps, policy, { ...t.options, deadline: NOW });
     expect(summary.unfinished).toEqual(['svc-pay', 'svc-other']);
+    expect(summary.failed).toBe(true);
     expect(mutations(t.fake.calls)).toEqual([]);
   });
 
