@@ -8,7 +8,7 @@ import { CliContext } from './context';
 const AUDIT_BATCH = 10;
 
 /** The engine's dependencies for a CLI run: the client from the connection options, logs (warnings and up) on stderr. */
-export function createDeps(ctx: CliContext, options: ConnectionOptions & { concurrency: number }, sink: AuditSink): RunDeps & { projectId: string } {
+export function createCliRunDeps(ctx: CliContext, options: ConnectionOptions & { concurrency: number }, sink: AuditSink): RunDeps & { projectId: string } {
   const connection = connectionConfigFromOptions(options, ctx);
   const logger = createJsonLogger({ stream: ctx.stderr, level: 'warn' });
   return { ...createRunDeps({ connection, sink, logger, fallback: ctx.stderr, maxUnaudited: options.concurrency + AUDIT_BATCH }), projectId: connection.projectId };

@@ -105,6 +105,24 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
   return { service_id: service.id, managed: true, rule: match.label, actions: results, left_pending: leftPending, drift: plan.drift };
 }
 
+/**
+ * The one service a webhook (or a queue message) asks about, if it exists and the policy
+ * manages it. Read with 4.2.5 filtered by id rather than 4.2.2, so the automation's IAM policy
+ * needs only vpcep:epservices:list.
+ */
+export async function findManagedService(
+  client: EngineClient,
+  policy: Policy,
+  serviceId: string,
+): Promise<{ service: EndpointService } | { problem: 'not_found' | 'not_managed'; message: string }> {
+  const [service] = await collect(client.listServices({ id: serviceId }));
+  if (!service) return { problem: 'not_found', message: `no endpoint service ${serviceId}` };
+  if (!findRule(policy, service)) {
+    return { problem: 'not_managed', message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it` };
+  }
+  return { service };
+}
+
 async function readState(deps: ReviewDeps, policy: Policy, service: EndpointService, rule: PolicyRule, scope: Scope, now: Date) {
   const { client, limit } = deps;
   // With `whitelist: off` the planner neither changes nor reports the whitelist: no need to read it.

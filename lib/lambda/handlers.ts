@@ -1,11 +1,10 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
 import { Config } from '../config';
+import { findManagedService } from '../engine/review';
 import { runReview, RunSummary } from '../engine/run';
 import { AppError } from '../errors';
 import { Logger } from '../logger';
-import { EndpointService } from '../model';
-import { findRule } from '../policy/evaluate';
 import { LoadedPolicy } from '../policy/load';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
 import { verifyWebhook } from '../webhook/verify';
@@ -122,14 +121,9 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
       const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
       const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
       try {
-        // 4.2.5 filtered by id rather than 4.2.2: the automation's IAM policy needs only
-        // vpcep:epservices:list, not epservices:get.
-        let service: EndpointService | undefined;
-        for await (const s of deps.client.listServices({ id: serviceId })) service ??= s;
-        if (!service) return json(404, { error: 'not_found', message: `no endpoint service ${serviceId} in project ${setup.config.connection.projectId}` });
-        if (!findRule(loaded.policy, service)) {
-          return json(404, { error: 'not_managed', message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it` });
-        }
+        const found = await findManagedService(deps.client, loaded.policy, serviceId);
+        if ('problem' in found) return json(404, { error: found.problem, message: `${found.message} (project ${setup.config.connection.projectId})` });
+        const { service } = found;
         const summary = await runReview(deps, loaded.policy, {
           scope: 'sweep',
           dryRun: false,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { createDeps } from '../review-deps';
+import { createCliRunDeps } from '../review-deps';
 import { AuditSink } from '../../audit/sink';
 import { createAuditSink, discardSink } from '../../deps';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -79,7 +79,7 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
 async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { dryRun: boolean; sink: AuditSink; plan: boolean }): Promise<RunSummary> {
   const loaded = await loadPolicyFile(options.policy);
   for (const w of loaded.warnings) ctx.stderr.write(`warning: ${options.policy}: ${formatProblem(w)}\n`);
-  const deps = createDeps(ctx, options, mode.sink);
+  const deps = createCliRunDeps(ctx, options, mode.sink);
   const progress = progressReporter(ctx);
   let summary: RunSummary;
   try {
