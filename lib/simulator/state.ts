@@ -207,10 +207,22 @@ function issuePath(path: readonly PropertyKey[]): string {
  *
  * @example parseSimulatorState(JSON.parse(fs.readFileSync(file, 'utf8')), file)
  */
+/** `; got <value>` for the value at `path` in `json`, when there is one to show. */
+function foundAt(json: unknown, path: readonly PropertyKey[]): string {
+  let value: unknown = json;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return '';
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  if (value === undefined || (typeof value === 'object' && value !== null)) return '';
+  const text = JSON.stringify(value);
+  return `; got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
+}
+
 export function parseSimulatorState(json: unknown, source = 'simulator state'): SimulatorState {
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}${foundAt(json, i.path)}`);
     throw new UsageError(`invalid simulator state in ${source}: ${problems.join('; ')}`, 'SIMULATOR_STATE');
   }
   const input = parsed.data;

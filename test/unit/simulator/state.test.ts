@@ -22,7 +22,7 @@ describe('parseSimulatorState()', () => {
   it('names the source and the path of a bad value', () => {
     const bad = { services: [{ id: 's1', connections: [{ id: 'c1', status: 'sleeping' }] }] };
     expect(() => parseSimulatorState(bad, 'demo.json')).toThrow(UsageError);
-    expect(() => parseSimulatorState(bad, 'demo.json')).toThrow(/demo\.json: services\[0\]\.connections\[0\]\.status/);
+    expect(() => parseSimulatorState(bad, 'demo.json')).toThrow(/demo\.json: services\[0\]\.connections\[0\]\.status: .*; got "sleeping"/);
     expect(() => parseSimulatorState({ services: [{ id: 's1', surprise: 1 }] })).toThrow(/services\[0\]/);
   });
 
