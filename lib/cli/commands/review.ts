@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Command, Option } from 'commander';
-import { createCliRunDeps } from '../review-deps';
-import { AuditSink } from '../../audit/sink';
-import { createAuditSink, discardSink } from '../../deps';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { Command, Option } from 'commander';
+import { AuditSink } from '../../audit/sink';
 import { loadAuditConfig } from '../../config';
-import { ConfigError, UsageError } from '../../errors';
-import { RunSummary, runReview, DEFAULT_CONCURRENCY } from '../../engine/run';
+import { createAuditSink, discardSink } from '../../deps';
 import { ActionResult } from '../../engine/review';
+import { DEFAULT_CONCURRENCY, RunSummary, runReview } from '../../engine/run';
+import { ConfigError, UsageError } from '../../errors';
 import { Scope } from '../../policy/evaluate';
 import { formatProblem, loadPolicyFile } from '../../policy/load';
 import { addConnectionOptions, ConnectionOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
+import { createCliRunDeps } from '../review-deps';
 
 interface ReviewCommandOptions extends ConnectionOptions {
   policy: string;
