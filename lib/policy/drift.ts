@@ -4,7 +4,7 @@
  */
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import type { Drift } from './evaluate';
-import { allowedDomains, compareWhitelist, describeService, standing, unlistedText, type RuleView } from './rule-view';
+import { acceptedCountByDomain, allowedDomains, compareWhitelist, describeService, standing, unlistedText, type RuleView } from './rule-view';
 
 /**
  * The drift of one managed service, in a fixed order: approval-disabled, expired (policy order),
@@ -28,8 +28,7 @@ export function driftFor(view: RuleView, service: EndpointService, ordered: read
   }
 
   const accepted = ordered.filter((c) => c.status === 'accepted');
-  const acceptedCount = new Map<string, number>();
-  for (const c of accepted) acceptedCount.set(c.domain_id.toLowerCase(), (acceptedCount.get(c.domain_id.toLowerCase()) ?? 0) + 1);
+  const acceptedCount = acceptedCountByDomain(accepted);
 
   // More accepted connections than max_connections.
   for (const e of allowedDomains(view)) {

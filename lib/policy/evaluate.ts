@@ -8,7 +8,7 @@
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { driftFor } from './drift';
 import { globMatches } from './glob';
-import { compareWhitelist, describeService, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
+import { acceptedCountByDomain, compareWhitelist, describeService, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
 import type { Policy, PolicyRule } from './schema';
 
 /** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
@@ -156,10 +156,7 @@ export function oldestFirst(connections: readonly Connection[]): Connection[] {
 function planConnections(view: RuleView, service: EndpointService, ordered: Connection[], scope: Scope, plan: ServicePlan): void {
   const { settings, label } = view;
   // 3: accepted connections of a domain, including those this plan accepts, count against its limit.
-  const acceptedCount = new Map<string, number>();
-  for (const c of ordered) {
-    if (c.status === 'accepted') acceptedCount.set(c.domain_id.toLowerCase(), (acceptedCount.get(c.domain_id.toLowerCase()) ?? 0) + 1);
-  }
+  const acceptedCount = acceptedCountByDomain(ordered);
   const connectionAction = (type: 'connection.accept' | 'connection.reject', c: Connection, reason: string) =>
     plan.actions.push({ type, service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
   const leave = (c: Connection, reason: string) =>

@@ -2,7 +2,7 @@
  * One rule of a policy, prepared for planning: its label, its settings (defaults with the rule's
  * overrides) and where each domain stands (CONTRACT 2, step 2). Pure: `now` is an argument.
  */
-import { DOMAIN_PERMISSION_PREFIX, domainPermission, type EndpointService, type WhitelistRecord } from '../model';
+import { DOMAIN_PERMISSION_PREFIX, domainPermission, type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { isExpired } from './expiry';
 import type { Policy, PolicyRule, RuleSettings } from './schema';
 import { SETTING_KEYS } from './schema';
@@ -153,4 +153,15 @@ export function whitelistDomainText(view: RuleView, domainId: string): string {
 /** `name (id)` or just the id. */
 export function describeService(service: EndpointService): string {
   return service.service_name ? `${service.service_name} (${service.id})` : service.id;
+}
+
+/** CONTRACT 2, step 3: accepted connections per domain (lower-cased), the count limits apply to. */
+export function acceptedCountByDomain(connections: readonly Connection[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const c of connections) {
+    if (c.status !== 'accepted') continue;
+    const domain = c.domain_id.toLowerCase();
+    counts.set(domain, (counts.get(domain) ?? 0) + 1);
+  }
+  return counts;
 }
