@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import { simulatorCommand } from '../../../lib/cli/commands/simulator';
 import { createCliContext } from '../../../lib/cli/context';
 import { signRequest } from '../../../lib/vpcep/sign';
+import { captureCli } from '../../support/capture';
 
 describe('vpcep-approver simulator', () => {
   it('prints its base URL first, serves signed requests with the state file, and stops when told', async () => {
@@ -31,17 +32,11 @@ describe('vpcep-approver simulator', () => {
   });
 
   function start(args: string[]) {
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const ctx = createCliContext({ env: {}, stdout, stderr });
+    const { ctx, out, err } = captureCli();
     let release!: () => void;
     const stopped = new Promise<void>((r) => (release = r));
     const program = new Command('vpcep-approver').exitOverride();
-    program.configureOutput({ writeOut: (t) => (out += t), writeErr: (t) => (err += t) });
+    program.configureOutput({ writeOut: (t) => ctx.stdout.write(t), writeErr: (t) => ctx.stderr.write(t) });
     simulatorCommand(() => stopped)(program, ctx);
     const running = program.parseAsync(['simulator', ...args], { from: 'user' });
     let failed: unknown;
@@ -49,14 +44,14 @@ describe('vpcep-approver simulator', () => {
     return {
       running,
       release,
-      out: () => out,
-      err: () => err,
+      out,
+      err,
       async url() {
-        while (!out.includes('\n')) {
+        while (!out().includes('\n')) {
           if (failed !== undefined) throw failed;
           await new Promise((r) => setTimeout(r, 10));
         }
-        return out.split('\n')[0]!;
+        return out().split('\n')[0]!;
       },
     };
   }
