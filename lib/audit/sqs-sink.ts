@@ -1,4 +1,5 @@
 import { SendMessageBatchCommand, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { backoffDelay } from '../backoff';
 import { AuditEvent, eventBytes } from './event';
 import { AuditDeliveryError, AuditSink } from './sink';
 
@@ -17,6 +18,8 @@ export interface SqsSinkOptions {
   /** Attempts per entry for entries SQS reports as failed (the SDK retries whole calls itself). */
   maxAttempts?: number;
   baseDelayMs?: number;
+  /** Largest wait between attempts (default 20 s). */
+  maxDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
 }
@@ -33,7 +36,7 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
   const { client, queueUrl } = options;
   const fifo = queueUrl.endsWith('.fifo');
   const maxAttempts = options.maxAttempts ?? 5;
-  const baseDelayMs = options.baseDelayMs ?? 100;
+  const backoff = { baseDelayMs: options.baseDelayMs ?? 100, maxDelayMs: options.maxDelayMs ?? 20_000 };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
 
@@ -72,7 +75,8 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
         );
       }
       pending = failed.map((f) => f.event!);
-      if (pending.length > 0) await sleep(Math.floor(random() * baseDelayMs * 2 ** (attempt - 1)));
+      // The program's one backoff (lib/backoff.ts), as the VPCEP client waits.
+      if (pending.length > 0) await sleep(backoffDelay(attempt - 1, backoff, random));
     }
   }
 

@@ -53,7 +53,9 @@ export class VpcepApiError extends AppError {
  * the signature) goes as a whole.
  */
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  const list = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length > 0))].sort((a, b) => b.length - a.length);
+  const given = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
+  // Also as they appear inside JSON text (a schema error quotes the values it found).
+  const list = [...new Set([...given, ...given.map((s) => JSON.stringify(s).slice(1, -1))])].sort((a, b) => b.length - a.length);
   let out = text;
   for (const secret of list) out = out.split(secret).join('[redacted]');
   return out;

@@ -250,9 +250,10 @@ export type CreateEndpointRequest = z.input<typeof createEndpointRequestSchema>;
  * `connections[3].marker_id: expected an integer or a numeric string`; given the checked value
  * (`{ input }`), also what was found there: `...; got "abc"` or `...; missing`.
  */
-export function describeIssues(error: z.ZodError, checked?: { input: unknown }): string {
+export function describeIssues(error: z.ZodError, checked?: { input: unknown; scrub?: (text: string) => string }): string {
   const withInput = checked !== undefined;
   const input = checked?.input;
+  const scrub = checked?.scrub ?? ((text: string) => text);
   return error.issues
     .slice(0, 5)
     .map((issue) => {
@@ -261,7 +262,7 @@ export function describeIssues(error: z.ZodError, checked?: { input: unknown }):
       // What was expected, then what was found: `x.marker_id: expected an integer or a numeric string; got "abc"`.
       const found = valueAt(input, issue.path);
       const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
-      return `${where}: ${expected}; ${found.present ? `got ${shortJson(found.value)}` : 'missing'}`;
+      return `${where}: ${expected}; ${found.present ? `got ${shortJson(found.value, scrub)}` : 'missing'}`;
     })
     .join('; ');
 }
@@ -275,8 +276,9 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boole
   return cur === undefined ? { present: false } : { present: true, value: cur };
 }
 
-function shortJson(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+function shortJson(value: unknown, scrub: (text: string) => string): string {
+  // Scrubbed whole, before it is shortened: a cut could leave part of a secret unmatched.
+  const text = scrub(JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 

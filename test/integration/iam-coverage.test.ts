@@ -8,31 +8,20 @@ import { createReviewHandler } from '../../lib/lambda/handlers';
 import { coldStart } from '../../lib/lambda/setup';
 import { silentLogger } from '../../lib/logger';
 import { loadSimulatorStateFile, startSimulator } from '../../lib/simulator';
+import { OPERATIONS, operationForRoute } from '../../lib/vpcep/operations';
 import { signWebhook } from '../../lib/webhook/signature';
 
 /**
  * The least-privilege Huawei IAM policy must cover every call the automation makes: sweeps and
  * compliance runs (here through the CLI, the same engine the schedules run) and the webhook.
- * Each route the simulator served is mapped to its action in section 6 of the API reference.
+ * Each route the simulator served is looked up in the client's operations table, which names
+ * the IAM action of section 6 of the API reference for each operation.
  */
-const SECTION_6: Record<string, string> = {
-  'GET /v1/{project_id}/vpc-endpoint-services': 'vpcep:epservices:list',
-  'POST /v1/{project_id}/vpc-endpoint-services': 'vpcep:epservices:create',
-  'GET /v1/{project_id}/vpc-endpoint-services/{service_id}': 'vpcep:epservices:get',
-  'PUT /v1/{project_id}/vpc-endpoint-services/{service_id}': 'vpcep:epservices:update',
-  'DELETE /v1/{project_id}/vpc-endpoint-services/{service_id}': 'vpcep:epservices:delete',
-  'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections': 'vpcep:connections:list',
-  'POST /v1/{project_id}/vpc-endpoint-services/{service_id}/connections/action': 'vpcep:connections:update',
-  'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/permissions': 'vpcep:permissions:list',
-  'POST /v1/{project_id}/vpc-endpoint-services/{service_id}/permissions/action': 'vpcep:permissions:update',
-  'GET /v1/{project_id}/vpc-endpoint-services/public': 'vpcep:pubEpservices:list',
-  'GET /v1/{project_id}/vpc-endpoint-services/describe': 'vpcep:epserviceDesc:get',
-  'POST /v1/{project_id}/vpc-endpoints': 'vpcep:endpoints:create',
-  'GET /v1/{project_id}/vpc-endpoints': 'vpcep:endpoints:list',
-  'GET /v1/{project_id}/vpc-endpoints/{endpoint_id}': 'vpcep:endpoints:get',
-  'DELETE /v1/{project_id}/vpc-endpoints/{endpoint_id}': 'vpcep:endpoints:delete',
-  'GET /v1/{project_id}/quotas': 'vpcep:quotas:get',
-};
+function iamActionOf(route: string): string {
+  const [method, template] = route.split(' ') as [string, string];
+  const operation = operationForRoute(method, template);
+  return (operation && OPERATIONS[operation].iamAction) ?? `unmapped route ${route}`;
+}
 
 const ROOT = join(__dirname, '../..');
 const iamActions = new Set(
@@ -60,7 +49,7 @@ it('every call of a sweep, a compliance run and a webhook review is allowed by p
     expect((await handler(event, context)).statusCode).toBe(200);
 
     const routes = [...new Set(sim.log().map((e) => e.route))];
-    const needed = routes.map((r) => SECTION_6[r] ?? `unmapped route ${r}`);
+    const needed = routes.map(iamActionOf);
     expect(needed.filter((a) => !iamActions.has(a))).toEqual([]);
     // The run did exercise the mutating calls the policy grants.
     expect(new Set(needed)).toEqual(new Set([...iamActions]));

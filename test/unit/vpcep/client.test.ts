@@ -1,4 +1,4 @@
-import { createVpcepClient, CreateVpcepClientOptions, VpcepApiError, VpcepClient } from '../../../lib/vpcep/client';
+import { createVpcepClient, CreateVpcepClientOptions, RetryQuota, VpcepApiError, VpcepClient } from '../../../lib/vpcep/client';
 import { AppError } from '../../../lib/errors';
 import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
 
@@ -347,21 +347,52 @@ describe('retries', () => {
     (first: ReturnType<Handler>): Handler =>
     (_, i) =>
       i === 0 ? first : ok();
+  const serverError = { status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } };
 
   it.each([
-    ['HTTP 500 EndPoint.0001', { status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } }],
-    ['HTTP 503 without a body', { status: 503, raw: '<html>busy</html>' }],
-    ['EndPoint.0022 rate limit sent as HTTP 400', { status: 400, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit. Please try later.' } }],
-    ['APIGW.0308 gateway throttling', { status: 429, body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' } }],
-    ['a connection reset', networkError('ECONNRESET')],
-  ] as const)('retries a read after %s', async (_name, reply) => {
+    ['HTTP 500 EndPoint.0001', serverError, 50],
+    ['HTTP 503 without a body', { status: 503, raw: '<html>busy</html>' }, 50],
+    ['a connection reset', networkError('ECONNRESET'), 50],
+  ] as const)('retries a read after %s (transient: short backoff)', async (_name, reply, wait) => {
     const t = setup(failOnce(reply as never));
     await expect(t.client.getService(SERVICE)).resolves.toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' });
     expect(t.requests).toHaveLength(2);
-    expect(t.client.stats()).toEqual({ requests: 2, retries: 1, byOperation: { getService: 2 } });
-    // Full jitter: random() 0.5 of the first ceiling (200 ms).
-    expect(t.sleeps).toEqual([100]);
-    expect(t.warnings[0]).toMatch(/getService .* failed .*retry 1 of 3/);
+    expect(t.client.stats()).toEqual({ requests: 2, calls: 1, retries: 1, throttled: 0, byOperation: { getService: 2 } });
+    // Full jitter: random() 0.5 of the first ceiling (100 ms, the AWS SDK's base).
+    expect(t.sleeps).toEqual([wait]);
+    expect(t.warnings[0]).toMatch(/getService .* failed .*retry 1 of 7/);
+  });
+
+  it.each([
+    ['EndPoint.0022 sent as HTTP 400', { status: 400, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit. Please try later.' } }],
+    ['APIGW.0308 from the gateway', { status: 429, body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' } }],
+    ['APIG.0308 (the other spelling)', { status: 429, body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached' } }],
+    ['a bare 429', { status: 429 }],
+  ] as const)('waits longer after throttling (%s) and counts it', async (_name, reply) => {
+    const t = setup(failOnce(reply as never));
+    await t.client.getService(SERVICE);
+    expect(t.client.stats()).toMatchObject({ requests: 2, retries: 1, throttled: 1 });
+    // The throttling base (500 ms) instead of 100 ms.
+    expect(t.sleeps).toEqual([250]);
+    expect(t.warnings[0]).toMatch(/throttled; waiting 250 ms/);
+  });
+
+  it('honours Retry-After on a throttled answer, bounded to 20 s', async () => {
+    const once = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '3' } }));
+    await once.client.getService(SERVICE);
+    expect(once.sleeps).toEqual([3000]);
+    const long = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '3600' } }));
+    await long.client.getService(SERVICE);
+    expect(long.sleeps).toEqual([20_000]);
+  });
+
+  it('never gives up on a throttled call while the run has time, and spends no quota on it', async () => {
+    const quota = new RetryQuota({ capacity: 5 });
+    const t = setup((_, i) => (i < 30 ? { status: 400, body: { error_code: 'EndPoint.0022' } } : ok()), { quota });
+    await t.client.getService(SERVICE);
+    expect(t.requests).toHaveLength(31);
+    expect(quota.available).toBe(5);
+    expect(t.client.stats()).toMatchObject({ throttled: 30, retries: 30 });
   });
 
   it('times a hanging request out with AbortController and retries it', async () => {
@@ -371,23 +402,35 @@ describe('retries', () => {
     expect(t.warnings[0]).toContain('TIMEOUT');
   });
 
-  it('gives up after maxAttempts with a retryable error and exponential backoff', async () => {
-    const t = setup(() => ({ status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } }), { random: () => 0.999 });
+  it('gives up after 8 transient failures, with exponential backoff', async () => {
+    const t = setup(() => serverError, { random: () => 0.999 });
     const err = await failure(t.client.getService(SERVICE));
-    expect(err).toMatchObject({ status: 500, errorCode: 'EndPoint.0001', retryable: true, attempts: 4 });
-    expect(err.message).toContain('gave up after 4 attempts');
-    expect(t.requests).toHaveLength(4);
-    expect(t.sleeps).toEqual([199, 399, 799]);
+    expect(err).toMatchObject({ status: 500, errorCode: 'EndPoint.0001', retryable: true, attempts: 8 });
+    expect(err.message).toContain('gave up after 8 attempts');
+    expect(t.requests).toHaveLength(8);
+    expect(t.sleeps).toEqual([99, 199, 399, 799, 1598, 3196, 6393]);
   });
 
-  it('stops retrying when the overall retry budget is spent', async () => {
-    const t = setup(() => ({ status: 503 }), { retry: { budget: 2 } });
+  it('stops retrying when the retry quota is empty, and says so in the error', async () => {
+    // 12 = two retries after a 5xx (5 each); the third finds 2 left.
+    const quota = new RetryQuota({ capacity: 12 });
+    const t = setup(() => ({ status: 503 }), { quota });
     const first = await failure(t.client.getService(SERVICE));
-    const second = await failure(t.client.getService(SERVICE));
     expect(first.attempts).toBe(3);
+    expect(first.message).toContain('HTTP 503 (not retried: retry quota exhausted)');
+    const second = await failure(t.client.getService(SERVICE));
     expect(second.attempts).toBe(1);
-    expect(second.message).toContain('retry budget exhausted');
+    expect(second.retryable).toBe(true);
     expect(t.client.stats()).toMatchObject({ requests: 4, retries: 2 });
+  });
+
+  it('refills the quota on success: a long run with scattered errors never runs dry', async () => {
+    const quota = new RetryQuota();
+    // Every 20th request fails once: 10,000 calls need 500 retries, 5 times the capacity's worth.
+    const t = setup((_, i) => (i % 21 === 0 ? serverError : ok()), { quota });
+    for (let n = 0; n < 10_000; n++) await t.client.getService(SERVICE);
+    expect(t.client.stats().retries).toBeGreaterThan(450);
+    expect(quota.available).toBe(500);
   });
 
   it('does not retry a 4xx that is not transient', async () => {
@@ -420,6 +463,92 @@ describe('retries', () => {
       await t.client.createService(body);
       expect(t.requests).toHaveLength(2);
     }
+  });
+});
+
+describe('the run deadline', () => {
+  const ok = () => ({ body: fixture('4.2.2-get-service.response.json') });
+
+  it('sends nothing when the call could not finish before the deadline', async () => {
+    const t = setup(ok, { deadline: new Date(NOW.getTime() + 500) });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ code: 'DEADLINE', attempts: 0 });
+    expect(err.message).toContain("not sent: it could not finish before the run's deadline");
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it('gives each request only the time left before the deadline', async () => {
+    const t = setup((_, i) => (i === 0 ? 'hang' : ok()), { deadline: new Date(NOW.getTime() + 30), timeoutMs: 30_000, retry: { minCallMs: 10 } });
+    const err = await failure(t.client.getService(SERVICE));
+    // The request timed out after the 30 ms that were left, not 30 s, and no retry could fit.
+    expect(err).toMatchObject({ errorCode: 'TIMEOUT', errorMsg: 'no answer within 30 ms', attempts: 1 });
+    expect(err.message).toContain("not retried: the run's deadline is too near");
+  });
+
+  it('does not wait for a retry that would end after the deadline', async () => {
+    const t = setup(() => ({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '10' } }), { deadline: new Date(NOW.getTime() + 5000) });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(t.requests).toHaveLength(1);
+    expect(t.sleeps).toEqual([]);
+    expect(err).toMatchObject({ errorCode: 'APIGW.0308', retryable: true });
+  });
+});
+
+describe('interruption (signal)', () => {
+  const ok = () => ({ body: fixture('4.2.2-get-service.response.json') });
+
+  it('starts no request once the signal is aborted: the call fails with INTERRUPTED', async () => {
+    const controller = new AbortController();
+    const t = setup(ok, { signal: controller.signal });
+    await t.client.getService(SERVICE);
+    controller.abort();
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ code: 'INTERRUPTED', attempts: 0 });
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('starts no retry once aborted, even in the middle of a backoff', async () => {
+    const controller = new AbortController();
+    const t = setup(() => ({ status: 500 }), {
+      signal: controller.signal,
+      sleep: () => {
+        controller.abort();
+        return new Promise<void>(() => {});
+      },
+    });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ code: 'INTERRUPTED', status: 500, attempts: 1 });
+    expect(err.message).toContain('not retried: the run was interrupted');
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('lets a request in flight run on and return normally', async () => {
+    const controller = new AbortController();
+    let answer: (() => void) | undefined;
+    const fake = fakeFetch(ok);
+    const slowFetch: typeof fake.fetch = (url, init) => new Promise((resolve) => (answer = () => resolve(fake.fetch(url, init))));
+    const t = setup(ok, { signal: controller.signal, fetch: slowFetch });
+    const pending = t.client.getService(SERVICE);
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    answer!();
+    await expect(pending).resolves.toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' });
+  });
+});
+
+describe('path parameters', () => {
+  it.each(['.', '..', 'a/b', '../other', ''])('refuses the service id %j before any request', async (id) => {
+    const t = setup(() => ({ body: {} }));
+    await expect(t.client.getService(id)).rejects.toMatchObject({ code: 'INVALID_ID' });
+    await expect(all(t.client.listConnections(id))).rejects.toMatchObject({ code: 'INVALID_ID' });
+    await expect(t.client.acceptOrReject(SERVICE, id, 'receive')).rejects.toMatchObject({ code: 'INVALID_ID' });
+    await expect(t.client.updateWhitelist(id, 'add', [])).rejects.toMatchObject({ code: 'INVALID_ID' });
+    expect(t.requests).toHaveLength(0);
+  });
+
+  it('names the refused value', async () => {
+    const t = setup(() => ({ body: {} }));
+    await expect(t.client.getEndpoint('..')).rejects.toThrow('the endpoint id ".." cannot be part of a URL path');
   });
 });
 
@@ -502,6 +631,38 @@ describe('secrets echoed by the server', () => {
   });
 });
 
+describe('secrets in 2xx answers', () => {
+  it('scrubs the echoed Authorization header, signature and security token from a schema error', async () => {
+    // A server that answers 200 with the request's own credentials where lists are expected.
+    const echo: Handler = (req) => ({
+      body: {
+        connections: req.headers['Authorization'],
+        total_count: req.headers['X-Security-Token'],
+        extra: { ak: AK },
+        endpoint_services: [{ id: req.headers['Authorization']!.split('Signature=')[1], approval_enabled: req.headers['X-Security-Token'] }],
+      },
+    });
+    for (const read of [(c: VpcepClient) => all(c.listConnections(SERVICE)), (c: VpcepClient) => all(c.listServices())]) {
+      const t = setup(echo, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token-with-"quotes"-and-a-long-tail-that-gets-cut-by-the-shortener-of-values' } });
+      const err = await failure(read(t.client));
+      expect(err.code).toBe('VPCEP_BAD_RESPONSE');
+      const signature = String(t.requests[0]!.headers['Authorization']).split('Signature=')[1]!;
+      const text = [err.message, err.stack, JSON.stringify(err)].join('\n');
+      expect(text).toContain('[redacted]');
+      for (const secret of [AK, SK, signature, signature.slice(0, 20), 'temp-token', 'SDK-HMAC-SHA256 Access']) expect(text).not.toContain(secret);
+    }
+  });
+
+  it('scrubs an echoed X-Auth-Token from a schema error', async () => {
+    const token = 'MIIT' + 'x'.repeat(200);
+    const fake = fakeFetch((req) => ({ body: { permissions: req.headers['X-Auth-Token'] } }), { checkSignature: false });
+    const t = setup(() => ({}), { credentials: { token }, fetch: fake.fetch });
+    const err = await failure(all(t.client.listWhitelist(SERVICE)));
+    expect(err.message).toContain('permissions: expected array; got "[redacted]"');
+    expect(err.message).not.toContain('MIIT');
+  });
+});
+
 describe('stats()', () => {
   it('counts requests per operation', async () => {
     const t = setup((req) => (req.url.pathname.endsWith('/permissions') ? { body: fixture('4.2.8-list-whitelist.response.json') } : { body: fixture('4.2.6-list-connections.response.json') }));
@@ -509,6 +670,6 @@ describe('stats()', () => {
     await all(client.listConnections(SERVICE));
     await all(client.listWhitelist(SERVICE));
     await all(client.listWhitelist(SERVICE));
-    expect(client.stats()).toEqual({ requests: 3, retries: 0, byOperation: { listConnections: 1, listWhitelist: 2 } });
+    expect(client.stats()).toEqual({ requests: 3, calls: 3, retries: 0, throttled: 0, byOperation: { listConnections: 1, listWhitelist: 2 } });
   });
 });

@@ -1,0 +1,154 @@
+/**
+ * The transport of the VPCEP client: sends one authenticated request with a timeout, and turns
+ * what came back into a value (zod-checked) or a failure as data (7.2 error body, network
+ * code, Retry-After). It never retries and knows no operation; every text it hands on from the
+ * server is scrubbed of the request's secrets (error bodies and schema errors of 2xx answers
+ * alike), since a server or a proxy may echo the Authorization header or a token.
+ */
+import { z } from 'zod';
+import { Auth, authenticate } from './auth';
+import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
+import { FetchLike } from './http';
+import { AttemptOutcome } from './retry';
+import { describeIssues, errorBodySchema } from './schemas';
+import { encodeRfc3986 } from './sign';
+
+export type Query = Record<string, string | number | undefined>;
+
+export interface TransportOptions {
+  fetch: FetchLike;
+  auth: Auth;
+  projectId: string;
+  clock: () => Date;
+}
+
+/** One request, as the retry loop sees it. */
+export interface Request {
+  method: string;
+  url: URL;
+  body: string | undefined;
+  /** Names the call in messages: `getService (GET https://host/v1/...)`. */
+  where: string;
+  operation: string;
+}
+
+/** What one attempt gave: the parsed value or a failure, with the request id when the server sent one. */
+export type SendOutcome<T> = AttemptOutcome<T> & { requestId?: string; cause?: unknown };
+
+/** Sends requests and parses their answers; one per client. */
+export interface Transport {
+  send<S extends z.ZodType>(request: Request, schema: S, timeoutMs: number): Promise<SendOutcome<z.output<S>>>;
+}
+
+/** Creates the transport over `fetch`: authenticates each request and parses each answer. */
+export function createTransport(options: TransportOptions): Transport {
+  const { fetch, auth, projectId, clock } = options;
+  return {
+    async send(request, schema, timeoutMs) {
+      const { method, url, body } = request;
+      const headers = authenticate({ method, url, headers: { 'Content-Type': 'application/json' }, body }, auth, { date: clock(), projectId });
+      const secrets = requestSecrets(headers, auth);
+      const scrub = (s: string | undefined) => (s === undefined ? undefined : scrubSecrets(s, secrets));
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      let status: number;
+      let text: string;
+      let requestId: string | undefined;
+      let retryAfter: string | null;
+      try {
+        const res = await fetch(url.toString(), { method, headers, body, signal: controller.signal });
+        text = await res.text();
+        status = res.status;
+        requestId = scrub(res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined);
+        retryAfter = res.headers.get('retry-after');
+      } catch (err) {
+        if (controller.signal.aborted) return { ok: false, failure: { network: true, errorCode: 'TIMEOUT', errorMsg: `no answer within ${timeoutMs} ms` } };
+        return { ok: false, failure: { network: true, errorCode: networkCode(err), errorMsg: 'network error' }, cause: safeCause(err) };
+      } finally {
+        clearTimeout(timer);
+      }
+      if (status >= 200 && status < 300) {
+        // A schema error is final (retrying brings the same body): thrown, not returned.
+        return { ok: true, value: parseBody(schema, text, request, requestId, scrub), ...(requestId && { requestId }) };
+      }
+      const parsed = parseErrorBody(text);
+      const retryAfterMs = parseRetryAfter(retryAfter, clock());
+      return {
+        ok: false,
+        failure: { status, errorCode: scrub(parsed.errorCode), errorMsg: scrub(parsed.errorMsg) },
+        ...(retryAfterMs !== undefined && { retryAfterMs }),
+        ...(requestId && { requestId }),
+      };
+    },
+  };
+}
+
+/** The URL of `path` under `base` with `query` encoded exactly as the signature's canonical query encodes it (RFC 3986). */
+export function buildUrl(base: URL, path: string, query: Query | undefined): URL {
+  const url = new URL(base.toString());
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
+  const pairs = Object.entries(query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
+  url.search = pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(String(v))}`).join('&')}`;
+  return url;
+}
+
+function parseBody<S extends z.ZodType>(schema: S, text: string, request: Request, requestId: string | undefined, scrub: (s: string) => string | undefined): z.output<S> {
+  let json: unknown = undefined;
+  if (text.trim() !== '') {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new VpcepApiError(`${request.where}: the response is not JSON`, { operation: request.operation, requestId, retryable: false, code: 'VPCEP_BAD_RESPONSE' });
+    }
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    // The values found are scrubbed before they are shortened, so no part of a secret survives.
+    const issues = describeIssues(result.error, { input: json, scrub: (s) => scrub(s) ?? s });
+    throw new VpcepApiError(`${request.where}: the response does not match the API reference: ${scrub(issues)}`, {
+      operation: request.operation,
+      requestId,
+      retryable: false,
+      code: 'VPCEP_BAD_RESPONSE',
+    });
+  }
+  return result.data;
+}
+
+function parseErrorBody(text: string): { errorCode?: string; errorMsg?: string } {
+  try {
+    const parsed = errorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) return { errorCode: parsed.data.error_code, errorMsg: parsed.data.error_msg };
+  } catch {
+    // Not JSON (a proxy's HTML page, say): the status alone describes it.
+  }
+  return {};
+}
+
+/** Retry-After as seconds or an HTTP date (RFC 9110 10.2.3), in milliseconds from now; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
+  if (value === null || value === undefined || value.trim() === '') return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
+}
+
+/** The failure in words: `HTTP 500 EndPoint.0001 "System error"` or `ECONNRESET`. */
+export function describeFailure(f: VpcepFailure): string {
+  if (f.network) return `${f.errorCode ?? 'network error'}${f.errorMsg && f.errorMsg !== 'network error' ? `: ${f.errorMsg}` : ''}`;
+  const parts = [`HTTP ${f.status}`];
+  if (f.errorCode) parts.push(f.errorCode);
+  if (f.errorMsg) parts.push(JSON.stringify(f.errorMsg));
+  return parts.join(' ');
+}
+
+function networkCode(err: unknown): string {
+  const e = err as { code?: unknown; errno?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.errno ?? e?.cause?.code;
+  return typeof code === 'string' && /^[A-Z_]+$/.test(code) ? code : 'NETWORK';
+}
+
+/** The transport error without anything that could carry request headers. */
+function safeCause(err: unknown): Error {
+  return new Error(`${(err as { name?: string })?.name ?? 'Error'} ${networkCode(err)}`);
+}
