@@ -26,6 +26,9 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
+  VPCEP_MAX_RATE: optional,
+  VPCEP_TIMEOUT: optional,
+  VPCEP_SIMULATOR_SK: optional,
 });
 export type Env = z.output<typeof envSchema>;
 
@@ -96,7 +99,55 @@ export function loadAuditConfig(env: Readonly<Record<string, string | undefined>
   return { auditQueueUrl: parseEnv(env, ['AUDIT_QUEUE_URL']).AUDIT_QUEUE_URL };
 }
 
-const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET']);
+/** The run's pace and time: --max-rate / VPCEP_MAX_RATE and --timeout / VPCEP_TIMEOUT (CONTRACT section 1). */
+export interface RunLimits {
+  /** Requests per second never to exceed; undefined: adaptive. */
+  maxRate?: number;
+  /** The run's deadline, from its start (default 30 minutes). */
+  timeoutMs: number;
+}
+
+/** 30 minutes (CONTRACT section 1). */
+export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * Reads the run limits; a command-line value overrides its variable. Throws ConfigError naming
+ * the option or variable and the bad value.
+ */
+export function loadRunLimits(env: Readonly<Record<string, string | undefined>>, overrides: { maxRate?: string; timeout?: string } = {}): RunLimits {
+  const parsed = parseEnv(env, ['VPCEP_MAX_RATE', 'VPCEP_TIMEOUT']);
+  const problems: string[] = [];
+  const [rateText, rateSource] = nonEmpty(overrides.maxRate) !== undefined ? [overrides.maxRate!, '--max-rate'] : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
+  const [timeoutText, timeoutSource] = nonEmpty(overrides.timeout) !== undefined ? [overrides.timeout!, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
+  let maxRate: number | undefined;
+  if (rateText !== undefined) {
+    maxRate = /^\d+(\.\d+)?$/.test(rateText.trim()) ? Number(rateText) : NaN;
+    if (!(maxRate > 0) || maxRate > 100_000) problems.push(`${rateSource} ${JSON.stringify(rateText)} is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)`);
+  }
+  let timeoutMs = DEFAULT_RUN_TIMEOUT_MS;
+  if (timeoutText !== undefined) {
+    const ms = parseDuration(timeoutText);
+    if (ms === undefined || ms < 1000 || ms > 24 * 3_600_000) problems.push(`${timeoutSource} ${JSON.stringify(timeoutText)} is not a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)`);
+    else timeoutMs = ms;
+  }
+  throwIfProblems(problems);
+  return { ...(maxRate !== undefined && { maxRate }), timeoutMs };
+}
+
+/** `30m`, `90s`, `1h`, `1500ms`, or a bare number of seconds, in milliseconds; undefined when unreadable. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(text);
+  if (!m) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+/** The simulator's secret key from VPCEP_SIMULATOR_SK (so that it is not on the command line, which `ps` shows). */
+export function loadSimulatorSecretKey(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return parseEnv(env, ['VPCEP_SIMULATOR_SK']).VPCEP_SIMULATOR_SK;
+}
+
+const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET', 'VPCEP_SIMULATOR_SK']);
 
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {

@@ -11,8 +11,15 @@ export interface FaultOptions {
   errorRate?: number;
   /** Share of API requests answered 400 EndPoint.0022 (throttled). */
   throttleRate?: number;
-  /** Requests per second allowed per project; more get 429 APIGW.0308. */
+  /**
+   * Requests admitted per project in any sliding second (refused ones do not count), as the API
+   * gateway's message describes its limit; more get 429 APIGW.0308.
+   */
   rateLimitPerSecond?: number;
+  /** Seconds sent as Retry-After with the rate limit's 429; none by default (the gateway documents none). */
+  retryAfterSeconds?: number;
+  /** Which requests injected errors and throttling hit: all (default) or only writes (POST, PUT, DELETE). */
+  injectOn?: 'all' | 'write';
   /** Added to every API response, in milliseconds. */
   latencyMs?: number;
 }
@@ -22,6 +29,8 @@ const faultSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).optional(),
   throttleRate: z.number().min(0).max(1).optional(),
   rateLimitPerSecond: z.number().int().positive().optional(),
+  retryAfterSeconds: z.number().int().nonnegative().optional(),
+  injectOn: z.enum(['all', 'write']).optional(),
   latencyMs: z.number().nonnegative().optional(),
 });
 
@@ -31,16 +40,21 @@ export interface FaultDecision {
   error: SimulatorHttpError;
 }
 
+/** Methods that change something: with `injectOn: 'write'` only these get injected faults. */
+const WRITE_METHODS = new Set(['POST', 'PUT', 'DELETE']);
+
 /**
  * Decides, request by request, whether to fail it. Each API request that reaches injection
  * draws exactly two numbers from the seeded sequence (one for errors, one for throttling), so
- * the n-th request fails the same way on every run with the same seed. The rate limit counts
- * requests per project in one-second windows of the injected clock.
+ * the n-th request fails the same way on every run with the same seed; with `injectOn: 'write'`
+ * reads draw nothing and are never failed. The rate limit admits at most N requests per project
+ * in any sliding second of the injected clock; a refused request is not counted.
  */
 export class FaultInjector {
   private options: FaultOptions = {};
   private random: () => number = mulberry32(0);
-  private window = { second: -1, counts: new Map<string, number>() };
+  /** Arrival times (ms) of the requests admitted in the last second, per project, oldest first. */
+  private admitted = new Map<string, number[]>();
 
   constructor(
     options: FaultOptions | undefined,
@@ -58,6 +72,7 @@ export class FaultInjector {
     }
     this.options = parsed.data;
     this.random = mulberry32(parsed.data.seed ?? 0);
+    this.admitted = new Map();
   }
 
   get current(): FaultOptions {
@@ -68,24 +83,27 @@ export class FaultInjector {
     return this.options.latencyMs ?? 0;
   }
 
-  /** The fault for the next API request of `projectId`, or undefined to serve it. */
-  decide(projectId: string): FaultDecision | undefined {
+  /** The fault for the next API request (`method`) of `projectId`, or undefined to serve it. */
+  decide(projectId: string, method = 'GET'): FaultDecision | undefined {
     const limit = this.options.rateLimitPerSecond;
     if (limit !== undefined) {
-      const second = Math.floor(this.clock().getTime() / 1000);
-      if (second !== this.window.second) this.window = { second, counts: new Map() };
-      const used = (this.window.counts.get(projectId) ?? 0) + 1;
-      this.window.counts.set(projectId, used);
-      if (used > limit) {
-        // The API gateway's own throttling answer, in its format.
+      const now = this.clock().getTime();
+      const times = this.admitted.get(projectId) ?? [];
+      let expired = 0;
+      while (expired < times.length && times[expired]! <= now - 1000) expired++;
+      if (expired > 0) times.splice(0, expired);
+      if (times.length >= limit) {
+        // The API gateway's own throttling answer, in its format; no Retry-After unless asked.
+        const headers: Record<string, string> = this.options.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.options.retryAfterSeconds) };
         return {
           kind: 'rate-limit',
-          error: gatewayError(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`, {
-            'retry-after': '1',
-          }),
+          error: gatewayError(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`, headers),
         };
       }
+      times.push(now);
+      this.admitted.set(projectId, times);
     }
+    if (this.options.injectOn === 'write' && !WRITE_METHODS.has(method)) return undefined;
     const errorDraw = this.random();
     const throttleDraw = this.random();
     if (errorDraw < (this.options.errorRate ?? 0)) return { kind: 'error', error: vpcepError('EndPoint.0001', 'injected fault') };

@@ -129,7 +129,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (projectId !== store.projectId) throw vpcepError('EndPoint.0014', `project ${projectId}`);
         const headerProject = requestHeaders['x-project-id'];
         if (headerProject !== undefined && headerProject !== store.projectId) throw vpcepError('EndPoint.0014', `X-Project-Id ${headerProject}`);
-        const decision = faults.decide(projectId);
+        const decision = faults.decide(projectId, method);
         if (decision) {
           fault = decision.kind;
           throw decision.error;

@@ -1,4 +1,6 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
 import { type FaultOptions, loadSimulatorStateFile, startSimulator } from '../../simulator';
 import { CliContext } from '../context';
@@ -25,6 +27,11 @@ function positiveInteger(value: string): number {
   return Number(value);
 }
 
+function nonNegativeInteger(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not a whole number of seconds (0 or more)`);
+  return Number(value);
+}
+
 function milliseconds(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a duration in milliseconds (0 or more)`);
@@ -36,10 +43,13 @@ interface SimulatorOptions {
   state?: string;
   ak?: string;
   sk?: string;
+  skFile?: string;
   faultSeed?: number;
   errorRate?: number;
   throttleRate?: number;
   rateLimit?: number;
+  retryAfter?: number;
+  injectOn?: 'all' | 'write';
   latency?: number;
 }
 
@@ -49,6 +59,8 @@ function faultOptions(opts: SimulatorOptions): FaultOptions | undefined {
     ...(opts.errorRate === undefined ? {} : { errorRate: opts.errorRate }),
     ...(opts.throttleRate === undefined ? {} : { throttleRate: opts.throttleRate }),
     ...(opts.rateLimit === undefined ? {} : { rateLimitPerSecond: opts.rateLimit }),
+    ...(opts.retryAfter === undefined ? {} : { retryAfterSeconds: opts.retryAfter }),
+    ...(opts.injectOn === undefined ? {} : { injectOn: opts.injectOn }),
     ...(opts.latency === undefined ? {} : { latencyMs: opts.latency }),
   };
   return Object.keys(faults).length === 0 ? undefined : faults;
@@ -59,7 +71,9 @@ function describeFaults(f: FaultOptions | undefined): string {
   const parts = [
     f.errorRate === undefined ? '' : `error rate ${f.errorRate}`,
     f.throttleRate === undefined ? '' : `throttle rate ${f.throttleRate}`,
-    f.rateLimitPerSecond === undefined ? '' : `rate limit ${f.rateLimitPerSecond}/s`,
+    f.rateLimitPerSecond === undefined ? '' : `rate limit ${f.rateLimitPerSecond} in any sliding second`,
+    f.retryAfterSeconds === undefined ? '' : `Retry-After ${f.retryAfterSeconds} s`,
+    f.injectOn === 'write' ? 'errors and throttling on writes only' : '',
     f.latencyMs === undefined ? '' : `latency ${f.latencyMs} ms`,
     f.seed === undefined ? '' : `seed ${f.seed}`,
   ].filter((p) => p !== '');
@@ -81,11 +95,35 @@ const untilSignal: StopSignal = () =>
   });
 
 /**
- * `vpcep-approver simulator [--port N] [--state FILE] [--ak AK --sk SK] [--fault-seed N]
- * [--error-rate R] [--throttle-rate R] [--rate-limit N] [--latency MS]`: runs the embedded VPCEP
- * simulator on 127.0.0.1, prints its base URL as the first line of stdout, and serves until
- * SIGINT/SIGTERM. With --ak/--sk every API request must be signed with them; the fault options
- * let operators rehearse failures (errors, throttling, the gateway's rate limit, slow answers).
+ * The secret key requests must be signed with: --sk-file PATH (first line of the file),
+ * VPCEP_SIMULATOR_SK, or --sk (shown by `ps`, so meant for throwaway keys); at most one.
+ */
+async function secretKey(opts: SimulatorOptions, env: CliContext['env']): Promise<string | undefined> {
+  const fromEnv = loadSimulatorSecretKey(env);
+  const given = [opts.sk !== undefined && '--sk', opts.skFile !== undefined && '--sk-file', fromEnv !== undefined && 'VPCEP_SIMULATOR_SK'].filter((x): x is string => typeof x === 'string');
+  if (given.length > 1) throw new UsageError(`the secret key is given more than once (${given.join(', ')}): give one`);
+  if (opts.skFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.skFile, 'utf8');
+    } catch (err) {
+      throw new UsageError(`--sk-file ${opts.skFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'SK_FILE', err);
+    }
+    const sk = text.split(/\r?\n/)[0]!.trim();
+    if (sk === '') throw new UsageError(`--sk-file ${opts.skFile}: the first line is empty`, 'SK_FILE');
+    return sk;
+  }
+  return opts.sk ?? fromEnv;
+}
+
+/**
+ * `vpcep-approver simulator [--port N] [--state FILE] [--ak AK (--sk SK | --sk-file PATH)]
+ * [--fault-seed N] [--error-rate R] [--throttle-rate R] [--inject-on all|write] [--rate-limit N]
+ * [--retry-after S] [--latency MS]`: runs the embedded VPCEP simulator on 127.0.0.1, prints its
+ * base URL as the first line of stdout, and serves until SIGINT/SIGTERM. With --ak every API
+ * request must be signed with it and its secret key (--sk-file, VPCEP_SIMULATOR_SK or --sk); the
+ * fault options let operators rehearse failures (errors, throttling, the gateway's rate limit,
+ * slow answers).
  */
 export function simulatorCommand(waitForStop: StopSignal = untilSignal): RegisterCommand {
   return (program: Command, ctx: CliContext) => {
@@ -94,15 +132,20 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
       .description('run the embedded VPCEP simulator (prints its base URL on the first line) until stopped')
       .option('--port <n>', 'TCP port on 127.0.0.1 (0 = any free port)', portNumber, 0)
       .option('--state <file>', 'state file (JSON, CONTRACT section 5)')
-      .option('--ak <ak>', 'access key that requests must be signed with (needs --sk)')
-      .option('--sk <sk>', 'secret key of --ak')
+      .option('--ak <ak>', 'access key that requests must be signed with (needs its secret key)')
+      .option('--sk-file <path>', 'file whose first line is the secret key of --ak (or set VPCEP_SIMULATOR_SK)')
+      .option('--sk <sk>', 'secret key of --ak on the command line (visible to ps: prefer --sk-file or VPCEP_SIMULATOR_SK)')
       .option('--fault-seed <n>', 'seed of the injected faults: the same seed and requests fail the same way (default 0)', integer)
       .option('--error-rate <r>', 'share of API requests answered 500 EndPoint.0001 (0 to 1)', rate)
       .option('--throttle-rate <r>', 'share of API requests answered 400 EndPoint.0022, throttled (0 to 1)', rate)
-      .option('--rate-limit <n>', 'API requests per second per project; more get 429 APIGW.0308', positiveInteger)
+      .addOption(new Option('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit').choices(['all', 'write']))
+      .option('--rate-limit <n>', 'API requests admitted per project in any sliding second; more get 429 APIGW.0308 (refused ones do not count)', positiveInteger)
+      .option('--retry-after <s>', 'seconds sent as Retry-After with the --rate-limit 429 (none by default, as the gateway documents none)', nonNegativeInteger)
       .option('--latency <ms>', 'milliseconds added to every API response', milliseconds)
       .action(async (opts: SimulatorOptions) => {
-        if ((opts.ak === undefined) !== (opts.sk === undefined)) throw new UsageError('--ak and --sk go together: give both or neither');
+        const sk = await secretKey(opts, ctx.env);
+        if ((opts.ak === undefined) !== (sk === undefined)) throw new UsageError('--ak and its secret key go together: give --ak with --sk-file, VPCEP_SIMULATOR_SK or --sk, or neither');
+        if (opts.retryAfter !== undefined && opts.rateLimit === undefined) throw new UsageError('--retry-after goes with --rate-limit (it is sent with the rate limit\'s 429)');
         const state = opts.state === undefined ? undefined : await loadSimulatorStateFile(opts.state);
         const faults = faultOptions(opts);
         let sim: Awaited<ReturnType<typeof startSimulator>>;
@@ -111,7 +154,7 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
             port: opts.port,
             ...(state ? { state } : {}),
             ...(faults ? { faults } : {}),
-            ...(opts.ak !== undefined && opts.sk !== undefined ? { credentials: { ak: opts.ak, sk: opts.sk } } : {}),
+            ...(opts.ak !== undefined && sk !== undefined ? { credentials: { ak: opts.ak, sk } } : {}),
           });
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${opts.port} is already in use on 127.0.0.1`, 'PORT_IN_USE', err);

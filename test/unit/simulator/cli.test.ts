@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { createServer, type AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { simulatorCommand } from '../../../lib/cli/commands/simulator';
 import { createCliContext } from '../../../lib/cli/context';
@@ -31,8 +34,8 @@ describe('vpcep-approver simulator', () => {
     await expect(fetch(target)).rejects.toThrow();
   });
 
-  function start(args: string[]) {
-    const { ctx, out, err } = captureCli();
+  function start(args: string[], env: Record<string, string> = {}) {
+    const { ctx, out, err } = captureCli(env);
     let release!: () => void;
     const stopped = new Promise<void>((r) => (release = r));
     const program = new Command('vpcep-approver').exitOverride();
@@ -104,13 +107,56 @@ describe('vpcep-approver simulator', () => {
   it('documents the fault options in --help', async () => {
     const sim = start(['--help']);
     await expect(sim.running).rejects.toThrow();
-    for (const option of ['--fault-seed <n>', '--error-rate <r>', '--throttle-rate <r>', '--rate-limit <n>', '--latency <ms>']) expect(sim.out()).toContain(option);
+    for (const option of ['--fault-seed <n>', '--error-rate <r>', '--throttle-rate <r>', '--inject-on <which>', '--rate-limit <n>', '--retry-after <s>', '--latency <ms>', '--sk-file <path>', 'VPCEP_SIMULATOR_SK']) expect(sim.out()).toContain(option);
   });
 
   it('refuses --ak without --sk', async () => {
     const ctx = createCliContext({ env: {}, stdout: new PassThrough(), stderr: new PassThrough() });
     const program = new Command('vpcep-approver').exitOverride();
     simulatorCommand(() => Promise.resolve())(program, ctx);
-    await expect(program.parseAsync(['simulator', '--ak', 'AK'], { from: 'user' })).rejects.toThrow(/--ak and --sk go together/);
+    await expect(program.parseAsync(['simulator', '--ak', 'AK'], { from: 'user' })).rejects.toThrow(/--ak and its secret key go together/);
+  });
+
+  async function signedStatus(url: string, sk: string): Promise<number> {
+    const target = `${url}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/vpc-endpoint-services`;
+    return (await fetch(target, { headers: signRequest({ method: 'GET', url: target, headers: {} }, { ak: 'AK', sk }) })).status;
+  }
+
+  it('takes the secret key from --sk-file or VPCEP_SIMULATOR_SK, so that ps does not show it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'vpcep-sk-'));
+    const file = join(dir, 'sk');
+    await writeFile(file, 'file-secret\n', { mode: 0o600 });
+    for (const [args, env, sk] of [
+      [['--ak', 'AK', '--sk-file', file], {}, 'file-secret'],
+      [['--ak', 'AK'], { VPCEP_SIMULATOR_SK: 'env-secret' }, 'env-secret'],
+    ] as const) {
+      const sim = start(['--state', 'policies/examples/demo-state.json', ...args], { ...env });
+      const url = await sim.url();
+      expect(await signedStatus(url, sk)).toBe(200);
+      expect(await signedStatus(url, 'other')).toBe(401);
+      expect(sim.err()).not.toContain(sk);
+      sim.release();
+      await sim.running;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a secret key given twice, and an unreadable --sk-file naming it', async () => {
+    const twice = start(['--ak', 'AK', '--sk', 'a'], { VPCEP_SIMULATOR_SK: 'b' });
+    await expect(twice.running).rejects.toThrow('the secret key is given more than once (--sk, VPCEP_SIMULATOR_SK)');
+    const missing = start(['--ak', 'AK', '--sk-file', '/nonexistent/sk']);
+    await expect(missing.running).rejects.toThrow('--sk-file /nonexistent/sk: cannot read it (ENOENT)');
+  });
+
+  it('sends Retry-After with the rate limit only when asked, and injects faults on writes only with --inject-on write', async () => {
+    const sim = start(['--state', 'policies/examples/demo-state.json', '--rate-limit', '1', '--retry-after', '2', '--error-rate', '1', '--inject-on', 'write']);
+    const base = `${await sim.url()}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
+    const read = await fetch(`${base}/vpc-endpoint-services`);
+    expect(read.status).toBe(200);
+    const limited = await fetch(`${base}/vpc-endpoint-services`);
+    expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '2']);
+    expect(sim.err()).toContain('rate limit 1 in any sliding second, Retry-After 2 s, errors and throttling on writes only');
+    sim.release();
+    await sim.running;
   });
 });

@@ -24,3 +24,53 @@ describe('FaultInjector', () => {
     expect(() => new FaultInjector({ errorRate: 2 }, clock)).toThrow(/errorRate/);
   });
 });
+
+describe('FaultInjector rate limit', () => {
+  function at() {
+    let now = Date.parse('2026-11-26T08:00:00Z');
+    return { clock: () => new Date(now), advance: (ms: number) => (now += ms) };
+  }
+
+  it('admits at most N requests in any sliding second, answering 429 APIGW.0308 with the limit in the message', () => {
+    const t = at();
+    const inj = new FaultInjector({ rateLimitPerSecond: 3 }, t.clock);
+    const kinds: string[] = [];
+    // One request every 200 ms: 5 a second offered, 3 admitted in any second.
+    for (let i = 0; i < 20; i++) {
+      kinds.push(inj.decide('p')?.kind ?? 'ok');
+      t.advance(200);
+    }
+    expect(kinds.slice(0, 10)).toEqual(['ok', 'ok', 'ok', 'rate-limit', 'rate-limit', 'ok', 'ok', 'ok', 'rate-limit', 'rate-limit']);
+    const refused = new FaultInjector({ rateLimitPerSecond: 1 }, t.clock);
+    refused.decide('p');
+    const answer = refused.decide('p')!;
+    expect(answer.error.status).toBe(429);
+    expect(answer.error.body).toEqual({ error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second' });
+    expect(answer.error.headers).toEqual({});
+  });
+
+  it('does not count refused requests: a client that keeps knocking is admitted as soon as the second has passed', () => {
+    const t = at();
+    const inj = new FaultInjector({ rateLimitPerSecond: 2 }, t.clock);
+    expect([inj.decide('p'), inj.decide('p')].map((d) => d?.kind ?? 'ok')).toEqual(['ok', 'ok']);
+    for (let i = 0; i < 9; i++) {
+      t.advance(100);
+      expect(inj.decide('p')?.kind).toBe('rate-limit');
+    }
+    t.advance(100);
+    expect(inj.decide('p')?.kind ?? 'ok').toBe('ok');
+  });
+
+  it('counts each project apart, and sends Retry-After only when asked', () => {
+    const t = at();
+    const inj = new FaultInjector({ rateLimitPerSecond: 1, retryAfterSeconds: 2 }, t.clock);
+    expect(inj.decide('a')).toBeUndefined();
+    expect(inj.decide('b')).toBeUndefined();
+    expect(inj.decide('a')!.error.headers).toEqual({ 'retry-after': '2' });
+  });
+
+  it('with injectOn write fails only POST, PUT and DELETE', () => {
+    const inj = new FaultInjector({ seed: 3, errorRate: 1, injectOn: 'write' }, clock);
+    expect(['GET', 'GET', 'POST', 'PUT', 'DELETE', 'GET'].map((m) => inj.decide('p', m)?.kind ?? 'ok')).toEqual(['ok', 'ok', 'error', 'error', 'error', 'ok']);
+  });
+});
