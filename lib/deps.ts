@@ -7,7 +7,7 @@ import { createSqsSink, SqsSendClient } from './audit/sqs-sink';
 import { ConnectionConfig } from './config';
 import { EngineDeps } from './engine/review';
 import { Logger } from './logger';
-import { createVpcepClient, CreateVpcepClientOptions, VpcepClient } from './vpcep/client';
+import { createVpcepClient, CreateVpcepClientOptions, RateLimiter, VpcepClient } from './vpcep/client';
 
 /**
  * The one place where production defaults are chosen: the VPCEP client, the audit sinks, the
@@ -33,6 +33,15 @@ export function createAuditSink(destinations: AuditDestinations): AuditSink | un
   if (destinations.stream) sinks.push(createStreamSink(destinations.stream));
   if (sinks.length === 0) return undefined;
   return sinks.length === 1 ? sinks[0] : createFanoutSink(sinks);
+}
+
+/**
+ * The rate limiter of a process (real clock and timers): every client of a CLI command or of a
+ * Lambda container shares it, so all services, reads and writes pace together under what the
+ * API admits. `maxRate` is --max-rate / VPCEP_MAX_RATE.
+ */
+export function createRateLimiter(maxRate?: number): RateLimiter {
+  return new RateLimiter(maxRate === undefined ? {} : { maxRate });
 }
 
 /** A sink that keeps nothing: `plan` runs the engine in dry run and records nothing. */

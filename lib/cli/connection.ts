@@ -1,9 +1,11 @@
 /**
  * The connection options every API command shares (CONTRACT.md section 1): --endpoint, --region,
- * --project-id, with the environment (ctx.env) behind them, and the client built from both.
+ * --project-id, --max-rate and --timeout, with the environment (ctx.env) behind them, and the
+ * client built from them.
  */
 import { Command } from 'commander';
-import { ConnectionConfig, loadConnectionConfig } from '../config';
+import { ConnectionConfig, loadConnectionConfig, loadRunLimits } from '../config';
+import { createRateLimiter } from '../deps';
 import { createVpcepClient, CreateVpcepClientOptions, Logger, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
 
@@ -12,6 +14,10 @@ export interface ConnectionOptions {
   endpoint?: string;
   region?: string;
   projectId?: string;
+  /** --max-rate, as given (checked by loadRunLimits). */
+  maxRate?: string;
+  /** --timeout, as given. */
+  timeout?: string;
 }
 
 /** Adds --endpoint, --region and --project-id to `command` and returns it. */
@@ -20,10 +26,14 @@ export function addConnectionOptions(command: Command): Command {
     .option('--endpoint <url>', 'VPCEP API base URL (env VPCEP_ENDPOINT); http:// only for loopback hosts')
     .option('--region <region>', 'region, used when no endpoint is given: https://vpcep.<region>.myhuaweicloud.com (env HUAWEICLOUD_SDK_REGION)')
     .option('--project-id <id>', 'project id (env HUAWEICLOUD_SDK_PROJECT_ID)')
+    .option('--max-rate <n>', 'at most N API requests a second from this process (env VPCEP_MAX_RATE; default: adaptive, just under what the API admits)')
+    .option('--timeout <duration>', "the run's deadline, e.g. 30m, 90s, 2h (env VPCEP_TIMEOUT; default 30m): no call or retry starts that cannot finish before it")
     .addHelpText(
       'after',
       '\nCredentials come from the environment: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (AK/SK signing, preferred),\n' +
-        'HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK, or HUAWEICLOUD_SDK_AUTH_TOKEN (token authentication).\n',
+        'HUAWEICLOUD_SDK_SECURITY_TOKEN with temporary AK/SK, or HUAWEICLOUD_SDK_AUTH_TOKEN (token authentication).\n' +
+        'Throttled calls (EndPoint.0022, APIGW.0308, HTTP 429) wait and go again until the deadline; other\n' +
+        'transient failures are retried up to 8 times while the retry quota lasts (see the README, "When the API fails").\n',
     );
 }
 
@@ -37,8 +47,18 @@ export function stderrLogger(ctx: CliContext): Logger {
   return { warn: (message) => ctx.stderr.write(`warning: ${message}\n`) };
 }
 
+/**
+ * The client settings of one CLI run from --max-rate / --timeout (or their variables): the
+ * process's rate limiter, the cap, and the deadline (now + timeout). Throws ConfigError naming a
+ * bad value.
+ */
+export function runClientOptions(options: ConnectionOptions, ctx: CliContext, now: Date = new Date()): Pick<CreateVpcepClientOptions, 'rateLimiter' | 'deadline'> & { deadline: Date } {
+  const limits = loadRunLimits(ctx.env, { maxRate: options.maxRate, timeout: options.timeout });
+  return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(now.getTime() + limits.timeoutMs) };
+}
+
 /** Builds a VPCEP client from a command's connection options and ctx.env. */
 export function createClientFromOptions(options: ConnectionOptions, ctx: CliContext, overrides: Partial<CreateVpcepClientOptions> = {}): VpcepClient {
   const config = connectionConfigFromOptions(options, ctx);
-  return createVpcepClient({ endpoint: config.endpoint, projectId: config.projectId, credentials: config.credentials, logger: stderrLogger(ctx), ...overrides });
+  return createVpcepClient({ endpoint: config.endpoint, projectId: config.projectId, credentials: config.credentials, logger: stderrLogger(ctx), ...runClientOptions(options, ctx), ...overrides });
 }

@@ -67,7 +67,9 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
     .use(secretsMiddleware({ config: setup.config, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
     .handler(async (_event, context) => {
       const loaded = await setup.policy;
-      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
+      // One deadline for the run and for each of its API calls and retries (lib/vpcep/retry.ts).
+      const deadline = deadlineFrom(context, clock());
+      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger, deadline });
       let summary: RunSummary;
       try {
         summary = await runReview(deps, loaded.policy, {
@@ -77,7 +79,7 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,
-          deadline: deadlineFrom(context, clock()),
+          deadline,
         });
       } finally {
         await closeAuditor(deps.auditor, context.logger);
@@ -119,7 +121,8 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
         return json(verdict.status, { error: verdict.error, message: verdict.message });
       }
       const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
-      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
+      const deadline = deadlineFrom(context, clock());
+      const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger, deadline });
       try {
         const found = await findManagedService(deps.client, loaded.policy, serviceId);
         if ('problem' in found) return json(404, { error: found.problem, message: `${found.message} (project ${setup.config.connection.projectId})` });
@@ -131,7 +134,7 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,
-          deadline: deadlineFrom(context, clock()),
+          deadline,
           services: [service],
           ...(endpointId !== undefined && { endpointId }),
         });

@@ -2,13 +2,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Writable } from 'node:stream';
 import { createStreamSink } from '../audit/file-sink';
 import { Config } from '../config';
-import { createAuditSink, createRunDeps, RunDeps } from '../deps';
+import { createAuditSink, createRateLimiter, createRunDeps, RunDeps } from '../deps';
 import { Logger } from '../logger';
 import { createNodeFetch } from '../vpcep/http';
 import { HuaweiCredentials } from './context';
 
 /** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
-export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger }) => RunDeps;
+export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger; deadline?: Date }) => RunDeps;
 
 export interface LambdaRunDepsOptions {
   config: Pick<Config, 'connection' | 'auditQueueUrl'>;
@@ -30,14 +30,16 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
   // One fetch (and its keep-alive agents) per container: warm invocations reuse the TLS
   // connections to the VPCEP endpoint instead of opening new ones.
   const fetch = createNodeFetch();
-  return ({ credentials, logger }) => {
+  // One rate limiter per container too: what it learnt of the API's limit holds for the next invocation.
+  const rateLimiter = createRateLimiter();
+  return ({ credentials, logger, deadline }) => {
     const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
     return createRunDeps({
       connection: { endpoint: connection.endpoint, projectId: connection.projectId, credentials },
       sink,
       logger,
       fallback: stderr,
-      client: { fetch },
+      client: { fetch, rateLimiter, ...(deadline && { deadline }) },
       ...(options.clock && { clock: options.clock }),
     });
   };

@@ -270,14 +270,15 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     }
     const failure = result.failure;
     const retryable = result.end !== 'fatal' && result.end !== 'not-idempotent';
-    const why = END_NOTES[result.end](result.attempts);
-    throw new VpcepApiError(`${where} failed: ${describeFailure(failure)}${requestId ? ` [request id ${requestId}]` : ''}${why}`, {
+    const note = END_NOTES[result.end](result.attempts);
+    throw new VpcepApiError(`${where} failed: ${describeFailure(failure)}${requestId ? ` [request id ${requestId}]` : ''}${note ? ` (${note})` : ''}`, {
       ...failure,
       operation,
       requestId,
       retryable,
       attempts: result.attempts,
       cause,
+      ...(note && { retryNote: note }),
       ...(result.end === 'interrupted' && { code: 'INTERRUPTED' }),
     });
   }
@@ -387,10 +388,10 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
 const END_NOTES: Record<RetryEnd, (attempts: number) => string> = {
   fatal: () => '',
   'not-idempotent': () => '',
-  attempts: (n) => ` (gave up after ${n} attempts)`,
-  quota: () => ' (not retried: retry quota exhausted)',
-  deadline: () => " (not retried: the run's deadline is too near)",
-  interrupted: () => ' (not retried: the run was interrupted)',
+  attempts: (n) => `gave up after ${n} attempts`,
+  quota: () => 'not retried: retry quota exhausted',
+  deadline: () => "not retried: the run's deadline is too near",
+  interrupted: () => 'not retried: the run was interrupted',
 };
 
 /** Oldest first unless asked otherwise: records added during a listing land on later pages, not earlier ones. */

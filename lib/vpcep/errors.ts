@@ -20,7 +20,14 @@ export interface VpcepFailure {
 export class VpcepApiError extends AppError {
   readonly status: number | undefined;
   readonly errorCode: string | undefined;
+  /**
+   * The API's `error_msg`; when the call ended without a retry it could have had (retry quota
+   * exhausted, the deadline, an interruption), followed by that reason in parentheses, so that
+   * whoever reports only this field (an action's error in an audit event) says why too.
+   */
   readonly errorMsg: string | undefined;
+  /** Why the call was not retried (further), e.g. "not retried: retry quota exhausted". */
+  readonly retryNote: string | undefined;
   readonly requestId: string | undefined;
   readonly operation: string;
   /** How many attempts were made before giving up. */
@@ -28,7 +35,7 @@ export class VpcepApiError extends AppError {
 
   constructor(
     message: string,
-    details: VpcepFailure & { operation: string; requestId?: string; retryable: boolean; attempts?: number; cause?: unknown; code?: string },
+    details: VpcepFailure & { operation: string; requestId?: string; retryable: boolean; attempts?: number; cause?: unknown; code?: string; retryNote?: string },
   ) {
     super(message, {
       code: details.code ?? details.errorCode ?? (details.status !== undefined ? `HTTP_${details.status}` : 'VPCEP_ERROR'),
@@ -38,7 +45,8 @@ export class VpcepApiError extends AppError {
     });
     this.status = details.status;
     this.errorCode = details.errorCode;
-    this.errorMsg = details.errorMsg;
+    this.errorMsg = details.errorMsg !== undefined && details.retryNote ? `${details.errorMsg} (${details.retryNote})` : details.errorMsg;
+    this.retryNote = details.retryNote;
     this.requestId = details.requestId;
     this.operation = details.operation;
     this.attempts = details.attempts ?? 1;

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { loadConfig, loadConnectionConfig } from '../../lib/config';
+import { DEFAULT_RUN_TIMEOUT_MS, loadConfig, loadConnectionConfig, loadRunLimits, parseDuration } from '../../lib/config';
 
 const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
 
@@ -77,4 +77,41 @@ describe('loadConfig()', () => {
   it('names a malformed AUDIT_QUEUE_URL', () => {
     expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'not a url' })).message).toContain('AUDIT_QUEUE_URL');
   });
+});
+
+describe('loadRunLimits()', () => {
+  it('defaults to an adaptive rate and a 30-minute deadline', () => {
+    expect(loadRunLimits({})).toEqual({ timeoutMs: DEFAULT_RUN_TIMEOUT_MS });
+    expect(DEFAULT_RUN_TIMEOUT_MS).toBe(30 * 60_000);
+  });
+
+  it('reads VPCEP_MAX_RATE and VPCEP_TIMEOUT; options override them', () => {
+    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' })).toEqual({ maxRate: 40, timeoutMs: 600_000 });
+    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' }, { maxRate: '2.5', timeout: '90s' })).toEqual({ maxRate: 2.5, timeoutMs: 90_000 });
+  });
+
+  it.each([
+    [{ VPCEP_MAX_RATE: '0' }, {}, 'VPCEP_MAX_RATE "0" is not a rate'],
+    [{}, { maxRate: 'fast' }, '--max-rate "fast" is not a rate'],
+    [{}, { maxRate: '-3' }, '--max-rate "-3" is not a rate'],
+    [{ VPCEP_TIMEOUT: 'soon' }, {}, 'VPCEP_TIMEOUT "soon" is not a duration from 1s to 24h'],
+    [{}, { timeout: '500ms' }, '--timeout "500ms" is not a duration from 1s to 24h'],
+    [{}, { timeout: '25h' }, '--timeout "25h" is not a duration'],
+  ])('refuses %j %j naming the value', (env, overrides, message) => {
+    expect(() => loadRunLimits(env, overrides)).toThrow(ConfigError);
+    expect(() => loadRunLimits(env, overrides)).toThrow(message);
+  });
+});
+
+describe('parseDuration()', () => {
+  it.each([
+    ['30m', 1_800_000],
+    ['90s', 90_000],
+    ['2h', 7_200_000],
+    ['1500ms', 1500],
+    ['45', 45_000],
+    ['1.5m', 90_000],
+    ['m', undefined],
+    ['-1s', undefined],
+  ])('%s -> %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 });

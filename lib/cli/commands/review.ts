@@ -91,6 +91,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { d
       projectId: deps.projectId,
       policySha256: loaded.sha256,
       concurrency: options.concurrency,
+      deadline: deps.deadline,
       onProgress: progress,
     });
   } finally {

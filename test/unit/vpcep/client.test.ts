@@ -418,6 +418,7 @@ describe('retries', () => {
     const first = await failure(t.client.getService(SERVICE));
     expect(first.attempts).toBe(3);
     expect(first.message).toContain('HTTP 503 (not retried: retry quota exhausted)');
+    expect(first.retryNote).toBe('not retried: retry quota exhausted');
     const second = await failure(t.client.getService(SERVICE));
     expect(second.attempts).toBe(1);
     expect(second.retryable).toBe(true);
@@ -481,7 +482,7 @@ describe('the run deadline', () => {
     const t = setup((_, i) => (i === 0 ? 'hang' : ok()), { deadline: new Date(NOW.getTime() + 30), timeoutMs: 30_000, retry: { minCallMs: 10 } });
     const err = await failure(t.client.getService(SERVICE));
     // The request timed out after the 30 ms that were left, not 30 s, and no retry could fit.
-    expect(err).toMatchObject({ errorCode: 'TIMEOUT', errorMsg: 'no answer within 30 ms', attempts: 1 });
+    expect(err).toMatchObject({ errorCode: 'TIMEOUT', errorMsg: "no answer within 30 ms (not retried: the run's deadline is too near)", attempts: 1 });
     expect(err.message).toContain("not retried: the run's deadline is too near");
   });
 
