@@ -26,6 +26,8 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
+  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false'], 'expected true or false').default('true')),
+  VPCEP_MAX_REVOCATIONS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more').default('10')),
 });
 export type Env = z.output<typeof envSchema>;
 
@@ -55,6 +57,8 @@ export interface Config {
   credentialsSecretName?: string;
   /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
   webhookSecretName?: string;
+  /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS. */
+  controls: RunControls;
 }
 
 /**
@@ -76,6 +80,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecret: parsed.WEBHOOK_SECRET,
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
+    controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
   };
 }
 
@@ -89,6 +94,20 @@ export function loadConnectionConfig(env: Readonly<Record<string, string | undef
   const connection = resolveConnection(parsed, overrides, problems, true);
   throwIfProblems(problems);
   return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
+}
+
+/** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */
+export interface RunControls {
+  /** VPCEP_ENFORCE: false makes every run a dry run. */
+  enforce: boolean;
+  /** VPCEP_MAX_REVOCATIONS (default 10): most revocations one run carries out. */
+  maxRevocations: number;
+}
+
+/** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */
+export function loadRunControls(env: Readonly<Record<string, string | undefined>>): RunControls {
+  const parsed = parseEnv(env, ['VPCEP_ENFORCE', 'VPCEP_MAX_REVOCATIONS']);
+  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
 }
 
 /** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */

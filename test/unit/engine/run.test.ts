@@ -241,9 +241,13 @@ describe('runReview()', () => {
     // The listings, then the one re-read of the pending connection about to be rejected (rule 4).
     expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted', 'listConnections svc-pay ep-2']);
     const unlimited = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
-    const u = setup();
+    // (Without whitelist records this policy removes: removing a domain's record also needs its accepted connections, for the revocation cap.)
+    const u = setup(world().map((s) => ({ ...s, whitelist: [] })));
     await runReview(u.deps, unlimited, u.options);
     expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance']);
+    const removing = setup();
+    await runReview(removing.deps, unlimited, removing.options);
+    expect(removing.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
   });
 
   it('does not read the whitelist of a rule with whitelist: off', async () => {
