@@ -10,6 +10,8 @@ import { EngineDeps } from './engine/review';
 import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
 import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';
+import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
+import { WebhookRequestStore } from './webhook/request-store';
 import { Logger } from './logger';
 import { createVpcepClient, CreateVpcepClientOptions, VpcepClient } from './vpcep/client';
 
@@ -97,4 +99,12 @@ export interface TableStoreOverrides {
  */
 export function createLeaseStore(tableName: string, overrides: TableStoreOverrides = {}): LeaseStore {
   return createDynamoDbLeaseStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
+}
+
+/**
+ * The webhook request records of production (CONTRACT 4: one review per signed request across
+ * containers), in the same DynamoDB table as the leases.
+ */
+export function createWebhookRequestStore(tableName: string, overrides: TableStoreOverrides = {}): WebhookRequestStore {
+  return createDynamoDbWebhookRequestStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
 }
