@@ -4,7 +4,7 @@ import { ActionError, buildActionEvent, RunContext } from '../audit/event';
 import { collect } from '../collect';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
-import { Action, Drift, LeftPending, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
+import { Action, Drift, LeftPending, latestConnections, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
 import { ruleSettings } from '../policy/rule-view';
 import { Policy, PolicyRule } from '../policy/schema';
 
@@ -99,7 +99,8 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
   const wanted = options.endpointId === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === options.endpointId);
   const leftPending = options.endpointId === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === options.endpointId);
   const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
-  const results = await applyPlan(deps, service, wanted, run);
+  const observed = new Map(state.connections.map((c) => [c.id, c.status]));
+  const results = await applyPlan(deps, service, wanted, run, observed);
   const failed = results.filter((r) => r.outcome === 'failed').length;
   log.debug('service reviewed', { rule: match.label, actions: results.length, failed, left_pending: leftPending.length });
   return { service_id: service.id, managed: true, rule: match.label, actions: results, left_pending: leftPending, drift: plan.drift };
@@ -134,14 +135,19 @@ async function readState(deps: ReviewDeps, policy: Policy, service: EndpointServ
   const [pending, records] = await Promise.all([limit(() => collect(client.listConnections(service.id, { status: 'pendingAcceptance' }))), whitelist]);
   // Sweep: accepted connections are read only to count a domain against its max_connections.
   const accepted = needsAcceptedConnections(policy, service, pending, now) ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' }))) : [];
-  return { connections: [...accepted, ...pending], whitelist: records };
+  // In read order: a connection accepted between the two reads is in both, and the later read wins (latestConnections).
+  return { connections: latestConnections([...pending, ...accepted]), whitelist: records };
 }
 
 /** Carries the actions out: connections one call each (4.2.7), whitelist one call per direction (4.2.9). */
-async function applyPlan(deps: ReviewDeps, service: EndpointService, actions: readonly Action[], run: RunContext): Promise<ActionResult[]> {
+async function applyPlan(deps: ReviewDeps, service: EndpointService, actions: readonly Action[], run: RunContext, observed: ReadonlyMap<string, string>): Promise<ActionResult[]> {
   const groups: { actions: Action[]; call: () => Promise<ActionResult[]> }[] = [];
   for (const a of actions) {
-    if (a.type === 'connection.accept' || a.type === 'connection.reject') groups.push({ actions: [a], call: () => applyConnection(deps, service.id, a) });
+    if (a.type === 'connection.accept') groups.push({ actions: [a], call: () => applyConnection(deps, service.id, a) });
+    if (a.type === 'connection.reject') {
+      const pending = observed.get(a.endpoint_id!) === 'pendingAcceptance';
+      groups.push({ actions: [a], call: () => (pending ? rejectIfStillPending(deps, service.id, a) : applyConnection(deps, service.id, a)) });
+    }
   }
   for (const direction of ['add', 'remove'] as const) {
     const records = actions.filter((a) => a.type === `whitelist.${direction}`);
@@ -156,8 +162,8 @@ async function applyPlan(deps: ReviewDeps, service: EndpointService, actions: re
   );
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason; // the audit trail failed: the run must stop
-  // Report in plan order, whatever order the calls finished in.
-  return actions.map((a) => byAction.get(a)!);
+  // Report in plan order, whatever order the calls finished in; an action withdrawn before its call has no result.
+  return actions.flatMap((a) => byAction.get(a) ?? []);
 }
 
 /**
@@ -175,6 +181,27 @@ async function audited(deps: ReviewDeps, run: RunContext, actions: readonly Acti
   return results;
 }
 
+/**
+ * Rule 4's reject of a pending connection, after re-reading that one connection: 4.2.7's reject
+ * is unconditional, and a person (or another run) may have accepted it since the listing. It is
+ * rejected only if still pending; already rejected counts as done; in any other status the
+ * action is withdrawn (no call, no event: nothing was done) and the next review plans afresh.
+ */
+async function rejectIfStillPending(deps: ReviewDeps, serviceId: string, action: Action): Promise<ActionResult[]> {
+  const endpointId = action.endpoint_id!;
+  let current: Connection | undefined;
+  try {
+    [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+  } catch (err) {
+    const error = toActionError(err);
+    return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
+  }
+  if (current?.status === 'pendingAcceptance') return applyConnection(deps, serviceId, action);
+  if (current?.status === 'rejected') return [{ ...action, outcome: 'succeeded', note: 'already rejected (changed meanwhile)' }];
+  deps.logger.info('reject withdrawn: the connection is no longer pending', { endpoint_id: endpointId, status: current?.status ?? 'gone' });
+  return [];
+}
+
 async function applyConnection(deps: ReviewDeps, serviceId: string, action: Action): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   const target = TARGET_STATUS[action.type as keyof typeof TARGET_STATUS];
@@ -185,10 +212,15 @@ async function applyConnection(deps: ReviewDeps, serviceId: string, action: Acti
   } catch (err) {
     // The connection may have changed meanwhile (another run, a person, a retried call that had
     // in fact been applied): re-read it and report the truth.
-    const current = await firstOrUndefined(deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId }))));
-    if (current?.status === target) return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
-    const now = current ? `connection is now ${current.status}` : 'connection no longer exists';
-    return [{ ...action, outcome: 'failed', note: now, error: toActionError(err) }];
+    let note: string;
+    try {
+      const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+      if (current?.status === target) return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
+      note = current ? `connection is now ${current.status}` : 'connection no longer exists';
+    } catch (readErr) {
+      note = `could not re-read the connection: ${toActionError(readErr).message}`;
+    }
+    return [{ ...action, outcome: 'failed', note, error: toActionError(err) }];
   }
 }
 
