@@ -23,7 +23,11 @@ export interface OnceAnswer extends WebhookAnswer {
 export type OnceClaim =
   | {
       claimed: true;
-      /** Records the answer for every later copy; false when the claim had lapsed meanwhile. */
+      /**
+       * Records the answer for every later copy; false when the claim had lapsed meanwhile. A 409
+       * (the service's lease was held: nothing was done) is not an answer to keep: the claim is
+       * given up instead, so the same request retried after its Retry-After is reviewed.
+       */
       finish(answer: WebhookAnswer, now: Date): Promise<boolean>;
       /** Gives the claim up (the review failed without an answer), so a copy may try again. */
       abandon(): Promise<void>;
@@ -49,7 +53,11 @@ export async function claimOnce(store: WebhookRequestStore, request: { signature
     case 'claimed':
       return {
         claimed: true,
-        finish: (answer, now) => {
+        finish: async (answer, now) => {
+          if (answer.statusCode === 409) {
+            await store.abandon(signature, runId);
+            return true;
+          }
           const kept = Buffer.byteLength(answer.body, 'utf8') <= MAX_KEPT_ANSWER_BYTES ? { statusCode: answer.statusCode, body: answer.body } : undefined;
           return store.complete(signature, runId, kept, new Date(now.getTime() + WEBHOOK_RECORD_KEEP_MS));
         },

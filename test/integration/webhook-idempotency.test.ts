@@ -6,6 +6,7 @@ import { PassThrough } from 'node:stream';
 import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/handlers';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
+import { createWebhookRequestStore } from '../../lib/deps';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { signWebhook } from '../../lib/webhook/signature';
@@ -230,6 +231,18 @@ describe('POST /review with the lease table: one review per signed request', () 
     const retry = await h.handlers[1]!(event, lambdaContext());
     expect(retry.statusCode).toBe(200);
     expect(bodyOf(retry).actions).toHaveLength(5);
+  });
+
+  it('fails closed (500, no API call) when the table cannot be used, naming the table in the log', async () => {
+    const h = await harness(1);
+    const logs: Buffer[] = [];
+    const logStream = new PassThrough().on('data', (c: Buffer) => logs.push(c));
+    const setup: HandlerSetup = { ...h.setups[0]!, logger: createJsonLogger({ stream: logStream }), webhookRequests: createWebhookRequestStore('no-such-table', { client: db.client }) };
+    const res = await createReviewHandler(setup)(signedEvent({ service_id: PAYMENTS }), lambdaContext());
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'internal' });
+    expect(h.sim.log()).toEqual([]);
+    expect(Buffer.concat(logs).toString('utf8')).toContain('DynamoDB table \\"no-such-table\\": claiming the webhook request');
   });
 
   it('refuses a forged copy as before, without touching the table or the API', async () => {

@@ -72,6 +72,13 @@ describe('claimOnce()', () => {
     expect(answered(await claim('run-3')).body).toBe('{"run_id":"run-2"}');
   });
 
+  it('keeps no 409 (the service was leased, nothing was done): the same request retried is reviewed', async () => {
+    const { claim, clock } = setup();
+    const first = claimed(await claim('run-1'));
+    expect(await first.finish({ statusCode: 409, body: '{"error":"service_leased"}' }, clock())).toBe(true);
+    claimed(await claim('run-2'));
+  });
+
   it('lets a copy review at once when the first review gave its claim up', async () => {
     const { claim } = setup();
     await claimed(await claim('run-1')).abandon();
