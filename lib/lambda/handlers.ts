@@ -76,8 +76,10 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
       try {
         summary = await runReview(deps, loaded.policy, {
           scope,
-          dryRun: false,
+          // The brake (CONTRACT section 1): VPCEP_ENFORCE=false makes the run a dry run.
+          dryRun: !setup.config.controls.enforce,
           trigger: 'schedule',
+          revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,
@@ -136,8 +138,9 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
         const { service } = found;
         const summary = await runReview(deps, loaded.policy, {
           scope: 'sweep',
-          dryRun: false,
+          dryRun: !setup.config.controls.enforce,
           trigger: 'webhook',
+          revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,

@@ -136,9 +136,11 @@ function lambdaContext(): Context {
   };
 }
 
+let signed = 0;
+/** A signed request; each call a different timestamp (so a different signature): the tests share one table. */
 function signedEvent(payload: unknown): APIGatewayProxyEventV2 {
   const body = JSON.stringify(payload);
-  const timestamp = Math.floor(Date.now() / 1000);
+  const timestamp = Math.floor(Date.now() / 1000) - ++signed;
   return {
     version: '2.0',
     routeKey: 'POST /review',
