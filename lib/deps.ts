@@ -62,6 +62,8 @@ export interface CreateRunDepsOptions {
    * bound never throttles the calls yet stays small (see createAuditor).
    */
   maxUnaudited?: number;
+  /** The lease store (VPCEP_LEASE_TABLE); unset, the run is unleased. */
+  lease?: LeaseStore;
 }
 
 export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
@@ -75,7 +77,7 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
     ...options.client,
   });
   const auditor = createAuditor({ sink: options.sink, fallback: options.fallback, ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }) });
-  return { client, auditor, clock, logger: options.logger };
+  return { client, auditor, clock, logger: options.logger, ...(options.lease && { lease: options.lease }) };
 }
 
 /**

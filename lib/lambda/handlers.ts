@@ -149,6 +149,12 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
           ...(endpointId !== undefined && { endpointId }),
         });
         context.logger.info('review finished', { service_id: serviceId, actions: summary.actions.length, failed: summary.failed });
+        const leased = summary.skipped[0];
+        // CONTRACT 4: another run holds the service's lease; nothing was done. When it ends is unknown here: 30 s is a guess.
+        if (leased) {
+          const busy = json(409, { error: 'service_leased', message: `service ${serviceId} is ${leased.note}; nothing was done, retry later` });
+          return { ...busy, headers: { ...busy.headers, 'retry-after': '30' } };
+        }
         const body = { run_id: summary.run_id, actions: summary.actions, left_pending: summary.left_pending };
         return summary.failed ? json(502, { ...body, failures: summary.failures, ...(summary.audit_error && { audit_error: summary.audit_error }) }) : json(200, body);
       } finally {

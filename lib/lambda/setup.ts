@@ -10,8 +10,8 @@ import { createLambdaRunDeps } from './run-deps';
  * Cold start, once per container: configuration from the environment (an invalid one fails the
  * import, so Lambda reports an init error), the JSON logger on stderr, the bundled policy
  * (POLICY_FILE, relative to the package root /var/task) loaded and validated, and the factory of
- * per-invocation engine dependencies. With VPCEP_LEASE_TABLE, webhook requests are idempotent
- * across containers through that table (one DynamoDB client per container).
+ * per-invocation engine dependencies. With VPCEP_LEASE_TABLE, reviews take leases and webhook
+ * requests are idempotent across containers through that table (one DynamoDB client per container).
  */
 export function coldStart(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): HandlerSetup {
   const config = loadConfig(env);
@@ -25,7 +25,7 @@ export function coldStart(env: Readonly<Record<string, string | undefined>>, opt
   return {
     config,
     policy,
-    createRunDeps: createLambdaRunDeps({ config }),
+    createRunDeps: createLambdaRunDeps({ config, ...(dynamodb && { dynamodb }) }),
     logger,
     ...(config.leaseTable && { webhookRequests: createWebhookRequestStore(config.leaseTable, { client: dynamodb }) }),
   };
