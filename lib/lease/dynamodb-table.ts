@@ -10,6 +10,12 @@ import { AppError } from '../errors';
  */
 export type DynamoDbSend = Pick<DynamoDBClient, 'send'>;
 
+/**
+ * Every DynamoDB action the lease table's stores call (leases and webhook requests), for the
+ * functions' IAM role: grant these on the table and nothing else.
+ */
+export const LEASE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+
 /** An item as the low-level client reads and writes it. */
 export type Item = Record<string, AttributeValue>;
 

@@ -1,7 +1,9 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { createLeaseStore } from '../../lib/deps';
 import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
+import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
 import { leaseKey, LeaseStore } from '../../lib/lease/lease';
+import { createDynamoDbWebhookRequestStore } from '../../lib/webhook/dynamodb-request-store';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 // The DynamoDB lease store against a real DynamoDB-compatible server (dynalite on 127.0.0.1).
@@ -140,5 +142,31 @@ describe('createLeaseStore() (lib/deps)', () => {
         else process.env[k] = v;
       }
     }
+  });
+});
+
+describe('LEASE_TABLE_ACTIONS', () => {
+  it('names every DynamoDB action the lease and webhook stores call', async () => {
+    const used = new Set<string>();
+    // Records the action of each command sent (PutItemCommand -> dynamodb:PutItem), then sends it.
+    const client = {
+      send: ((command: { constructor: { name: string } }) => {
+        used.add(`dynamodb:${command.constructor.name.replace(/Command$/, '')}`);
+        return db.client.send(command as never);
+      }) as typeof db.client.send,
+    };
+    const leases = createDynamoDbLeaseStore({ client, tableName: db.tableName, clock });
+    const key = freshKey();
+    await leases.acquire(key, 'run-a', at(60));
+    await leases.acquire(key, 'run-b', at(60));
+    await leases.renew(key, 'run-a', at(90));
+    await leases.release(key, 'run-a');
+    const requests = createDynamoDbWebhookRequestStore({ client, tableName: db.tableName, clock });
+    const signature = `sha256=${'e'.repeat(64)}`;
+    await requests.claim(signature, 'run-a', at(35));
+    await requests.claim(signature, 'run-b', at(35));
+    await requests.complete(signature, 'run-a', { statusCode: 200, body: '{}' }, at(660));
+    await requests.abandon(signature, 'run-a');
+    expect([...used].sort()).toEqual([...LEASE_TABLE_ACTIONS].sort());
   });
 });
