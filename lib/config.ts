@@ -26,6 +26,10 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
+  // DynamoDB's own rule for table names (CreateTable): 3 to 255 of these characters.
+  VPCEP_LEASE_TABLE: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")').optional()),
+  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false'], 'expected true or false').default('true')),
+  VPCEP_MAX_REVOCATIONS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more').default('10')),
   VPCEP_MAX_RATE: optional,
   VPCEP_TIMEOUT: optional,
   VPCEP_SIMULATOR_SK: optional,
@@ -58,6 +62,10 @@ export interface Config {
   credentialsSecretName?: string;
   /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
   webhookSecretName?: string;
+  /** VPCEP_LEASE_TABLE: the DynamoDB table of leases and webhook requests; unset: no leases (one process only). */
+  leaseTable?: string;
+  /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS. */
+  controls: RunControls;
 }
 
 /**
@@ -79,6 +87,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecret: parsed.WEBHOOK_SECRET,
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
+    leaseTable: parsed.VPCEP_LEASE_TABLE,
+    controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
   };
 }
 
@@ -92,6 +102,20 @@ export function loadConnectionConfig(env: Readonly<Record<string, string | undef
   const connection = resolveConnection(parsed, overrides, problems, true);
   throwIfProblems(problems);
   return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
+}
+
+/** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */
+export interface RunControls {
+  /** VPCEP_ENFORCE: false makes every run a dry run. */
+  enforce: boolean;
+  /** VPCEP_MAX_REVOCATIONS (default 10): most revocations one run carries out. */
+  maxRevocations: number;
+}
+
+/** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */
+export function loadRunControls(env: Readonly<Record<string, string | undefined>>): RunControls {
+  const parsed = parseEnv(env, ['VPCEP_ENFORCE', 'VPCEP_MAX_REVOCATIONS']);
+  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
 }
 
 /** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */
@@ -148,6 +172,14 @@ export function loadSimulatorSecretKey(env: Readonly<Record<string, string | und
 }
 
 const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET', 'VPCEP_SIMULATOR_SK']);
+/**
+ * The lease table (VPCEP_LEASE_TABLE), checked; for the CLI, which takes leases only when it is
+ * set (CONTRACT section 1, "Leases").
+ */
+export function loadLeaseConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'leaseTable'> {
+  return { leaseTable: parseEnv(env, ['VPCEP_LEASE_TABLE']).VPCEP_LEASE_TABLE };
+}
+
 
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { DEFAULT_RUN_TIMEOUT_MS, loadConfig, loadConnectionConfig, loadRunLimits, parseDuration } from '../../lib/config';
+import { DEFAULT_RUN_TIMEOUT_MS, loadConfig, loadConnectionConfig, loadLeaseConfig, loadRunLimits, parseDuration } from '../../lib/config';
 
 const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
 
@@ -114,4 +114,20 @@ describe('parseDuration()', () => {
     ['m', undefined],
     ['-1s', undefined],
   ])('%s -> %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
+});
+
+describe('VPCEP_LEASE_TABLE', () => {
+  it('is the lease table of the functions and of the CLI; unset or empty means no leases', () => {
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'vpcep-approver-prod-leases' }).leaseTable).toBe('vpcep-approver-prod-leases');
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: '' }).leaseTable).toBeUndefined();
+    expect(loadLeaseConfig({ VPCEP_LEASE_TABLE: 'leases.v1' })).toEqual({ leaseTable: 'leases.v1' });
+    expect(loadLeaseConfig({})).toEqual({ leaseTable: undefined });
+  });
+
+  it('names a value that is no DynamoDB table name', () => {
+    expect(errorOf(() => loadLeaseConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message).toBe(
+      'configuration: VPCEP_LEASE_TABLE: expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and "."); got "arn:aws:dynamodb:eu-central-1:1:table/x"',
+    );
+    expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'ab' })).message).toContain('VPCEP_LEASE_TABLE');
+  });
 });

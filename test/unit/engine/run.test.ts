@@ -5,6 +5,7 @@ import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
 import { runReview, RunOptions } from '../../../lib/engine/run';
 import { silentLogger } from '../../../lib/logger';
 import { parsePolicy } from '../../../lib/policy/load';
+import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
 
 const NOW = new Date('2026-11-26T08:00:00Z');
@@ -141,6 +142,42 @@ describe('runReview()', () => {
     expect(t.mem.events.find((e) => e.type === 'vpcep.connection.reject')!.data).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032' } });
   });
 
+  it('re-reads a pending connection before rejecting it, and withdraws the reject when it is no longer pending', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') t.fake.services[0]!.connections[1]!.status = 'accepted'; // a person, in the console
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission}`)).toEqual(['connection.accept ep-1', `whitelist.add iam:domain::${ALLOWED}`, `whitelist.remove iam:domain::${STRANGER}`]);
+    expect(summary.failed).toBe(false);
+    await t.auditor.close();
+    expect(t.mem.events.filter((e) => e.type === 'vpcep.connection.reject')).toEqual([]);
+  });
+
+  it('counts a reject as done when the re-read finds the connection already rejected', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') t.fake.services[0]!.connections[1]!.status = 'rejected';
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'succeeded', note: 'already rejected (changed meanwhile)' });
+  });
+
+  it('says it could not re-read a connection rather than that it no longer exists', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') throw new FakeApiError(500, 'EndPoint.0001', 'internal error');
+      if (call === 'receive svc-pay ep-1') throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      if (call === 'listConnections svc-pay ep-1') throw new FakeApiError(503, 'EndPoint.0001', 'unavailable');
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2'); // never rejected blind
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: internal error', error: { code: 'EndPoint.0001' } });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: unavailable', error: { code: 'EndPoint.2032' } });
+  });
+
   it('keeps going when one service cannot be read', async () => {
     const services = world();
     services.push({ service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true }, connections: [conn('ep-x', ALLOWED)], whitelist: [] });
@@ -202,11 +239,16 @@ describe('runReview()', () => {
   it('reads accepted connections in a sweep only where a pending connection comes from a domain with a limit', async () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
-    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
+    // The listings, then the one re-read of the pending connection about to be rejected (rule 4).
+    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted', 'listConnections svc-pay ep-2']);
     const unlimited = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
-    const u = setup();
+    // (Without whitelist records this policy removes: removing a domain's record also needs its accepted connections, for the revocation cap.)
+    const u = setup(world().map((s) => ({ ...s, whitelist: [] })));
     await runReview(u.deps, unlimited, u.options);
     expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance']);
+    const removing = setup();
+    await runReview(removing.deps, unlimited, removing.options);
+    expect(removing.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
   });
 
   it('does not read the whitelist of a rule with whitelist: off', async () => {
@@ -283,5 +325,65 @@ describe('runReview()', () => {
     expect(summary.failed).toBe(true);
     expect(summary.error).toEqual({ code: 'APIGW.0301', message: 'Incorrect IAM authentication information.', status: 401 });
     expect(t.mem.events.map((e) => [e.type, e.data.error])).toEqual([['vpcep.run.completed', summary.error]]);
+  });
+});
+
+describe('runReview() with a lease store', () => {
+  const leased = () => {
+    const t = setup();
+    const store = createMemoryLeaseStore(() => NOW);
+    const calls: string[] = [];
+    const lease: LeaseStore = {
+      acquire: async (key, holder, expiresAt) => (calls.push(`acquire ${key} ${expiresAt.toISOString()}`), store.acquire(key, holder, expiresAt)),
+      renew: (key, holder, expiresAt) => store.renew(key, holder, expiresAt),
+      release: async (key, holder) => (calls.push(`release ${key}`), store.release(key, holder)),
+    };
+    return { ...t, store, lease, calls, deps: { ...t.deps, lease } };
+  };
+
+  it('leases only the services with actions, reads them again under the lease, and releases it', async () => {
+    const t = leased();
+    const summary = await runReview(t.deps, policy, { ...t.options, deadline: new Date(NOW.getTime() + 60_000) });
+    expect(summary.failed).toBe(false);
+    // svc-other is unmanaged: never leased. svc-pay: until the deadline plus 30 s.
+    expect(t.calls).toEqual([`acquire proj/svc-pay ${new Date(NOW.getTime() + 60_000 + 30_000).toISOString()}`, 'release proj/svc-pay']);
+    expect(t.fake.calls.filter((c) => c === 'listConnections svc-pay pendingAcceptance')).toHaveLength(2); // survey, then under the lease
+    expect(await t.store.acquire('proj/svc-pay', 'someone-else', new Date(NOW.getTime() + 1000))).toEqual({ acquired: true });
+  });
+
+  it('skips a service whose lease another run holds: no action, not a failure, listed with the holder', async () => {
+    const t = leased();
+    await t.store.acquire('proj/svc-pay', 'run-other', new Date(NOW.getTime() + 60_000));
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(mutations(t.fake.calls)).toEqual([]);
+    expect(summary.failed).toBe(false);
+    expect(summary.skipped).toEqual([{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }]);
+    expect(summary.services).toMatchObject({ skipped: 1, reviewed: 0 });
+    await t.auditor.close();
+    expect(t.mem.events.map((e) => e.type)).toEqual(['vpcep.run.completed']);
+    expect(t.mem.events[0]!.data).toMatchObject({ skipped: [{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }], services: { skipped: 1 } });
+  });
+
+  it('acts on what it reads under the lease, not on the survey', async () => {
+    const t = leased();
+    t.fake.hooks.before = (call) => {
+      // Between the survey and the lease another run accepts ep-1 and rejects ep-2.
+      if (call.startsWith('listWhitelist') && t.calls.length === 1) {
+        t.fake.services[0]!.connections[0]!.status = 'accepted';
+        t.fake.services[0]!.connections[1]!.status = 'rejected';
+      }
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('receive svc-pay ep-1');
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.map((a) => a.type)).toEqual(['whitelist.add', 'whitelist.remove']);
+  });
+
+  it('fails the service, and acts on nothing, when the lease store cannot be reached', async () => {
+    const t = leased();
+    const summary = await runReview({ ...t.deps, lease: { ...t.lease, acquire: () => Promise.reject(new Error('DynamoDB: connect ECONNREFUSED')) } }, policy, t.options);
+    expect(mutations(t.fake.calls)).toEqual([]);
+    expect(summary.failed).toBe(true);
+    expect(summary.failures).toEqual([{ service_id: 'svc-pay', error: { code: 'ERROR', message: 'could not take the lease on the service: DynamoDB: connect ECONNREFUSED' } }]);
   });
 });
