@@ -10,18 +10,18 @@ export function checkEndpoint(endpoint: string, source = 'endpoint'): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError(`${source} "${endpoint.replace(/\/\/[^/]*@/, '//***@')}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
+    throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
   }
   if (url.username !== '' || url.password !== '') {
     // Credentials in the URL would be sent as Basic auth and printed wherever the URL is; never echo them.
-    throw new ConfigError(`${source} must not carry a user name or password (${url.protocol}//${url.host}${url.pathname === '/' ? '' : url.pathname}); authentication uses AK/SK or a token`);
+    throw new ConfigError(`${source} must not carry a user name or password (${shownEndpoint(endpoint)}); authentication uses AK/SK or a token`);
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {
     if (isLoopbackHost(url.hostname)) return url;
-    throw new ConfigError(`${source} "${endpoint}" uses http:// with a host that is not loopback; use https:// (http:// is allowed only for 127.0.0.0/8, ::1 and localhost)`);
+    throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" uses http:// with a host that is not loopback; use https:// (http:// is allowed only for 127.0.0.0/8, ::1 and localhost)`);
   }
-  throw new ConfigError(`${source} "${endpoint}" must use https:// (got ${url.protocol})`);
+  throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" must use https:// (got ${url.protocol})`);
 }
 
 /** True for 127.0.0.0/8, ::1 and localhost. */
@@ -30,4 +30,22 @@ export function isLoopbackHost(hostname: string): boolean {
   if (host === 'localhost' || host === '::1') return true;
   const m = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
   return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+/** Longest endpoint text a message repeats. */
+const SHOWN_MAX = 80;
+
+/**
+ * An endpoint as messages may show it: only its origin (no user, password, path or query, which
+ * may carry tokens), shortened; a value that is not a URL is cut short with any `user:pass@` masked.
+ */
+export function shownEndpoint(endpoint: string): string {
+  let text: string;
+  try {
+    text = new URL(endpoint).origin;
+    if (text === 'null') text = `${new URL(endpoint).protocol}…`;
+  } catch {
+    text = endpoint.replace(/\/\/[^/]*@/, '//***@');
+  }
+  return text.length > SHOWN_MAX ? `${text.slice(0, SHOWN_MAX - 1)}…` : text;
 }
