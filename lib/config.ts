@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import type { LogLevel } from './logger';
 import { checkEndpoint } from './vpcep/endpoint';
 import type { Credentials } from './vpcep/sign';
 
@@ -26,6 +27,13 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
+  // The brake (CONTRACT 1): locally the value itself, deployed the SSM parameter holding it.
+  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toLowerCase() : v), z.enum(['true', 'false'], 'expected true or false').optional()),
+  VPCEP_ENFORCE_PARAMETER: optional,
+  VPCEP_LEASE_TABLE: optional,
+  // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
+  AWS_LAMBDA_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v), z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional()),
+  ARCHIVE_BUCKET: optional,
 });
 export type Env = z.output<typeof envSchema>;
 
@@ -55,7 +63,18 @@ export interface Config {
   credentialsSecretName?: string;
   /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
   webhookSecretName?: string;
+  /** VPCEP_ENFORCE: false makes every run a dry run (the brake); unset means enforce. */
+  enforce?: boolean;
+  /** VPCEP_ENFORCE_PARAMETER: the SSM parameter holding the brake, read at each scheduled run. */
+  enforceParameterName?: string;
+  /** VPCEP_LEASE_TABLE: the DynamoDB table of leases (CONTRACT 1, "Leases"). */
+  leaseTable?: string;
+  /** AWS_LAMBDA_LOG_LEVEL, mapped onto the logger's levels; default info. */
+  logLevel: LogLevel;
 }
+
+/** Lambda's application log levels (TRACE ... FATAL) onto the logger's four. */
+const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error' };
 
 /**
  * Reads the whole configuration. Credentials are required unless
@@ -76,7 +95,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecret: parsed.WEBHOOK_SECRET,
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
+    ...(parsed.VPCEP_ENFORCE !== undefined && { enforce: parsed.VPCEP_ENFORCE === 'true' }),
+    enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
+    leaseTable: parsed.VPCEP_LEASE_TABLE,
+    logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
+}
+
+/**
+ * The archiver's configuration (it talks to S3 only, not to the VPCEP API): the bucket
+ * (ARCHIVE_BUCKET) and the log level.
+ */
+export function loadArchiverConfig(env: Readonly<Record<string, string | undefined>>): { bucket: string; logLevel: LogLevel } {
+  const parsed = parseEnv(env, ['ARCHIVE_BUCKET', 'AWS_LAMBDA_LOG_LEVEL']);
+  if (!parsed.ARCHIVE_BUCKET) throwIfProblems(['no archive bucket: set ARCHIVE_BUCKET']);
+  return { bucket: parsed.ARCHIVE_BUCKET!, logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']! };
 }
 
 /**
