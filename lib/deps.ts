@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
@@ -70,4 +71,9 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
   });
   const auditor = createAuditor({ sink: options.sink, fallback: options.fallback, ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }) });
   return { client, auditor, clock, logger: options.logger };
+}
+
+/** The archive's S3 client: AWS SDK defaults (the function's role and region). */
+export function createS3Client(): S3Client {
+  return new S3Client({});
 }
