@@ -27,8 +27,9 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
-  // The brake (CONTRACT 1): locally the value itself, deployed the SSM parameter holding it.
-  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toLowerCase() : v), z.enum(['true', 'false'], 'expected true or false').optional()),
+  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false'], 'expected true or false').default('true')),
+  VPCEP_MAX_REVOCATIONS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more').default('10')),
+  // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
   VPCEP_LEASE_TABLE: optional,
   // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
@@ -63,8 +64,8 @@ export interface Config {
   credentialsSecretName?: string;
   /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
   webhookSecretName?: string;
-  /** VPCEP_ENFORCE: false makes every run a dry run (the brake); unset means enforce. */
-  enforce?: boolean;
+  /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS. */
+  controls: RunControls;
   /** VPCEP_ENFORCE_PARAMETER: the SSM parameter holding the brake, read at each scheduled run. */
   enforceParameterName?: string;
   /** VPCEP_LEASE_TABLE: the DynamoDB table of leases (CONTRACT 1, "Leases"). */
@@ -95,7 +96,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecret: parsed.WEBHOOK_SECRET,
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
-    ...(parsed.VPCEP_ENFORCE !== undefined && { enforce: parsed.VPCEP_ENFORCE === 'true' }),
+    controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
     enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
     leaseTable: parsed.VPCEP_LEASE_TABLE,
     logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
@@ -122,6 +123,20 @@ export function loadConnectionConfig(env: Readonly<Record<string, string | undef
   const connection = resolveConnection(parsed, overrides, problems, true);
   throwIfProblems(problems);
   return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
+}
+
+/** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */
+export interface RunControls {
+  /** VPCEP_ENFORCE: false makes every run a dry run. */
+  enforce: boolean;
+  /** VPCEP_MAX_REVOCATIONS (default 10): most revocations one run carries out. */
+  maxRevocations: number;
+}
+
+/** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */
+export function loadRunControls(env: Readonly<Record<string, string | undefined>>): RunControls {
+  const parsed = parseEnv(env, ['VPCEP_ENFORCE', 'VPCEP_MAX_REVOCATIONS']);
+  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
 }
 
 /** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */

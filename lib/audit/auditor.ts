@@ -40,6 +40,11 @@ export interface Auditor {
   emit(event: AuditEvent): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Gives up at once (a second interrupt): writes every event not yet delivered, buffered or
+   * being sent, to the fallback stream, and returns how many. Nothing may be recorded after it.
+   */
+  abandon(reason: string): number;
   readonly failed: AuditFailedError | undefined;
   /** Events delivered so far. */
   readonly delivered: number;
@@ -52,6 +57,8 @@ export function createAuditor(options: AuditorOptions): Auditor {
   let reserved = 0;
   let buffer: AuditEvent[] = [];
   let sending = 0;
+  /** Batches handed to the sink and not yet settled (what abandon() must still write out). */
+  const inTransit = new Set<readonly AuditEvent[]>();
   let delivered = 0;
   let failed: AuditFailedError | undefined;
   let inFlight: Promise<void> = Promise.resolve();
@@ -93,9 +100,11 @@ export function createAuditor(options: AuditorOptions): Auditor {
     const batch = buffer;
     buffer = [];
     sending += batch.length;
+    inTransit.add(batch);
     inFlight = inFlight.then(async () => {
       if (failed) {
-        writeFallback(batch, 'audit trail already failed');
+        // (An abandoned batch was written out by abandon() already.)
+        if (inTransit.delete(batch)) writeFallback(batch, 'audit trail already failed');
         sending -= batch.length;
         return;
       }
@@ -105,6 +114,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
       } catch (err) {
         fail(err, err instanceof AuditDeliveryError ? err.undelivered : batch);
       } finally {
+        inTransit.delete(batch);
         sending -= batch.length;
         // Actions are waiting for room: send what gathered meanwhile rather than wait for a full batch.
         if (waiters.length > 0 && sending === 0) void push();
@@ -123,7 +133,8 @@ export function createAuditor(options: AuditorOptions): Auditor {
       writeFallback(events, 'audit trail already failed');
       throw failed;
     }
-    buffer.push(...events);
+    // One at a time: a spread of a very large list would overflow the call stack.
+    for (const event of events) buffer.push(event);
     // Send when a batch is full, or when calls wait for room and nothing is being sent.
     if (buffer.length >= batchSize || (waiters.length > 0 && sending === 0)) await push();
     check();
@@ -156,6 +167,15 @@ export function createAuditor(options: AuditorOptions): Auditor {
       await push();
       await sink.close();
       check();
+    },
+    abandon(reason) {
+      const unsent = [...[...inTransit].flat(), ...buffer];
+      writeFallback(unsent, reason);
+      buffer = [];
+      inTransit.clear();
+      failed ??= new AuditFailedError(`audit trail abandoned: ${reason}`);
+      admit();
+      return unsent.length;
     },
     get failed() {
       return failed;

@@ -77,6 +77,7 @@ const runCompletedData = z.object({
   services: z.object({
     total: z.number().int().nonnegative(),
     managed: z.number().int().nonnegative(),
+    unmanaged: z.number().int().nonnegative().optional().describe('services no policy rule matches'),
     reviewed: z.number().int().nonnegative(),
     failed: z.number().int().nonnegative(),
     unfinished: z.number().int().nonnegative(),
@@ -90,9 +91,11 @@ const runCompletedData = z.object({
   failures_truncated: truncated,
   unfinished: z.array(z.string()).describe('services not reviewed (deadline, audit failure, interruption)'),
   unfinished_truncated: truncated,
+  unfinished_reason: z.enum(['deadline', 'audit', 'interrupted']).optional().describe('why services were left unfinished: the first reason met'),
   skipped: z.array(z.object({ service_id: z.string(), note: z.string() })).optional().describe('services skipped, e.g. "being reviewed by run X"'),
   skipped_truncated: truncated,
   revocations_held: z.number().int().nonnegative().optional().describe('revocations not carried out because the blast-radius cap held them back'),
+  revocation_hold: z.string().optional().describe('why the cap held them (VPCEP_MAX_REVOCATIONS, or half of a service\'s accepted connections)'),
   error: actionErrorSchema.optional().describe('set when the run could not start (the services could not be listed)'),
 });
 

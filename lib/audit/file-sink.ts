@@ -13,6 +13,14 @@ export function createFileSink(path: string): AuditSink {
   const file = () => (handle ??= open(path, 'a'));
   return {
     name: `file:${path}`,
+    async probe() {
+      try {
+        await file();
+      } catch (err) {
+        handle = undefined;
+        throw new AuditDeliveryError(`cannot open the audit file ${path}: ${(err as Error).message}`, [], { cause: err });
+      }
+    },
     async send(events) {
       if (events.length === 0) return;
       try {

@@ -7,6 +7,12 @@ import { AuditEvent } from './event';
  */
 export interface AuditSink {
   readonly name: string;
+  /**
+   * Proves the destination can take events, before the run's first action (CONTRACT: no action
+   * without its record): opens (creates) the file, asks SQS about the queue. Rejects with a
+   * message naming the destination and why.
+   */
+  probe?(): Promise<void>;
   send(events: readonly AuditEvent[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,6 +33,9 @@ export class AuditDeliveryError extends Error {
 export function createFanoutSink(sinks: readonly AuditSink[]): AuditSink {
   return {
     name: sinks.map((s) => s.name).join('+'),
+    async probe() {
+      for (const s of sinks) await s.probe?.();
+    },
     async send(events) {
       const results = await Promise.allSettled(sinks.map((s) => s.send(events)));
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { AuditEvent, eventBytes } from './event';
 import { AuditDeliveryError, AuditSink } from './sink';
 
@@ -8,8 +8,11 @@ export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 
 /** The part of SQSClient the sink uses (a real SQSClient fits; tests pass a fake). */
 export interface SqsSendClient {
-  send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput>;
+  send(command: SendMessageBatchCommand | GetQueueAttributesCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
+
+/** How long the probe waits for SQS before it calls the queue unreachable. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 export interface SqsSinkOptions {
   client: SqsSendClient;
@@ -56,7 +59,7 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
     for (let attempt = 1; pending.length > 0; attempt++) {
       let failedIds: { id: string; senderFault: boolean; reason: string }[];
       try {
-        const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }));
+        const out = (await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }))) as SendMessageBatchCommandOutput;
         failedIds = (out.Failed ?? []).map((f) => ({ id: f.Id ?? '', senderFault: f.SenderFault === true, reason: `${f.Code ?? 'Failed'}: ${f.Message ?? ''}` }));
       } catch (err) {
         // The SDK has already retried throttling and network errors; the whole batch failed.
@@ -78,6 +81,16 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
 
   return {
     name: `sqs:${queueUrl}`,
+    async probe() {
+      // GetQueueAttributes (its own IAM grant) proves the queue exists and answers, without sending anything.
+      try {
+        await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      } catch (err) {
+        const e = err as Error;
+        const why = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${e.name}: ${e.message}`;
+        throw new AuditDeliveryError(`cannot reach the audit queue ${queueUrl}: ${why}`, [], { cause: err });
+      }
+    },
     async send(events) {
       const batches = splitBatches(events);
       for (let i = 0; i < batches.length; i++) {

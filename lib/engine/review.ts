@@ -1,11 +1,13 @@
 import { LimitFunction } from 'p-limit';
-import { Auditor } from '../audit/auditor';
+import { AuditFailedError, Auditor } from '../audit/auditor';
 import { ActionError, buildActionEvent, RunContext } from '../audit/event';
 import { collect } from '../collect';
+import { LEASE_GRACE_MS, leaseKey, LeaseStore } from '../lease/lease';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
-import { Action, Drift, LeftPending, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
+import { Action, Drift, LeftPending, latestConnections, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
 import { ruleSettings } from '../policy/rule-view';
+import { acceptedCount, RevocationCap, revocationHold, revocationsOf } from '../policy/revocations';
 import { Policy, PolicyRule } from '../policy/schema';
 
 /**
@@ -22,12 +24,14 @@ export interface EngineClient {
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
 }
 
-/** What a run needs: the API, the audit trail, the clock and the logs. */
+/** What a run needs: the API, the audit trail, the clock and the logs; the lease store when reviews may overlap. */
 export interface EngineDeps {
   client: EngineClient;
   auditor: Auditor;
   clock: () => Date;
   logger: Logger;
+  /** One review per service at a time across processes (CONTRACT section 1, "Leases"); unset: unleased. */
+  lease?: LeaseStore;
 }
 
 export interface ReviewDeps extends EngineDeps {
@@ -46,6 +50,18 @@ export interface ReviewOptions {
   policySha256: string;
   /** Webhook reviews: act on this connection only (whitelist actions still apply). */
   endpointId?: string;
+  /** No service or action starts at or after this time (Lambda: now + remaining time - a margin). */
+  deadline?: Date;
+  /** Aborted on SIGINT/SIGTERM: no new service or action starts; the calls in flight are recorded. */
+  signal?: AbortSignal;
+  /**
+   * Renew held leases every 20 s, each time for 60 s (capped at the deadline plus 30 s), so a
+   * holder that dies blocks its services for a minute at most (the CLI). Without it (Lambda,
+   * whose deadline is near) a lease is taken once, until the deadline plus 30 s.
+   */
+  renewLeases?: boolean;
+  /** Actions being carried out now (added before the call, removed once it returns): what a second signal reports as unrecorded. */
+  inFlight?: Set<Action>;
 }
 
 export type Outcome = 'succeeded' | 'failed' | 'planned';
@@ -57,6 +73,9 @@ export interface ActionResult extends Action {
   error?: ActionError;
 }
 
+/** Why a service was not reviewed to the end. */
+export type UnfinishedReason = 'deadline' | 'audit' | 'interrupted';
+
 export interface ServiceReview {
   service_id: string;
   managed: boolean;
@@ -64,45 +83,245 @@ export interface ServiceReview {
   actions: ActionResult[];
   left_pending: LeftPending[];
   drift: Drift[];
-  /** Set when the service could not be reviewed to the end (reads failed, audit failed). */
+  /** Set when the service could not be reviewed to the end (reads failed, lease store failed, audit failed). */
   error?: ActionError;
+  /** Set when another run held the service's lease: nothing was done to it. */
+  skipped?: { holder: string; note: string };
+  /** Set when some of its actions never started: the run was interrupted, its deadline came or the audit trail failed. */
+  unfinished?: UnfinishedReason;
+}
+
+/**
+ * A service read and planned without a lease: what a run decides from (which services need
+ * acting on, how many revocations it would make) before it acts on any.
+ */
+export interface ServiceSurvey {
+  service: EndpointService;
+  /** The review as far as the survey goes: rule, left_pending, drift, or the read error; no actions yet. */
+  review: ServiceReview;
+  /** The actions to carry out (after the webhook's endpoint filter); empty when nothing is to be done. */
+  actions: Action[];
+  /** The view the actions were planned from (the latest read of each connection). */
+  connections: Connection[];
+  /** The revocations among `actions` (lib/policy/revocations.ts). */
+  revocations: Action[];
 }
 
 /** 4.2.7: the status a connection ends in after each action. */
 const TARGET_STATUS = { 'connection.accept': 'accepted', 'connection.reject': 'rejected' } as const;
 
+/** CONTRACT section 1: a renewed lease is taken for 60 s at a time, renewed every 20 s. */
+const LEASE_RENEW_EVERY_MS = 20_000;
+const LEASE_RENEWED_FOR_MS = 60_000;
+
 /**
- * Reviews one endpoint service: reads the state the scope needs (CONTRACT section 2, "Scopes"),
- * plans with the pure planner, carries the plan out (or, in dry run, only records it) and
- * records one audit event per action. Never throws for an API failure: failures are results.
- * Throws only when the audit trail has failed (AuditFailedError), since then no action may run.
+ * Reviews one endpoint service: surveys it (reads what the scope needs, plans) and acts on the
+ * plan (actOnService), under the revocation cap when one is given. Never throws for an API
+ * failure: failures are results.
  */
-export async function reviewService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions): Promise<ServiceReview> {
+export async function reviewService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions, cap?: RevocationCap): Promise<ServiceReview> {
+  const survey = await surveyService(deps, service, policy, options);
+  const hold =
+    cap === undefined || survey.revocations.length === 0
+      ? undefined
+      : revocationHold([{ service_id: service.id, revocations: survey.revocations, accepted: acceptedCount(survey.connections) }], cap);
+  return actOnService(deps, survey, policy, options, hold);
+}
+
+/**
+ * Reads what the scope needs of one service (CONTRACT section 2, "Scopes") and plans it with
+ * the pure planner, without a lease and without acting. Most services need nothing on most
+ * sweeps, so only those whose plan has actions go on to actOnService.
+ */
+export async function surveyService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions): Promise<ServiceSurvey> {
   const now = deps.clock();
   const match = findRule(policy, service);
-  const log = deps.logger.child({ service_id: service.id });
+  const nothing = { service, actions: [], connections: [], revocations: [] };
   if (!match) {
     // Unmanaged: never read further (compliance reports it as drift).
     const plan = planService(policy, service, [], [], now, options.scope);
-    return { service_id: service.id, managed: false, actions: [], left_pending: [], drift: plan.drift };
+    return { ...nothing, review: { service_id: service.id, managed: false, actions: [], left_pending: [], drift: plan.drift } };
   }
-
-  let state: { connections: Connection[]; whitelist: WhitelistRecord[] };
+  let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
   try {
     state = await readState(deps, policy, service, match.rule, options.scope, now);
   } catch (err) {
-    log.warn('could not read service state', { error: err });
-    return { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) };
+    deps.logger.warn('could not read service state', { service_id: service.id, error: err });
+    return { ...nothing, review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) } };
   }
-
   const plan = planService(policy, service, state.connections, state.whitelist, now, options.scope);
-  const wanted = options.endpointId === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === options.endpointId);
-  const leftPending = options.endpointId === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === options.endpointId);
+  if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
+    // A sweep that removes a domain's whitelist record revokes it if the domain has accepted
+    // connections: read them to count it against the cap (the plan itself does not change, as
+    // no pending connection needed them for a limit).
+    try {
+      const accepted = await deps.limit(() => collect(deps.client.listConnections(service.id, { status: 'accepted' })));
+      state.connections = latestConnections([...state.connections, ...accepted]);
+    } catch (err) {
+      deps.logger.warn('could not read service state', { service_id: service.id, error: err });
+      return { ...nothing, review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) } };
+    }
+  }
+  const only = options.endpointId;
+  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === only);
+  const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
+  return {
+    service,
+    actions,
+    connections: state.connections,
+    revocations: revocationsOf(actions, state.connections),
+    review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: leftPending, drift: plan.drift },
+  };
+}
+
+/**
+ * Carries out a survey's plan (or, in dry run, only records it), one audit event per action.
+ * With a lease store, the lease on the service is taken first (a service whose lease another
+ * run holds is skipped, which is not a failure) and the service is read and planned again under
+ * it, so two reviews never act on one service at once. `hold`, when set, says why the run's
+ * revocations are held by the cap: they are recorded as `planned` with that note, not carried out.
+ */
+export async function actOnService(deps: ReviewDeps, survey: ServiceSurvey, policy: Policy, options: ReviewOptions, hold?: string): Promise<ServiceReview> {
+  if (survey.actions.length === 0 || survey.review.error) return survey.review;
+  if (options.dryRun || !deps.lease) return applySurvey(deps, survey, options, hold);
+
+  const lease = deps.lease;
+  const key = leaseKey(options.projectId, survey.service.id);
+  const log = deps.logger.child({ service_id: survey.service.id });
+  const until = () => leaseExpiry(deps.clock(), options);
+  let taken;
+  try {
+    taken = await lease.acquire(key, options.runId, until());
+  } catch (err) {
+    log.warn('could not take the lease', { error: err });
+    const error = toActionError(err);
+    return { ...survey.review, error: { ...error, message: `could not take the lease on the service: ${error.message}` } };
+  }
+  if (!taken.acquired) {
+    log.info('service skipped: another run holds its lease', { holder: taken.holder });
+    return { ...survey.review, skipped: { holder: taken.holder, note: `being reviewed by run ${taken.holder}` } };
+  }
+  const renewal = options.renewLeases
+    ? setInterval(() => {
+        lease.renew(key, options.runId, until()).catch((err: unknown) => log.warn('could not renew the lease', { error: err }));
+      }, LEASE_RENEW_EVERY_MS)
+    : undefined;
+  renewal?.unref();
+  try {
+    // Under the lease: read and plan again, since another run may have acted since the survey.
+    const fresh = await surveyService(deps, survey.service, policy, options);
+    if (fresh.review.error || fresh.actions.length === 0) return fresh.review;
+    return await applySurvey(deps, fresh, options, hold);
+  } finally {
+    if (renewal) clearInterval(renewal);
+    await lease.release(key, options.runId).catch((err: unknown) => log.warn('could not release the lease; it expires by itself', { error: err }));
+  }
+}
+
+/** When a lease taken (or renewed) now ends: the deadline plus 30 s, and at most 60 s ahead when renewed. */
+function leaseExpiry(now: Date, options: ReviewOptions): Date {
+  const byDeadline = options.deadline ? options.deadline.getTime() + LEASE_GRACE_MS : Infinity;
+  const renewed = options.renewLeases || !options.deadline ? now.getTime() + LEASE_RENEWED_FOR_MS : Infinity;
+  return new Date(Math.min(byDeadline, renewed));
+}
+
+/** Carries the survey's actions out: connections one call each (4.2.7), whitelist one call per direction (4.2.9). */
+async function applySurvey(deps: ReviewDeps, survey: ServiceSurvey, options: ReviewOptions, hold: string | undefined): Promise<ServiceReview> {
   const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
-  const results = await applyPlan(deps, service, wanted, run);
-  const failed = results.filter((r) => r.outcome === 'failed').length;
-  log.debug('service reviewed', { rule: match.label, actions: results.length, failed, left_pending: leftPending.length });
-  return { service_id: service.id, managed: true, rule: match.label, actions: results, left_pending: leftPending, drift: plan.drift };
+  const serviceId = survey.service.id;
+  const observed = new Map(survey.connections.map((c) => [c.id, c.status]));
+  const held = new Set(hold === undefined ? [] : survey.revocations);
+  const toDo = survey.actions.filter((a) => !held.has(a));
+  const steps: { actions: Action[]; call: () => Promise<ActionResult[]>; noCall?: boolean }[] = [];
+  // Revocations held by the cap are recorded as planned, with the reason, in one step of no call.
+  if (held.size > 0) steps.push({ actions: [...held], call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', note: `held: ${hold}` })), noCall: true });
+  for (const a of toDo) {
+    if (a.type === 'connection.accept') steps.push({ actions: [a], call: () => applyConnection(deps, serviceId, a, options) });
+    if (a.type === 'connection.reject') {
+      const pending = observed.get(a.endpoint_id!) === 'pendingAcceptance';
+      steps.push({ actions: [a], call: () => (pending ? rejectIfStillPending(deps, serviceId, a, options) : applyConnection(deps, serviceId, a, options)) });
+    }
+  }
+  for (const direction of ['add', 'remove'] as const) {
+    const records = toDo.filter((a) => a.type === `whitelist.${direction}`);
+    if (records.length > 0) steps.push({ actions: records, call: () => applyWhitelist(deps, serviceId, direction, records, options) });
+  }
+  const approval = toDo.find((a) => a.type === 'service.enable-approval');
+  if (approval) steps.push({ actions: [approval], call: () => applyEnableApproval(deps, serviceId, approval, options) });
+
+  const byAction = new Map<Action, ActionResult>();
+  let unfinished: UnfinishedReason | undefined;
+  let auditError: Error | undefined;
+  await Promise.all(
+    steps.map(async (step) => {
+      const outcome = await audited(deps, run, step, options);
+      outcome.results.forEach((r, i) => byAction.set(step.actions[i]!, r));
+      unfinished ??= outcome.notStarted;
+      auditError ??= outcome.auditError;
+    }),
+  );
+  if (auditError) unfinished ??= 'audit';
+  // Report in plan order, whatever order the calls finished in; an action withdrawn or never started has no result.
+  const results = survey.actions.flatMap((a) => byAction.get(a) ?? []);
+  deps.logger.debug('service reviewed', { service_id: serviceId, rule: survey.review.rule, actions: results.length, failed: results.filter((r) => r.outcome === 'failed').length });
+  return {
+    ...survey.review,
+    actions: results,
+    ...(unfinished && { unfinished }),
+    ...(auditError && { error: { code: 'AUDIT_FAILED', message: auditError.message } }),
+  };
+}
+
+/** Why no new call may start now, if none may: the run was interrupted, the audit trail failed, the deadline came. */
+export function stopReason(deps: Pick<EngineDeps, 'auditor' | 'clock'>, options: Pick<ReviewOptions, 'signal' | 'deadline'>): UnfinishedReason | undefined {
+  if (options.signal?.aborted) return 'interrupted';
+  if (deps.auditor.failed) return 'audit';
+  if (options.deadline && deps.clock() >= options.deadline) return 'deadline';
+  return undefined;
+}
+
+/**
+ * Runs one API step for `actions` under the audit rule: room is reserved before the call (no
+ * action starts while too many are unaudited, after the audit trail failed, once the run is
+ * interrupted or past its deadline) and each action's event is recorded as soon as its outcome
+ * is known. In dry run the API call is skipped. When the trail fails while recording, the results
+ * are still returned (the actions were carried out; their events went to the fallback).
+ */
+async function audited(
+  deps: ReviewDeps,
+  run: RunContext,
+  step: { actions: readonly Action[]; call: () => Promise<ActionResult[]>; noCall?: boolean },
+  options: ReviewOptions,
+): Promise<{ results: ActionResult[]; notStarted?: UnfinishedReason; auditError?: Error }> {
+  const { actions, call } = step;
+  const before = stopReason(deps, options);
+  if (before) return { results: [], notStarted: before };
+  try {
+    await deps.auditor.reserve();
+  } catch (err) {
+    if (err instanceof AuditFailedError) return { results: [], notStarted: 'audit', auditError: err };
+    throw err;
+  }
+  // Waiting for room may have taken a while: look again before the call.
+  const stop = stopReason(deps, options);
+  if (stop) {
+    await deps.auditor.record([]).catch(() => undefined); // gives the reservation back
+    return { results: [], notStarted: stop };
+  }
+  for (const a of actions) options.inFlight?.add(a);
+  let results: ActionResult[];
+  try {
+    results = run.dryRun && !step.noCall ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
+  } finally {
+    for (const a of actions) options.inFlight?.delete(a);
+  }
+  try {
+    await deps.auditor.record(results.map(({ outcome, note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error, note)));
+  } catch (err) {
+    if (!(err instanceof AuditFailedError)) throw err;
+    return { results, auditError: err };
+  }
+  return { results };
 }
 
 /**
@@ -129,53 +348,38 @@ async function readState(deps: ReviewDeps, policy: Policy, service: EndpointServ
   const whitelist = ruleSettings(policy, rule).whitelist === 'off' ? Promise.resolve([]) : limit(() => collect(client.listWhitelist(service.id)));
   if (scope === 'compliance') {
     const [connections, records] = await Promise.all([limit(() => collect(client.listConnections(service.id))), whitelist]);
-    return { connections, whitelist: records };
+    return { connections, whitelist: records, acceptedRead: true };
   }
   const [pending, records] = await Promise.all([limit(() => collect(client.listConnections(service.id, { status: 'pendingAcceptance' }))), whitelist]);
   // Sweep: accepted connections are read only to count a domain against its max_connections.
-  const accepted = needsAcceptedConnections(policy, service, pending, now) ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' }))) : [];
-  return { connections: [...accepted, ...pending], whitelist: records };
-}
-
-/** Carries the actions out: connections one call each (4.2.7), whitelist one call per direction (4.2.9). */
-async function applyPlan(deps: ReviewDeps, service: EndpointService, actions: readonly Action[], run: RunContext): Promise<ActionResult[]> {
-  const groups: { actions: Action[]; call: () => Promise<ActionResult[]> }[] = [];
-  for (const a of actions) {
-    if (a.type === 'connection.accept' || a.type === 'connection.reject') groups.push({ actions: [a], call: () => applyConnection(deps, service.id, a) });
-  }
-  for (const direction of ['add', 'remove'] as const) {
-    const records = actions.filter((a) => a.type === `whitelist.${direction}`);
-    if (records.length > 0) groups.push({ actions: records, call: () => applyWhitelist(deps, service.id, direction, records) });
-  }
-  const approval = actions.find((a) => a.type === 'service.enable-approval');
-  if (approval) groups.push({ actions: [approval], call: () => applyEnableApproval(deps, service.id, approval) });
-
-  const byAction = new Map<Action, ActionResult>();
-  const settled = await Promise.allSettled(
-    groups.map(async (g) => (await audited(deps, run, g.actions, g.call)).forEach((r, i) => byAction.set(g.actions[i]!, r))),
-  );
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason; // the audit trail failed: the run must stop
-  // Report in plan order, whatever order the calls finished in.
-  return actions.map((a) => byAction.get(a)!);
+  const acceptedRead = needsAcceptedConnections(policy, service, pending, now);
+  const accepted = acceptedRead ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' }))) : [];
+  // In read order: a connection accepted between the two reads is in both, and the later read wins (latestConnections).
+  return { connections: latestConnections([...pending, ...accepted]), whitelist: records, acceptedRead };
 }
 
 /**
- * Runs one API step for `actions` under the audit rule: room is reserved before the call (no
- * action starts while too many are unaudited or after the audit trail failed) and each action's
- * event is recorded as soon as its outcome is known. In dry run the call is skipped. The results
- * are in the order of `actions`.
+ * Rule 4's reject of a pending connection, after re-reading that one connection: 4.2.7's reject
+ * is unconditional, and a person (or another run) may have accepted it since the listing. It is
+ * rejected only if still pending; already rejected counts as done; in any other status the
+ * action is withdrawn (no call, no event: nothing was done) and the next review plans afresh.
  */
-async function audited(deps: ReviewDeps, run: RunContext, actions: readonly Action[], call: () => Promise<ActionResult[]>): Promise<ActionResult[]> {
-  await deps.auditor.reserve();
-  const results = run.dryRun ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
-  await deps.auditor.record(
-    results.map(({ outcome, note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error, note)),
-  );
-  return results;
+async function rejectIfStillPending(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
+  const endpointId = action.endpoint_id!;
+  let current: Connection | undefined;
+  try {
+    [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+  } catch (err) {
+    const error = toActionError(err);
+    return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
+  }
+  if (current?.status === 'pendingAcceptance') return applyConnection(deps, serviceId, action, options);
+  if (current?.status === 'rejected') return [{ ...action, outcome: 'succeeded', note: 'already rejected (changed meanwhile)' }];
+  deps.logger.info('reject withdrawn: the connection is no longer pending', { endpoint_id: endpointId, status: current?.status ?? 'gone' });
+  return [];
 }
 
-async function applyConnection(deps: ReviewDeps, serviceId: string, action: Action): Promise<ActionResult[]> {
+async function applyConnection(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   const target = TARGET_STATUS[action.type as keyof typeof TARGET_STATUS];
   try {
@@ -183,21 +387,28 @@ async function applyConnection(deps: ReviewDeps, serviceId: string, action: Acti
     await deps.limit(() => deps.client.acceptOrReject(serviceId, endpointId, action.type === 'connection.accept' ? 'receive' : 'reject'));
     return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
+    if (options.signal?.aborted) return [interruptedResult(action, err)];
     // The connection may have changed meanwhile (another run, a person, a retried call that had
     // in fact been applied): re-read it and report the truth.
-    const current = await firstOrUndefined(deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId }))));
-    if (current?.status === target) return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
-    const now = current ? `connection is now ${current.status}` : 'connection no longer exists';
-    return [{ ...action, outcome: 'failed', note: now, error: toActionError(err) }];
+    let note: string;
+    try {
+      const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+      if (current?.status === target) return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
+      note = current ? `connection is now ${current.status}` : 'connection no longer exists';
+    } catch (readErr) {
+      note = `could not re-read the connection: ${toActionError(readErr).message}`;
+    }
+    return [{ ...action, outcome: 'failed', note, error: toActionError(err) }];
   }
 }
 
-async function applyWhitelist(deps: ReviewDeps, serviceId: string, direction: 'add' | 'remove', actions: readonly Action[]): Promise<ActionResult[]> {
+async function applyWhitelist(deps: ReviewDeps, serviceId: string, direction: 'add' | 'remove', actions: readonly Action[], options: ReviewOptions): Promise<ActionResult[]> {
   const permissions = actions.map((a) => a.permission!);
   try {
     await sendWhitelistBatch(deps, serviceId, direction, permissions);
     return actions.map((a) => ({ ...a, outcome: 'succeeded' }));
   } catch (err) {
+    if (options.signal?.aborted) return actions.map((a) => interruptedResult(a, err));
     // Re-read: records another writer already added (or removed) count as done.
     const records = await deps.limit(() => collect(deps.client.listWhitelist(serviceId))).catch(() => undefined);
     const present = new Set(records?.map((r) => r.permission.toLowerCase()));
@@ -220,12 +431,13 @@ async function sendWhitelistBatch(deps: ReviewDeps, serviceId: string, direction
   }
 }
 
-async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: Action): Promise<ActionResult[]> {
+async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
   try {
     // 4.2.3: only approval_enabled is sent, so nothing else of the service changes.
     await deps.limit(() => deps.client.updateService(serviceId, { approval_enabled: true }));
     return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
+    if (options.signal?.aborted) return [interruptedResult(action, err)];
     const current = await firstOrUndefined(deps.limit(() => collect(deps.client.listServices({ id: serviceId }))));
     if (current?.approval_enabled === true) return [{ ...action, outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }];
     return [{ ...action, outcome: 'failed', error: toActionError(err) }];
@@ -236,6 +448,16 @@ async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: 
 function isBatchTooLarge(err: unknown): boolean {
   const e = err as { errorCode?: string; status?: number };
   return e.errorCode === 'EndPoint.0016' || e.status === 413;
+}
+
+/**
+ * A call that failed after the run was interrupted: no follow-up read starts. One the API
+ * answered keeps its error; one left unanswered (timed out, cut off) has an unknown outcome.
+ */
+function interruptedResult(action: Action, err: unknown): ActionResult {
+  const error = toActionError(err);
+  if (error.status !== undefined) return { ...action, outcome: 'failed', note: 'not re-read: the run was interrupted', error };
+  return { ...action, outcome: 'failed', note: 'outcome unknown', error: { code: 'INTERRUPTED', message: `interrupted while the call was in flight: ${error.message}` } };
 }
 
 export function toActionError(err: unknown): ActionError {

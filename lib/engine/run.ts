@@ -1,11 +1,11 @@
 import pLimit from 'p-limit';
-import { AuditFailedError } from '../audit/auditor';
 import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
 import { collect } from '../collect';
 import { EndpointService } from '../model';
 import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
 import { Policy } from '../policy/schema';
-import { ActionResult, EngineDeps, reviewService, ReviewOptions, ServiceReview, toActionError, Trigger } from './review';
+import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
+import { ActionResult, actOnService, EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey, stopReason, surveyService, toActionError, Trigger, UnfinishedReason } from './review';
 
 export interface RunOptions extends ReviewOptions {
   /**
@@ -13,8 +13,6 @@ export interface RunOptions extends ReviewOptions {
    * per-project rate limit while hiding latency.
    */
   concurrency?: number;
-  /** No service starts at or after this time (Lambda: now + remaining time - a margin). */
-  deadline?: Date;
   /**
    * Review these services, already read, instead of listing every service (the webhook reviews
    * the one it was asked about).
@@ -22,7 +20,16 @@ export interface RunOptions extends ReviewOptions {
   services?: readonly EndpointService[];
   /** Called after each service, for a progress line. */
   onProgress?: (progress: { done: number; total: number; service_id: string }) => void;
+  /**
+   * The blast-radius cap (CONTRACT section 1, "Brake and cap"): most revocations the run may
+   * carry out; `lifted` when a person raised it for this run (--allow-revocations).
+   * Default: DEFAULT_MAX_REVOCATIONS, not lifted.
+   */
+  revocationCap?: RevocationCap;
 }
+
+/** CONTRACT section 1: VPCEP_MAX_REVOCATIONS defaults to 10. */
+export const DEFAULT_MAX_REVOCATIONS = 10;
 
 export const DEFAULT_CONCURRENCY = 8;
 
@@ -43,14 +50,23 @@ export interface RunSummary {
   trigger: Trigger;
   started_at: string;
   finished_at: string;
-  services: { total: number; managed: number; reviewed: number; failed: number; unfinished: number };
+  services: { total: number; managed: number; unmanaged: number; reviewed: number; failed: number; unfinished: number; skipped: number };
   counts: ActionCounts;
   actions: ActionResult[];
   left_pending: LeftPending[];
   drift: Drift[];
   failures: RunFailure[];
-  /** Services not reviewed because the deadline passed or the audit trail failed. */
+  /** Services not reviewed (or not to the end) because the deadline passed, the audit trail failed or the run was interrupted. */
   unfinished: string[];
+  /** Why `unfinished` is not empty: the first reason met. */
+  unfinished_reason?: UnfinishedReason;
+  /** Services left alone because another run held their lease (not a failure). */
+  skipped: { service_id: string; note: string }[];
+  /** True when SIGINT/SIGTERM ended the run early. */
+  interrupted: boolean;
+  /** Revocations held back by the cap (recorded as planned), and why. */
+  revocations_held: number;
+  revocation_hold?: string;
   /** True when something failed: an action, a service, the audit trail, or services were left unreviewed. */
   failed: boolean;
   /** Set when the audit trail failed for good. */
@@ -85,29 +101,58 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
 
   const reviews: ServiceReview[] = [];
   const unfinished: string[] = [];
-  let auditError: AuditFailedError | undefined;
-  // Services are started in list order, at most `concurrency` at a time; each service's calls
+  let unfinishedReason: UnfinishedReason | undefined;
+  const leaveUnfinished = (serviceId: string, reason: UnfinishedReason) => {
+    unfinished.push(serviceId);
+    unfinishedReason ??= reason;
+  };
+  // Services are taken in list order, at most `concurrency` at a time; each service's calls
   // share the same call limit, so a service with many actions cannot starve the limit.
   const serviceSlots = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   let done = 0;
+  const finished = (review: ServiceReview) => {
+    reviews.push(review);
+    if (review.unfinished) leaveUnfinished(review.service_id, review.unfinished);
+    options.onProgress?.({ done: ++done, total: services.length, service_id: review.service_id });
+  };
+
+  // 1. Survey every service without a lease: read what the scope needs and plan.
+  const surveys: ServiceSurvey[] = [];
   await Promise.all(
     services.map((service) =>
       serviceSlots(async () => {
-        if (auditError || deps.auditor.failed || (options.deadline && deps.clock() >= options.deadline)) {
-          unfinished.push(service.id);
-          return;
-        }
+        const stop = stopReason(deps, options);
+        if (stop) return leaveUnfinished(service.id, stop);
         try {
-          reviews.push(await reviewService(reviewDeps, service, policy, { ...options }));
+          const survey = await surveyService(reviewDeps, service, policy, options);
+          if (survey.actions.length > 0) surveys.push(survey);
+          else finished(survey.review);
         } catch (err) {
-          if (err instanceof AuditFailedError) {
-            auditError ??= err;
-            unfinished.push(service.id);
-          } else {
-            reviews.push(failedReview(service, err));
-          }
+          finished(failedReview(service, err));
         }
-        options.onProgress?.({ done: ++done, total: services.length, service_id: service.id });
+      }),
+    ),
+  );
+
+  // 2. The blast-radius cap, from every revocation the run would make, before any is made.
+  const cap = options.revocationCap ?? { max: DEFAULT_MAX_REVOCATIONS, lifted: false };
+  const hold = revocationHold(
+    surveys.filter((s) => s.revocations.length > 0).map((s) => ({ service_id: s.service.id, revocations: s.revocations, accepted: acceptedCount(s.connections) })),
+    cap,
+  );
+  if (hold) log.error('revocations held by the cap', { reason: hold });
+
+  // 3. Act on the services whose plan has actions (each under its lease, when leases are on).
+  await Promise.all(
+    surveys.map((survey) =>
+      serviceSlots(async () => {
+        const stop = stopReason(deps, options);
+        if (stop) return leaveUnfinished(survey.service.id, stop);
+        try {
+          finished(await actOnService(reviewDeps, survey, policy, options, hold));
+        } catch (err) {
+          finished(failedReview(survey.service, err));
+        }
       }),
     ),
   );
@@ -115,15 +160,20 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   const order = new Map(services.map((s, i) => [s.id, i]));
   reviews.sort((a, b) => order.get(a.service_id)! - order.get(b.service_id)!);
   unfinished.sort((a, b) => order.get(a)! - order.get(b)!);
-  const summary = summarise(reviews, unfinished, options, startedAt, deps.clock(), auditError);
+  const summary = summarise(reviews, unfinished, services.length, options, startedAt, deps.clock(), deps.auditor.failed);
+  if (unfinishedReason) summary.unfinished_reason = unfinishedReason;
+  if (hold) {
+    summary.revocation_hold = hold;
+    summary.failed = true;
+  }
   if (listError) {
     summary.error = listError;
     summary.failed = true;
   }
-  if (unfinished.length > 0) log.warn('services not reviewed before the deadline', { unfinished: unfinished.length, first: unfinished.slice(0, 10) });
+  if (unfinished.length > 0) log.warn('services not reviewed to the end', { reason: unfinishedReason, unfinished: unfinished.length, first: unfinished.slice(0, 10) });
   log.info('run finished', { counts: summary.counts, failures: summary.failures.length, unfinished: unfinished.length, left_pending: summary.left_pending.length });
 
-  if (!auditError) {
+  if (!deps.auditor.failed) {
     const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
     try {
       if (options.scope === 'compliance') await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
@@ -141,7 +191,7 @@ function failedReview(service: EndpointService, err: unknown): ServiceReview {
   return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error: toActionError(err) };
 }
 
-function summarise(reviews: ServiceReview[], unfinished: string[], options: RunOptions, startedAt: Date, finishedAt: Date, auditError?: Error): RunSummary {
+function summarise(reviews: ServiceReview[], unfinished: string[], total: number, options: RunOptions, startedAt: Date, finishedAt: Date, auditError?: Error): RunSummary {
   const counts: ActionCounts = {};
   const failures: RunFailure[] = [];
   for (const review of reviews) {
@@ -160,7 +210,9 @@ function summarise(reviews: ServiceReview[], unfinished: string[], options: RunO
       }
     }
   }
-  const reviewed = reviews.filter((r) => r.managed && !r.error).length;
+  const reviewed = reviews.filter((r) => r.managed && !r.error && !r.skipped && !r.unfinished).length;
+  const skipped = reviews.flatMap((r) => (r.skipped ? [{ service_id: r.service_id, note: r.skipped.note }] : []));
+  const revocationsHeld = reviews.reduce((n, r) => n + r.actions.filter((a) => a.outcome === 'planned' && a.note?.startsWith('held: ')).length, 0);
   return {
     run_id: options.runId,
     scope: options.scope,
@@ -168,14 +220,25 @@ function summarise(reviews: ServiceReview[], unfinished: string[], options: RunO
     trigger: options.trigger,
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),
-    services: { total: reviews.length + unfinished.length, managed: reviews.filter((r) => r.managed).length, reviewed, failed: reviews.filter((r) => r.error).length, unfinished: unfinished.length },
+    services: {
+      total,
+      managed: reviews.filter((r) => r.managed).length,
+      unmanaged: reviews.filter((r) => !r.managed).length,
+      reviewed,
+      failed: reviews.filter((r) => r.error).length,
+      unfinished: unfinished.length,
+      skipped: skipped.length,
+    },
     counts,
     actions: reviews.flatMap((r) => r.actions),
     left_pending: reviews.flatMap((r) => r.left_pending),
     drift: reviews.flatMap((r) => r.drift),
     failures,
     unfinished,
-    // A service left unreviewed (deadline, audit failure) is a run that did not do its job.
+    skipped,
+    interrupted: options.signal?.aborted === true,
+    revocations_held: revocationsHeld,
+    // A service left unreviewed (deadline, audit failure, interruption) is a run that did not do its job.
     failed: failures.length > 0 || auditError !== undefined || unfinished.length > 0,
     ...(auditError && { audit_error: auditError.message }),
   };
@@ -193,6 +256,10 @@ function runCompletedData(summary: RunSummary): Record<string, unknown> {
     left_pending: summary.left_pending,
     failures: summary.failures,
     unfinished: summary.unfinished,
+    ...(summary.unfinished_reason && { unfinished_reason: summary.unfinished_reason }),
+    skipped: summary.skipped,
+    interrupted: summary.interrupted,
+    ...(summary.revocation_hold && { revocations_held: summary.revocations_held, revocation_hold: summary.revocation_hold }),
     ...(summary.error && { error: summary.error }),
   };
 }

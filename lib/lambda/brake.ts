@@ -4,7 +4,7 @@ import { ConfigError } from '../errors';
 import { Logger } from '../logger';
 
 export interface BrakeOptions {
-  config: Pick<Config, 'enforce' | 'enforceParameterName'>;
+  config: Pick<Config, 'controls' | 'enforceParameterName'>;
   /** The SSM client (created once per container; tests inject a fake). */
   ssm: () => Pick<SSMClient, 'send'>;
   logger: Logger;
@@ -21,7 +21,7 @@ export interface BrakeOptions {
 export async function readEnforce(options: BrakeOptions): Promise<boolean> {
   const { config, logger } = options;
   const name = config.enforceParameterName;
-  if (!name) return config.enforce ?? true;
+  if (!name) return config.controls.enforce;
   let value: string | undefined;
   try {
     const answer = await options.ssm().send(new GetParameterCommand({ Name: name }));

@@ -87,8 +87,10 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
       try {
         summary = await runReview({ ...deps, client: ages.client(deps.client) }, loaded.policy, {
           scope,
+          // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
           dryRun: !enforce,
           trigger: 'schedule',
+          revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,
@@ -145,8 +147,9 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
         const { service } = found;
         const summary = await runReview(deps, loaded.policy, {
           scope: 'sweep',
-          dryRun: false,
+          dryRun: !setup.config.controls.enforce,
           trigger: 'webhook',
+          revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
           runId: context.runId,
           projectId: setup.config.connection.projectId,
           policySha256: loaded.sha256,

@@ -107,7 +107,8 @@ export function needsAcceptedConnections(policy: Policy, service: EndpointServic
  *
  * `connections` may be a partial view: in scope sweep the engine passes the pending connections,
  * plus the accepted ones when needsAcceptedConnections says so. Drift is reported only in scope
- * compliance, where the view must be complete.
+ * compliance, where the view must be complete. The listings may overlap (a connection accepted
+ * between two reads appears in both): see latestConnections.
  *
  * Order is deterministic: connection actions oldest first (created_at, then id), then whitelist
  * adds (policy order), removes (by permission), then service.enable-approval.
@@ -122,7 +123,7 @@ export function planService(policy: Policy, service: EndpointService, connection
     return { actions: [], left_pending: [], drift };
   }
   const view = viewRule(policy, found.index, now);
-  const ordered = oldestFirst(connections);
+  const ordered = oldestFirst(latestConnections(connections));
   const plan: ServicePlan = { actions: [], left_pending: [], drift: [] };
   planConnections(view, service, ordered, scope, plan);
   if (view.settings.whitelist !== 'off') planWhitelist(view, service, whitelist, plan);
@@ -137,6 +138,23 @@ export function planService(policy: Policy, service: EndpointService, connection
   }
   if (scope === 'compliance') plan.drift = driftFor(view, service, ordered, whitelist);
   return plan;
+}
+
+/**
+ * One record per connection id, given the listings in the order they were read: a later
+ * copy replaces an earlier one, except that a `pendingAcceptance` copy never replaces a copy in
+ * another status. 4.2.7: a connection leaves pendingAcceptance for good, so a copy that says
+ * pending is the older news. Without this, a connection listed as pending and again as accepted
+ * would count twice against max_connections, and a sweep could reject accepted connections.
+ */
+export function latestConnections(connections: readonly Connection[]): Connection[] {
+  const byId = new Map<string, Connection>();
+  for (const c of connections) {
+    const seen = byId.get(c.id);
+    if (seen !== undefined && c.status === 'pendingAcceptance' && seen.status !== 'pendingAcceptance') continue;
+    byId.set(c.id, c);
+  }
+  return [...byId.values()];
 }
 
 /** CONTRACT 2, step 3: oldest first by created_at, then id (missing times sort last). */

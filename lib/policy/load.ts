@@ -7,7 +7,7 @@
  * (sha256 of the raw text, for audit events).
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { UsageError } from '../errors';
@@ -155,11 +155,19 @@ export function policyFormatOf(path: string): PolicyFormat {
 }
 
 /** Reads and validates a policy file (see parsePolicy); the format follows the extension (policyFormatOf). */
+/** A policy is a reviewed file of rules and domain ids; anything larger is a mistake (or an attack), refused before it is parsed. */
+export const MAX_POLICY_BYTES = 1024 * 1024;
+
 export async function loadPolicyFile(path: string, now: Date = new Date()): Promise<LoadedPolicy> {
   let text: string;
   try {
+    const size = (await stat(path)).size;
+    if (size > MAX_POLICY_BYTES) {
+      throw new UsageError(`policy file ${path} is ${size} bytes, over the limit of ${MAX_POLICY_BYTES} bytes (1 MiB): not read`, 'POLICY_TOO_LARGE');
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read policy file ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'POLICY_UNREADABLE', err);
   }

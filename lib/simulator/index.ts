@@ -38,6 +38,11 @@ export interface SimulatorOptions {
   maxWhitelistRecords?: number;
   /** Request log entries kept (oldest dropped first); default 100,000. */
   maxLogEntries?: number;
+  /**
+   * Awaited before a /v1 request is served (after its latency, before its route runs): tests
+   * hold one request here to reproduce a race deterministically, without sleeps.
+   */
+  gate?: (request: { method: string; route: string; query: URLSearchParams }) => Promise<void> | void;
 }
 
 export interface Simulator {
@@ -123,6 +128,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }
         if (!match || !('route' in match)) throw noSuchApi();
         routeName = match.route.name;
+        if (options.gate) await options.gate({ method, route: routeName, query: url.searchParams });
         const denied = auth.check({ method, url: req.url ?? '/', headers: requestHeaders, body: raw }, clock());
         if (denied) throw denied;
         const projectId = segments[1]!;

@@ -162,7 +162,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     const plan = await cli(sim, ['plan', '--policy', policyFile, '--json', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
     const doc = JSON.parse(plan.out);
-    expect(Object.keys(doc)).toEqual(['actions', 'left_pending', 'drift']);
+    expect(Object.keys(doc)).toEqual(['actions', 'left_pending', 'drift', 'skipped']); // CONTRACT 1: skipped services (leases) are listed too
     expect(doc.actions.map((a: { type: string }) => a.type)).toEqual(EXPECTED_ACTIONS.map(([t]) => t));
     expect(doc.actions.every((a: object) => !('outcome' in a))).toBe(true);
     expect(mutations(sim)).toEqual([]);

@@ -1,16 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
+import { Auditor } from '../../audit/auditor';
+import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
-import { loadAuditConfig } from '../../config';
+import { loadAuditConfig, loadRunControls } from '../../config';
 import { createAuditSink, discardSink } from '../../deps';
 import { ActionResult } from '../../engine/review';
 import { DEFAULT_CONCURRENCY, RunSummary, runReview } from '../../engine/run';
 import { ConfigError, UsageError } from '../../errors';
-import { Scope } from '../../policy/evaluate';
+import { Action, Scope } from '../../policy/evaluate';
+import { RevocationCap } from '../../policy/revocations';
 import { formatProblem, loadPolicyFile } from '../../policy/load';
 import { addConnectionOptions, ConnectionOptions } from '../connection';
-import { CliContext } from '../context';
+import { CliContext, signalExitCode, StopSignal } from '../context';
 import { formatTable, printJson } from '../output';
 import { createCliRunDeps } from '../review-deps';
 
@@ -20,6 +23,18 @@ interface ReviewCommandOptions extends ConnectionOptions {
   json?: boolean;
   concurrency: number;
 }
+
+/** Most API calls in flight a person may ask for: beyond it the API's rate limit, not latency, decides. */
+export const MAX_CONCURRENCY = 64;
+
+const RUN_HELP =
+  '\nLeases: with VPCEP_LEASE_TABLE (a DynamoDB table; AWS_ENDPOINT_URL_DYNAMODB for a local server) each\n' +
+  'service is leased before anything is done to it, so this run never acts on a service at the same time as\n' +
+  'the scheduled functions or another person; a service whose lease is held is skipped ("being reviewed by run\n' +
+  '<id>", not a failure). Without VPCEP_LEASE_TABLE this command runs unleased.\n' +
+  '\nInterrupting (Ctrl-C, SIGTERM): no new action starts, the calls in flight are waited for and recorded, the\n' +
+  'run ends with run.completed marked interrupted, exit 130 / 143. A second Ctrl-C exits at once, writing\n' +
+  'every unsent event and one "unrecorded:" line per call still in flight to stderr.\n';
 
 /**
  * `plan` and `apply` (CONTRACT section 1): read live state, plan with the policy, and print
@@ -31,33 +46,49 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
       command
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
         .addOption(new Option('--scope <scope>', 'sweep: pending connections and whitelists; compliance: everything, with revocation and drift').choices(['sweep', 'compliance']).default('sweep'))
-        .option('--json', 'print one JSON document: {"actions", "left_pending", "drift"}')
-        .option('--concurrency <n>', 'API calls in flight at once, across all services', positiveInt, DEFAULT_CONCURRENCY),
+        .option('--json', 'print one JSON document: {"actions", "left_pending", "drift", "skipped"}')
+        .option('--concurrency <n>', `API calls in flight at once, across all services (1 to ${MAX_CONCURRENCY})`, concurrencyOption, DEFAULT_CONCURRENCY),
     );
 
   common(program.command('plan').description('read live state and print the actions the policy calls for; changes nothing'))
     .option('--detailed-exitcode', 'exit 2 when the plan is not empty (0 when empty, 1 on error)')
+    .addHelpText('after', RUN_HELP)
     .action(async (options: ReviewCommandOptions & { detailedExitcode?: boolean }) => {
       const summary = await execute(ctx, options, { dryRun: true, sink: discardSink, plan: true });
-      if (summary.failed) ctx.exitCode = 1;
-      else if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
+      if (summary.interrupted || summary.failed) return;
+      if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
     });
 
   common(program.command('apply').description('carry out the actions the policy calls for and emit one audit event per action'))
     .option('--dry-run', 'change nothing: emit the events with outcome "planned"')
     .option('--audit-file <path>', 'append audit events to this JSON Lines file (with or instead of AUDIT_QUEUE_URL)')
+    .option('--allow-revocations <n>', 'lift the revocation cap (VPCEP_MAX_REVOCATIONS, default 10) to N for this run', countOption('--allow-revocations'))
     .addHelpText(
       'after',
-      'Audit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
-        'region and credentials; AWS_ENDPOINT_URL_SQS for a local server). At least one is required: no\n' +
-        'action is taken without its record.\n',
+      '\nAudit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
+        'region and credentials; AWS_ENDPOINT_URL_SQS for a local server). At least one is required, and each is\n' +
+        'proven (the file opened, the queue asked for its attributes) before anything is read or changed: no\n' +
+        'action is taken without its record.\n' +
+        '\nBrake and cap: VPCEP_ENFORCE=false makes this a dry run. A run that would revoke (reject accepted\n' +
+        'connections, remove whitelist records of domains with accepted connections) more than\n' +
+        'VPCEP_MAX_REVOCATIONS (default 10), or more than half of one service\'s accepted connections, carries out\n' +
+        'none of those revocations (they are recorded as planned, held) and fails; --allow-revocations N lifts the\n' +
+        'cap to N for one run.\n' +
+        RUN_HELP,
     )
-    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string }) => {
+    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string; allowRevocations?: number }) => {
+      const controls = loadRunControls(ctx.env);
       const queueUrl = await auditQueueFromEnv(ctx.env);
       const sink = createAuditSink({ queueUrl, file: options.auditFile });
       if (!sink) throw new UsageError('apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL');
-      const summary = await execute(ctx, options, { dryRun: options.dryRun === true, sink, plan: false });
-      if (summary.failed) ctx.exitCode = 1;
+      try {
+        await sink.probe?.();
+      } catch (err) {
+        throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
+      }
+      if (!controls.enforce && !options.dryRun) ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
+      const revocationCap = options.allowRevocations === undefined ? { max: controls.maxRevocations, lifted: false } : { max: options.allowRevocations, lifted: true };
+      await execute(ctx, options, { dryRun: options.dryRun === true || !controls.enforce, sink, plan: false, revocationCap });
     });
 }
 
@@ -76,11 +107,19 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
   return auditQueueUrl;
 }
 
-async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { dryRun: boolean; sink: AuditSink; plan: boolean }): Promise<RunSummary> {
+interface ExecuteMode {
+  dryRun: boolean;
+  sink: AuditSink;
+  plan: boolean;
+  revocationCap?: RevocationCap;
+}
+
+async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: ExecuteMode): Promise<RunSummary> {
   const loaded = await loadPolicyFile(options.policy);
   for (const w of loaded.warnings) ctx.stderr.write(`warning: ${options.policy}: ${formatProblem(w)}\n`);
   const deps = createCliRunDeps(ctx, options, mode.sink);
   const progress = progressReporter(ctx);
+  const interruption = handleInterrupts(ctx, deps.auditor);
   let summary: RunSummary;
   try {
     summary = await runReview(deps, loaded.policy, {
@@ -92,8 +131,13 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { d
       policySha256: loaded.sha256,
       concurrency: options.concurrency,
       onProgress: progress,
+      signal: interruption.signal,
+      inFlight: interruption.inFlight,
+      renewLeases: true,
+      ...(mode.revocationCap && { revocationCap: mode.revocationCap }),
     });
   } finally {
+    interruption.dispose();
     await deps.auditor.close().catch((err: unknown) => {
       ctx.stderr.write(`error: audit trail not closed cleanly: ${(err as Error).message}\n`);
       ctx.exitCode = 1;
@@ -105,15 +149,67 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: { d
       actions: summary.actions.map((a) => actionJson(a, mode.plan)),
       left_pending: summary.left_pending,
       drift: summary.drift,
+      skipped: summary.skipped,
     });
   } else {
     ctx.stdout.write(renderSummary(summary, mode.plan, stats.requests));
   }
-  if (summary.audit_error) ctx.stderr.write(`error: audit trail failed: ${summary.audit_error}; unsent events were written to stderr as fallback lines\n`);
-  if (summary.error) ctx.stderr.write(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}\n`);
-  for (const f of summary.failures) ctx.stderr.write(`error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}\n`);
-  if (summary.unfinished.length > 0) ctx.stderr.write(`error: ${summary.unfinished.length} service(s) not reviewed: ${summary.unfinished.join(', ')}\n`);
+  reportProblems(ctx, summary);
+  if (summary.failed) ctx.exitCode = 1;
+  if (interruption.received) {
+    ctx.exitCode = signalExitCode(interruption.received);
+    ctx.stderr.write(`interrupted (${interruption.received}): ${summary.unfinished.length} service(s) not reviewed; every call that was in flight is recorded; run ${summary.run_id} ended with run.completed marked interrupted\n`);
+  }
   return summary;
+}
+
+/** What went wrong, on stderr, each with the reason: the audit trail, the cap, the listing, each failure, what was left undone. */
+function reportProblems(ctx: CliContext, summary: RunSummary): void {
+  const w = (line: string) => ctx.stderr.write(`${line}\n`);
+  if (summary.audit_error) {
+    const done = summary.actions.filter((a) => a.outcome !== 'planned').length;
+    w(`error: audit trail failed: ${summary.audit_error}`);
+    w(`  ${done} action(s) were carried out before it failed (listed above with their outcomes; events that could not be delivered were written to stderr as fallback lines); no action started after it, and ${summary.unfinished.length} service(s) were not reviewed because of it`);
+  }
+  if (summary.revocation_hold) w(`error: revocations held: ${summary.revocation_hold}`);
+  if (summary.error) w(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}`);
+  for (const f of summary.failures) w(`error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}`);
+  if (summary.unfinished.length > 0 && summary.unfinished_reason !== 'audit') {
+    const why = summary.unfinished_reason === 'interrupted' ? 'the run was interrupted' : 'the deadline came';
+    w(`error: ${summary.unfinished.length} service(s) not reviewed to the end because ${why}: ${summary.unfinished.slice(0, 20).join(', ')}${summary.unfinished.length > 20 ? ', ...' : ''}`);
+  }
+  for (const s of summary.skipped) w(`note: ${s.service_id} skipped: ${s.note}`);
+}
+
+/**
+ * SIGINT/SIGTERM during a run (CONTRACT section 1): the first aborts the run (no new action
+ * starts; the calls in flight finish and are recorded; exit 130/143); a second exits at once,
+ * writing every unsent event and one `unrecorded:` line per call still in flight to stderr.
+ */
+function handleInterrupts(ctx: CliContext, auditor: Auditor) {
+  const controller = new AbortController();
+  const inFlight = new Set<Action>();
+  const state: { received?: StopSignal } = {};
+  const dispose = ctx.onSignal((signal) => {
+    if (state.received === undefined) {
+      state.received = signal;
+      ctx.stderr.write(`interrupted (${signal}): no new action starts; waiting for the calls in flight and recording them (again to exit at once)\n`);
+      controller.abort();
+      return;
+    }
+    const unsent = auditor.abandon(`interrupted twice (${signal})`);
+    for (const a of inFlight) ctx.stderr.write(`unrecorded: vpcep.${a.type} ${actionSubject(a)}\n`);
+    ctx.stderr.write(`exiting at once: ${unsent} unsent event(s) written above as fallback lines, ${inFlight.size} call(s) unrecorded\n`);
+    ctx.exitNow(signalExitCode(state.received));
+  });
+  return {
+    signal: controller.signal,
+    inFlight,
+    dispose,
+    get received() {
+      return state.received;
+    },
+  };
 }
 
 /** CONTRACT section 1: an Action, with `outcome` only from apply. */
@@ -137,7 +233,7 @@ function progressReporter(ctx: CliContext) {
 function renderSummary(summary: RunSummary, plan: boolean, apiCalls: number): string {
   const out: string[] = [];
   const s = summary.services;
-  out.push(`${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.total - s.managed - s.unfinished} unmanaged`);
+  out.push(`${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`);
   out.push('');
   if (summary.actions.length === 0) out.push('No actions: every managed service is as the policy wants it.');
   else
@@ -180,8 +276,17 @@ function renderSummary(summary: RunSummary, plan: boolean, apiCalls: number): st
   return `${out.join('\n')}\n`;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency must be a positive integer (got "${value}")`);
+/** --concurrency: digits only, 1 to MAX_CONCURRENCY. */
+function concurrencyOption(value: string): number {
+  const n = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_CONCURRENCY)) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`);
   return n;
+}
+
+/** A count option: digits only, 0 or more. */
+function countOption(name: string) {
+  return (value: string): number => {
+    if (!/^\d{1,6}$/.test(value)) throw new UsageError(`${name} must be a whole number, 0 or more (got "${value}")`);
+    return Number(value);
+  };
 }

@@ -21,7 +21,7 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       try {
         ({ warnings, sha256 } = await loadPolicyFile(file));
       } catch (err) {
-        if (opts.json && err instanceof AppError && err.code === 'POLICY_UNREADABLE') {
+        if (opts.json && err instanceof AppError && (err.code === 'POLICY_UNREADABLE' || err.code === 'POLICY_TOO_LARGE')) {
           // --json promises one JSON document on stdout, also when the file cannot be read.
           errors = [{ path: '', message: err.message, severity: 'error' }];
           warnings = [];

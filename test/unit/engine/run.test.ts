@@ -141,6 +141,42 @@ describe('runReview()', () => {
     expect(t.mem.events.find((e) => e.type === 'vpcep.connection.reject')!.data).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032' } });
   });
 
+  it('re-reads a pending connection before rejecting it, and withdraws the reject when it is no longer pending', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') t.fake.services[0]!.connections[1]!.status = 'accepted'; // a person, in the console
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission}`)).toEqual(['connection.accept ep-1', `whitelist.add iam:domain::${ALLOWED}`, `whitelist.remove iam:domain::${STRANGER}`]);
+    expect(summary.failed).toBe(false);
+    await t.auditor.close();
+    expect(t.mem.events.filter((e) => e.type === 'vpcep.connection.reject')).toEqual([]);
+  });
+
+  it('counts a reject as done when the re-read finds the connection already rejected', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') t.fake.services[0]!.connections[1]!.status = 'rejected';
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'succeeded', note: 'already rejected (changed meanwhile)' });
+  });
+
+  it('says it could not re-read a connection rather than that it no longer exists', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'listConnections svc-pay ep-2') throw new FakeApiError(500, 'EndPoint.0001', 'internal error');
+      if (call === 'receive svc-pay ep-1') throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      if (call === 'listConnections svc-pay ep-1') throw new FakeApiError(503, 'EndPoint.0001', 'unavailable');
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2'); // never rejected blind
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: internal error', error: { code: 'EndPoint.0001' } });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: unavailable', error: { code: 'EndPoint.2032' } });
+  });
+
   it('keeps going when one service cannot be read', async () => {
     const services = world();
     services.push({ service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true }, connections: [conn('ep-x', ALLOWED)], whitelist: [] });
@@ -202,11 +238,16 @@ describe('runReview()', () => {
   it('reads accepted connections in a sweep only where a pending connection comes from a domain with a limit', async () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
-    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
+    // The listings, then the one re-read of the pending connection about to be rejected (rule 4).
+    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted', 'listConnections svc-pay ep-2']);
     const unlimited = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
-    const u = setup();
+    // (Without whitelist records this policy removes: removing a domain's record also needs its accepted connections, for the revocation cap.)
+    const u = setup(world().map((s) => ({ ...s, whitelist: [] })));
     await runReview(u.deps, unlimited, u.options);
     expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance']);
+    const removing = setup();
+    await runReview(removing.deps, unlimited, removing.options);
+    expect(removing.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
   });
 
   it('does not read the whitelist of a rule with whitelist: off', async () => {

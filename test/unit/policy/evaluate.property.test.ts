@@ -234,6 +234,41 @@ describe('planService() properties', () => {
     );
   });
 
+  // Listings read at different moments overlap: a connection accepted between the pending and the
+  // accepted listing is in both, and paging or a retried read can deliver a record twice.
+  const staleView = (s: State, stale: boolean[], twice: boolean[]): Connection[] =>
+    shuffle(
+      [
+        ...s.connections,
+        ...s.connections.filter((c, i) => stale[i % stale.length] && c.status !== 'pendingAcceptance').map((c) => ({ ...c, status: 'pendingAcceptance' })),
+        ...s.connections.filter((_, i) => twice[i % twice.length]).map((c) => ({ ...c })),
+      ],
+      s.seed,
+    );
+
+  it('plans from duplicated and stale views exactly as from the latest state', () => {
+    fc.assert(
+      fc.property(policyArb, stateArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), (policy, s, stale, twice) => {
+        const view = staleView(s, stale, twice);
+        expect(planService(policy, s.service, view, s.whitelist, NOW, s.scope)).toEqual(plan(policy, s));
+      }),
+      RUNS,
+    );
+  });
+
+  it('never plans a sweep action on a connection that any listing showed as accepted', () => {
+    fc.assert(
+      fc.property(policyArb, stateArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), (policy, s, stale) => {
+        const view = staleView(s, stale, [false]);
+        const accepted = new Set(view.filter((c) => c.status === 'accepted').map((c) => c.id));
+        const { actions, left_pending } = planService(policy, s.service, view, s.whitelist, NOW, 'sweep');
+        for (const a of actions) if (a.endpoint_id !== undefined) expect(accepted.has(a.endpoint_id)).toBe(false);
+        for (const p of left_pending) expect(accepted.has(p.endpoint_id)).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
   it('touches nothing and reports only "unmanaged" for a service no rule matches', () => {
     fc.assert(
       fc.property(policyArb, stateArb, (policy, s) => {

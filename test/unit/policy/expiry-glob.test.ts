@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { expiryInstant, isExpired } from '../../../lib/policy/expiry';
 import { globMatches } from '../../../lib/policy/glob';
 import { parsePolicy, PolicyError } from '../../../lib/policy/load';
@@ -33,5 +34,24 @@ describe('globMatches()', () => {
     expect(globMatches('Pay*', 'payments-eu')).toBe(true);
     expect(globMatches('pay-?', 'PAY-1')).toBe(true);
     expect(globMatches('pay-*', 'payments')).toBe(false);
+  });
+
+  it('agrees with the glob read as a regular expression (* any run, ? one character, the rest literal)', () => {
+    const reference = (glob: string, name: string) =>
+      new RegExp(`^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`, 'si').test(name);
+    const chars = fc.constantFrom('a', 'b', 'A', '-', '.', '*', '?');
+    const text = (n: number) => fc.array(chars, { maxLength: n }).map((cs) => cs.join(''));
+    fc.assert(
+      fc.property(text(8), text(10), (glob, name) => {
+        expect(globMatches(glob, name.replace(/[*?]/g, 'x'))).toBe(reference(glob, name.replace(/[*?]/g, 'x')));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('gives up on a pattern of many * without backtracking through every way to split the name', () => {
+    // A backtracking regex takes seconds here (and far longer with a few more stars).
+    expect(globMatches(`${'*a'.repeat(30)}*b`, 'a'.repeat(5000))).toBe(false);
+    expect(globMatches(`${'*a'.repeat(30)}*b`, `${'a'.repeat(5000)}b`)).toBe(true);
   });
 });

@@ -1,0 +1,130 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { createVpcepClient } from '../../lib/vpcep/client';
+import { runCaptured } from '../support/capture';
+
+/**
+ * Runs that overlap on one service, reproduced deterministically: the simulator's gate holds one
+ * request of one run while the other run (or a person) changes the state, then lets it go.
+ */
+const AK = 'TESTAKOVERLAP0000001';
+const SK = 'test-secret-key-overlap';
+const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
+const PARTNER = '5fc973eea581490997e82ea11a1df31f';
+const STRANGER = '1234567890abcdef1234567890abcdef';
+const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const CONNECTIONS_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
+
+const POLICY = `
+version: 1
+owner_domain: ${OWNER}
+defaults:
+  over_limit: reject
+  unlisted_pending: reject
+services:
+  - rule: payments
+    match: { id: ${PAY} }
+    allow:
+      - domain: ${PARTNER}
+        max_connections: 2
+`;
+
+function state(connections: NonNullable<SimulatorStateInput['services']>[number]['connections']): SimulatorStateInput {
+  return {
+    project_id: PROJECT,
+    domain_id: OWNER,
+    services: [{ id: PAY, service_name: 'payments', approval_enabled: true, connections, permissions: [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }] }],
+  };
+}
+
+/** A gate that holds the first request `matches` picks, until `release()`. */
+function gateOn(matches: (r: { method: string; route: string; query: URLSearchParams }) => boolean) {
+  let held = false;
+  let release!: () => void;
+  let arrived!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const arrival = new Promise<void>((r) => (arrived = r));
+  return {
+    gate: async (r: { method: string; route: string; query: URLSearchParams }) => {
+      if (held || !matches(r)) return;
+      held = true;
+      arrived();
+      await released;
+    },
+    arrival,
+    release,
+  };
+}
+
+let dir: string;
+let policyFile: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'vpcep-overlap-'));
+  policyFile = join(dir, 'policy.yaml');
+  await writeFile(policyFile, POLICY);
+});
+
+const env = (sim: Simulator) => ({ HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
+const statusOf = (sim: Simulator, id: string) => sim.state().services[0]!.connections.find((c) => c.id === id)?.status;
+const rejects = (sim: Simulator) => sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
+const readEvents = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+
+describe('overlapping runs on one service', () => {
+  let sim: Simulator;
+  afterEach(async () => {
+    await sim?.stop();
+  });
+
+  it('a sweep that reads the partner pending, then accepted by another sweep, rejects nothing', async () => {
+    // Run A's accepted-connections listing is held until run B has accepted both connections.
+    const hold = gateOn((r) => r.route === CONNECTIONS_ROUTE && r.query.get('status') === 'accepted');
+    sim = await startSimulator({
+      state: state([
+        { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' },
+        { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: '2026-11-03T10:00:00Z' },
+      ]),
+      credentials: { ak: AK, sk: SK },
+      gate: hold.gate,
+    });
+    const runA = runCaptured(['apply', '--policy', policyFile, '--audit-file', join(dir, 'a.jsonl'), '--json'], env(sim));
+    await hold.arrival; // A has read both connections as pending and now waits on its accepted read
+    const runB = await runCaptured(['apply', '--policy', policyFile, '--audit-file', join(dir, 'b.jsonl'), '--json'], env(sim));
+    expect(runB.code).toBe(0);
+    expect(JSON.parse(runB.out).actions.map((a: { type: string }) => a.type)).toEqual(['connection.accept', 'connection.accept']);
+    hold.release();
+    const a = await runA;
+
+    expect(a.code).toBe(0);
+    expect(JSON.parse(a.out).actions).toEqual([]); // both seen accepted: nothing to do
+    expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
+    expect(statusOf(sim, 'ep-partner-2')).toBe('accepted');
+    expect(sim.log().filter((e) => e.mutated)).toHaveLength(2); // B's two accepts, nothing else
+    expect((await readEvents(join(dir, 'a.jsonl'))).map((e) => e.type)).toEqual(['vpcep.run.completed']);
+  });
+
+  it('does not reject a pending connection that a person accepted after the listing', async () => {
+    // The sweep's re-read of the connection it is about to reject is held while a person accepts it.
+    const hold = gateOn((r) => r.route === CONNECTIONS_ROUTE && r.query.get('id') === 'ep-stranger');
+    sim = await startSimulator({
+      state: state([{ id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' }]),
+      credentials: { ak: AK, sk: SK },
+      gate: hold.gate,
+    });
+    const auditFile = join(dir, 'person.jsonl');
+    const sweep = runCaptured(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], env(sim));
+    await hold.arrival;
+    const person = createVpcepClient({ endpoint: sim.url, projectId: PROJECT, credentials: { ak: AK, sk: SK } });
+    await person.acceptOrReject(PAY, 'ep-stranger', 'receive');
+    hold.release();
+    const result = await sweep;
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out).actions).toEqual([]); // the reject was withdrawn: nothing was done
+    expect(statusOf(sim, 'ep-stranger')).toBe('accepted');
+    expect(rejects(sim)).toHaveLength(1); // the person's accept only
+    expect((await readEvents(auditFile)).map((e) => e.type)).toEqual(['vpcep.run.completed']);
+  });
+});
