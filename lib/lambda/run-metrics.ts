@@ -36,7 +36,8 @@ const OUTCOMES = ['succeeded', 'failed', 'planned'] as const;
  *   `Actions.<type>.<outcome>` for every action type and outcome (zeros included, so an alarm
  *   on failures always has data);
  * - `LeftPending`, `OldestAllowedPendingAge` (seconds), `Drift` and `Drift.<kind>`;
- * - `ServicesReviewed`, `ServicesFailed`, `ServicesUnfinished`, `ServicesSkipped`;
+ * - `ServicesReviewed`, `ServicesFailed`, `ServicesUnfinished`, `ServicesSkipped`,
+ *   `RevocationsHeld` (by the blast-radius cap);
  * - `ApiRequests`, `ApiRetries`, `ApiThrottled`; `RunDuration` (milliseconds); `DryRun` (1 or 0).
  */
 export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
@@ -68,11 +69,12 @@ export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
   for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
   for (const [kind, n] of [...byKind].sort()) count(`Drift.${kind}`, n);
 
-  const services = summary.services as RunSummary['services'] & { skipped?: number };
+  const { services } = summary;
   count('ServicesReviewed', services.reviewed);
   count('ServicesFailed', services.failed);
   count('ServicesUnfinished', services.unfinished);
-  count('ServicesSkipped', services.skipped ?? 0);
+  count('ServicesSkipped', services.skipped);
+  count('RevocationsHeld', summary.revocations_held);
 
   count('ApiRequests', input.api.requests);
   count('ApiRetries', input.api.retries);

@@ -223,6 +223,8 @@ describe('scheduled run: EMF metrics', () => {
       ServicesReviewed: summary.services.reviewed,
       ServicesFailed: summary.services.failed,
       ServicesUnfinished: summary.services.unfinished,
+      ServicesSkipped: summary.services.skipped,
+      RevocationsHeld: summary.revocations_held,
       // Counted by the client; the simulator served exactly these (no faults, so no retries).
       ApiRequests: sim.stats().requests,
       RunDuration: Date.parse(summary.finished_at) - Date.parse(summary.started_at),
