@@ -5,6 +5,7 @@ import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
 import { runReview, RunOptions } from '../../../lib/engine/run';
 import { silentLogger } from '../../../lib/logger';
 import { parsePolicy } from '../../../lib/policy/load';
+import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
 
 const NOW = new Date('2026-11-26T08:00:00Z');
@@ -324,5 +325,65 @@ describe('runReview()', () => {
     expect(summary.failed).toBe(true);
     expect(summary.error).toEqual({ code: 'APIGW.0301', message: 'Incorrect IAM authentication information.', status: 401 });
     expect(t.mem.events.map((e) => [e.type, e.data.error])).toEqual([['vpcep.run.completed', summary.error]]);
+  });
+});
+
+describe('runReview() with a lease store', () => {
+  const leased = () => {
+    const t = setup();
+    const store = createMemoryLeaseStore(() => NOW);
+    const calls: string[] = [];
+    const lease: LeaseStore = {
+      acquire: async (key, holder, expiresAt) => (calls.push(`acquire ${key} ${expiresAt.toISOString()}`), store.acquire(key, holder, expiresAt)),
+      renew: (key, holder, expiresAt) => store.renew(key, holder, expiresAt),
+      release: async (key, holder) => (calls.push(`release ${key}`), store.release(key, holder)),
+    };
+    return { ...t, store, lease, calls, deps: { ...t.deps, lease } };
+  };
+
+  it('leases only the services with actions, reads them again under the lease, and releases it', async () => {
+    const t = leased();
+    const summary = await runReview(t.deps, policy, { ...t.options, deadline: new Date(NOW.getTime() + 60_000) });
+    expect(summary.failed).toBe(false);
+    // svc-other is unmanaged: never leased. svc-pay: until the deadline plus 30 s.
+    expect(t.calls).toEqual([`acquire proj/svc-pay ${new Date(NOW.getTime() + 60_000 + 30_000).toISOString()}`, 'release proj/svc-pay']);
+    expect(t.fake.calls.filter((c) => c === 'listConnections svc-pay pendingAcceptance')).toHaveLength(2); // survey, then under the lease
+    expect(await t.store.acquire('proj/svc-pay', 'someone-else', new Date(NOW.getTime() + 1000))).toEqual({ acquired: true });
+  });
+
+  it('skips a service whose lease another run holds: no action, not a failure, listed with the holder', async () => {
+    const t = leased();
+    await t.store.acquire('proj/svc-pay', 'run-other', new Date(NOW.getTime() + 60_000));
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(mutations(t.fake.calls)).toEqual([]);
+    expect(summary.failed).toBe(false);
+    expect(summary.skipped).toEqual([{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }]);
+    expect(summary.services).toMatchObject({ skipped: 1, reviewed: 0 });
+    await t.auditor.close();
+    expect(t.mem.events.map((e) => e.type)).toEqual(['vpcep.run.completed']);
+    expect(t.mem.events[0]!.data).toMatchObject({ skipped: [{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }], services: { skipped: 1 } });
+  });
+
+  it('acts on what it reads under the lease, not on the survey', async () => {
+    const t = leased();
+    t.fake.hooks.before = (call) => {
+      // Between the survey and the lease another run accepts ep-1 and rejects ep-2.
+      if (call.startsWith('listWhitelist') && t.calls.length === 1) {
+        t.fake.services[0]!.connections[0]!.status = 'accepted';
+        t.fake.services[0]!.connections[1]!.status = 'rejected';
+      }
+    };
+    const summary = await runReview(t.deps, policy, t.options);
+    expect(t.fake.calls).not.toContain('receive svc-pay ep-1');
+    expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
+    expect(summary.actions.map((a) => a.type)).toEqual(['whitelist.add', 'whitelist.remove']);
+  });
+
+  it('fails the service, and acts on nothing, when the lease store cannot be reached', async () => {
+    const t = leased();
+    const summary = await runReview({ ...t.deps, lease: { ...t.lease, acquire: () => Promise.reject(new Error('DynamoDB: connect ECONNREFUSED')) } }, policy, t.options);
+    expect(mutations(t.fake.calls)).toEqual([]);
+    expect(summary.failed).toBe(true);
+    expect(summary.failures).toEqual([{ service_id: 'svc-pay', error: { code: 'ERROR', message: 'could not take the lease on the service: DynamoDB: connect ECONNREFUSED' } }]);
   });
 });
