@@ -27,11 +27,12 @@ export const envSchema = z.object({
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
+  // DynamoDB's own rule for table names (CreateTable): 3 to 255 of these characters.
+  VPCEP_LEASE_TABLE: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")').optional()),
   VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false'], 'expected true or false').default('true')),
   VPCEP_MAX_REVOCATIONS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more').default('10')),
   // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
-  VPCEP_LEASE_TABLE: optional,
   // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
   AWS_LAMBDA_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v), z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional()),
   ARCHIVE_BUCKET: optional,
@@ -64,12 +65,12 @@ export interface Config {
   credentialsSecretName?: string;
   /** WEBHOOK_SECRET_NAME: a secret holding the webhook secret. */
   webhookSecretName?: string;
+  /** VPCEP_LEASE_TABLE: the DynamoDB table of leases and webhook requests; unset: no leases (one process only). */
+  leaseTable?: string;
   /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS. */
   controls: RunControls;
   /** VPCEP_ENFORCE_PARAMETER: the SSM parameter holding the brake, read at each scheduled run. */
   enforceParameterName?: string;
-  /** VPCEP_LEASE_TABLE: the DynamoDB table of leases (CONTRACT 1, "Leases"). */
-  leaseTable?: string;
   /** AWS_LAMBDA_LOG_LEVEL, mapped onto the logger's levels; default info. */
   logLevel: LogLevel;
 }
@@ -96,9 +97,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecret: parsed.WEBHOOK_SECRET,
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
+    leaseTable: parsed.VPCEP_LEASE_TABLE,
     controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
     enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
-    leaseTable: parsed.VPCEP_LEASE_TABLE,
     logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
 }
@@ -142,6 +143,14 @@ export function loadRunControls(env: Readonly<Record<string, string | undefined>
 /** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */
 export function loadAuditConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'auditQueueUrl'> {
   return { auditQueueUrl: parseEnv(env, ['AUDIT_QUEUE_URL']).AUDIT_QUEUE_URL };
+}
+
+/**
+ * The lease table (VPCEP_LEASE_TABLE), checked; for the CLI, which takes leases only when it is
+ * set (CONTRACT section 1, "Leases").
+ */
+export function loadLeaseConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'leaseTable'> {
+  return { leaseTable: parseEnv(env, ['VPCEP_LEASE_TABLE']).VPCEP_LEASE_TABLE };
 }
 
 const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET']);

@@ -1,12 +1,18 @@
 import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
 import { createSqsSink, SqsSendClient } from './audit/sqs-sink';
 import { ConnectionConfig } from './config';
 import { EngineDeps } from './engine/review';
+import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
+import { DynamoDbSend } from './lease/dynamodb-table';
+import { LeaseStore } from './lease/lease';
+import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
+import { WebhookRequestStore } from './webhook/request-store';
 import { Logger } from './logger';
 import { createVpcepClient, CreateVpcepClientOptions, VpcepClient } from './vpcep/client';
 
@@ -57,6 +63,8 @@ export interface CreateRunDepsOptions {
    * bound never throttles the calls yet stays small (see createAuditor).
    */
   maxUnaudited?: number;
+  /** The lease store (VPCEP_LEASE_TABLE); unset, the run is unleased. */
+  lease?: LeaseStore;
 }
 
 export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
@@ -70,7 +78,38 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
     ...options.client,
   });
   const auditor = createAuditor({ sink: options.sink, fallback: options.fallback, ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }) });
-  return { client, auditor, clock, logger: options.logger };
+  return { client, auditor, clock, logger: options.logger, ...(options.lease && { lease: options.lease }) };
+}
+
+/**
+ * The DynamoDB client of the lease table, with the AWS SDK's defaults for region, credentials
+ * and endpoint (so AWS_ENDPOINT_URL_DYNAMODB points it at a local server). Make one per process
+ * (container) and share it: it keeps its connections alive.
+ */
+export function createDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({});
+}
+
+export interface TableStoreOverrides {
+  /** Overrides the DynamoDB client (tests; a shared one per container). */
+  client?: DynamoDbSend;
+  clock?: () => Date;
+}
+
+/**
+ * The lease store of production: leases in the DynamoDB table `tableName` (VPCEP_LEASE_TABLE),
+ * compared with the system clock.
+ */
+export function createLeaseStore(tableName: string, overrides: TableStoreOverrides = {}): LeaseStore {
+  return createDynamoDbLeaseStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
+}
+
+/**
+ * The webhook request records of production (CONTRACT 4: one review per signed request across
+ * containers), in the same DynamoDB table as the leases.
+ */
+export function createWebhookRequestStore(tableName: string, overrides: TableStoreOverrides = {}): WebhookRequestStore {
+  return createDynamoDbWebhookRequestStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
 }
 
 /** The archive's S3 client: AWS SDK defaults (the function's role and region). */

@@ -5,10 +5,9 @@ import { collect } from '../collect';
 import { LEASE_GRACE_MS, leaseKey, LeaseStore } from '../lease/lease';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
-import { Action, Drift, LeftPending, latestConnections, needsAcceptedConnections, planService, findRule, Scope } from '../policy/evaluate';
-import { ruleSettings } from '../policy/rule-view';
+import { Action, Drift, findRule, LeftPending, latestConnections, matchService, Scope, ServiceRule, unmanagedDrift } from '../policy/evaluate';
 import { acceptedCount, RevocationCap, revocationHold, revocationsOf } from '../policy/revocations';
-import { Policy, PolicyRule } from '../policy/schema';
+import { Policy } from '../policy/schema';
 
 /**
  * What the engine needs of the VPCEP API: a narrow view of the client (lib/vpcep), so the engine
@@ -134,22 +133,20 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
  * sweeps, so only those whose plan has actions go on to actOnService.
  */
 export async function surveyService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions): Promise<ServiceSurvey> {
-  const now = deps.clock();
-  const match = findRule(policy, service);
+  const match = matchService(policy, service, deps.clock());
   const nothing = { service, actions: [], connections: [], revocations: [] };
   if (!match) {
     // Unmanaged: never read further (compliance reports it as drift).
-    const plan = planService(policy, service, [], [], now, options.scope);
-    return { ...nothing, review: { service_id: service.id, managed: false, actions: [], left_pending: [], drift: plan.drift } };
+    return { ...nothing, review: { service_id: service.id, managed: false, actions: [], left_pending: [], drift: unmanagedDrift(service, options.scope) } };
   }
   let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
   try {
-    state = await readState(deps, policy, service, match.rule, options.scope, now);
+    state = await readState(deps, match, service, options.scope);
   } catch (err) {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
     return { ...nothing, review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) } };
   }
-  const plan = planService(policy, service, state.connections, state.whitelist, now, options.scope);
+  const plan = match.plan(state.connections, state.whitelist, options.scope);
   if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
     // A sweep that removes a domain's whitelist record revokes it if the domain has accepted
     // connections: read them to count it against the cap (the plan itself does not change, as
@@ -342,17 +339,17 @@ export async function findManagedService(
   return { service };
 }
 
-async function readState(deps: ReviewDeps, policy: Policy, service: EndpointService, rule: PolicyRule, scope: Scope, now: Date) {
+/** Reads what the scope and the rule need (CONTRACT section 2, "Scopes"); the rule says what. */
+async function readState(deps: ReviewDeps, rule: ServiceRule, service: EndpointService, scope: Scope) {
   const { client, limit } = deps;
-  // With `whitelist: off` the planner neither changes nor reports the whitelist: no need to read it.
-  const whitelist = ruleSettings(policy, rule).whitelist === 'off' ? Promise.resolve([]) : limit(() => collect(client.listWhitelist(service.id)));
+  const whitelist = rule.readsWhitelist ? limit(() => collect(client.listWhitelist(service.id))) : Promise.resolve([]);
   if (scope === 'compliance') {
     const [connections, records] = await Promise.all([limit(() => collect(client.listConnections(service.id))), whitelist]);
     return { connections, whitelist: records, acceptedRead: true };
   }
   const [pending, records] = await Promise.all([limit(() => collect(client.listConnections(service.id, { status: 'pendingAcceptance' }))), whitelist]);
   // Sweep: accepted connections are read only to count a domain against its max_connections.
-  const acceptedRead = needsAcceptedConnections(policy, service, pending, now);
+  const acceptedRead = rule.needsAccepted(pending);
   const accepted = acceptedRead ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' }))) : [];
   // In read order: a connection accepted between the two reads is in both, and the later read wins (latestConnections).
   return { connections: latestConnections([...pending, ...accepted]), whitelist: records, acceptedRead };

@@ -9,6 +9,7 @@ import { AppError } from '../errors';
 import { Logger } from '../logger';
 import { LoadedPolicy } from '../policy/load';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
+import { WebhookRequestStore } from '../webhook/request-store';
 import { verifyWebhook } from '../webhook/verify';
 import { AppContext, deadlineFrom } from './context';
 import { loggingMiddleware } from './logging';
@@ -17,6 +18,7 @@ import { createPendingAges } from './pending-ages';
 import { RunDepsFactory } from './run-deps';
 import { publishRunMetrics } from './run-metrics';
 import { secretsMiddleware, SecretsMiddlewareOptions } from './secrets';
+import { createWebhookOnce } from './webhook-once';
 
 /** Everything a handler is built from, once per container (cold start). */
 export interface HandlerSetup {
@@ -31,6 +33,8 @@ export interface HandlerSetup {
   ssmClient?: SecretsMiddlewareOptions['AwsClient'];
   /** Where the scheduled functions write their EMF metrics line (default stdout, which CloudWatch reads). */
   metricsOut?: Writable;
+  /** Webhook requests shared by every container (the lease table); without it, the in-memory replay guard. */
+  webhookRequests?: WebhookRequestStore;
 }
 
 /** A handler as Lambda calls it: the middlewares add the rest of AppContext. */
@@ -124,21 +128,27 @@ const json = (statusCode: number, body: unknown): HttpResult => ({
  * manages is a 404 after one read. Otherwise the engine reviews that one service now (scope
  * sweep, trigger webhook, the same audit events as the schedules) and the answer is
  * 200 `{run_id, actions, left_pending}`, or 502 with the same fields and `failures` when an
- * action or the audit trail failed.
+ * action or the audit trail failed. With `setup.webhookRequests` a copy of a request already
+ * claimed gets 409 in_progress or the first answer instead (lib/lambda/webhook-once.ts).
  */
 export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuard = createReplayGuard()): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
   const clock = setup.clock ?? (() => new Date());
+  const once = createWebhookOnce(setup.webhookRequests, clock);
   const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
     .use(loggingMiddleware({ logger: setup.logger, clock, ...(setup.newRunId && { newRunId: setup.newRunId }) }))
     .use(httpErrorMiddleware())
     .use(secretsMiddleware({ config: setup.config, requireWebhookSecret: true, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
+    .use(once.middleware)
     .handler(async (event, context) => {
       const loaded = await setup.policy;
-      const verdict = verifyWebhook(event, { secret: context.secrets.webhookSecret!, now: clock(), replayGuard });
+      // With the shared store, copies are answered by it (409 or the first answer), not by this container's memory.
+      const verdict = verifyWebhook(event, { secret: context.secrets.webhookSecret!, now: clock(), ...(!setup.webhookRequests && { replayGuard }) });
       if (!verdict.ok) {
         context.logger.warn('webhook request refused', { status: verdict.status, reason: verdict.message });
         return json(verdict.status, { error: verdict.error, message: verdict.message });
       }
+      const copyAnswer = await once.claim(context, verdict.signature);
+      if (copyAnswer) return copyAnswer;
       const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
       const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger });
       try {
@@ -158,6 +168,12 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
           ...(endpointId !== undefined && { endpointId }),
         });
         context.logger.info('review finished', { service_id: serviceId, actions: summary.actions.length, failed: summary.failed });
+        const leased = summary.skipped[0];
+        // CONTRACT 4: another run holds the service's lease; nothing was done. When it ends is unknown here: 30 s is a guess.
+        if (leased) {
+          const busy = json(409, { error: 'service_leased', message: `service ${serviceId} is ${leased.note}; nothing was done, retry later` });
+          return { ...busy, headers: { ...busy.headers, 'retry-after': '30' } };
+        }
         const body = { run_id: summary.run_id, actions: summary.actions, left_pending: summary.left_pending };
         return summary.failed ? json(502, { ...body, failures: summary.failures, ...(summary.audit_error && { audit_error: summary.audit_error }) }) : json(200, body);
       } finally {

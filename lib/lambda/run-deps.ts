@@ -2,7 +2,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Writable } from 'node:stream';
 import { createStreamSink } from '../audit/file-sink';
 import { Config } from '../config';
-import { createAuditSink, createRunDeps, RunDeps } from '../deps';
+import { createAuditSink, createLeaseStore, createRunDeps, RunDeps } from '../deps';
+import { DynamoDbSend } from '../lease/dynamodb-table';
 import { Logger } from '../logger';
 import { createNodeFetch } from '../vpcep/http';
 import { HuaweiCredentials } from './context';
@@ -11,7 +12,9 @@ import { HuaweiCredentials } from './context';
 export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger }) => RunDeps;
 
 export interface LambdaRunDepsOptions {
-  config: Pick<Config, 'connection' | 'auditQueueUrl'>;
+  config: Pick<Config, 'connection' | 'auditQueueUrl' | 'leaseTable'>;
+  /** The container's DynamoDB client for the lease table (shared with the webhook request store). */
+  dynamodb?: DynamoDbSend;
   /** Undeliverable audit events, and with no queue every event, go here as JSON lines. */
   stderr?: Writable;
   clock?: () => Date;
@@ -22,6 +25,8 @@ export interface LambdaRunDepsOptions {
  * endpoint with the invocation's credentials, and an auditor over SQS when AUDIT_QUEUE_URL is set
  * (AWS SDK defaults: the function's role; SendMessageBatch needs only sqs:SendMessage), else over
  * stderr, which CloudWatch keeps. The SQS client is created once per container and reused.
+ * With VPCEP_LEASE_TABLE every review takes the service's lease in that table before acting
+ * (CONTRACT section 1, "Leases"); the deployed functions always have it.
  */
 export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFactory {
   const stderr = options.stderr ?? process.stderr;
@@ -30,6 +35,7 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
   // One fetch (and its keep-alive agents) per container: warm invocations reuse the TLS
   // connections to the VPCEP endpoint instead of opening new ones.
   const fetch = createNodeFetch();
+  const lease = options.config.leaseTable ? createLeaseStore(options.config.leaseTable, { ...(options.dynamodb && { client: options.dynamodb }), ...(options.clock && { clock: options.clock }) }) : undefined;
   return ({ credentials, logger }) => {
     const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
     return createRunDeps({
@@ -38,6 +44,7 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
       logger,
       fallback: stderr,
       client: { fetch },
+      ...(lease && { lease }),
       ...(options.clock && { clock: options.clock }),
     });
   };

@@ -8,7 +8,7 @@
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { driftFor } from './drift';
 import { globMatches } from './glob';
-import { acceptedCountByDomain, compareWhitelist, describeService, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
+import { acceptedCountByDomain, compareWhitelist, describeService, ruleLabel, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
 import type { Policy, PolicyRule } from './schema';
 
 /** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
@@ -77,7 +77,7 @@ export function findRule(policy: Policy, service: EndpointService): { rule: Poli
   const index = policy.services.findIndex((rule) => ruleMatches(rule, service));
   if (index < 0) return undefined;
   const rule = policy.services[index]!;
-  return { rule, label: rule.rule ?? `services[${index}]`, index };
+  return { rule, label: ruleLabel(rule, index), index };
 }
 
 function ruleMatches(rule: PolicyRule, service: EndpointService): boolean {
@@ -87,26 +87,60 @@ function ruleMatches(rule: PolicyRule, service: EndpointService): boolean {
 }
 
 /**
- * Does this service's sweep need its ACCEPTED connections read (CONTRACT 2, "Scopes")? Only when
- * a pending connection comes from an allowed domain with `max_connections`, whose accepted
- * connections count against the limit.
+ * The rule that governs one service, matched once and prepared once at `now`: it says both what
+ * the engine must read (the whitelist? the accepted connections?) and what to do with what was
+ * read, so the two decisions cannot drift apart.
  */
-export function needsAcceptedConnections(policy: Policy, service: EndpointService, pending: Connection[], now: Date): boolean {
+export interface ServiceRule {
+  /** The rule's label (its `rule`, or `services[i]`). */
+  label: string;
+  view: RuleView;
+  /** With `whitelist: off` the plan neither changes nor reports the whitelist: no need to read it. */
+  readsWhitelist: boolean;
+  /**
+   * Does a sweep need the ACCEPTED connections read (CONTRACT 2, "Scopes")? Only when a pending
+   * connection comes from an allowed domain with `max_connections`, whose accepted connections
+   * count against the limit.
+   */
+  needsAccepted(pending: readonly Connection[]): boolean;
+  /** Plans the service from what was read (see planService). */
+  plan(connections: readonly Connection[], whitelist: readonly WhitelistRecord[], scope: Scope): ServicePlan;
+}
+
+/** CONTRACT 2, step 1: the rule that governs `service`, prepared at `now`; undefined when the service is unmanaged. */
+export function matchService(policy: Policy, service: EndpointService, now: Date): ServiceRule | undefined {
   const found = findRule(policy, service);
-  if (!found) return false;
+  if (!found) return undefined;
   const view = viewRule(policy, found.index, now);
-  return pending.some((c) => {
-    if (c.status !== 'pendingAcceptance') return false;
-    const s = standing(view, c.domain_id);
-    return s.kind === 'allowed' && s.max_connections !== undefined;
-  });
+  return {
+    label: view.label,
+    view,
+    readsWhitelist: view.settings.whitelist !== 'off',
+    needsAccepted: (pending) =>
+      pending.some((c) => {
+        if (c.status !== 'pendingAcceptance') return false;
+        const s = standing(view, c.domain_id);
+        return s.kind === 'allowed' && s.max_connections !== undefined;
+      }),
+    plan: (connections, whitelist, scope) => planWithView(view, service, connections, whitelist, scope),
+  };
+}
+
+/** The drift of a service no rule matches (compliance lists it; a sweep says nothing). */
+export function unmanagedDrift(service: EndpointService, scope: Scope): Drift[] {
+  return scope === 'compliance' ? [{ kind: 'unmanaged', service_id: service.id, detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it` }] : [];
+}
+
+/** ServiceRule.needsAccepted for the rule that governs `service` (false when unmanaged). */
+export function needsAcceptedConnections(policy: Policy, service: EndpointService, pending: Connection[], now: Date): boolean {
+  return matchService(policy, service, now)?.needsAccepted(pending) ?? false;
 }
 
 /**
  * Plans one endpoint service (CONTRACT 2, steps 1-8).
  *
  * `connections` may be a partial view: in scope sweep the engine passes the pending connections,
- * plus the accepted ones when needsAcceptedConnections says so. Drift is reported only in scope
+ * plus the accepted ones when needsAccepted says so. Drift is reported only in scope
  * compliance, where the view must be complete. The listings may overlap (a connection accepted
  * between two reads appears in both): see latestConnections.
  *
@@ -116,13 +150,11 @@ export function needsAcceptedConnections(policy: Policy, service: EndpointServic
  * @example planService(policy, service, connections, whitelist, new Date(), 'sweep').actions
  */
 export function planService(policy: Policy, service: EndpointService, connections: Connection[], whitelist: WhitelistRecord[], now: Date, scope: Scope): ServicePlan {
-  const found = findRule(policy, service);
-  if (!found) {
-    const drift: Drift[] =
-      scope === 'compliance' ? [{ kind: 'unmanaged', service_id: service.id, detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it` }] : [];
-    return { actions: [], left_pending: [], drift };
-  }
-  const view = viewRule(policy, found.index, now);
+  const rule = matchService(policy, service, now);
+  return rule ? rule.plan(connections, whitelist, scope) : { actions: [], left_pending: [], drift: unmanagedDrift(service, scope) };
+}
+
+function planWithView(view: RuleView, service: EndpointService, connections: readonly Connection[], whitelist: readonly WhitelistRecord[], scope: Scope): ServicePlan {
   const ordered = oldestFirst(latestConnections(connections));
   const plan: ServicePlan = { actions: [], left_pending: [], drift: [] };
   planConnections(view, service, ordered, scope, plan);

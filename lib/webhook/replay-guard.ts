@@ -2,11 +2,10 @@
  * Remembers the signatures of accepted webhook requests so that a replay inside the
  * freshness window has no second effect.
  *
- * This memory lives in one warm Lambda container. Several containers (concurrent
- * invocations) do not share it; a deployment that must refuse every replay across
- * containers needs a shared store (a DynamoDB conditional put on the signature with a TTL).
- * A replay that slips through does no harm beyond a wasted review: a review re-reads the
- * live state and plans from it, so repeating it takes no action the first did not.
+ * This memory lives in one warm Lambda container; several containers (concurrent
+ * invocations) do not share it. It is what runs without a lease table (local development);
+ * with VPCEP_LEASE_TABLE the review function uses the shared WebhookRequestStore
+ * (request-store.ts) instead, which makes copies idempotent across containers.
  */
 export interface ReplayGuard {
   /**

@@ -29,7 +29,15 @@ export type WebhookRefusal = {
   /** Says what was wrong and where; never contains the secret or the expected signature. */
   message: string;
 };
-export type WebhookVerdict = { ok: true; request: ReviewRequest; timestamp: number } | WebhookRefusal;
+export type WebhookVerdict =
+  | {
+      ok: true;
+      request: ReviewRequest;
+      timestamp: number;
+      /** The verified `X-Vpcep-Signature` value, lower-cased: the request's identity for idempotency. Never log it. */
+      signature: string;
+    }
+  | WebhookRefusal;
 
 export interface VerifyWebhookOptions {
   secret: string;
@@ -118,7 +126,7 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   if (options.replayGuard && !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)) {
     return refuse(401, 'unauthorized', 'this signature was already used (replayed request); sign again with a new timestamp');
   }
-  return { ok: true, request: result.data, timestamp };
+  return { ok: true, request: result.data, timestamp, signature: signature.toLowerCase() };
 }
 
 function lowerCaseHeaders(headers: WebhookHttpRequest['headers']): Record<string, string | undefined> {

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
 
 // `npx serverless package` (osls) must work offline with no AWS account: dummy credentials,
 // no network. Two runs in the whole suite: one stage that packages (its template is shared by
@@ -180,7 +181,9 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
     expect(JSON.stringify(statementsOf('ArchiverRole'))).not.toMatch(/ssm:|dynamodb:|sqs:SendMessage/);
     for (const role of ['SweepRole', 'ComplianceRole', 'ReviewRole']) {
       expect(grants(role, 'sqs:SendMessage')).toEqual([JSON.stringify({ 'Fn::GetAtt': ['AuditQueue', 'Arn'] })]);
-      for (const a of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']) expect(grants(role, a)).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LeaseTable', 'Arn'] })]);
+      // Exactly the actions the lease and webhook stores call, on the lease table only.
+      for (const a of LEASE_TABLE_ACTIONS) expect(grants(role, a)).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LeaseTable', 'Arn'] })]);
+      expect(statementsOf(role).flatMap(actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...LEASE_TABLE_ACTIONS].sort());
       expect(grants(role, 's3:PutObject')).toEqual([]);
     }
     expect(grants('ArchiverRole', 's3:PutObject')).toEqual([expect.stringContaining('ArchiveBucket')]);

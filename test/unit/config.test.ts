@@ -1,5 +1,5 @@
 import { ConfigError } from '../../lib/errors';
-import { loadConfig, loadConnectionConfig } from '../../lib/config';
+import { loadConfig, loadConnectionConfig, loadLeaseConfig } from '../../lib/config';
 
 const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
 
@@ -86,5 +86,21 @@ describe('loadConfig()', () => {
     expect(loadConfig({ ...env, VPCEP_ENFORCE_PARAMETER: '/x/enforce', AWS_LAMBDA_LOG_LEVEL: 'trace' })).toMatchObject({ enforceParameterName: '/x/enforce', logLevel: 'debug' });
     expect(errorOf(() => loadConfig({ ...env, VPCEP_ENFORCE: 'no' })).message).toMatch(/VPCEP_ENFORCE: expected true or false; got "no"/);
     expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain('AWS_LAMBDA_LOG_LEVEL');
+  });
+});
+
+describe('VPCEP_LEASE_TABLE', () => {
+  it('is the lease table of the functions and of the CLI; unset or empty means no leases', () => {
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'vpcep-approver-prod-leases' }).leaseTable).toBe('vpcep-approver-prod-leases');
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: '' }).leaseTable).toBeUndefined();
+    expect(loadLeaseConfig({ VPCEP_LEASE_TABLE: 'leases.v1' })).toEqual({ leaseTable: 'leases.v1' });
+    expect(loadLeaseConfig({})).toEqual({ leaseTable: undefined });
+  });
+
+  it('names a value that is no DynamoDB table name', () => {
+    expect(errorOf(() => loadLeaseConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message).toBe(
+      'configuration: VPCEP_LEASE_TABLE: expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and "."); got "arn:aws:dynamodb:eu-central-1:1:table/x"',
+    );
+    expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'ab' })).message).toContain('VPCEP_LEASE_TABLE');
   });
 });

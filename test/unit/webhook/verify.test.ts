@@ -37,7 +37,14 @@ describe('signWebhook()', () => {
 
 describe('verifyWebhook()', () => {
   it('accepts a correctly signed request and returns the parsed body', () => {
-    expect(verify(signedRequest())).toEqual({ ok: true, request: { service_id: SERVICE_ID }, timestamp: NOW_S });
+    const req = signedRequest();
+    expect(verify(req)).toEqual({ ok: true, request: { service_id: SERVICE_ID }, timestamp: NOW_S, signature: req.headers!['x-vpcep-signature'] });
+  });
+
+  it('returns the signature lower-cased, so copies differing in hex case are one request', () => {
+    const req = signedRequest();
+    const upper = req.headers!['x-vpcep-signature']!.replace(/[0-9a-f]{64}$/, (hex) => hex.toUpperCase());
+    expect(verify({ ...req, headers: { ...req.headers, 'x-vpcep-signature': upper } })).toMatchObject({ ok: true, signature: req.headers!['x-vpcep-signature'] });
   });
 
   it('accepts an endpoint_id and headers in any letter case', () => {

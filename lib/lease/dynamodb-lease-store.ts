@@ -1,0 +1,144 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { AppError } from '../errors';
+import { DynamoDbSend, expiryAttributes, isConditionFailed, Item, numberOf, stringOf, tableError } from './dynamodb-table';
+import { LeaseResult, LeaseStore } from './lease';
+
+/**
+ * Leases in a DynamoDB table (CONTRACT section 1, "Leases"), one item per lease:
+ *
+ * | attribute     | type | meaning |
+ * |---------------|------|---------|
+ * | `pk`          | S    | the lease key, `<project_id>/<service_id>` (leaseKey) |
+ * | `holder`      | S    | who holds it: the run id |
+ * | `expires_at`  | N    | epoch milliseconds; past it, anyone may take the lease |
+ * | `ttl`         | N    | epoch seconds (`expires_at` rounded up): TTL cleans up, never decides |
+ * | `acquired_at` | S    | ISO time of the last acquire, for people reading the table |
+ *
+ * Every change is one conditional write, so two processes can never both hold a lease: DynamoDB
+ * applies conditional writes on one item one at a time. The conditions compare `expires_at` with
+ * this process's clock; clocks of Lambda hosts agree to well under the 30 s a lease outlives its
+ * holder's deadline (LEASE_GRACE_MS).
+ *
+ * Cost (on-demand, us-east-1 list prices: $0.625 per million write request units, $0.125 per
+ * million read request units; items are under 1 KB, so each write is 1 WRU): a service's lease
+ * costs 2 WRU per review that takes it (acquire + release); a refused acquire 1 WRU (plus 1 RRU
+ * where the server does not return the item with the refusal, as dynalite does not). At 10,000
+ * services swept every five minutes (8,640 sweeps a month):
+ * - worst case, every service leased on every sweep: 10,000 x 8,640 x 2 = 172.8 M WRU = $108 a
+ *   month (the daily compliance run adds 0.6 M WRU = $0.38);
+ * - realistically leases are taken only for services whose plan has actions (a new connection
+ *   request, a whitelist change), a few in a hundred per sweep: at 2 % that is 3.5 M WRU = $2.16
+ *   a month. Storage (about 200 bytes per service, 2 MB) is negligible.
+ * Other regions list prices up to about a third higher.
+ */
+export interface DynamoDbLeaseStoreOptions {
+  /** A DynamoDB client (lib/deps.ts makes one with the AWS SDK's defaults). */
+  client: DynamoDbSend;
+  tableName: string;
+  /** The clock the conditions compare `expires_at` with. */
+  clock?: () => Date;
+}
+
+/**
+ * A refused acquire reads the holder back; if the lease was released or expired in between,
+ * acquire tries again, a few times at most (each round needs another process to win a race).
+ */
+const MAX_ACQUIRE_ROUNDS = 5;
+
+/**
+ * Creates a LeaseStore on a DynamoDB table with key attribute `pk` (see the table layout above).
+ * Acquire is a PutItem with `attribute_not_exists(pk) OR expires_at < :now OR holder = :holder`;
+ * renew an UpdateItem and release a DeleteItem, both on `holder = :holder`. A refused acquire
+ * learns the holder from the refusal (ReturnValuesOnConditionCheckFailure) or, where the server
+ * does not send it, from a consistent GetItem. Any other error is thrown naming the table.
+ */
+export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): LeaseStore {
+  const { client, tableName } = options;
+  const clock = options.clock ?? (() => new Date());
+
+  async function read(key: string): Promise<Item | undefined> {
+    try {
+      const res = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }));
+      return res.Item;
+    } catch (err) {
+      throw tableError(tableName, 'reading the lease', key, err);
+    }
+  }
+
+  return {
+    async acquire(key, holder, expiresAt): Promise<LeaseResult> {
+      for (let round = 1; ; round++) {
+        const now = clock();
+        try {
+          await client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: { pk: { S: key }, holder: { S: holder }, ...expiryAttributes(expiresAt), acquired_at: { S: now.toISOString() } },
+              ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR holder = :holder',
+              ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':holder': { S: holder } },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          return { acquired: true };
+        } catch (err) {
+          if (!isConditionFailed(err)) throw tableError(tableName, 'acquiring the lease', key, err);
+          const current = err.Item ?? (await read(key));
+          const currentHolder = stringOf(current, 'holder');
+          const currentExpiry = numberOf(current, 'expires_at');
+          // Held by someone else and not expired at the time of the write: that is the answer.
+          if (currentHolder !== undefined && currentExpiry !== undefined && currentHolder !== holder && currentExpiry >= now.getTime()) {
+            return { acquired: false, holder: currentHolder, expiresAt: new Date(currentExpiry) };
+          }
+          if (current !== undefined && (currentHolder === undefined || currentExpiry === undefined)) {
+            throw new AppError(`DynamoDB table "${tableName}": the item "${key}" is not a lease (holder ${JSON.stringify(currentHolder ?? null)}, expires_at ${JSON.stringify(currentExpiry ?? null)})`, { code: 'LEASE_TABLE', fault: 'internal' });
+          }
+          // Released or expired between the refused write and the read: try again.
+          if (round >= MAX_ACQUIRE_ROUNDS) {
+            throw new AppError(`DynamoDB table "${tableName}": the lease "${key}" changed hands ${round} times while being acquired; giving up`, { code: 'LEASE_TABLE', fault: 'api', retryable: true });
+          }
+        }
+      }
+    },
+
+    async renew(key, holder, expiresAt) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            // TTL is a reserved word in DynamoDB expressions.
+            UpdateExpression: 'SET expires_at = :expires_at, #ttl = :ttl',
+            ConditionExpression: 'holder = :holder',
+            ExpressionAttributeNames: { '#ttl': 'ttl' },
+            ExpressionAttributeValues: { ':holder': { S: holder }, ...prefixed(expiryAttributes(expiresAt)) },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw tableError(tableName, 'renewing the lease', key, err);
+      }
+    },
+
+    async release(key, holder) {
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            ConditionExpression: 'holder = :holder',
+            ExpressionAttributeValues: { ':holder': { S: holder } },
+          }),
+        );
+      } catch (err) {
+        // Not (or no longer) ours: another holder took it after it expired; leave theirs alone.
+        if (isConditionFailed(err)) return;
+        throw tableError(tableName, 'releasing the lease', key, err);
+      }
+    },
+  };
+}
+
+function prefixed(attributes: Item): Item {
+  return Object.fromEntries(Object.entries(attributes).map(([name, value]) => [`:${name}`, value]));
+}

@@ -1,0 +1,139 @@
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { AppError } from '../errors';
+import { DynamoDbSend, expiryAttributes, isConditionFailed, Item, numberOf, stringOf, tableError } from '../lease/dynamodb-table';
+import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-store';
+
+/**
+ * Webhook request records in the lease table (one table for the deployment: same key `pk`, same
+ * TTL attribute `ttl`), one item per signed request:
+ *
+ * | attribute       | type | meaning |
+ * |-----------------|------|---------|
+ * | `pk`            | S    | `webhook#<sha256 of the signature>` (webhookRecordKey) |
+ * | `holder`        | S    | the run id of the invocation that claimed it |
+ * | `state`         | S    | `in_progress` or `completed` |
+ * | `expires_at`    | N    | epoch ms: the claim's end while in progress; the keeping time once completed |
+ * | `ttl`           | N    | epoch seconds, for TTL clean-up only |
+ * | `claimed_at`    | S    | ISO time of the claim |
+ * | `answer_status` | N    | completed: the HTTP status of the first answer |
+ * | `answer_body`   | S    | completed: its JSON body (absent when too large to keep) |
+ *
+ * Cost: two writes per signed request (claim, complete), each 1 WRU per KB of the item; copies
+ * refused cost 1 WRU each. At webhook volumes (thousands a month) this is cents.
+ */
+export interface DynamoDbWebhookRequestStoreOptions {
+  client: DynamoDbSend;
+  tableName: string;
+  clock?: () => Date;
+}
+
+/** A refused claim reads the record back; if it vanished meanwhile (abandoned, expired) claim tries again. */
+const MAX_CLAIM_ROUNDS = 5;
+
+/** Creates a WebhookRequestStore on the lease table (conditional writes; see the layout above). */
+export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookRequestStoreOptions): WebhookRequestStore {
+  const { client, tableName } = options;
+  const clock = options.clock ?? (() => new Date());
+
+  async function read(key: string): Promise<Item | undefined> {
+    try {
+      return (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))).Item;
+    } catch (err) {
+      throw tableError(tableName, 'reading the webhook request', key, err);
+    }
+  }
+
+  return {
+    async claim(signature, holder, until): Promise<WebhookClaim> {
+      const key = webhookRecordKey(signature);
+      for (let round = 1; ; round++) {
+        const now = clock();
+        try {
+          await client.send(
+            new PutItemCommand({
+              TableName: tableName,
+              Item: { pk: { S: key }, holder: { S: holder }, state: { S: 'in_progress' }, ...expiryAttributes(until), claimed_at: { S: now.toISOString() } },
+              // A record counts until expires_at; TTL may delete it much later (or never, locally).
+              ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+              ExpressionAttributeValues: { ':now': { N: String(now.getTime()) } },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          );
+          return { state: 'claimed' };
+        } catch (err) {
+          if (!isConditionFailed(err)) throw tableError(tableName, 'claiming the webhook request', key, err);
+          const current = err.Item ?? (await read(key));
+          const found = parseRecord(tableName, key, current, now);
+          if (found) return found;
+          if (round >= MAX_CLAIM_ROUNDS) {
+            throw new AppError(`DynamoDB table "${tableName}": the webhook request "${key}" changed ${round} times while being claimed; giving up`, { code: 'LEASE_TABLE', fault: 'api', retryable: true });
+          }
+        }
+      }
+    },
+
+    async complete(signature, holder, answer, keepUntil) {
+      const key = webhookRecordKey(signature);
+      const values: Item = { ':holder': { S: holder }, ':completed': { S: 'completed' } };
+      const { expires_at, ttl } = expiryAttributes(keepUntil);
+      Object.assign(values, { ':expires_at': expires_at, ':ttl': ttl });
+      let set = '#state = :completed, expires_at = :expires_at, #ttl = :ttl';
+      if (answer) {
+        Object.assign(values, { ':status': { N: String(answer.statusCode) }, ':body': { S: answer.body } });
+        set += ', answer_status = :status, answer_body = :body';
+      }
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            UpdateExpression: `SET ${set}`,
+            ConditionExpression: 'holder = :holder',
+            // STATE and TTL are reserved words in DynamoDB expressions.
+            ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw tableError(tableName, 'completing the webhook request', key, err);
+      }
+    },
+
+    async abandon(signature, holder) {
+      const key = webhookRecordKey(signature);
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { pk: { S: key } },
+            ConditionExpression: 'holder = :holder AND #state = :in_progress',
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':holder': { S: holder }, ':in_progress': { S: 'in_progress' } },
+          }),
+        );
+      } catch (err) {
+        // Not ours any more, or already completed: nothing to give up.
+        if (isConditionFailed(err)) return;
+        throw tableError(tableName, 'abandoning the webhook request', key, err);
+      }
+    },
+  };
+}
+
+/** The live record found, or undefined when there is none (gone or expired: claim again). */
+function parseRecord(tableName: string, key: string, item: Item | undefined, now: Date): WebhookClaim | undefined {
+  if (!item) return undefined;
+  const holder = stringOf(item, 'holder');
+  const state = stringOf(item, 'state');
+  const expiresAt = numberOf(item, 'expires_at');
+  if (holder === undefined || expiresAt === undefined || (state !== 'in_progress' && state !== 'completed')) {
+    throw new AppError(`DynamoDB table "${tableName}": the item "${key}" is not a webhook request record (holder ${JSON.stringify(holder ?? null)}, state ${JSON.stringify(state ?? null)})`, { code: 'LEASE_TABLE', fault: 'internal' });
+  }
+  if (expiresAt < now.getTime()) return undefined;
+  if (state === 'in_progress') return { state, holder, until: new Date(expiresAt) };
+  const statusCode = numberOf(item, 'answer_status');
+  const body = stringOf(item, 'answer_body');
+  return { state, holder, ...(statusCode !== undefined && body !== undefined && { answer: { statusCode, body } }) };
+}

@@ -1,0 +1,260 @@
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/handlers';
+import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { coldStart } from '../../lib/lambda/setup';
+import { createWebhookRequestStore } from '../../lib/deps';
+import { createJsonLogger } from '../../lib/logger';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { signWebhook } from '../../lib/webhook/signature';
+import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+
+// CONTRACT 4: a webhook request is idempotent on its signature across containers. Several
+// review functions ("containers", each from its own cold start with VPCEP_LEASE_TABLE, so with
+// its own DynamoDB client and memory) share one lease table on dynalite and one simulator.
+
+const AK = 'AKIDEMPOTENCYTEST0001';
+const SK = 'sk-idempotency-test-secret';
+const WEBHOOK_SECRET = 'whsec-idempotency-test';
+const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
+const PARTNER = '5fc973eea581490997e82ea11a1df31f';
+const DENIED = 'ffffffffffffffffffffffffffffffff';
+const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
+
+const POLICY = `version: 1
+owner_domain: ${OWNER}
+services:
+  - rule: payments
+    match: { id: ${PAYMENTS} }
+    allow:
+      - domain: ${PARTNER}
+    deny:
+      - domain: ${DENIED}
+`;
+
+function scenario(): SimulatorStateInput {
+  const pending = (n: number, domain: string) => ({ id: `c0000000-0000-4000-8000-00000000000${n}`, domain_id: domain, status: 'pendingAcceptance' as const, marker_id: n, created_at: `2026-11-0${n}T10:00:00Z` });
+  return {
+    project_id: PROJECT,
+    domain_id: OWNER,
+    services: [
+      { id: PAYMENTS, service_name: 'payments', connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)], permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }] },
+      { id: UNMANAGED, service_name: 'internal' },
+    ],
+  };
+}
+
+let dir: string;
+let db: LocalDynamoDb;
+const savedEnv: Record<string, string | undefined> = {};
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'vpcep-idempotency-'));
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  db = await startLocalDynamoDb();
+  // The functions' DynamoDB client takes the AWS SDK's defaults, as deployed: point them here.
+  const aws = { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint };
+  for (const [k, v] of Object.entries(aws)) {
+    savedEnv[k] = process.env[k];
+    process.env[k] = v;
+  }
+});
+afterAll(async () => {
+  for (const [k, v] of Object.entries(savedEnv)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  await db.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const sims: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.stop()));
+});
+
+interface AuditLine {
+  type: string;
+  data: { run_id: string; endpoint_id?: string };
+}
+
+/** `containers` review functions over one simulator (20 ms per call) and the lease table. */
+async function harness(containers: number) {
+  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 20 } });
+  sims.push(sim);
+  const audit = new PassThrough();
+  const chunks: Buffer[] = [];
+  audit.on('data', (c: Buffer) => chunks.push(c));
+  const env = {
+    VPCEP_ENDPOINT: sim.url,
+    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+    HUAWEICLOUD_SDK_AK: AK,
+    HUAWEICLOUD_SDK_SK: SK,
+    WEBHOOK_SECRET,
+    POLICY_FILE: join(dir, 'policy.yaml'),
+    VPCEP_LEASE_TABLE: db.tableName,
+  };
+  const setups: HandlerSetup[] = Array.from({ length: containers }, () => {
+    const base = coldStart(env, { logger: createJsonLogger({ stream: new PassThrough().resume() }) });
+    // No audit queue: the events go to the function's stderr, captured here for all containers.
+    return { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit }) };
+  });
+  return {
+    sim,
+    setups,
+    handlers: setups.map((s) => createReviewHandler(s)),
+    audit: (): AuditLine[] =>
+      Buffer.concat(chunks)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditLine),
+    mutations: () => sim.log().filter((e) => e.method !== 'GET'),
+  };
+}
+
+let invocation = 0;
+function lambdaContext(): Context {
+  invocation++;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'vpcep-approver-test-review',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-review',
+    memoryLimitInMB: '512',
+    awsRequestId: `req-${invocation}`,
+    logGroupName: '/aws/lambda/vpcep-approver-test-review',
+    logStreamName: '2026/12/02/[$LATEST]0',
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+let signed = 0;
+/** A signed request; each call a different timestamp (so a different signature): the tests share one table. */
+function signedEvent(payload: unknown): APIGatewayProxyEventV2 {
+  const body = JSON.stringify(payload);
+  const timestamp = Math.floor(Date.now() / 1000) - ++signed;
+  return {
+    version: '2.0',
+    routeKey: 'POST /review',
+    rawPath: '/review',
+    rawQueryString: '',
+    headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': String(timestamp), 'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body) },
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.test',
+      domainPrefix: 'api',
+      http: { method: 'POST', path: '/review', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'r',
+      routeKey: 'POST /review',
+      stage: '$default',
+      time: '02/Dec/2026:18:00:00 +0000',
+      timeEpoch: 0,
+    },
+  };
+}
+
+const bodyOf = (res: HttpResult) => JSON.parse(res.body) as { run_id?: string; actions?: { type: string; endpoint_id?: string; outcome: string }[]; error?: string };
+
+describe('POST /review with the lease table: one review per signed request', () => {
+  it('reviews 50 concurrent copies of one request once: the others get 409 in_progress or the first answer', async () => {
+    const h = await harness(5);
+    const event = signedEvent({ service_id: PAYMENTS });
+    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => h.handlers[i % 5]!(event, lambdaContext())));
+
+    // One review: one run in the audit trail, ending with one run.completed.
+    const events = h.audit();
+    const runs = [...new Set(events.map((e) => e.data.run_id))];
+    expect(runs).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'vpcep.run.completed')).toHaveLength(1);
+    // Each action carried out once: 3 accepts, 1 reject, 1 whitelist add.
+    const actionEvents = events.filter((e) => e.type !== 'vpcep.run.completed');
+    expect(actionEvents.map((e) => e.type).sort()).toEqual(['vpcep.connection.accept', 'vpcep.connection.accept', 'vpcep.connection.accept', 'vpcep.connection.reject', 'vpcep.whitelist.add']);
+    expect(h.mutations()).toHaveLength(5);
+
+    // Every answer is the review's own, a 409 with Retry-After, or a 401 replay.
+    const statuses = answers.map((a) => a.statusCode);
+    expect(statuses.every((s) => s === 200 || s === 409 || s === 401)).toBe(true);
+    const oks = answers.filter((a) => a.statusCode === 200);
+    expect(oks.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(oks.map((a) => a.body)).size).toBe(1);
+    expect(bodyOf(oks[0]!).run_id).toBe(runs[0]);
+    expect(bodyOf(oks[0]!).actions).toHaveLength(5);
+    for (const busy of answers.filter((a) => a.statusCode === 409)) {
+      expect(bodyOf(busy)).toMatchObject({ error: 'in_progress' });
+      expect(Number(busy.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    }
+
+    // A copy arriving after the review, at any container, gets the first answer, with no API call.
+    const calls = h.sim.log().length;
+    const late = await h.handlers[3]!(event, lambdaContext());
+    expect(late.statusCode).toBe(200);
+    expect(late.body).toBe(oks[0]!.body);
+    expect(h.sim.log().length).toBe(calls);
+    expect(h.audit()).toHaveLength(events.length);
+  }, 60_000);
+
+  it('gives a copy of a 404 request the same 404 without reading again', async () => {
+    const h = await harness(2);
+    const event = signedEvent({ service_id: UNMANAGED });
+    const first = await h.handlers[0]!(event, lambdaContext());
+    expect(first.statusCode).toBe(404);
+    const calls = h.sim.log().length;
+    const copy = await h.handlers[1]!(event, lambdaContext());
+    expect(copy).toMatchObject({ statusCode: 404, body: first.body });
+    expect(h.sim.log().length).toBe(calls);
+  });
+
+  it('lets a copy be reviewed when the first attempt failed before answering (500)', async () => {
+    const h = await harness(2);
+    let broken = true;
+    const failing: HandlerSetup = {
+      ...h.setups[0]!,
+      createRunDeps: (o) => {
+        if (broken) throw new Error('the engine could not be built');
+        return h.setups[0]!.createRunDeps(o);
+      },
+    };
+    const event = signedEvent({ service_id: PAYMENTS });
+    const first = await createReviewHandler(failing)(event, lambdaContext());
+    expect(first.statusCode).toBe(500);
+    expect(h.mutations()).toEqual([]);
+    broken = false;
+    const retry = await h.handlers[1]!(event, lambdaContext());
+    expect(retry.statusCode).toBe(200);
+    expect(bodyOf(retry).actions).toHaveLength(5);
+  });
+
+  it('fails closed (500, no API call) when the table cannot be used, naming the table in the log', async () => {
+    const h = await harness(1);
+    const logs: Buffer[] = [];
+    const logStream = new PassThrough().on('data', (c: Buffer) => logs.push(c));
+    const setup: HandlerSetup = { ...h.setups[0]!, logger: createJsonLogger({ stream: logStream }), webhookRequests: createWebhookRequestStore('no-such-table', { client: db.client }) };
+    const res = await createReviewHandler(setup)(signedEvent({ service_id: PAYMENTS }), lambdaContext());
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'internal' });
+    expect(h.sim.log()).toEqual([]);
+    expect(Buffer.concat(logs).toString('utf8')).toContain('DynamoDB table \\"no-such-table\\": claiming the webhook request');
+  });
+
+  it('refuses a forged copy as before, without touching the table or the API', async () => {
+    const h = await harness(1);
+    const event = signedEvent({ service_id: PAYMENTS });
+    const forged = { ...event, headers: { ...event.headers, 'x-vpcep-signature': `sha256=${'0'.repeat(64)}` } };
+    const res = await h.handlers[0]!(forged, lambdaContext());
+    expect(res.statusCode).toBe(401);
+    expect(h.sim.log()).toEqual([]);
+    // The genuine request is still reviewed: the forgery claimed nothing.
+    expect((await h.handlers[0]!(event, lambdaContext())).statusCode).toBe(200);
+  });
+});
