@@ -1,5 +1,6 @@
 import { AuditSink } from '../audit/sink';
-import { createRunDeps, RunDeps } from '../deps';
+import { loadLeaseConfig } from '../config';
+import { createLeaseStore, createRunDeps, RunDeps } from '../deps';
 import { createJsonLogger } from '../logger';
 import { ConnectionOptions, connectionConfigFromOptions } from './connection';
 import { CliContext } from './context';
@@ -7,9 +8,17 @@ import { CliContext } from './context';
 /** One SQS SendMessageBatch. */
 const AUDIT_BATCH = 10;
 
-/** The engine's dependencies for a CLI run: the client from the connection options, logs (warnings and up) on stderr. */
+/**
+ * The engine's dependencies for a CLI run: the client from the connection options, logs
+ * (warnings and up) on stderr, and the lease store when VPCEP_LEASE_TABLE names one (the same
+ * table as the scheduled functions, so a person's apply never collides with them).
+ */
 export function createCliRunDeps(ctx: CliContext, options: ConnectionOptions & { concurrency: number }, sink: AuditSink): RunDeps & { projectId: string } {
   const connection = connectionConfigFromOptions(options, ctx);
+  const { leaseTable } = loadLeaseConfig(ctx.env);
   const logger = createJsonLogger({ stream: ctx.stderr, level: 'warn' });
-  return { ...createRunDeps({ connection, sink, logger, fallback: ctx.stderr, maxUnaudited: options.concurrency + AUDIT_BATCH }), projectId: connection.projectId };
+  return {
+    ...createRunDeps({ connection, sink, logger, fallback: ctx.stderr, maxUnaudited: options.concurrency + AUDIT_BATCH, ...(leaseTable !== undefined && { lease: createLeaseStore(leaseTable) }) }),
+    projectId: connection.projectId,
+  };
 }

@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { createVpcepClient } from '../../lib/vpcep/client';
+import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
+import { leaseKey } from '../../lib/lease/lease';
 import { runCaptured } from '../support/capture';
+import { runCliProcess } from '../support/cli-process';
+import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 /**
  * Runs that overlap on one service, reproduced deterministically: the simulator's gate holds one
@@ -126,5 +130,41 @@ describe('overlapping runs on one service', () => {
     expect(statusOf(sim, 'ep-stranger')).toBe('accepted');
     expect(rejects(sim)).toHaveLength(1); // the person's accept only
     expect((await readEvents(auditFile)).map((e) => e.type)).toEqual(['vpcep.run.completed']);
+  });
+});
+
+describe('apply with VPCEP_LEASE_TABLE', () => {
+  let sim: Simulator;
+  let dynamo: LocalDynamoDb;
+  beforeAll(async () => {
+    dynamo = await startLocalDynamoDb();
+  });
+  afterAll(async () => dynamo?.stop());
+  afterEach(async () => sim?.stop());
+
+  it('skips a service another run holds (exit 0, nothing done), and acts once the lease is free', async () => {
+    sim = await startSimulator({
+      state: state([{ id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' }]),
+      credentials: { ak: AK, sk: SK },
+    });
+    const leases = createDynamoDbLeaseStore({ client: dynamo.client, tableName: dynamo.tableName });
+    const key = leaseKey(PROJECT, PAY);
+    await leases.acquire(key, 'run-of-the-schedule', new Date(Date.now() + 60_000));
+    const processEnv = { ...env(sim), ...LOCAL_AWS_ENV, VPCEP_LEASE_TABLE: dynamo.tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+    const auditFile = join(dir, 'leased.jsonl');
+
+    const skipped = await runCliProcess(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], processEnv);
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ actions: [], skipped: [{ service_id: PAY, note: 'being reviewed by run run-of-the-schedule' }] });
+    expect(skipped.stderr).toContain(`note: ${PAY} skipped: being reviewed by run run-of-the-schedule`);
+    expect(sim.log().filter((e) => e.mutated)).toEqual([]);
+
+    await leases.release(key, 'run-of-the-schedule');
+    const applied = await runCliProcess(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], processEnv);
+    expect(applied.code).toBe(0);
+    expect(JSON.parse(applied.stdout).actions.map((a: { type: string }) => a.type)).toEqual(['connection.accept']);
+    expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
+    // Released at the end: anyone may take it now.
+    expect(await leases.acquire(key, 'next-run', new Date(Date.now() + 1000))).toEqual({ acquired: true });
   });
 });
