@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import type { LogLevel } from './logger';
 import { checkEndpoint } from './vpcep/endpoint';
 import type { Credentials } from './vpcep/sign';
 
@@ -33,6 +34,11 @@ export const envSchema = z.object({
   VPCEP_MAX_RATE: optional,
   VPCEP_TIMEOUT: optional,
   VPCEP_SIMULATOR_SK: optional,
+  // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
+  VPCEP_ENFORCE_PARAMETER: optional,
+  // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
+  AWS_LAMBDA_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v), z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional()),
+  ARCHIVE_BUCKET: optional,
 });
 export type Env = z.output<typeof envSchema>;
 
@@ -66,7 +72,14 @@ export interface Config {
   leaseTable?: string;
   /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS. */
   controls: RunControls;
+  /** VPCEP_ENFORCE_PARAMETER: the SSM parameter holding the brake, read at each scheduled run. */
+  enforceParameterName?: string;
+  /** AWS_LAMBDA_LOG_LEVEL, mapped onto the logger's levels; default info. */
+  logLevel: LogLevel;
 }
+
+/** Lambda's application log levels (TRACE ... FATAL) onto the logger's four. */
+const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error' };
 
 /**
  * Reads the whole configuration. Credentials are required unless
@@ -89,7 +102,19 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
     leaseTable: parsed.VPCEP_LEASE_TABLE,
     controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
+    enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
+    logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
+}
+
+/**
+ * The archiver's configuration (it talks to S3 only, not to the VPCEP API): the bucket
+ * (ARCHIVE_BUCKET) and the log level.
+ */
+export function loadArchiverConfig(env: Readonly<Record<string, string | undefined>>): { bucket: string; logLevel: LogLevel } {
+  const parsed = parseEnv(env, ['ARCHIVE_BUCKET', 'AWS_LAMBDA_LOG_LEVEL']);
+  if (!parsed.ARCHIVE_BUCKET) throwIfProblems(['no archive bucket: set ARCHIVE_BUCKET']);
+  return { bucket: parsed.ARCHIVE_BUCKET!, logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']! };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
@@ -118,4 +119,9 @@ export function createLeaseStore(tableName: string, overrides: TableStoreOverrid
  */
 export function createWebhookRequestStore(tableName: string, overrides: TableStoreOverrides = {}): WebhookRequestStore {
   return createDynamoDbWebhookRequestStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
+}
+
+/** The archive's S3 client: AWS SDK defaults (the function's role and region). */
+export function createS3Client(): S3Client {
+  return new S3Client({});
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { dataSchemaUri } from './event-schemas';
 
 /**
  * CloudEvents 1.0 audit events (CONTRACT.md section 3). Pure builders: no I/O, the time and run
@@ -32,8 +33,11 @@ export interface AuditEvent<Data = Record<string, unknown>> {
   source: string;
   type: string;
   subject: string;
+  /** RFC 3339, UTC, with milliseconds. */
   time: string;
   datacontenttype: 'application/json';
+  /** `urn:vpcep-approver:event:<type>:1`, the `$id` of `docs/events/<type>.schema.json`. */
+  dataschema: string;
   data: Data;
 }
 
@@ -51,12 +55,15 @@ export const MAX_EVENT_BYTES = 250 * 1024;
 
 /**
  * A stable event id: the same run recording the same action gets the same id, so consumers
- * can drop duplicates after a retried send. Shaped like a UUID (version nibble 5-like, from a
- * SHA-256 of the parts) so that it fits every consumer that expects one.
+ * can drop duplicates after a retried send. An RFC 9562 version 8 UUID (section 5.8, custom):
+ * 122 bits of a SHA-256 of the parts, with the version nibble 8 and the variant bits 10.
  */
 export function stableEventId(...parts: readonly string[]): string {
-  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  const bytes = createHash('sha256').update(parts.join('\u0000')).digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** `<service_id>/connections/<endpoint_id>` for connection actions, `<service_id>` otherwise. */
@@ -114,8 +121,9 @@ function envelope(run: RunContext, type: string, subject: string, time: Date, da
     source: `vpcep-approver/${run.projectId}`,
     type,
     subject,
-    time: time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    time: time.toISOString(),
     datacontenttype: 'application/json',
+    dataschema: dataSchemaUri(type),
     data,
   };
 }

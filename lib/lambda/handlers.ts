@@ -1,4 +1,6 @@
 import middy from '@middy/core';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { Writable } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
 import { Config } from '../config';
 import { findManagedService } from '../engine/review';
@@ -11,7 +13,10 @@ import { WebhookRequestStore } from '../webhook/request-store';
 import { verifyWebhook } from '../webhook/verify';
 import { AppContext, deadlineFrom } from './context';
 import { loggingMiddleware } from './logging';
+import { readEnforce } from './brake';
+import { createPendingAges } from './pending-ages';
 import { RunDepsFactory } from './run-deps';
+import { publishRunMetrics } from './run-metrics';
 import { secretsMiddleware, SecretsMiddlewareOptions } from './secrets';
 import { createWebhookOnce } from './webhook-once';
 
@@ -24,8 +29,10 @@ export interface HandlerSetup {
   logger: Logger;
   clock?: () => Date;
   newRunId?: () => string;
-  /** SSM client class for the secrets middleware (tests inject a fake). */
+  /** SSM client class for the secrets middleware and the brake (tests inject a fake). */
   ssmClient?: SecretsMiddlewareOptions['AwsClient'];
+  /** Where the scheduled functions write their EMF metrics line (default stdout, which CloudWatch reads). */
+  metricsOut?: Writable;
   /** Webhook requests shared by every container (the lease table); without it, the in-memory replay guard. */
   webhookRequests?: WebhookRequestStore;
 }
@@ -66,20 +73,28 @@ export function preloadPolicy(load: () => Promise<LoadedPolicy>): Promise<Loaded
  */
 export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'compliance'): LambdaHandler<ScheduledEvent, RunSummary> {
   const clock = setup.clock ?? (() => new Date());
+  let ssm: Pick<SSMClient, 'send'> | undefined;
+  // The scheduled functions never need the webhook secret: even if a stage sets its parameter
+  // name, they do not read it (a missing webhook parameter must not stop the sweeps).
+  const config = { ...setup.config, webhookSecretName: undefined, webhookSecret: undefined };
   const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
     .use(loggingMiddleware({ logger: setup.logger, clock, ...(setup.newRunId && { newRunId: setup.newRunId }) }))
-    .use(secretsMiddleware({ config: setup.config, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
+    .use(secretsMiddleware({ config, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
     .handler(async (_event, context) => {
       const loaded = await setup.policy;
+      // Read at every run, so flipping the brake needs no redeploy.
+      const enforce = await readEnforce({ config: setup.config, logger: context.logger, ssm: () => (ssm ??= new (setup.ssmClient ?? SSMClient)({})) });
+      if (!enforce) context.logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
       // One deadline for the run and for each of its API calls and retries (lib/vpcep/retry.ts).
       const deadline = deadlineFrom(context, clock());
       const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger, deadline });
+      const ages = createPendingAges();
       let summary: RunSummary;
       try {
-        summary = await runReview(deps, loaded.policy, {
+        summary = await runReview({ ...deps, client: ages.client(deps.client) }, loaded.policy, {
           scope,
-          // The brake (CONTRACT section 1): VPCEP_ENFORCE=false makes the run a dry run.
-          dryRun: !setup.config.controls.enforce,
+          // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
+          dryRun: !enforce,
           trigger: 'schedule',
           revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
           runId: context.runId,
@@ -91,6 +106,10 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
         await closeAuditor(deps.auditor, context.logger);
       }
       context.logger.info('run summary', { summary: { ...summary, actions: summary.actions.length } });
+      publishRunMetrics(
+        { summary, functionName: context.functionName, api: deps.client.stats(), oldestAllowedPendingSeconds: ages.oldestAllowedPendingSeconds(summary.actions, clock()) },
+        setup.metricsOut ?? process.stdout,
+      );
       if (summary.failed) throw new RunFailedError(summary);
       return summary;
     });

@@ -15,7 +15,7 @@ import { createLambdaRunDeps } from './run-deps';
  */
 export function coldStart(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): HandlerSetup {
   const config = loadConfig(env);
-  const logger = options.logger ?? createJsonLogger({ stream: process.stderr, fields: { service: 'vpcep-approver' } });
+  const logger = options.logger ?? createJsonLogger({ stream: process.stderr, level: config.logLevel, fields: { service: 'vpcep-approver' } });
   const policy = preloadPolicy(() => loadPolicyFile(resolve(config.policyFile)));
   policy.then(
     (loaded) => logger.info('policy loaded', { policy_file: config.policyFile, policy_sha256: loaded.sha256, warnings: loaded.warnings.length }),

@@ -110,7 +110,8 @@ async function harness(policyFile = join(dir, 'policy.yaml')): Promise<Harness> 
   };
   const base = coldStart(env, { logger: createJsonLogger({ stream: logStream.stream }) });
   // No queue configured: audit events go to the function's stderr, captured here.
-  const setup = { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }) };
+  // EMF metrics lines (stdout in Lambda) are checked in scheduled-run.test.ts; kept off the test output here.
+  const setup = { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }), metricsOut: new PassThrough().resume() };
   return {
     sim,
     setup,

@@ -24,9 +24,9 @@ function iamActionOf(route: string): string {
 }
 
 const ROOT = join(__dirname, '../..');
-const iamActions = new Set(
-  (JSON.parse(readFileSync(join(ROOT, 'policies/huawei-iam-policy.json'), 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap((s) => s.Action),
-);
+const policyActions = (file: string) => new Set((JSON.parse(readFileSync(join(ROOT, 'policies', file), 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap((s) => s.Action));
+const iamActions = policyActions('huawei-iam-policy.json');
+const sweepActions = policyActions('huawei-iam-policy-sweep.json');
 const AK = 'IAMCOVERAGEAK0000001';
 const SK = 'iam-coverage-secret';
 
@@ -36,10 +36,14 @@ it('every call of a sweep, a compliance run and a webhook review is allowed by p
   try {
     const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId };
     const policy = join(ROOT, 'policies/examples/demo-policy.yaml');
+    // The webhook reviews in scope sweep: with the sweep, it must need only the sweep-only policy.
+    const sweepRoutes = new Set<string>();
     for (const scope of ['sweep', 'compliance']) {
       const ctx = createCliContext({ env, stdout: new PassThrough(), stderr: new PassThrough() });
       expect(await runCli(['apply', '--policy', policy, '--scope', scope, '--audit-file', '/dev/null'], ctx)).toBe(0);
+      if (scope === 'sweep') sim.log().forEach((e) => sweepRoutes.add(e.route));
     }
+    const beforeWebhook = sim.log().length;
 
     const handler = createReviewHandler(coldStart({ ...env, WEBHOOK_SECRET: 'whsec', POLICY_FILE: policy }, { logger: silentLogger }));
     const body = JSON.stringify({ service_id: state.services[0]!.id });
@@ -47,6 +51,9 @@ it('every call of a sweep, a compliance run and a webhook review is allowed by p
     const event = { headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': ts, 'x-vpcep-signature': signWebhook('whsec', ts, body) }, body, isBase64Encoded: false } as unknown as APIGatewayProxyEventV2;
     const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
     expect((await handler(event, context)).statusCode).toBe(200);
+    sim.log().slice(beforeWebhook).forEach((e) => sweepRoutes.add(e.route));
+    const sweepNeeded = [...sweepRoutes].map(iamActionOf);
+    expect(sweepNeeded.filter((a) => !sweepActions.has(a))).toEqual([]);
 
     const routes = [...new Set(sim.log().map((e) => e.route))];
     const needed = routes.map(iamActionOf);

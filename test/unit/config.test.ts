@@ -77,6 +77,16 @@ describe('loadConfig()', () => {
   it('names a malformed AUDIT_QUEUE_URL', () => {
     expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'not a url' })).message).toContain('AUDIT_QUEUE_URL');
   });
+
+  it('reads the brake, the lease table and Lambda\'s log level, naming a bad value', () => {
+    const env = { ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1' };
+    expect(loadConfig(env)).toMatchObject({ logLevel: 'info' });
+    expect(loadConfig(env).controls.enforce).toBe(true);
+    expect(loadConfig({ ...env, VPCEP_ENFORCE: 'false', VPCEP_LEASE_TABLE: 'leases', AWS_LAMBDA_LOG_LEVEL: 'WARN' })).toMatchObject({ controls: { enforce: false }, leaseTable: 'leases', logLevel: 'warn' });
+    expect(loadConfig({ ...env, VPCEP_ENFORCE_PARAMETER: '/x/enforce', AWS_LAMBDA_LOG_LEVEL: 'trace' })).toMatchObject({ enforceParameterName: '/x/enforce', logLevel: 'debug' });
+    expect(errorOf(() => loadConfig({ ...env, VPCEP_ENFORCE: 'no' })).message).toMatch(/VPCEP_ENFORCE: expected true or false; got "no"/);
+    expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain('AWS_LAMBDA_LOG_LEVEL');
+  });
 });
 
 describe('loadRunLimits()', () => {

@@ -1,4 +1,5 @@
 import { CloudEvent } from 'cloudevents';
+import fc from 'fast-check';
 import {
   AuditedAction,
   buildActionEvent,
@@ -26,12 +27,13 @@ describe('buildActionEvent()', () => {
     const event = buildActionEvent(run, accept, 'succeeded', time);
     expect(event).toEqual({
       specversion: '1.0',
-      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
       source: 'vpcep-approver/proj-1',
       type: 'vpcep.connection.accept',
       subject: 'svc-1/connections/ep-1',
-      time: '2026-11-26T08:00:00Z',
+      time: '2026-11-26T08:00:00.123Z',
       datacontenttype: 'application/json',
+      dataschema: 'urn:vpcep-approver:event:vpcep.connection.accept:1',
       data: {
         run_id: 'run-1',
         trigger: 'cli',
@@ -102,5 +104,23 @@ describe('stableEventId()', () => {
   it('is deterministic and separates its parts', () => {
     expect(stableEventId('a', 'b')).toBe(stableEventId('a', 'b'));
     expect(stableEventId('ab', '')).not.toBe(stableEventId('a', 'b'));
+  });
+
+  it('is an RFC 9562 version 8 UUID for any input', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string(), { maxLength: 5 }), (parts) => {
+        const id = stableEventId(...parts);
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        // RFC 9562 section 4: the version is the high nibble of octet 6, the variant the top bits of octet 8.
+        const octets = Buffer.from(id.replaceAll('-', ''), 'hex');
+        expect(octets[6]! >> 4).toBe(8);
+        expect(octets[8]! >> 6).toBe(0b10);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is still stable for the known parts of an action (a change here breaks consumers\' de-duplication)', () => {
+    expect(stableEventId('run-1', 'connection.accept', 'svc-1/connections/ep-1', '')).toBe(buildActionEvent(run, accept, 'planned', time).id);
   });
 });

@@ -1,0 +1,40 @@
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { Config } from '../config';
+import { ConfigError } from '../errors';
+import { Logger } from '../logger';
+
+export interface BrakeOptions {
+  config: Pick<Config, 'controls' | 'enforceParameterName'>;
+  /** The SSM client (created once per container; tests inject a fake). */
+  ssm: () => Pick<SSMClient, 'send'>;
+  logger: Logger;
+}
+
+/**
+ * Whether this scheduled run may act (CONTRACT 1, "Brake and cap"): `VPCEP_ENFORCE` set to
+ * `false` turns every run into a dry run without a redeploy. Deployed, the value lives in the SSM
+ * parameter named by VPCEP_ENFORCE_PARAMETER and is read at every run, never cached, so flipping
+ * it takes effect at the next schedule. A missing parameter means enforce, with a warning in the
+ * logs (a deleted brake must not stop the schedules silently); a value other than true/false, or
+ * a parameter that cannot be read, fails the run loudly instead of guessing.
+ */
+export async function readEnforce(options: BrakeOptions): Promise<boolean> {
+  const { config, logger } = options;
+  const name = config.enforceParameterName;
+  if (!name) return config.controls.enforce;
+  let value: string | undefined;
+  try {
+    const answer = await options.ssm().send(new GetParameterCommand({ Name: name }));
+    value = answer.Parameter?.Value;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ParameterNotFound') {
+      logger.warn('brake parameter not found: enforcing', { parameter: name });
+      return true;
+    }
+    throw new ConfigError(`could not read SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER): ${err instanceof Error ? err.message : String(err)}`, err);
+  }
+  const normalised = value?.trim().toLowerCase();
+  if (normalised === 'true') return true;
+  if (normalised === 'false') return false;
+  throw new ConfigError(`SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER) must be "true" or "false"; got ${JSON.stringify(value?.slice(0, 40) ?? null)}`);
+}

@@ -1,0 +1,277 @@
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { RunSummary } from '../../lib/engine/run';
+import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
+import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { coldStart } from '../../lib/lambda/setup';
+import { createJsonLogger } from '../../lib/logger';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+
+// A scheduled run as Lambda invokes it, against the simulator: the brake read from an
+// (injected) SSM client at every run, and the EMF metrics line checked against the run's summary.
+
+const AK = 'AKSCHEDULEDTEST00001';
+const SK = 'sk-scheduled-test-secret';
+const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
+const PARTNER = '5fc973eea581490997e82ea11a1df31f';
+const STRANGER = '1234567890abcdef1234567890abcdef';
+const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
+const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
+const BRAKE = '/vpcep-approver/test/enforce';
+
+const POLICY = `version: 1
+owner_domain: ${OWNER}
+defaults:
+  unlisted_pending: reject
+services:
+  - rule: payments
+    match: { id: ${SERVICE} }
+    allow:
+      - domain: ${PARTNER}
+        max_connections: 5
+`;
+
+// The handler's clock, fixed: the outcome heartbeat's age is measured against it.
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+
+function scenario(): SimulatorStateInput {
+  return {
+    project_id: PROJECT,
+    domain_id: OWNER,
+    services: [
+      {
+        id: SERVICE,
+        service_name: 'payments',
+        approval_enabled: true,
+        connections: [
+          { id: 'c0000000-0000-4000-8000-000000000001', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 1, created_at: ago(3600) },
+          { id: 'c0000000-0000-4000-8000-000000000002', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 2, created_at: ago(600) },
+          { id: 'c0000000-0000-4000-8000-000000000003', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 3, created_at: ago(7200) },
+        ],
+        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
+      },
+      { id: UNMANAGED, service_name: 'internal' },
+    ],
+  };
+}
+
+/** A stand-in for SSMClient answering GetParameter from a table (undefined: ParameterNotFound). */
+function fakeSsm(values: { brake?: string; error?: Error }) {
+  const reads: string[] = [];
+  class FakeSsmClient {
+    async send(command: GetParameterCommand) {
+      if (!(command instanceof GetParameterCommand)) throw new Error(`unexpected SSM command ${command}`);
+      reads.push(command.input.Name!);
+      if (values.error) throw values.error;
+      if (values.brake === undefined) throw Object.assign(new Error(`Parameter ${command.input.Name} not found.`), { name: 'ParameterNotFound' });
+      return { Parameter: { Name: command.input.Name, Type: 'String', Value: values.brake } };
+    }
+  }
+  return { AwsClient: FakeSsmClient as unknown as HandlerSetup['ssmClient'], reads };
+}
+
+function sink() {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, lines: () => Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean) };
+}
+
+let dir: string;
+const sims: Simulator[] = [];
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'vpcep-scheduled-'));
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.stop()));
+});
+
+async function harness(ssm: ReturnType<typeof fakeSsm>, env: Record<string, string> = { VPCEP_ENFORCE_PARAMETER: BRAKE }) {
+  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
+  sims.push(sim);
+  const logs = sink();
+  const metrics = sink();
+  const audit = sink();
+  const base = coldStart(
+    { VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, POLICY_FILE: join(dir, 'policy.yaml'), ...env },
+    { logger: createJsonLogger({ stream: logs.stream }) },
+  );
+  const setup: HandlerSetup = {
+    ...base,
+    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit.stream }),
+    clock: () => NOW,
+    ssmClient: ssm.AwsClient,
+    metricsOut: metrics.stream,
+  };
+  return { sim, setup, logs: () => logs.lines().map((l) => JSON.parse(l) as Record<string, unknown>), emf: () => metrics.lines().map((l) => JSON.parse(l) as Emf) };
+}
+
+interface Emf {
+  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  [key: string]: unknown;
+}
+
+function context(name: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `vpcep-approver-test-${name}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${name}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: `req-${name}`,
+    logGroupName: `/aws/lambda/vpcep-approver-test-${name}`,
+    logStreamName: '2026/12/02/[$LATEST]0',
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as unknown as ScheduledEvent;
+const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
+const statusOf = (sim: Simulator, endpointId: string) => sim.state().services[0]!.connections.find((c) => c.id === endpointId)?.status;
+
+describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', () => {
+  it('acts when the parameter says true, and reads it again at the next run', async () => {
+    const ssm = fakeSsm({ brake: 'true' });
+    const { sim, setup } = await harness(ssm);
+    const handler = createScheduledHandler(setup, 'sweep');
+    const summary = await handler(event, context('sweep'));
+    expect(summary.dry_run).toBe(false);
+    expect(statusOf(sim, 'c0000000-0000-4000-8000-000000000001')).toBe('accepted');
+    await handler(event, context('sweep'));
+    expect(ssm.reads).toEqual([BRAKE, BRAKE]);
+  });
+
+  it('makes the run a dry run when the parameter says false: everything planned, nothing changed', async () => {
+    const ssm = fakeSsm({ brake: 'FALSE' });
+    const { sim, setup, logs } = await harness(ssm);
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expect(summary.dry_run).toBe(true);
+    expect(summary.actions.length).toBeGreaterThan(0);
+    expect(summary.actions.every((a) => a.outcome === 'planned')).toBe(true);
+    expect(mutations(sim)).toEqual([]);
+    expect(logs().some((l) => l.level === 'warn' && String(l.msg).includes('brake on'))).toBe(true);
+  });
+
+  it('enforces when the parameter is missing, with a warning naming it', async () => {
+    const { sim, setup, logs } = await harness(fakeSsm({}));
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expect(summary.dry_run).toBe(false);
+    expect(mutations(sim).length).toBeGreaterThan(0);
+    expect(logs()).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'warn', msg: 'brake parameter not found: enforcing', parameter: BRAKE })]));
+  });
+
+  it('fails the run before any change when the parameter holds something else, or cannot be read', async () => {
+    for (const ssm of [fakeSsm({ brake: 'flase' }), fakeSsm({ error: Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }) })]) {
+      const { sim, setup } = await harness(ssm);
+      const failure = createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+      await expect(failure).rejects.toThrow(new RegExp(`SSM parameter ${BRAKE} \\(VPCEP_ENFORCE_PARAMETER\\)`));
+      expect(sim.log()).toEqual([]);
+    }
+  });
+
+  it('takes VPCEP_ENFORCE=false from the environment where there is no parameter (a local stage)', async () => {
+    const ssm = fakeSsm({ brake: 'true' });
+    const { sim, setup } = await harness(ssm, { VPCEP_ENFORCE: 'false' });
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expect(summary.dry_run).toBe(true);
+    expect(mutations(sim)).toEqual([]);
+    expect(ssm.reads).toEqual([]);
+  });
+});
+
+describe('scheduled run: its own parameters only', () => {
+  it('never reads the webhook secret, even when WEBHOOK_SECRET_NAME is set', async () => {
+    // The fake SSM client throws on anything but the brake's GetParameter (so on the secrets' GetParameters).
+    const ssm = fakeSsm({ brake: 'true' });
+    const { setup } = await harness(ssm, { VPCEP_ENFORCE_PARAMETER: BRAKE, WEBHOOK_SECRET_NAME: '/vpcep-approver/test/webhook-secret' });
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expect(summary.failed).toBe(false);
+    expect(ssm.reads).toEqual([BRAKE]);
+  });
+});
+
+describe('scheduled run: EMF metrics', () => {
+  const metricValues = (emf: Emf) => Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, emf[m.Name]]));
+  const units = (emf: Emf) => Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit]));
+
+  function expectMatchesSummary(emf: Emf, summary: RunSummary, sim: Simulator): void {
+    const [directive] = emf._aws.CloudWatchMetrics;
+    expect(directive).toMatchObject({ Namespace: 'vpcep-approver', Dimensions: [['function', 'scope']] });
+    expect(emf).toMatchObject({ function: `vpcep-approver-test-${summary.scope}`, scope: summary.scope });
+    const values = metricValues(emf);
+    for (const [type, counts] of Object.entries(summary.counts)) {
+      for (const outcome of ['succeeded', 'failed', 'planned'] as const) expect(values[`Actions.${type}.${outcome}`]).toBe(counts[outcome]);
+    }
+    const total = (o: 'succeeded' | 'failed' | 'planned') => summary.actions.filter((a) => a.outcome === o).length;
+    expect(values).toMatchObject({
+      Actions: summary.actions.length,
+      ActionsSucceeded: total('succeeded'),
+      ActionsFailed: total('failed'),
+      ActionsPlanned: total('planned'),
+      LeftPending: summary.left_pending.length,
+      Drift: summary.drift.length,
+      ServicesReviewed: summary.services.reviewed,
+      ServicesFailed: summary.services.failed,
+      ServicesUnfinished: summary.services.unfinished,
+      ServicesSkipped: summary.services.skipped,
+      RevocationsHeld: summary.revocations_held,
+      // Counted by the client; the simulator served exactly these (no faults, so no retries).
+      ApiRequests: sim.stats().requests,
+      RunDuration: Date.parse(summary.finished_at) - Date.parse(summary.started_at),
+      DryRun: summary.dry_run ? 1 : 0,
+    });
+    for (const kind of new Set(summary.drift.map((d) => d.kind))) expect(values[`Drift.${kind}`]).toBe(summary.drift.filter((d) => d.kind === kind).length);
+    expect(units(emf)).toMatchObject({ Actions: 'Count', ActionsFailed: 'Count', OldestAllowedPendingAge: 'Seconds', RunDuration: 'Milliseconds', ApiRequests: 'Count' });
+    // No per-service dimension or value anywhere in the line.
+    expect(JSON.stringify(emf)).not.toContain(SERVICE);
+  }
+
+  it('writes one EMF line per sweep whose values are the summary\'s', async () => {
+    const { sim, setup, emf } = await harness(fakeSsm({ brake: 'true' }));
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expect(emf()).toHaveLength(1);
+    expect(summary.counts['connection.accept']).toEqual({ succeeded: 2, failed: 0, planned: 0 });
+    expectMatchesSummary(emf()[0]!, summary, sim);
+    // Every connection the policy accepts was accepted: nothing allowed is left waiting.
+    expect(metricValues(emf()[0]!).OldestAllowedPendingAge).toBe(0);
+  });
+
+  it('reports the age of the oldest allowed connection still pending when the brake holds the accepts', async () => {
+    const { sim, setup, emf } = await harness(fakeSsm({ brake: 'false' }));
+    const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
+    expectMatchesSummary(emf()[0]!, summary, sim);
+    // The partner's oldest pending connection is an hour old; the stranger's (two hours) is not allowed.
+    expect(metricValues(emf()[0]!).OldestAllowedPendingAge).toBe(3600);
+  });
+
+  it('counts drift by kind in a compliance run', async () => {
+    const { sim, setup, emf } = await harness(fakeSsm({ brake: 'true' }));
+    const summary = await createScheduledHandler(setup, 'compliance')(event, context('compliance'));
+    expect(summary.drift.map((d) => d.kind)).toContain('unmanaged');
+    expectMatchesSummary(emf()[0]!, summary, sim);
+    expect(metricValues(emf()[0]!).ApiRetries).toBe(0);
+  });
+
+  it('still publishes when the run fails, counting the retries the client made', async () => {
+    const { sim, setup, emf } = await harness(fakeSsm({ brake: 'true' }));
+    sim.setFaults({ errorRate: 1, seed: 3 });
+    const failure = await createScheduledHandler(setup, 'sweep')(event, context('sweep')).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(RunFailedError);
+    const summary = (failure as RunFailedError).summary;
+    expect(emf()).toHaveLength(1);
+    expectMatchesSummary(emf()[0]!, summary, sim);
+    // Every request was answered 500: all but the first of each operation were retries.
+    expect(metricValues(emf()[0]!).ApiRetries).toBeGreaterThan(0);
+    expect(metricValues(emf()[0]!).ApiRequests).toBe(sim.stats().faults.error);
+  });
+});
