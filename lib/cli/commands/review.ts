@@ -153,7 +153,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       skipped: summary.skipped,
     });
   } else {
-    ctx.stdout.write(renderSummary(summary, mode.plan, stats.requests));
+    ctx.stdout.write(renderSummary(summary, mode.plan, stats));
   }
   reportProblems(ctx, summary);
   if (summary.failed) ctx.exitCode = 1;
@@ -231,7 +231,7 @@ function progressReporter(ctx: CliContext) {
   };
 }
 
-function renderSummary(summary: RunSummary, plan: boolean, apiCalls: number): string {
+function renderSummary(summary: RunSummary, plan: boolean, api: { requests: number; retries: number; throttled: number }): string {
   const out: string[] = [];
   const s = summary.services;
   out.push(`${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`);
@@ -273,7 +273,15 @@ function renderSummary(summary: RunSummary, plan: boolean, apiCalls: number): st
     );
   }
   const counts = Object.entries(summary.counts).map(([type, c]) => `${type} ${[c.succeeded && `${c.succeeded} succeeded`, c.failed && `${c.failed} failed`, c.planned && `${c.planned} planned`].filter(Boolean).join(', ')}`);
-  out.push('', `Summary: ${counts.length > 0 ? counts.join('; ') : 'no actions'}; ${summary.left_pending.length} left pending; ${summary.failures.length} failure(s); ${apiCalls} API call(s); run ${summary.run_id}`);
+  out.push('', `Summary: ${counts.length > 0 ? counts.join('; ') : 'no actions'}; ${summary.left_pending.length} left pending; ${summary.failures.length} failure(s); ${api.requests} API request(s) (${api.retries} retried, ${api.throttled} throttled); run ${summary.run_id}`);
+  // The counts the scheduled functions publish as metrics (CONTRACT section 4).
+  const s2 = summary.services;
+  const byKind = new Map<string, number>();
+  for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
+  const drift = [...byKind];
+  out.push(
+    `Services: ${s2.reviewed} reviewed, ${s2.failed} failed, ${s2.unfinished} unfinished, ${s2.skipped} skipped; revocations held: ${summary.revocations_held}; drift: ${drift.length > 0 ? drift.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}; duration ${Date.parse(summary.finished_at) - Date.parse(summary.started_at)} ms`,
+  );
   return `${out.join('\n')}\n`;
 }
 
