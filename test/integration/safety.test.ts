@@ -230,6 +230,27 @@ describe('bad input, refused before any request', () => {
   });
 });
 
+describe('a closed stdout', () => {
+  let sim: Simulator;
+  afterEach(async () => sim?.stop());
+
+  it('`plan | head -1` ends quietly and `apply | head -1` still carries out and records every action', async () => {
+    // Enough output (--json, 300 actions) that the pipe closes in the middle of it.
+    sim = await startSimulator({ state: world(100, 0, 3), credentials: { ak: AK, sk: SK } });
+    const file = await writePolicy('pipe.yaml', policy([]));
+    for (const args of [['plan', '--json'], ['apply', '--json', '--audit-file', join(dir, 'pipe.jsonl')]]) {
+      const { child, done } = spawnCli([...args, '--policy', file], env(sim));
+      // Like `head -1`: read the first chunk, then close the pipe.
+      child.stdout!.once('data', () => child.stdout!.destroy());
+      const result = await done;
+      expect(result.code).toBe(0);
+      expect(result.stderr).not.toMatch(/EPIPE|internal error|Unhandled/);
+    }
+    expect(mutations(sim)).toHaveLength(300);
+    expect((await lines(join(dir, 'pipe.jsonl'))).filter((e) => e.type === 'vpcep.connection.accept')).toHaveLength(300);
+  });
+});
+
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
