@@ -5,7 +5,7 @@
  * environment. Errors name the variable (or option) and say what is expected; they never echo a
  * secret's value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
 import { checkEndpoint } from './vpcep/endpoint';

@@ -1,6 +1,6 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES, eventDataSchemas, EventType } from '../audit/event-schemas';
 import { Logger } from '../logger';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from './keys';

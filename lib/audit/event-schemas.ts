@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The `data` of each audit event type (CONTRACT.md section 3), as zod schemas. The builders in

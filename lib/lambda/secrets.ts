@@ -1,7 +1,7 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import ssmMiddleware from '@middy/ssm';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { z } from 'zod';
+import * as z from 'zod';
 import { Config } from '../config';
 import { ConfigError } from '../errors';
 import { AppContext, HuaweiCredentials, InvocationSecrets } from './context';

@@ -10,7 +10,7 @@
  * domain both allowed and denied, expired entries) live in load.ts, because they must also run
  * when other parts of the file are broken: every problem is reported at once.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** CONTRACT 2: domain IDs match this pattern (compared case-insensitively). */
 export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;

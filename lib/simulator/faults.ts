@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../errors';
 import { SimulatorHttpError, gatewayError, vpcepError } from './errors';
 import { mulberry32 } from './random';

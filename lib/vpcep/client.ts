@@ -11,7 +11,7 @@
  * It knows nothing of policies. Everything it touches from the outside (fetch, clock, sleep,
  * randomness, logger, the rate limiter) is injected, so tests run it against a fake fetch.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../errors';
 import { checkEndpoint } from './endpoint';
 import type { Connection, EndpointService, WhitelistRecord } from '../model';

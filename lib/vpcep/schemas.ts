@@ -9,7 +9,7 @@
  * The request-body schemas are exported for the simulator, which validates what it receives
  * with them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@
  * server is scrubbed of the request's secrets (error bodies and schema errors of 2xx answers
  * alike), since a server or a proxy may echo the Authorization header or a token.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { Auth, authenticate } from './auth';
 import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { FetchLike } from './http';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Huawei IAM custom policy syntax: Version "1.1", statements of Effect + Action
 // (fine-grained actions "service:resource:operation"), optional Condition/Resource.
