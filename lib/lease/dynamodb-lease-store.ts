@@ -1,6 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { AppError } from '../errors';
-import { DynamoDbSend, expiryAttributes, isConditionFailed, Item, numberOf, stringOf, tableError } from './dynamodb-table';
+import { DynamoDbTableOptions, expiryAttributes, isConditionFailed, Item, numberOf, readItem, stringOf, tableError } from './dynamodb-table';
 import { LeaseResult, LeaseStore } from './lease';
 
 /**
@@ -31,13 +31,7 @@ import { LeaseResult, LeaseStore } from './lease';
  *   a month. Storage (about 200 bytes per service, 2 MB) is negligible.
  * Other regions list prices up to about a third higher.
  */
-export interface DynamoDbLeaseStoreOptions {
-  /** A DynamoDB client (lib/deps.ts makes one with the AWS SDK's defaults). */
-  client: DynamoDbSend;
-  tableName: string;
-  /** The clock the conditions compare `expires_at` with. */
-  clock?: () => Date;
-}
+export type DynamoDbLeaseStoreOptions = DynamoDbTableOptions;
 
 /**
  * A refused acquire reads the holder back; if the lease was released or expired in between,
@@ -56,14 +50,8 @@ export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): Le
   const { client, tableName } = options;
   const clock = options.clock ?? (() => new Date());
 
-  async function read(key: string): Promise<Item | undefined> {
-    try {
-      const res = await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }));
-      return res.Item;
-    } catch (err) {
-      throw tableError(tableName, 'reading the lease', key, err);
-    }
-  }
+  const read = (key: string) => readItem(client, tableName, key, 'the lease');
+
 
   return {
     async acquire(key, holder, expiresAt): Promise<LeaseResult> {

@@ -1,4 +1,4 @@
-import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AppError } from '../errors';
 
 /**
@@ -53,4 +53,21 @@ export function numberOf(item: Item | undefined, name: string): number | undefin
 /** `expires_at` (epoch ms) and `ttl` (epoch s, rounded up so TTL never removes a live item). */
 export function expiryAttributes(expiresAt: Date): { expires_at: AttributeValue; ttl: AttributeValue } {
   return { expires_at: { N: String(expiresAt.getTime()) }, ttl: { N: String(Math.ceil(expiresAt.getTime() / 1000)) } };
+}
+
+/** What a store on the lease table is built from (lib/deps.ts makes the client with the AWS SDK's defaults). */
+export interface DynamoDbTableOptions {
+  client: DynamoDbSend;
+  tableName: string;
+  /** The clock the conditions compare `expires_at` with. */
+  clock?: () => Date;
+}
+
+/** A consistent read of one item by key; `what` names it in the error ("the lease", "the webhook request"). */
+export async function readItem(client: DynamoDbSend, tableName: string, key: string, what: string): Promise<Item | undefined> {
+  try {
+    return (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))).Item;
+  } catch (err) {
+    throw tableError(tableName, `reading ${what}`, key, err);
+  }
 }

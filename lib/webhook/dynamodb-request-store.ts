@@ -1,6 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { AppError } from '../errors';
-import { DynamoDbSend, expiryAttributes, isConditionFailed, Item, numberOf, stringOf, tableError } from '../lease/dynamodb-table';
+import { DynamoDbTableOptions, expiryAttributes, isConditionFailed, Item, numberOf, readItem, stringOf, tableError } from '../lease/dynamodb-table';
 import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-store';
 
 /**
@@ -21,11 +21,7 @@ import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-s
  * Cost: two writes per signed request (claim, complete), each 1 WRU per KB of the item; copies
  * refused cost 1 WRU each. At webhook volumes (thousands a month) this is cents.
  */
-export interface DynamoDbWebhookRequestStoreOptions {
-  client: DynamoDbSend;
-  tableName: string;
-  clock?: () => Date;
-}
+export type DynamoDbWebhookRequestStoreOptions = DynamoDbTableOptions;
 
 /** A refused claim reads the record back; if it vanished meanwhile (abandoned, expired) claim tries again. */
 const MAX_CLAIM_ROUNDS = 5;
@@ -35,13 +31,8 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookReques
   const { client, tableName } = options;
   const clock = options.clock ?? (() => new Date());
 
-  async function read(key: string): Promise<Item | undefined> {
-    try {
-      return (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))).Item;
-    } catch (err) {
-      throw tableError(tableName, 'reading the webhook request', key, err);
-    }
-  }
+  const read = (key: string) => readItem(client, tableName, key, 'the webhook request');
+
 
   return {
     async claim(signature, holder, until): Promise<WebhookClaim> {
