@@ -1,6 +1,14 @@
 // Tests run TypeScript through SWC. A few dependencies ship only ES modules
 // (middy, node-fetch and its helpers); they are transformed to CommonJS too.
-const esmOnly = ['@middy', 'node-fetch', 'data-uri-to-buffer', 'fetch-blob', 'formdata-polyfill', 'p-limit', 'yocto-queue'];
+const esmOnly = [
+  '@middy',
+  'node-fetch',
+  'data-uri-to-buffer',
+  'fetch-blob',
+  'formdata-polyfill',
+  'p-limit',
+  'yocto-queue',
+];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+
 import { createFileSink } from '../lib/audit/file-sink';
 import { createRateLimiter, createRunDeps } from '../lib/deps';
 import { runReview, RunSummary } from '../lib/engine/run';
@@ -30,7 +31,15 @@ import { silentLogger } from '../lib/logger';
 import { planService } from '../lib/policy/evaluate';
 import { parsePolicy } from '../lib/policy/load';
 import { Policy } from '../lib/policy/schema';
-import { FaultOptions, generateState, GenerateStateOptions, SimulatorState, SimulatorStateInput, SimulatorStats, startSimulator } from '../lib/simulator';
+import {
+  FaultOptions,
+  generateState,
+  GenerateStateOptions,
+  SimulatorState,
+  SimulatorStateInput,
+  SimulatorStats,
+  startSimulator,
+} from '../lib/simulator';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };
@@ -52,7 +61,8 @@ async function main(): Promise<void> {
   }
   const w = ([0, 1, 2] as const).map((i) => Math.max(...rows.map((r) => r[i].length)));
   console.log(`${'case'.padEnd(w[0]!)}  ${'measured'.padEnd(w[1]!)}  ${'target'.padEnd(w[2]!)}  met`);
-  for (const [k, v, t, ok] of rows) console.log(`${k.padEnd(w[0]!)}  ${v.padEnd(w[1]!)}  ${t.padEnd(w[2]!)}  ${ok ? 'yes' : 'NO'}`);
+  for (const [k, v, t, ok] of rows)
+    console.log(`${k.padEnd(w[0]!)}  ${v.padEnd(w[1]!)}  ${t.padEnd(w[2]!)}  ${ok ? 'yes' : 'NO'}`);
   if (rows.some((r) => !r[3])) process.exitCode = 1;
 }
 
@@ -108,7 +118,14 @@ const contractScenario = (): SimulatorStateInput => ({
     },
   ],
 });
-const endState = (s: SimulatorState) => JSON.stringify(s.services.map((svc) => ({ id: svc.id, c: svc.connections.map((c) => [c.id, c.status]), p: svc.permissions.map((p) => p.permission).sort() })));
+const endState = (s: SimulatorState) =>
+  JSON.stringify(
+    s.services.map((svc) => ({
+      id: svc.id,
+      c: svc.connections.map((c) => [c.id, c.status]),
+      p: svc.permissions.map((p) => p.permission).sort(),
+    })),
+  );
 
 async function caseA(dir: string, seeds: number): Promise<Row[]> {
   const { policy, sha256 } = parsePolicy(CONTRACT_POLICY, 'contract-policy', NOW);
@@ -119,7 +136,11 @@ async function caseA(dir: string, seeds: number): Promise<Row[]> {
   let good = 0;
   let slowest = 0;
   for (let seed = 1; seed <= seeds; seed++) {
-    const sim = await startSimulator({ state: contractScenario(), credentials: CREDS, faults: { seed, errorRate: 0.2, throttleRate: 0.2 } });
+    const sim = await startSimulator({
+      state: contractScenario(),
+      credentials: CREDS,
+      faults: { seed, errorRate: 0.2, throttleRate: 0.2 },
+    });
     const started = performance.now();
     const audit = join(dir, `a-${seed}.jsonl`);
     const run = await sweep(sim.url, sim.projectId, policy, sha256, audit);
@@ -129,26 +150,53 @@ async function caseA(dir: string, seeds: number): Promise<Row[]> {
       .split('\n')
       .map((l) => JSON.parse(l) as { id: string; type: string; data: { outcome: string } })
       .filter((e) => e.type !== 'vpcep.run.completed');
-    const oneSucceededEach = events.length === cleanRun.summary.actions.length && events.every((e) => e.data.outcome === 'succeeded') && new Set(events.map((e) => e.id)).size === events.length;
+    const oneSucceededEach =
+      events.length === cleanRun.summary.actions.length &&
+      events.every((e) => e.data.outcome === 'succeeded') &&
+      new Set(events.map((e) => e.id)).size === events.length;
     if (!run.summary.failed && endState(sim.state()) === wanted && oneSucceededEach) good++;
     await sim.stop();
   }
-  return [[`(a) contract scenario, 20% 500s + 20% throttling, ${seeds} seeds`, `${good} of ${seeds} clean (slowest run ${(slowest / 1000).toFixed(1)} s)`, `${seeds} of ${seeds}`, good === seeds]];
+  return [
+    [
+      `(a) contract scenario, 20% 500s + 20% throttling, ${seeds} seeds`,
+      `${good} of ${seeds} clean (slowest run ${(slowest / 1000).toFixed(1)} s)`,
+      `${seeds} of ${seeds}`,
+      good === seeds,
+    ],
+  ];
 }
 
 async function caseB(dir: string): Promise<Row[]> {
-  const stateOptions: GenerateStateOptions = { services: 1000, connectionsPerService: 10, pendingRatio: 1, domains: 50, seed: 42 };
+  const stateOptions: GenerateStateOptions = {
+    services: 1000,
+    connectionsPerService: 10,
+    pendingRatio: 1,
+    domains: 50,
+    seed: 42,
+  };
   const r = await remoteSweep(dir, 'b', stateOptions, { seed: 11, errorRate: 0.02 }, 0);
   const ratio = r.requests / r.minimum;
   return [
     ['(b) 1,000 x 10 pending, 2% 500s: failed actions', String(r.failedActions), '0', r.failedActions === 0],
-    ['(b) requests made / minimum', `${r.requests} / ${r.minimum} (${ratio.toFixed(3)}x; ${r.sim.faults.error} injected 500s)`, '<= 1.03x', ratio <= 1.03],
+    [
+      '(b) requests made / minimum',
+      `${r.requests} / ${r.minimum} (${ratio.toFixed(3)}x; ${r.sim.faults.error} injected 500s)`,
+      '<= 1.03x',
+      ratio <= 1.03,
+    ],
   ];
 }
 
 async function caseC(dir: string): Promise<Row[]> {
   const limit = 50;
-  const stateOptions: GenerateStateOptions = { services: 60, connectionsPerService: 10, pendingRatio: 1, domains: 50, seed: 43 };
+  const stateOptions: GenerateStateOptions = {
+    services: 60,
+    connectionsPerService: 10,
+    pendingRatio: 1,
+    domains: 50,
+    seed: 43,
+  };
   const r = await remoteSweep(dir, 'c', stateOptions, { rateLimitPerSecond: limit }, 10);
   const throttled = r.sim.by_status['429'] ?? 0;
   const admitted = r.sim.requests - throttled;
@@ -156,15 +204,36 @@ async function caseC(dir: string): Promise<Row[]> {
   const bound = admitted / limit;
   const share = throttled / r.sim.requests;
   return [
-    [`(c) 60 x 10 pending, limit ${limit}/s, 10 ms: admitted rate`, `${rate.toFixed(1)}/s (${((rate / limit) * 100).toFixed(1)}% of the limit)`, '>= 90%', rate >= 0.9 * limit],
-    ['(c) requests throttled', `${throttled} of ${r.sim.requests} (${(share * 100).toFixed(1)}%)`, '<= 5%', share <= 0.05],
+    [
+      `(c) 60 x 10 pending, limit ${limit}/s, 10 ms: admitted rate`,
+      `${rate.toFixed(1)}/s (${((rate / limit) * 100).toFixed(1)}% of the limit)`,
+      '>= 90%',
+      rate >= 0.9 * limit,
+    ],
+    [
+      '(c) requests throttled',
+      `${throttled} of ${r.sim.requests} (${(share * 100).toFixed(1)}%)`,
+      '<= 5%',
+      share <= 0.05,
+    ],
     ['(c) failed actions', String(r.failedActions), '0', r.failedActions === 0],
-    ['(c) wall time / bound (admitted / limit)', `${(r.wallMs / 1000).toFixed(2)} s / ${bound.toFixed(2)} s (${(r.wallMs / 1000 / bound).toFixed(2)}x)`, '-', true],
+    [
+      '(c) wall time / bound (admitted / limit)',
+      `${(r.wallMs / 1000).toFixed(2)} s / ${bound.toFixed(2)} s (${(r.wallMs / 1000 / bound).toFixed(2)}x)`,
+      '-',
+      true,
+    ],
   ];
 }
 
 async function caseD(dir: string): Promise<Row[]> {
-  const stateOptions: GenerateStateOptions = { services: 100, connectionsPerService: 5, pendingRatio: 1, domains: 50, seed: 44 };
+  const stateOptions: GenerateStateOptions = {
+    services: 100,
+    connectionsPerService: 5,
+    pendingRatio: 1,
+    domains: 50,
+    seed: 44,
+  };
   const r = await remoteSweep(dir, 'd', stateOptions, { errorRate: 1, injectOn: 'write' }, 0);
   const writes = Object.entries(r.sim.by_route)
     .filter(([route]) => route.startsWith('POST') || route.startsWith('PUT') || route.startsWith('DELETE'))
@@ -174,29 +243,77 @@ async function caseD(dir: string): Promise<Row[]> {
   const quotaNoted = r.summary.failures.filter((f) => f.error.message.includes('retry quota exhausted')).length;
   const gaveUp = r.summary.failures.filter((f) => f.error.message.includes('gave up after')).length;
   return [
-    ['(d) every write 500, 100 x 5 pending: write requests / planned', `${writes} / ${r.plannedWrites} (${perAction.toFixed(2)} per action)`, '<= 1.5', perAction <= 1.5],
-    ['(d) duration, exit status', `${(r.wallMs / 1000).toFixed(1)} s, exit ${exit}`, '<= 60 s, exit 1', r.wallMs <= 60_000 && exit === 1],
-    ['(d) failures that say "retry quota exhausted"', `${quotaNoted} of ${r.summary.failures.length} (${gaveUp} "gave up after 8 attempts")`, 'a clear failure', quotaNoted > 0 && r.summary.failures.length === r.summary.actions.length],
+    [
+      '(d) every write 500, 100 x 5 pending: write requests / planned',
+      `${writes} / ${r.plannedWrites} (${perAction.toFixed(2)} per action)`,
+      '<= 1.5',
+      perAction <= 1.5,
+    ],
+    [
+      '(d) duration, exit status',
+      `${(r.wallMs / 1000).toFixed(1)} s, exit ${exit}`,
+      '<= 60 s, exit 1',
+      r.wallMs <= 60_000 && exit === 1,
+    ],
+    [
+      '(d) failures that say "retry quota exhausted"',
+      `${quotaNoted} of ${r.summary.failures.length} (${gaveUp} "gave up after 8 attempts")`,
+      'a clear failure',
+      quotaNoted > 0 && r.summary.failures.length === r.summary.actions.length,
+    ],
   ];
 }
 
 // ---------------------------------------------------------------------------------------------
 
 /** A sweep like `apply`'s: its own rate limiter, default concurrency, audit events to a file. */
-async function sweep(url: string, projectId: string, policy: Policy, sha256: string, auditFile: string): Promise<{ summary: RunSummary; requests: number }> {
-  const deps = createRunDeps({ connection: { endpoint: url, projectId, credentials: CREDS }, sink: createFileSink(auditFile), logger: silentLogger, fallback: process.stderr, client: { rateLimiter: createRateLimiter() } });
-  const summary = await runReview(deps, policy, { scope: 'sweep', dryRun: false, trigger: 'cli', runId: `bench-${Date.now()}`, projectId, policySha256: sha256 });
+async function sweep(
+  url: string,
+  projectId: string,
+  policy: Policy,
+  sha256: string,
+  auditFile: string,
+): Promise<{ summary: RunSummary; requests: number }> {
+  const deps = createRunDeps({
+    connection: { endpoint: url, projectId, credentials: CREDS },
+    sink: createFileSink(auditFile),
+    logger: silentLogger,
+    fallback: process.stderr,
+    client: { rateLimiter: createRateLimiter() },
+  });
+  const summary = await runReview(deps, policy, {
+    scope: 'sweep',
+    dryRun: false,
+    trigger: 'cli',
+    runId: `bench-${Date.now()}`,
+    projectId,
+    policySha256: sha256,
+  });
   await deps.auditor.close();
   return { summary, requests: deps.client.stats().requests };
 }
 
 function allowAll(state: SimulatorState): { policy: Policy; sha256: string } {
   const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
-  const text = ['version: 1', `owner_domain: ${state.domain_id}`, 'services:', '  - rule: bench', '    match: { name: "svc-*" }', '    allow:', ...domains.map((d) => `      - domain: ${d}`)].join('\n');
+  const text = [
+    'version: 1',
+    `owner_domain: ${state.domain_id}`,
+    'services:',
+    '  - rule: bench',
+    '    match: { name: "svc-*" }',
+    '    allow:',
+    ...domains.map((d) => `      - domain: ${d}`),
+  ].join('\n');
   return parsePolicy(text, 'bench-faults-policy', NOW);
 }
 
-async function remoteSweep(dir: string, name: string, stateOptions: GenerateStateOptions, faults: FaultOptions, latencyMs: number) {
+async function remoteSweep(
+  dir: string,
+  name: string,
+  stateOptions: GenerateStateOptions,
+  faults: FaultOptions,
+  latencyMs: number,
+) {
   const state = generateState(stateOptions);
   const { policy, sha256 } = allowAll(state);
   // The minimum: services list pages, two reads per service, one call per connection action, one
@@ -208,8 +325,18 @@ async function remoteSweep(dir: string, name: string, stateOptions: GenerateStat
     connectionActions += plan.actions.filter((a) => a.type.startsWith('connection.')).length;
     whitelistBatches += new Set(plan.actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => a.type)).size;
   }
-  const minimum = Math.ceil(state.services.length / 1000) + state.services.length * 2 + connectionActions + whitelistBatches;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sweep-simulator.ts'), JSON.stringify({ state: stateOptions, latencyMs, faults, ...CREDS })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const minimum =
+    Math.ceil(state.services.length / 1000) + state.services.length * 2 + connectionActions + whitelistBatches;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'sweep-simulator.ts'),
+      JSON.stringify({ state: stateOptions, latencyMs, faults, ...CREDS }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const url = (await lines.next()).value as string;
@@ -218,7 +345,15 @@ async function remoteSweep(dir: string, name: string, stateOptions: GenerateStat
     const wallMs = performance.now() - started;
     const sim = (await (await fetch(`${url}/__admin/stats`)).json()) as SimulatorStats;
     const failedActions = run.summary.actions.filter((a) => a.outcome === 'failed').length;
-    return { summary: run.summary, requests: run.requests, minimum, wallMs, sim, failedActions, plannedWrites: connectionActions + whitelistBatches };
+    return {
+      summary: run.summary,
+      requests: run.requests,
+      minimum,
+      wallMs,
+      sim,
+      failedActions,
+      plannedWrites: connectionActions + whitelistBatches,
+    };
   } finally {
     child.kill('SIGTERM');
   }

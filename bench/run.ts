@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+
 import { createFileSink } from '../lib/audit/file-sink';
 import { createRunDeps } from '../lib/deps';
 import { runReview } from '../lib/engine/run';
@@ -40,7 +41,13 @@ const NOW = new Date('2026-11-26T00:00:00Z');
 
 async function main(): Promise<void> {
   // Every connection pending, from 50 consumer domains: 40 allowed, 5 denied, 5 unlisted (left).
-  const stateOptions: GenerateStateOptions = { services: SERVICES, connectionsPerService: PER_SERVICE, pendingRatio: 1, domains: 50, seed: 42 };
+  const stateOptions: GenerateStateOptions = {
+    services: SERVICES,
+    connectionsPerService: PER_SERVICE,
+    pendingRatio: 1,
+    domains: 50,
+    seed: 42,
+  };
   const state = generateState(stateOptions);
   const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
   const policyText = [
@@ -68,7 +75,16 @@ async function main(): Promise<void> {
   }
   const minimum = Math.ceil(SERVICES / 1000) + SERVICES * 2 + connectionActions + whitelistBatches;
 
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'sweep-simulator.ts'), JSON.stringify({ state: stateOptions, latencyMs: LATENCY_MS, ...CREDS })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(__dirname, 'sweep-simulator.ts'),
+      JSON.stringify({ state: stateOptions, latencyMs: LATENCY_MS, ...CREDS }),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const url = (await lines.next()).value as string;
   const dir = await mkdtemp(join(tmpdir(), 'vpcep-bench-'));
@@ -90,7 +106,15 @@ async function main(): Promise<void> {
     const sampler = setInterval(sample, 25);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    const summary = await runReview(deps, policy, { scope: 'sweep', dryRun: false, trigger: 'cli', runId: 'bench', projectId: state.project_id, policySha256: sha256, concurrency: CONCURRENCY });
+    const summary = await runReview(deps, policy, {
+      scope: 'sweep',
+      dryRun: false,
+      trigger: 'cli',
+      runId: 'bench',
+      projectId: state.project_id,
+      policySha256: sha256,
+      concurrency: CONCURRENCY,
+    });
     const wall = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
     clearInterval(sampler);
@@ -102,21 +126,49 @@ async function main(): Promise<void> {
     child.kill('SIGUSR2');
     const simCpuMs = (JSON.parse((await lines.next()).value as string) as { cpuMs: number }).cpuMs;
 
-    const second = createRunDeps({ connection: { endpoint: url, projectId: state.project_id, credentials: CREDS }, sink: createFileSink(join(dir, 'again.jsonl')), logger: silentLogger, fallback: process.stderr });
-    const again = await runReview(second, policy, { scope: 'sweep', dryRun: false, trigger: 'cli', runId: 'bench-2', projectId: state.project_id, policySha256: sha256, concurrency: CONCURRENCY });
+    const second = createRunDeps({
+      connection: { endpoint: url, projectId: state.project_id, credentials: CREDS },
+      sink: createFileSink(join(dir, 'again.jsonl')),
+      logger: silentLogger,
+      fallback: process.stderr,
+    });
+    const again = await runReview(second, policy, {
+      scope: 'sweep',
+      dryRun: false,
+      trigger: 'cli',
+      runId: 'bench-2',
+      projectId: state.project_id,
+      policySha256: sha256,
+      concurrency: CONCURRENCY,
+    });
     await second.auditor.close();
 
     const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MiB`;
     const rows: [string, string][] = [
       ['services / pending connections', `${SERVICES} / ${SERVICES * PER_SERVICE}`],
       ['latency per call / concurrency', `${LATENCY_MS} ms / ${CONCURRENCY}`],
-      ['actions (accept/reject, whitelist records)', `${connectionActions} connection, ${summary.actions.length - connectionActions} whitelist; ${summary.left_pending.length} left pending`],
+      [
+        'actions (accept/reject, whitelist records)',
+        `${connectionActions} connection, ${summary.actions.length - connectionActions} whitelist; ${summary.left_pending.length} left pending`,
+      ],
       ['action failures', String(summary.failures.length)],
-      ['API calls made / minimum', `${calls} / ${minimum} (${calls === minimum ? 'equal' : `${(calls / minimum).toFixed(3)}x`})`],
-      ['wall time / lower bound', `${(wall / 1000).toFixed(2)} s / ${(lowerBound / 1000).toFixed(2)} s (${(wall / lowerBound).toFixed(2)}x)`],
+      [
+        'API calls made / minimum',
+        `${calls} / ${minimum} (${calls === minimum ? 'equal' : `${(calls / minimum).toFixed(3)}x`})`,
+      ],
+      [
+        'wall time / lower bound',
+        `${(wall / 1000).toFixed(2)} s / ${(lowerBound / 1000).toFixed(2)} s (${(wall / lowerBound).toFixed(2)}x)`,
+      ],
       ['requests in flight at the simulator (peak)', String(simStats.peak_concurrency)],
-      ['CPU time of the engine (user + system)', `${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (${((cpu.user + cpu.system) / 1e3 / calls).toFixed(2)} ms per call)`],
-      ['CPU time of the simulator (whole process)', `${(simCpuMs / 1000).toFixed(2)} s (${(simCpuMs / calls).toFixed(2)} ms per call)`],
+      [
+        'CPU time of the engine (user + system)',
+        `${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (${((cpu.user + cpu.system) / 1e3 / calls).toFixed(2)} ms per call)`,
+      ],
+      [
+        'CPU time of the simulator (whole process)',
+        `${(simCpuMs / 1000).toFixed(2)} s (${(simCpuMs / calls).toFixed(2)} ms per call)`,
+      ],
       ['peak memory of the engine (rss / heap)', `${mb(peakRss)} / ${mb(peakHeap)}`],
       ['second sweep: actions / API calls', `${again.actions.length} / ${second.client.stats().requests}`],
     ];

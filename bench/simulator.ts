@@ -32,12 +32,21 @@ function fmt(ms: number): string {
 
 async function main(): Promise<void> {
   let t = performance.now();
-  let state: ReturnType<typeof generateState> | undefined = generateState({ services: 10_000, connectionsPerService: (i) => (i === 0 ? 500_050 : 50), pendingRatio: 0.2, seed: 1 });
+  let state: ReturnType<typeof generateState> | undefined = generateState({
+    services: 10_000,
+    connectionsPerService: (i) => (i === 0 ? 500_050 : 50),
+    pendingRatio: 0.2,
+    seed: 1,
+  });
   const connections = state.services.reduce((n, s) => n + s.connections.length, 0);
-  console.log(`generated ${state.services.length} services, ${connections} connections in ${fmt(performance.now() - t)}`);
+  console.log(
+    `generated ${state.services.length} services, ${connections} connections in ${fmt(performance.now() - t)}`,
+  );
   t = performance.now();
   const sim = await startSimulator({ state: state!, credentials: CREDS });
-  console.log(`loaded and listening in ${fmt(performance.now() - t)}; heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`);
+  console.log(
+    `loaded and listening in ${fmt(performance.now() - t)}; heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`,
+  );
   const hot = state.services[0]!.id;
   const cold = state.services[4242]!.id;
   const marker = state.services[0]!.connections[123_456]!.marker_id;
@@ -49,10 +58,22 @@ async function main(): Promise<void> {
   const queries: [string, string][] = [
     ['services, page of 1000 (offset 5000)', `${api}/vpc-endpoint-services?limit=1000&offset=5000`],
     ['hot service connections, first page of 1000', `${api}/vpc-endpoint-services/${hot}/connections?limit=1000`],
-    ['hot service connections, page of 1000 at offset 250,000', `${api}/vpc-endpoint-services/${hot}/connections?limit=1000&offset=250000`],
-    ['hot service connections, last page (asc, offset 499,000)', `${api}/vpc-endpoint-services/${hot}/connections?limit=1000&offset=499000&sort_dir=asc`],
-    ['hot service pendingAcceptance, page of 1000 at offset 50,000', `${api}/vpc-endpoint-services/${hot}/connections?status=pendingAcceptance&limit=1000&offset=50000`],
-    ['hot service sorted by updated_at, page of 1000', `${api}/vpc-endpoint-services/${hot}/connections?sort_key=updated_at&limit=1000`],
+    [
+      'hot service connections, page of 1000 at offset 250,000',
+      `${api}/vpc-endpoint-services/${hot}/connections?limit=1000&offset=250000`,
+    ],
+    [
+      'hot service connections, last page (asc, offset 499,000)',
+      `${api}/vpc-endpoint-services/${hot}/connections?limit=1000&offset=499000&sort_dir=asc`,
+    ],
+    [
+      'hot service pendingAcceptance, page of 1000 at offset 50,000',
+      `${api}/vpc-endpoint-services/${hot}/connections?status=pendingAcceptance&limit=1000&offset=50000`,
+    ],
+    [
+      'hot service sorted by updated_at, page of 1000',
+      `${api}/vpc-endpoint-services/${hot}/connections?sort_key=updated_at&limit=1000`,
+    ],
     ['hot service lookup by marker_id', `${api}/vpc-endpoint-services/${hot}/connections?marker_id=${marker}`],
     ['ordinary service connections (50)', `${api}/vpc-endpoint-services/${cold}/connections?limit=1000`],
   ];
@@ -68,13 +89,18 @@ async function main(): Promise<void> {
   // An accept in the hot service, then the first page again: indexes are updated, not rebuilt.
   const actionUrl = `${api}/vpc-endpoint-services/${hot}/connections/action`;
   const body = JSON.stringify({ action: 'receive', endpoints: [pending.id] });
-  const headers = signRequest({ method: 'POST', url: actionUrl, headers: { 'Content-Type': 'application/json' }, body }, CREDS);
+  const headers = signRequest(
+    { method: 'POST', url: actionUrl, headers: { 'Content-Type': 'application/json' }, body },
+    CREDS,
+  );
   t = performance.now();
   const res = await fetch(actionUrl, { method: 'POST', headers, body });
   await res.text();
   console.log(`accept one connection of the hot service: ${res.status} in ${fmt(performance.now() - t)}`);
   const after = await timed(`${api}/vpc-endpoint-services/${hot}/connections?status=pendingAcceptance&limit=1000`);
-  console.log(`hot service pendingAcceptance page after the accept: ${after.count} of ${after.total} in ${fmt(after.ms)}`);
+  console.log(
+    `hot service pendingAcceptance page after the accept: ${after.count} of ${after.total} in ${fmt(after.ms)}`,
+  );
   await sim.stop();
 }
 

@@ -7,8 +7,18 @@
 import { FaultOptions, generateState, GenerateStateOptions, startSimulator } from '../lib/simulator';
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.argv[2] ?? '{}') as { state: GenerateStateOptions; latencyMs: number; ak: string; sk: string; faults?: FaultOptions };
-  const sim = await startSimulator({ state: generateState(options.state), credentials: { ak: options.ak, sk: options.sk }, faults: { ...options.faults, latencyMs: options.latencyMs } });
+  const options = JSON.parse(process.argv[2] ?? '{}') as {
+    state: GenerateStateOptions;
+    latencyMs: number;
+    ak: string;
+    sk: string;
+    faults?: FaultOptions;
+  };
+  const sim = await startSimulator({
+    state: generateState(options.state),
+    credentials: { ak: options.ak, sk: options.sk },
+    faults: { ...options.faults, latencyMs: options.latencyMs },
+  });
   process.stdout.write(`${sim.url}\n`);
   // The parent asks for the simulator's CPU time so that both sides of the run are reported.
   process.on('SIGUSR2', () => {

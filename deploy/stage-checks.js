@@ -18,21 +18,32 @@ function stageProblems({ stage, checks, validatePolicy }) {
   const param = checks.projectIdParam || 'huaweiProjectId';
   const projectId = checks.projectId === undefined || checks.projectId === null ? '' : String(checks.projectId);
   if (projectId === '') {
-    problems.push(`stage ${stage} has no target: set params.${stage}.${param} in serverless.yml (or export HUAWEICLOUD_SDK_PROJECT_ID before packaging)`);
+    problems.push(
+      `stage ${stage} has no target: set params.${stage}.${param} in serverless.yml (or export HUAWEICLOUD_SDK_PROJECT_ID before packaging)`,
+    );
   } else if (!PROJECT_ID.test(projectId)) {
-    problems.push(`stage ${stage}: params.${stage}.${param} "${projectId}" is not a project id (letters, digits, "-" and "_")`);
+    problems.push(
+      `stage ${stage}: params.${stage}.${param} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
+    );
   }
   const policyProblems = validatePolicy(checks.policyFile || 'policies/policy.yaml');
-  if (policyProblems) problems.push(`stage ${stage}: the bundled policy (param policyFileEnv) is invalid:\n${policyProblems}`);
+  if (policyProblems)
+    problems.push(`stage ${stage}: the bundled policy (param policyFileEnv) is invalid:\n${policyProblems}`);
   return problems;
 }
 
 /** Validates a policy file with the project's own CLI (`vpcep-approver validate`). */
 function validateWithCli(serviceDir) {
   return (file) => {
-    const result = spawnSync(process.execPath, [join(serviceDir, 'bin/vpcep-approver.js'), 'validate', file], { cwd: serviceDir, encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, [join(serviceDir, 'bin/vpcep-approver.js'), 'validate', file], {
+      cwd: serviceDir,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     if (result.status === 0) return undefined;
-    return `${result.stdout || ''}${result.stderr || ''}`.trim() || `validate exited with ${result.status ?? result.signal}`;
+    return (
+      `${result.stdout || ''}${result.stderr || ''}`.trim() || `validate exited with ${result.status ?? result.signal}`
+    );
   };
 }
 

@@ -25,7 +25,11 @@ export function backoffDelay(retry: number, options: BackoffOptions, random: () 
  * Waits `ms` with the injected `sleep`, cut short when `signal` aborts. Returns true when the
  * signal aborted (before or during the wait), so the caller starts nothing new.
  */
-export async function sleepUnlessAborted(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+export async function sleepUnlessAborted(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   if (signal?.aborted) return true;
   if (signal === undefined) {
     await sleep(ms);

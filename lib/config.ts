@@ -6,6 +6,7 @@
  * secret's value.
  */
 import * as z from 'zod';
+
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
 import { checkEndpoint } from './vpcep/endpoint';
@@ -16,28 +17,55 @@ const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().opti
 
 export const envSchema = z.object({
   VPCEP_ENDPOINT: optional,
-  HUAWEICLOUD_SDK_REGION: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[a-z0-9-]+$/, 'expected a region name such as tr-west-1').optional()),
+  HUAWEICLOUD_SDK_REGION: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'expected a region name such as tr-west-1')
+      .optional(),
+  ),
   HUAWEICLOUD_SDK_PROJECT_ID: optional,
   HUAWEICLOUD_SDK_AK: optional,
   HUAWEICLOUD_SDK_SK: optional,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optional,
   HUAWEICLOUD_SDK_AUTH_TOKEN: optional,
-  AUDIT_QUEUE_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url('expected the URL of an SQS queue').optional()),
+  AUDIT_QUEUE_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url('expected the URL of an SQS queue').optional(),
+  ),
   POLICY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('policies/policy.yaml')),
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
   // DynamoDB's own rule for table names (CreateTable): 3 to 255 of these characters.
-  VPCEP_LEASE_TABLE: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")').optional()),
-  VPCEP_ENFORCE: z.preprocess((v) => (v === '' ? undefined : v), z.enum(['true', 'false'], 'expected true or false').default('true')),
-  VPCEP_MAX_REVOCATIONS: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more').default('10')),
+  VPCEP_LEASE_TABLE: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")')
+      .optional(),
+  ),
+  VPCEP_ENFORCE: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.enum(['true', 'false'], 'expected true or false').default('true'),
+  ),
+  VPCEP_MAX_REVOCATIONS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more')
+      .default('10'),
+  ),
   VPCEP_MAX_RATE: optional,
   VPCEP_TIMEOUT: optional,
   VPCEP_SIMULATOR_SK: optional,
   // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
   // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
-  AWS_LAMBDA_LOG_LEVEL: z.preprocess((v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v), z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional()),
+  AWS_LAMBDA_LOG_LEVEL: z.preprocess(
+    (v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional(),
+  ),
   ARCHIVE_BUCKET: optional,
 });
 export type Env = z.output<typeof envSchema>;
@@ -79,7 +107,14 @@ export interface Config {
 }
 
 /** Lambda's application log levels (TRACE ... FATAL) onto the logger's four. */
-const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error', FATAL: 'error' };
+const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = {
+  TRACE: 'debug',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  FATAL: 'error',
+};
 
 /**
  * Reads the whole configuration. Credentials are required unless
@@ -88,10 +123,18 @@ const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = { TRACE: 'debug', DEBUG: 'de
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(env: Readonly<Record<string, string | undefined>>, overrides: ConnectionOverrides = {}): Config {
+export function loadConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: ConnectionOverrides = {},
+): Config {
   const parsed = parseEnv(env);
   const problems: string[] = [];
-  const connection = resolveConnection(parsed, overrides, problems, parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined);
+  const connection = resolveConnection(
+    parsed,
+    overrides,
+    problems,
+    parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined,
+  );
   throwIfProblems(problems);
   return {
     connection: connection as ConnectionConfig,
@@ -111,7 +154,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, ov
  * The archiver's configuration (it talks to S3 only, not to the VPCEP API): the bucket
  * (ARCHIVE_BUCKET) and the log level.
  */
-export function loadArchiverConfig(env: Readonly<Record<string, string | undefined>>): { bucket: string; logLevel: LogLevel } {
+export function loadArchiverConfig(env: Readonly<Record<string, string | undefined>>): {
+  bucket: string;
+  logLevel: LogLevel;
+} {
   const parsed = parseEnv(env, ['ARCHIVE_BUCKET', 'AWS_LAMBDA_LOG_LEVEL']);
   if (!parsed.ARCHIVE_BUCKET) throwIfProblems(['no archive bucket: set ARCHIVE_BUCKET']);
   return { bucket: parsed.ARCHIVE_BUCKET!, logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']! };
@@ -121,8 +167,19 @@ export function loadArchiverConfig(env: Readonly<Record<string, string | undefin
  * Reads only what a connection to the API needs (the CLI's read commands), with credentials
  * required: AK/SK, or else a token.
  */
-export function loadConnectionConfig(env: Readonly<Record<string, string | undefined>>, overrides: ConnectionOverrides = {}): ConnectionConfig & { credentials: Credentials | { token: string } } {
-  const parsed = parseEnv(env, ['VPCEP_ENDPOINT', 'HUAWEICLOUD_SDK_REGION', 'HUAWEICLOUD_SDK_PROJECT_ID', 'HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN']);
+export function loadConnectionConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: ConnectionOverrides = {},
+): ConnectionConfig & { credentials: Credentials | { token: string } } {
+  const parsed = parseEnv(env, [
+    'VPCEP_ENDPOINT',
+    'HUAWEICLOUD_SDK_REGION',
+    'HUAWEICLOUD_SDK_PROJECT_ID',
+    'HUAWEICLOUD_SDK_AK',
+    'HUAWEICLOUD_SDK_SK',
+    'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+    'HUAWEICLOUD_SDK_AUTH_TOKEN',
+  ]);
   const problems: string[] = [];
   const connection = resolveConnection(parsed, overrides, problems, true);
   throwIfProblems(problems);
@@ -163,20 +220,35 @@ export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60_000;
  * Reads the run limits; a command-line value overrides its variable. Throws ConfigError naming
  * the option or variable and the bad value.
  */
-export function loadRunLimits(env: Readonly<Record<string, string | undefined>>, overrides: { maxRate?: string; timeout?: string } = {}): RunLimits {
+export function loadRunLimits(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: { maxRate?: string; timeout?: string } = {},
+): RunLimits {
   const parsed = parseEnv(env, ['VPCEP_MAX_RATE', 'VPCEP_TIMEOUT']);
   const problems: string[] = [];
-  const [rateText, rateSource] = nonEmpty(overrides.maxRate) !== undefined ? [overrides.maxRate!, '--max-rate'] : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
-  const [timeoutText, timeoutSource] = nonEmpty(overrides.timeout) !== undefined ? [overrides.timeout!, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
+  const [rateText, rateSource] =
+    nonEmpty(overrides.maxRate) !== undefined
+      ? [overrides.maxRate!, '--max-rate']
+      : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
+  const [timeoutText, timeoutSource] =
+    nonEmpty(overrides.timeout) !== undefined
+      ? [overrides.timeout!, '--timeout']
+      : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
   if (rateText !== undefined) {
     maxRate = /^\d+(\.\d+)?$/.test(rateText.trim()) ? Number(rateText) : NaN;
-    if (!(maxRate > 0) || maxRate > 100_000) problems.push(`${rateSource} ${JSON.stringify(rateText)} is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)`);
+    if (!(maxRate > 0) || maxRate > 100_000)
+      problems.push(
+        `${rateSource} ${JSON.stringify(rateText)} is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)`,
+      );
   }
   let timeoutMs = DEFAULT_RUN_TIMEOUT_MS;
   if (timeoutText !== undefined) {
     const ms = parseDuration(timeoutText);
-    if (ms === undefined || ms < 1000 || ms > 24 * 3_600_000) problems.push(`${timeoutSource} ${JSON.stringify(timeoutText)} is not a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)`);
+    if (ms === undefined || ms < 1000 || ms > 24 * 3_600_000)
+      problems.push(
+        `${timeoutSource} ${JSON.stringify(timeoutText)} is not a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)`,
+      );
     else timeoutMs = ms;
   }
   throwIfProblems(problems);
@@ -196,7 +268,14 @@ export function loadSimulatorSecretKey(env: Readonly<Record<string, string | und
   return parseEnv(env, ['VPCEP_SIMULATOR_SK']).VPCEP_SIMULATOR_SK;
 }
 
-const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'HUAWEICLOUD_SDK_SECURITY_TOKEN', 'HUAWEICLOUD_SDK_AUTH_TOKEN', 'WEBHOOK_SECRET', 'VPCEP_SIMULATOR_SK']);
+const SECRET_VARIABLES = new Set([
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'HUAWEICLOUD_SDK_AUTH_TOKEN',
+  'WEBHOOK_SECRET',
+  'VPCEP_SIMULATOR_SK',
+]);
 /**
  * The lease table (VPCEP_LEASE_TABLE), checked; for the CLI, which takes leases only when it is
  * set (CONTRACT section 1, "Leases").
@@ -204,7 +283,6 @@ const SECRET_VARIABLES = new Set(['HUAWEICLOUD_SDK_AK', 'HUAWEICLOUD_SDK_SK', 'H
 export function loadLeaseConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'leaseTable'> {
   return { leaseTable: parseEnv(env, ['VPCEP_LEASE_TABLE']).VPCEP_LEASE_TABLE };
 }
-
 
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {
@@ -219,7 +297,8 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
       result.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
         // Name the bad value, except for variables that hold a secret.
-        const got = SECRET_VARIABLES.has(key) || typeof input[key] !== 'string' ? '' : `; got ${JSON.stringify(input[key])}`;
+        const got =
+          SECRET_VARIABLES.has(key) || typeof input[key] !== 'string' ? '' : `; got ${JSON.stringify(input[key])}`;
         return `${issue.path.join('.')}: ${issue.message}${got}`;
       }),
     );
@@ -227,20 +306,35 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
   return result.data as Env;
 }
 
-function resolveConnection(env: Env, overrides: ConnectionOverrides, problems: string[], credentialsRequired: boolean): Partial<ConnectionConfig> {
+function resolveConnection(
+  env: Env,
+  overrides: ConnectionOverrides,
+  problems: string[],
+  credentialsRequired: boolean,
+): Partial<ConnectionConfig> {
   const endpoint = resolveEndpoint(env, overrides, problems);
   const projectId = nonEmpty(overrides.projectId) ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
   if (projectId === undefined) problems.push('no project id: set HUAWEICLOUD_SDK_PROJECT_ID or pass --project-id');
-  else if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId)) problems.push(`${overrides.projectId ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`);
+  else if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId))
+    problems.push(
+      `${overrides.projectId ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
+    );
 
   let credentials: ConnectionConfig['credentials'];
-  const { HUAWEICLOUD_SDK_AK: ak, HUAWEICLOUD_SDK_SK: sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken, HUAWEICLOUD_SDK_AUTH_TOKEN: token } = env;
+  const {
+    HUAWEICLOUD_SDK_AK: ak,
+    HUAWEICLOUD_SDK_SK: sk,
+    HUAWEICLOUD_SDK_SECURITY_TOKEN: securityToken,
+    HUAWEICLOUD_SDK_AUTH_TOKEN: token,
+  } = env;
   if (ak !== undefined || sk !== undefined) {
     if (ak === undefined) problems.push('HUAWEICLOUD_SDK_SK is set but HUAWEICLOUD_SDK_AK is not: set both');
     else if (sk === undefined) problems.push('HUAWEICLOUD_SDK_AK is set but HUAWEICLOUD_SDK_SK is not: set both');
     else credentials = securityToken === undefined ? { ak, sk } : { ak, sk, securityToken };
   } else if (securityToken !== undefined) {
-    problems.push('HUAWEICLOUD_SDK_SECURITY_TOKEN is set without HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (it goes with temporary AK/SK)');
+    problems.push(
+      'HUAWEICLOUD_SDK_SECURITY_TOKEN is set without HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (it goes with temporary AK/SK)',
+    );
   } else if (token !== undefined) {
     credentials = { token };
   } else if (credentialsRequired) {
@@ -283,5 +377,7 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function throwIfProblems(problems: string[]): void {
   if (problems.length === 0) return;
-  throw new ConfigError(problems.length === 1 ? `configuration: ${problems[0]}` : `configuration:\n  - ${problems.join('\n  - ')}`);
+  throw new ConfigError(
+    problems.length === 1 ? `configuration: ${problems[0]}` : `configuration:\n  - ${problems.join('\n  - ')}`,
+  );
 }

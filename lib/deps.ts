@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
 import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
@@ -11,10 +12,10 @@ import { EngineDeps } from './engine/review';
 import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
 import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';
-import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
-import { WebhookRequestStore } from './webhook/request-store';
 import { Logger } from './logger';
 import { createVpcepClient, CreateVpcepClientOptions, RateLimiter, VpcepClient } from './vpcep/client';
+import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
+import { WebhookRequestStore } from './webhook/request-store';
 
 /**
  * The one place where production defaults are chosen: the VPCEP client, the audit sinks, the
@@ -35,7 +36,8 @@ export interface AuditDestinations {
 /** The audit sink for the destinations given, or undefined when none is. */
 export function createAuditSink(destinations: AuditDestinations): AuditSink | undefined {
   const sinks: AuditSink[] = [];
-  if (destinations.queueUrl) sinks.push(createSqsSink({ client: destinations.sqsClient ?? new SQSClient({}), queueUrl: destinations.queueUrl }));
+  if (destinations.queueUrl)
+    sinks.push(createSqsSink({ client: destinations.sqsClient ?? new SQSClient({}), queueUrl: destinations.queueUrl }));
   if (destinations.file) sinks.push(createFileSink(destinations.file));
   if (destinations.stream) sinks.push(createStreamSink(destinations.stream));
   if (sinks.length === 0) return undefined;
@@ -60,7 +62,9 @@ export interface RunDeps extends EngineDeps {
 }
 
 export interface CreateRunDepsOptions {
-  connection: Pick<ConnectionConfig, 'endpoint' | 'projectId'> & { credentials: CreateVpcepClientOptions['credentials'] };
+  connection: Pick<ConnectionConfig, 'endpoint' | 'projectId'> & {
+    credentials: CreateVpcepClientOptions['credentials'];
+  };
   sink: AuditSink;
   logger: Logger;
   /** Where undeliverable audit events are written as fallback JSON lines (stderr). */
@@ -86,7 +90,11 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
     clock,
     ...options.client,
   });
-  const auditor = createAuditor({ sink: options.sink, fallback: options.fallback, ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }) });
+  const auditor = createAuditor({
+    sink: options.sink,
+    fallback: options.fallback,
+    ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }),
+  });
   return { client, auditor, clock, logger: options.logger, ...(options.lease && { lease: options.lease }) };
 }
 
@@ -110,7 +118,11 @@ export interface TableStoreOverrides {
  * compared with the system clock.
  */
 export function createLeaseStore(tableName: string, overrides: TableStoreOverrides = {}): LeaseStore {
-  return createDynamoDbLeaseStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
+  return createDynamoDbLeaseStore({
+    client: overrides.client ?? createDynamoDbClient(),
+    tableName,
+    ...(overrides.clock && { clock: overrides.clock }),
+  });
 }
 
 /**
@@ -118,7 +130,11 @@ export function createLeaseStore(tableName: string, overrides: TableStoreOverrid
  * containers), in the same DynamoDB table as the leases.
  */
 export function createWebhookRequestStore(tableName: string, overrides: TableStoreOverrides = {}): WebhookRequestStore {
-  return createDynamoDbWebhookRequestStore({ client: overrides.client ?? createDynamoDbClient(), tableName, ...(overrides.clock && { clock: overrides.clock }) });
+  return createDynamoDbWebhookRequestStore({
+    client: overrides.client ?? createDynamoDbClient(),
+    tableName,
+    ...(overrides.clock && { clock: overrides.clock }),
+  });
 }
 
 /** The archive's S3 client: AWS SDK defaults (the function's role and region). */

@@ -18,15 +18,23 @@ export interface Logger {
 }
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_KEY = /^(authorization|x-auth-token|x-security-token|ak|sk|secret|password|token|security_token|signature|x-vpcep-signature|webhook_secret|.*_sk|.*secret.*)$/i;
+const SECRET_KEY =
+  /^(authorization|x-auth-token|x-security-token|ak|sk|secret|password|token|security_token|signature|x-vpcep-signature|webhook_secret|.*_sk|.*secret.*)$/i;
 
-export function createJsonLogger(options: { stream: Writable; level?: LogLevel; fields?: LogFields; clock?: () => Date }): Logger {
+export function createJsonLogger(options: {
+  stream: Writable;
+  level?: LogLevel;
+  fields?: LogFields;
+  clock?: () => Date;
+}): Logger {
   const min = LEVELS[options.level ?? 'info'];
   const clock = options.clock ?? (() => new Date());
   const make = (base: LogFields): Logger => {
     const write = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVELS[level] < min) return;
-      options.stream.write(`${JSON.stringify(redact({ time: clock().toISOString(), level, msg, ...base, ...fields }))}\n`);
+      options.stream.write(
+        `${JSON.stringify(redact({ time: clock().toISOString(), level, msg, ...base, ...fields }))}\n`,
+      );
     };
     return {
       debug: (m, f) => write('debug', m, f),
@@ -45,7 +53,14 @@ export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() 
 /** Replaces values of secret-looking keys at any depth; errors become their name and message. */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { name: value.name, message: value.message, ...(('code' in value) && { code: (value as { code: unknown }).code }) };
+  if (value instanceof Error)
+    return {
+      name: value.name,
+      message: value.message,
+      ...('code' in value && { code: (value as { code: unknown }).code }),
+    };
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1)]),
+  );
 }

@@ -8,13 +8,7 @@
 
 /** 4.2.6: status of a connection (a VPC endpoint as seen from the service). */
 export type ConnectionStatus =
-  | 'pendingAcceptance'
-  | 'creating'
-  | 'accepted'
-  | 'rejected'
-  | 'failed'
-  | 'deleting'
-  | (string & {});
+  'pendingAcceptance' | 'creating' | 'accepted' | 'rejected' | 'failed' | 'deleting' | (string & {});
 
 /** 4.2.5 / 4.2.2: an endpoint service. */
 export interface EndpointService {

@@ -3,6 +3,7 @@
 // test/unit/audit/event-schemas.test.ts fails when a committed file differs from this output.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { EVENT_TYPES, eventDataJsonSchema } from '../lib/audit/event-schemas';
 
 const dir = join(__dirname, '../docs/events');

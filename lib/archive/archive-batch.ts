@@ -1,6 +1,7 @@
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod';
+
 import { EVENT_TYPES, eventDataSchemas, EventType } from '../audit/event-schemas';
 import { Logger } from '../logger';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from './keys';
@@ -42,7 +43,9 @@ const envelopeSchema = z.object({
 });
 
 /** Checks a message body: a CloudEvent of one of our types whose data fits its schema (CONTRACT 3). */
-export function parseEvent(body: string): { ok: true; event: z.infer<typeof envelopeSchema>; raw: unknown } | { ok: false; problem: string } {
+export function parseEvent(
+  body: string,
+): { ok: true; event: z.infer<typeof envelopeSchema>; raw: unknown } | { ok: false; problem: string } {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -50,9 +53,14 @@ export function parseEvent(body: string): { ok: true; event: z.infer<typeof enve
     return { ok: false, problem: 'not JSON' };
   }
   const envelope = envelopeSchema.safeParse(value);
-  if (!envelope.success) return { ok: false, problem: envelope.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ') };
+  if (!envelope.success)
+    return {
+      ok: false,
+      problem: envelope.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '),
+    };
   const data = eventDataSchemas[envelope.data.type].safeParse(envelope.data.data);
-  if (!data.success) return { ok: false, problem: data.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ') };
+  if (!data.success)
+    return { ok: false, problem: data.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ') };
   return { ok: true, event: envelope.data, raw: value };
 }
 
@@ -73,10 +81,24 @@ export function planArchive(messages: readonly QueuedMessage[], deps: ArchiveDep
   for (const message of messages) {
     const parsed = parseEvent(message.body);
     if (!parsed.ok) {
-      const key = invalidObjectKey(new Date(Number(message.attributes.SentTimestamp) || 0).toISOString().slice(0, 10), message.messageId);
+      const key = invalidObjectKey(
+        new Date(Number(message.attributes.SentTimestamp) || 0).toISOString().slice(0, 10),
+        message.messageId,
+      );
       store.set(message.messageId, async () => {
-        await deps.s3.send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: message.body, ContentType: 'application/octet-stream' }));
-        deps.logger.warn('invalid audit message stored raw', { message_id: message.messageId, key, problem: parsed.problem });
+        await deps.s3.send(
+          new PutObjectCommand({
+            Bucket: deps.bucket,
+            Key: key,
+            Body: message.body,
+            ContentType: 'application/octet-stream',
+          }),
+        );
+        deps.logger.warn('invalid audit message stored raw', {
+          message_id: message.messageId,
+          key,
+          problem: parsed.problem,
+        });
         throw new InvalidEventError(message.messageId, key, parsed.problem);
       });
       continue;
@@ -92,7 +114,14 @@ export function planArchive(messages: readonly QueuedMessage[], deps: ArchiveDep
       if (!write) {
         const key = eventsObjectKey(day, group.ids);
         write = deps.s3
-          .send(new PutObjectCommand({ Bucket: deps.bucket, Key: key, Body: gzipSync(`${group.lines.join('\n')}\n`), ContentType: 'application/gzip' }))
+          .send(
+            new PutObjectCommand({
+              Bucket: deps.bucket,
+              Key: key,
+              Body: gzipSync(`${group.lines.join('\n')}\n`),
+              ContentType: 'application/gzip',
+            }),
+          )
           .then(() => key);
         writes.set(day, write);
       }

@@ -17,7 +17,9 @@ export function partitionDay(time: string): string {
  * object instead of adding a duplicate.
  */
 export function eventsObjectKey(day: string, messageIds: readonly string[]): string {
-  const digest = createHash('sha256').update([...messageIds].sort().join('\n')).digest('hex');
+  const digest = createHash('sha256')
+    .update([...messageIds].sort().join('\n'))
+    .digest('hex');
   return `events/dt=${day}/${digest}.jsonl.gz`;
 }
 

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+
 import { AppError } from '../errors';
 import { AuditEvent } from './event';
 import { AuditDeliveryError, AuditSink } from './sink';

@@ -10,11 +10,18 @@ import * as z from 'zod';
 
 const trigger = z.enum(['schedule', 'webhook', 'cli', 'queue']).describe('what started the run');
 const outcome = z.enum(['succeeded', 'failed', 'planned']).describe('planned: a dry run, nothing was changed');
-const sha256 = z.string().regex(/^[0-9a-f]{64}$/).describe('SHA-256 (hex) of the policy file the run used');
+const sha256 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/)
+  .describe('SHA-256 (hex) of the policy file the run used');
 
 export const actionErrorSchema = z
   .object({
-    code: z.string().describe('the API error code (e.g. EndPoint.0001), or one of the program\'s own (INTERRUPTED, AUDIT_FAILED, ...)'),
+    code: z
+      .string()
+      .describe(
+        "the API error code (e.g. EndPoint.0001), or one of the program's own (INTERRUPTED, AUDIT_FAILED, ...)",
+      ),
     message: z.string(),
     status: z.number().int().optional().describe('HTTP status of the failed call'),
   })
@@ -34,7 +41,12 @@ const actionBase = z.object({
   service_id: z.string().min(1),
   rule: z.string().describe('the policy rule that decided the action'),
   reason: z.string().describe('why the policy decided so, naming the entry (services[i].allow[j], group)'),
-  note: z.string().optional().describe('when the end state came about otherwise, e.g. "already accepted (changed meanwhile)" or "outcome unknown"'),
+  note: z
+    .string()
+    .optional()
+    .describe(
+      'when the end state came about otherwise, e.g. "already accepted (changed meanwhile)" or "outcome unknown"',
+    ),
   error: actionErrorSchema.optional().describe('only when outcome is failed'),
 });
 
@@ -56,7 +68,11 @@ const leftPendingSchema = z.object({
   reason: z.string(),
 });
 
-const outcomeCounts = z.object({ succeeded: z.number().int().nonnegative(), failed: z.number().int().nonnegative(), planned: z.number().int().nonnegative() });
+const outcomeCounts = z.object({
+  succeeded: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+  planned: z.number().int().nonnegative(),
+});
 
 const runFailureSchema = z.object({
   service_id: z.string(),
@@ -66,7 +82,12 @@ const runFailureSchema = z.object({
   error: actionErrorSchema,
 });
 
-const truncated = z.number().int().positive().optional().describe('how many items of the list of the same name were dropped to keep the event under 250 KiB');
+const truncated = z
+  .number()
+  .int()
+  .positive()
+  .optional()
+  .describe('how many items of the list of the same name were dropped to keep the event under 250 KiB');
 
 const runCompletedData = z.object({
   ...runFields,
@@ -91,16 +112,34 @@ const runCompletedData = z.object({
   failures_truncated: truncated,
   unfinished: z.array(z.string()).describe('services not reviewed (deadline, audit failure, interruption)'),
   unfinished_truncated: truncated,
-  unfinished_reason: z.enum(['deadline', 'audit', 'interrupted']).optional().describe('why services were left unfinished: the first reason met'),
-  skipped: z.array(z.object({ service_id: z.string(), note: z.string() })).optional().describe('services skipped, e.g. "being reviewed by run X"'),
+  unfinished_reason: z
+    .enum(['deadline', 'audit', 'interrupted'])
+    .optional()
+    .describe('why services were left unfinished: the first reason met'),
+  skipped: z
+    .array(z.object({ service_id: z.string(), note: z.string() }))
+    .optional()
+    .describe('services skipped, e.g. "being reviewed by run X"'),
   skipped_truncated: truncated,
-  revocations_held: z.number().int().nonnegative().optional().describe('revocations not carried out because the blast-radius cap held them back'),
-  revocation_hold: z.string().optional().describe('why the cap held them (VPCEP_MAX_REVOCATIONS, or half of a service\'s accepted connections)'),
+  revocations_held: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('revocations not carried out because the blast-radius cap held them back'),
+  revocation_hold: z
+    .string()
+    .optional()
+    .describe("why the cap held them (VPCEP_MAX_REVOCATIONS, or half of a service's accepted connections)"),
   error: actionErrorSchema.optional().describe('set when the run could not start (the services could not be listed)'),
 });
 
 const driftSchema = z.object({
-  kind: z.string().describe('unmanaged, wildcard, whitelist-extra, whitelist-missing, expired, over-limit, approval-disabled, accepted-not-allowed (CONTRACT 2)'),
+  kind: z
+    .string()
+    .describe(
+      'unmanaged, wildcard, whitelist-extra, whitelist-missing, expired, over-limit, approval-disabled, accepted-not-allowed (CONTRACT 2)',
+    ),
   service_id: z.string(),
   rule: z.string().optional(),
   endpoint_id: z.string().optional(),
@@ -119,7 +158,9 @@ const complianceReportData = z.object({
 /** The `data` schema of every event type, by `type`. */
 export const eventDataSchemas = {
   'vpcep.connection.accept': connectionData.describe('a pending connection accepted (4.2.7 action receive)'),
-  'vpcep.connection.reject': connectionData.describe('a connection rejected (4.2.7 action reject); of an accepted one, a revocation'),
+  'vpcep.connection.reject': connectionData.describe(
+    'a connection rejected (4.2.7 action reject); of an accepted one, a revocation',
+  ),
   'vpcep.whitelist.add': whitelistData.describe('a whitelist record added (4.2.9 action add)'),
   'vpcep.whitelist.remove': whitelistData.describe('a whitelist record removed (4.2.9 action remove)'),
   'vpcep.service.enable-approval': actionBase.describe('connection approval turned on for a service (4.2.3)'),
@@ -139,6 +180,9 @@ export function dataSchemaUri(type: string): string {
 export function eventDataJsonSchema(type: EventType): Record<string, unknown> {
   // io 'input' leaves objects open (no additionalProperties: false), so adding a field within
   // version 1 does not break a consumer that validates.
-  const generated = z.toJSONSchema(eventDataSchemas[type], { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(eventDataSchemas[type], { io: 'input', target: 'draft-2020-12' }) as Record<
+    string,
+    unknown
+  >;
   return { ...generated, $id: dataSchemaUri(type), title: `data of ${type} events` };
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import { dataSchemaUri } from './event-schemas';
 
 /**
@@ -76,7 +77,14 @@ export function actionSubject(action: AuditedAction): string {
  * when it differs from the plain call, e.g. "already accepted (changed meanwhile)" when another
  * actor got there first.
  */
-export function buildActionEvent(run: RunContext, action: AuditedAction, outcome: Outcome, time: Date, error?: ActionError, note?: string): AuditEvent {
+export function buildActionEvent(
+  run: RunContext,
+  action: AuditedAction,
+  outcome: Outcome,
+  time: Date,
+  error?: ActionError,
+  note?: string,
+): AuditEvent {
   const subject = actionSubject(action);
   const data: Record<string, unknown> = {
     run_id: run.runId,
@@ -93,20 +101,41 @@ export function buildActionEvent(run: RunContext, action: AuditedAction, outcome
     ...(note !== undefined && { note }),
     ...(error && { error }),
   };
-  return envelope(run, `vpcep.${action.type}`, subject, time, data, stableEventId(run.runId, action.type, subject, action.permission ?? ''));
+  return envelope(
+    run,
+    `vpcep.${action.type}`,
+    subject,
+    time,
+    data,
+    stableEventId(run.runId, action.type, subject, action.permission ?? ''),
+  );
 }
 
 /** The one `vpcep.run.completed` event that ends a run. */
 export function buildRunCompletedEvent(run: RunContext, summary: Record<string, unknown>, time: Date): AuditEvent {
   return fitEvent(
-    envelope(run, 'vpcep.run.completed', `runs/${run.runId}`, time, baseRunData(run, summary), stableEventId(run.runId, 'run.completed')),
+    envelope(
+      run,
+      'vpcep.run.completed',
+      `runs/${run.runId}`,
+      time,
+      baseRunData(run, summary),
+      stableEventId(run.runId, 'run.completed'),
+    ),
   );
 }
 
 /** The one `vpcep.compliance.report` event of a compliance run: the drift list. */
 export function buildComplianceReportEvent(run: RunContext, drift: readonly unknown[], time: Date): AuditEvent {
   return fitEvent(
-    envelope(run, 'vpcep.compliance.report', `runs/${run.runId}`, time, baseRunData(run, { drift_count: drift.length, drift }), stableEventId(run.runId, 'compliance.report')),
+    envelope(
+      run,
+      'vpcep.compliance.report',
+      `runs/${run.runId}`,
+      time,
+      baseRunData(run, { drift_count: drift.length, drift }),
+      stableEventId(run.runId, 'compliance.report'),
+    ),
   );
 }
 
@@ -114,7 +143,14 @@ function baseRunData(run: RunContext, rest: Record<string, unknown>): Record<str
   return { run_id: run.runId, trigger: run.trigger, dry_run: run.dryRun, policy_sha256: run.policySha256, ...rest };
 }
 
-function envelope(run: RunContext, type: string, subject: string, time: Date, data: Record<string, unknown>, id: string): AuditEvent {
+function envelope(
+  run: RunContext,
+  type: string,
+  subject: string,
+  time: Date,
+  data: Record<string, unknown>,
+  id: string,
+): AuditEvent {
   return {
     specversion: '1.0',
     id,

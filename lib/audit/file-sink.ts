@@ -1,6 +1,7 @@
 import { once } from 'node:events';
-import { open, FileHandle } from 'node:fs/promises';
+import { FileHandle, open } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+
 import { AuditEvent } from './event';
 import { AuditDeliveryError, AuditSink } from './sink';
 
@@ -18,7 +19,9 @@ export function createFileSink(path: string): AuditSink {
         await file();
       } catch (err) {
         handle = undefined;
-        throw new AuditDeliveryError(`cannot open the audit file ${path}: ${(err as Error).message}`, [], { cause: err });
+        throw new AuditDeliveryError(`cannot open the audit file ${path}: ${(err as Error).message}`, [], {
+          cause: err,
+        });
       }
     },
     async send(events) {
@@ -26,7 +29,11 @@ export function createFileSink(path: string): AuditSink {
       try {
         await (await file()).appendFile(toLines(events));
       } catch (err) {
-        throw new AuditDeliveryError(`cannot append ${events.length} audit event(s) to ${path}: ${(err as Error).message}`, events, { cause: err });
+        throw new AuditDeliveryError(
+          `cannot append ${events.length} audit event(s) to ${path}: ${(err as Error).message}`,
+          events,
+          { cause: err },
+        );
       }
     },
     async close() {
@@ -37,7 +44,10 @@ export function createFileSink(path: string): AuditSink {
         await h.sync();
       } catch (err) {
         // fsync is refused (EINVAL) on pipes and devices such as /dev/null: nothing to flush there.
-        if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw new AuditDeliveryError(`cannot flush audit file ${path} to disk: ${(err as Error).message}`, [], { cause: err });
+        if ((err as NodeJS.ErrnoException).code !== 'EINVAL')
+          throw new AuditDeliveryError(`cannot flush audit file ${path} to disk: ${(err as Error).message}`, [], {
+            cause: err,
+          });
       } finally {
         await h.close();
       }

@@ -1,4 +1,10 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageBatchCommandOutput, SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageBatchCommandOutput,
+  SendMessageBatchRequestEntry,
+} from '@aws-sdk/client-sqs';
+
 import { backoffDelay } from '../backoff';
 import { AuditEvent, eventBytes } from './event';
 import { AuditDeliveryError, AuditSink } from './sink';
@@ -9,7 +15,10 @@ export const SQS_MAX_BATCH_BYTES = 256 * 1024;
 
 /** The part of SQSClient the sink uses (a real SQSClient fits; tests pass a fake). */
 export interface SqsSendClient {
-  send(command: SendMessageBatchCommand | GetQueueAttributesCommand, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  send(
+    command: SendMessageBatchCommand | GetQueueAttributesCommand,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<unknown>;
 }
 
 /** How long the probe waits for SQS before it calls the queue unreachable. */
@@ -62,13 +71,21 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
     for (let attempt = 1; pending.length > 0; attempt++) {
       let failedIds: { id: string; senderFault: boolean; reason: string }[];
       try {
-        const out = (await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }))) as SendMessageBatchCommandOutput;
-        failedIds = (out.Failed ?? []).map((f) => ({ id: f.Id ?? '', senderFault: f.SenderFault === true, reason: `${f.Code ?? 'Failed'}: ${f.Message ?? ''}` }));
+        const out = (await client.send(
+          new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map(toEntry) }),
+        )) as SendMessageBatchCommandOutput;
+        failedIds = (out.Failed ?? []).map((f) => ({
+          id: f.Id ?? '',
+          senderFault: f.SenderFault === true,
+          reason: `${f.Code ?? 'Failed'}: ${f.Message ?? ''}`,
+        }));
       } catch (err) {
         // The SDK has already retried throttling and network errors; the whole batch failed.
         failedIds = pending.map((_, i) => ({ id: String(i), senderFault: false, reason: errorText(err) }));
       }
-      const failed = failedIds.map((f) => ({ ...f, event: pending[Number(f.id)] })).filter((f) => f.event !== undefined);
+      const failed = failedIds
+        .map((f) => ({ ...f, event: pending[Number(f.id)] }))
+        .filter((f) => f.event !== undefined);
       lastReason = failed[0]?.reason ?? lastReason;
       const senderFault = failed.filter((f) => f.senderFault);
       if (senderFault.length > 0 || (failed.length > 0 && attempt >= maxAttempts)) {
@@ -88,10 +105,15 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
     async probe() {
       // GetQueueAttributes (its own IAM grant) proves the queue exists and answers, without sending anything.
       try {
-        await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), { abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+        await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }), {
+          abortSignal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+        });
       } catch (err) {
         const e = err as Error;
-        const why = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s` : `${e.name}: ${e.message}`;
+        const why =
+          e.name === 'AbortError' || e.name === 'TimeoutError'
+            ? `no answer within ${PROBE_TIMEOUT_MS / 1000} s`
+            : `${e.name}: ${e.message}`;
         throw new AuditDeliveryError(`cannot reach the audit queue ${queueUrl}: ${why}`, [], { cause: err });
       }
     },
@@ -102,7 +124,8 @@ export function createSqsSink(options: SqsSinkOptions): AuditSink {
           await sendBatch(batches[i]!);
         } catch (err) {
           const later = batches.slice(i + 1).flat();
-          if (err instanceof AuditDeliveryError) throw new AuditDeliveryError(err.message, [...err.undelivered, ...later], { cause: err });
+          if (err instanceof AuditDeliveryError)
+            throw new AuditDeliveryError(err.message, [...err.undelivered, ...later], { cause: err });
           throw err;
         }
       }
@@ -120,7 +143,10 @@ export function splitBatches(events: readonly AuditEvent[]): AuditEvent[][] {
     // Body plus the two attributes (names, types and values) count toward the limit.
     const size = eventBytes(event) + event.type.length + event.subject.length + 64;
     if (size > SQS_MAX_BATCH_BYTES) {
-      throw new AuditDeliveryError(`audit event ${event.id} is ${size} bytes, over the SQS limit of ${SQS_MAX_BATCH_BYTES}`, [event]);
+      throw new AuditDeliveryError(
+        `audit event ${event.id} is ${size} bytes, over the SQS limit of ${SQS_MAX_BATCH_BYTES}`,
+        [event],
+      );
     }
     if (current.length === SQS_MAX_BATCH_ENTRIES || bytes + size > SQS_MAX_BATCH_BYTES) {
       batches.push(current);

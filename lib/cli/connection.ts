@@ -4,6 +4,7 @@
  * client built from them.
  */
 import { Command } from 'commander';
+
 import { ConnectionConfig, loadConnectionConfig, loadRunLimits } from '../config';
 import { createRateLimiter } from '../deps';
 import { createVpcepClient, CreateVpcepClientOptions, Logger, VpcepClient } from '../vpcep/client';
@@ -24,10 +25,19 @@ export interface ConnectionOptions {
 export function addConnectionOptions(command: Command): Command {
   return command
     .option('--endpoint <url>', 'VPCEP API base URL (env VPCEP_ENDPOINT); http:// only for loopback hosts')
-    .option('--region <region>', 'region, used when no endpoint is given: https://vpcep.<region>.myhuaweicloud.com (env HUAWEICLOUD_SDK_REGION)')
+    .option(
+      '--region <region>',
+      'region, used when no endpoint is given: https://vpcep.<region>.myhuaweicloud.com (env HUAWEICLOUD_SDK_REGION)',
+    )
     .option('--project-id <id>', 'project id (env HUAWEICLOUD_SDK_PROJECT_ID)')
-    .option('--max-rate <n>', 'at most N API requests a second from this process (env VPCEP_MAX_RATE; default: adaptive, just under what the API admits)')
-    .option('--timeout <duration>', "the run's deadline, e.g. 30m, 90s, 2h (env VPCEP_TIMEOUT; default 30m): no call or retry starts that cannot finish before it")
+    .option(
+      '--max-rate <n>',
+      'at most N API requests a second from this process (env VPCEP_MAX_RATE; default: adaptive, just under what the API admits)',
+    )
+    .option(
+      '--timeout <duration>',
+      "the run's deadline, e.g. 30m, 90s, 2h (env VPCEP_TIMEOUT; default 30m): no call or retry starts that cannot finish before it",
+    )
     .addHelpText(
       'after',
       '\nCredentials come from the environment: HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (AK/SK signing, preferred),\n' +
@@ -38,8 +48,15 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 /** The connection settings from the options, falling back to ctx.env; throws ConfigError naming what is missing or wrong. */
-export function connectionConfigFromOptions(options: ConnectionOptions, ctx: CliContext): ConnectionConfig & { credentials: NonNullable<ConnectionConfig['credentials']> } {
-  return loadConnectionConfig(ctx.env, { endpoint: options.endpoint, region: options.region, projectId: options.projectId });
+export function connectionConfigFromOptions(
+  options: ConnectionOptions,
+  ctx: CliContext,
+): ConnectionConfig & { credentials: NonNullable<ConnectionConfig['credentials']> } {
+  return loadConnectionConfig(ctx.env, {
+    endpoint: options.endpoint,
+    region: options.region,
+    projectId: options.projectId,
+  });
 }
 
 /** A logger that writes warnings (retries) to stderr, keeping stdout for data. */
@@ -52,13 +69,28 @@ export function stderrLogger(ctx: CliContext): Logger {
  * process's rate limiter, the cap, and the deadline (now + timeout). Throws ConfigError naming a
  * bad value.
  */
-export function runClientOptions(options: ConnectionOptions, ctx: CliContext, now: Date = new Date()): Pick<CreateVpcepClientOptions, 'rateLimiter' | 'deadline'> & { deadline: Date } {
+export function runClientOptions(
+  options: ConnectionOptions,
+  ctx: CliContext,
+  now: Date = new Date(),
+): Pick<CreateVpcepClientOptions, 'rateLimiter' | 'deadline'> & { deadline: Date } {
   const limits = loadRunLimits(ctx.env, { maxRate: options.maxRate, timeout: options.timeout });
   return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(now.getTime() + limits.timeoutMs) };
 }
 
 /** Builds a VPCEP client from a command's connection options and ctx.env. */
-export function createClientFromOptions(options: ConnectionOptions, ctx: CliContext, overrides: Partial<CreateVpcepClientOptions> = {}): VpcepClient {
+export function createClientFromOptions(
+  options: ConnectionOptions,
+  ctx: CliContext,
+  overrides: Partial<CreateVpcepClientOptions> = {},
+): VpcepClient {
   const config = connectionConfigFromOptions(options, ctx);
-  return createVpcepClient({ endpoint: config.endpoint, projectId: config.projectId, credentials: config.credentials, logger: stderrLogger(ctx), ...runClientOptions(options, ctx), ...overrides });
+  return createVpcepClient({
+    endpoint: config.endpoint,
+    projectId: config.projectId,
+    credentials: config.credentials,
+    logger: stderrLogger(ctx),
+    ...runClientOptions(options, ctx),
+    ...overrides,
+  });
 }

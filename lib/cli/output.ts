@@ -10,10 +10,17 @@ export function printJson(ctx: CliContext, value: unknown): void {
  * into strings; `undefined` and `null` print as `-`. With no rows, the header and rule are
  * followed by a line `(none)`, so an empty result does not look like a cut-off one.
  */
-export function formatTable<Row>(rows: readonly Row[], columns: readonly { header: string; value: (row: Row) => unknown }[]): string {
+export function formatTable<Row>(
+  rows: readonly Row[],
+  columns: readonly { header: string; value: (row: Row) => unknown }[],
+): string {
   const cells = rows.map((row) => columns.map((c) => cellText(c.value(row))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const body = cells.length === 0 ? ['(none)'] : cells.map(line);
   return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...body].join('\n') + '\n';
 }

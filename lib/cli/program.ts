@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+
 import { AppError } from '../errors';
 import { commands } from './commands';
 import { CliContext } from './context';
@@ -6,7 +7,9 @@ import { CliContext } from './context';
 /** Builds the `vpcep-approver` program around an injected context (see CliContext). */
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('vpcep-approver')
-    .description('Policy-as-code approval of Huawei Cloud VPC Endpoint connections and whitelists, with an audit trail.')
+    .description(
+      'Policy-as-code approval of Huawei Cloud VPC Endpoint connections and whitelists, with an audit trail.',
+    )
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({

@@ -1,11 +1,22 @@
 import { LimitFunction } from 'p-limit';
+
 import { AuditFailedError, Auditor } from '../audit/auditor';
 import { ActionError, buildActionEvent, RunContext } from '../audit/event';
 import { collect } from '../collect';
 import { LEASE_GRACE_MS, leaseKey, LeaseStore } from '../lease/lease';
 import { Logger } from '../logger';
 import { Connection, EndpointService, WhitelistRecord } from '../model';
-import { Action, Drift, findRule, LeftPending, latestConnections, matchService, Scope, ServiceRule, unmanagedDrift } from '../policy/evaluate';
+import {
+  Action,
+  Drift,
+  findRule,
+  latestConnections,
+  LeftPending,
+  matchService,
+  Scope,
+  ServiceRule,
+  unmanagedDrift,
+} from '../policy/evaluate';
 import { acceptedCount, RevocationCap, revocationHold, revocationsOf } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 
@@ -118,12 +129,21 @@ const LEASE_RENEWED_FOR_MS = 60_000;
  * plan (actOnService), under the revocation cap when one is given. Never throws for an API
  * failure: failures are results.
  */
-export async function reviewService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions, cap?: RevocationCap): Promise<ServiceReview> {
+export async function reviewService(
+  deps: ReviewDeps,
+  service: EndpointService,
+  policy: Policy,
+  options: ReviewOptions,
+  cap?: RevocationCap,
+): Promise<ServiceReview> {
   const survey = await surveyService(deps, service, policy, options);
   const hold =
     cap === undefined || survey.revocations.length === 0
       ? undefined
-      : revocationHold([{ service_id: service.id, revocations: survey.revocations, accepted: acceptedCount(survey.connections) }], cap);
+      : revocationHold(
+          [{ service_id: service.id, revocations: survey.revocations, accepted: acceptedCount(survey.connections) }],
+          cap,
+        );
   return actOnService(deps, survey, policy, options, hold);
 }
 
@@ -132,19 +152,44 @@ export async function reviewService(deps: ReviewDeps, service: EndpointService, 
  * the pure planner, without a lease and without acting. Most services need nothing on most
  * sweeps, so only those whose plan has actions go on to actOnService.
  */
-export async function surveyService(deps: ReviewDeps, service: EndpointService, policy: Policy, options: ReviewOptions): Promise<ServiceSurvey> {
+export async function surveyService(
+  deps: ReviewDeps,
+  service: EndpointService,
+  policy: Policy,
+  options: ReviewOptions,
+): Promise<ServiceSurvey> {
   const match = matchService(policy, service, deps.clock());
   const nothing = { service, actions: [], connections: [], revocations: [] };
   if (!match) {
     // Unmanaged: never read further (compliance reports it as drift).
-    return { ...nothing, review: { service_id: service.id, managed: false, actions: [], left_pending: [], drift: unmanagedDrift(service, options.scope) } };
+    return {
+      ...nothing,
+      review: {
+        service_id: service.id,
+        managed: false,
+        actions: [],
+        left_pending: [],
+        drift: unmanagedDrift(service, options.scope),
+      },
+    };
   }
   let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
   try {
     state = await readState(deps, match, service, options.scope);
   } catch (err) {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
-    return { ...nothing, review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) } };
+    return {
+      ...nothing,
+      review: {
+        service_id: service.id,
+        managed: true,
+        rule: match.label,
+        actions: [],
+        left_pending: [],
+        drift: [],
+        error: toActionError(err),
+      },
+    };
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
   if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
@@ -156,18 +201,37 @@ export async function surveyService(deps: ReviewDeps, service: EndpointService, 
       state.connections = latestConnections([...state.connections, ...accepted]);
     } catch (err) {
       deps.logger.warn('could not read service state', { service_id: service.id, error: err });
-      return { ...nothing, review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: [], drift: [], error: toActionError(err) } };
+      return {
+        ...nothing,
+        review: {
+          service_id: service.id,
+          managed: true,
+          rule: match.label,
+          actions: [],
+          left_pending: [],
+          drift: [],
+          error: toActionError(err),
+        },
+      };
     }
   }
   const only = options.endpointId;
-  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === only);
+  const actions =
+    only === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === only);
   const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
   return {
     service,
     actions,
     connections: state.connections,
     revocations: revocationsOf(actions, state.connections),
-    review: { service_id: service.id, managed: true, rule: match.label, actions: [], left_pending: leftPending, drift: plan.drift },
+    review: {
+      service_id: service.id,
+      managed: true,
+      rule: match.label,
+      actions: [],
+      left_pending: leftPending,
+      drift: plan.drift,
+    },
   };
 }
 
@@ -178,7 +242,13 @@ export async function surveyService(deps: ReviewDeps, service: EndpointService, 
  * it, so two reviews never act on one service at once. `hold`, when set, says why the run's
  * revocations are held by the cap: they are recorded as `planned` with that note, not carried out.
  */
-export async function actOnService(deps: ReviewDeps, survey: ServiceSurvey, policy: Policy, options: ReviewOptions, hold?: string): Promise<ServiceReview> {
+export async function actOnService(
+  deps: ReviewDeps,
+  survey: ServiceSurvey,
+  policy: Policy,
+  options: ReviewOptions,
+  hold?: string,
+): Promise<ServiceReview> {
   if (survey.actions.length === 0 || survey.review.error) return survey.review;
   if (options.dryRun || !deps.lease) return applySurvey(deps, survey, options, hold);
 
@@ -192,7 +262,10 @@ export async function actOnService(deps: ReviewDeps, survey: ServiceSurvey, poli
   } catch (err) {
     log.warn('could not take the lease', { error: err });
     const error = toActionError(err);
-    return { ...survey.review, error: { ...error, message: `could not take the lease on the service: ${error.message}` } };
+    return {
+      ...survey.review,
+      error: { ...error, message: `could not take the lease on the service: ${error.message}` },
+    };
   }
   if (!taken.acquired) {
     log.info('service skipped: another run holds its lease', { holder: taken.holder });
@@ -200,7 +273,9 @@ export async function actOnService(deps: ReviewDeps, survey: ServiceSurvey, poli
   }
   const renewal = options.renewLeases
     ? setInterval(() => {
-        lease.renew(key, options.runId, until()).catch((err: unknown) => log.warn('could not renew the lease', { error: err }));
+        lease
+          .renew(key, options.runId, until())
+          .catch((err: unknown) => log.warn('could not renew the lease', { error: err }));
       }, LEASE_RENEW_EVERY_MS)
     : undefined;
   renewal?.unref();
@@ -211,7 +286,9 @@ export async function actOnService(deps: ReviewDeps, survey: ServiceSurvey, poli
     return await applySurvey(deps, fresh, options, hold);
   } finally {
     if (renewal) clearInterval(renewal);
-    await lease.release(key, options.runId).catch((err: unknown) => log.warn('could not release the lease; it expires by itself', { error: err }));
+    await lease
+      .release(key, options.runId)
+      .catch((err: unknown) => log.warn('could not release the lease; it expires by itself', { error: err }));
   }
 }
 
@@ -223,28 +300,51 @@ function leaseExpiry(now: Date, options: ReviewOptions): Date {
 }
 
 /** Carries the survey's actions out: connections one call each (4.2.7), whitelist one call per direction (4.2.9). */
-async function applySurvey(deps: ReviewDeps, survey: ServiceSurvey, options: ReviewOptions, hold: string | undefined): Promise<ServiceReview> {
-  const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
+async function applySurvey(
+  deps: ReviewDeps,
+  survey: ServiceSurvey,
+  options: ReviewOptions,
+  hold: string | undefined,
+): Promise<ServiceReview> {
+  const run: RunContext = {
+    runId: options.runId,
+    projectId: options.projectId,
+    trigger: options.trigger,
+    dryRun: options.dryRun,
+    policySha256: options.policySha256,
+  };
   const serviceId = survey.service.id;
   const observed = new Map(survey.connections.map((c) => [c.id, c.status]));
   const held = new Set(hold === undefined ? [] : survey.revocations);
   const toDo = survey.actions.filter((a) => !held.has(a));
   const steps: { actions: Action[]; call: () => Promise<ActionResult[]>; noCall?: boolean }[] = [];
   // Revocations held by the cap are recorded as planned, with the reason, in one step of no call.
-  if (held.size > 0) steps.push({ actions: [...held], call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', note: `held: ${hold}` })), noCall: true });
+  if (held.size > 0)
+    steps.push({
+      actions: [...held],
+      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', note: `held: ${hold}` })),
+      noCall: true,
+    });
   for (const a of toDo) {
-    if (a.type === 'connection.accept') steps.push({ actions: [a], call: () => applyConnection(deps, serviceId, a, options) });
+    if (a.type === 'connection.accept')
+      steps.push({ actions: [a], call: () => applyConnection(deps, serviceId, a, options) });
     if (a.type === 'connection.reject') {
       const pending = observed.get(a.endpoint_id!) === 'pendingAcceptance';
-      steps.push({ actions: [a], call: () => (pending ? rejectIfStillPending(deps, serviceId, a, options) : applyConnection(deps, serviceId, a, options)) });
+      steps.push({
+        actions: [a],
+        call: () =>
+          pending ? rejectIfStillPending(deps, serviceId, a, options) : applyConnection(deps, serviceId, a, options),
+      });
     }
   }
   for (const direction of ['add', 'remove'] as const) {
     const records = toDo.filter((a) => a.type === `whitelist.${direction}`);
-    if (records.length > 0) steps.push({ actions: records, call: () => applyWhitelist(deps, serviceId, direction, records, options) });
+    if (records.length > 0)
+      steps.push({ actions: records, call: () => applyWhitelist(deps, serviceId, direction, records, options) });
   }
   const approval = toDo.find((a) => a.type === 'service.enable-approval');
-  if (approval) steps.push({ actions: [approval], call: () => applyEnableApproval(deps, serviceId, approval, options) });
+  if (approval)
+    steps.push({ actions: [approval], call: () => applyEnableApproval(deps, serviceId, approval, options) });
 
   const byAction = new Map<Action, ActionResult>();
   let unfinished: UnfinishedReason | undefined;
@@ -260,7 +360,12 @@ async function applySurvey(deps: ReviewDeps, survey: ServiceSurvey, options: Rev
   if (auditError) unfinished ??= 'audit';
   // Report in plan order, whatever order the calls finished in; an action withdrawn or never started has no result.
   const results = survey.actions.flatMap((a) => byAction.get(a) ?? []);
-  deps.logger.debug('service reviewed', { service_id: serviceId, rule: survey.review.rule, actions: results.length, failed: results.filter((r) => r.outcome === 'failed').length });
+  deps.logger.debug('service reviewed', {
+    service_id: serviceId,
+    rule: survey.review.rule,
+    actions: results.length,
+    failed: results.filter((r) => r.outcome === 'failed').length,
+  });
   return {
     ...survey.review,
     actions: results,
@@ -270,7 +375,10 @@ async function applySurvey(deps: ReviewDeps, survey: ServiceSurvey, options: Rev
 }
 
 /** Why no new call may start now, if none may: the run was interrupted, the audit trail failed, the deadline came. */
-export function stopReason(deps: Pick<EngineDeps, 'auditor' | 'clock'>, options: Pick<ReviewOptions, 'signal' | 'deadline'>): UnfinishedReason | undefined {
+export function stopReason(
+  deps: Pick<EngineDeps, 'auditor' | 'clock'>,
+  options: Pick<ReviewOptions, 'signal' | 'deadline'>,
+): UnfinishedReason | undefined {
   if (options.signal?.aborted) return 'interrupted';
   if (deps.auditor.failed) return 'audit';
   if (options.deadline && deps.clock() >= options.deadline) return 'deadline';
@@ -308,12 +416,17 @@ async function audited(
   for (const a of actions) options.inFlight?.add(a);
   let results: ActionResult[];
   try {
-    results = run.dryRun && !step.noCall ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
+    results =
+      run.dryRun && !step.noCall ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
   } finally {
     for (const a of actions) options.inFlight?.delete(a);
   }
   try {
-    await deps.auditor.record(results.map(({ outcome, note, error, ...action }) => buildActionEvent(run, action, outcome, deps.clock(), error, note)));
+    await deps.auditor.record(
+      results.map(({ outcome, note, error, ...action }) =>
+        buildActionEvent(run, action, outcome, deps.clock(), error, note),
+      ),
+    );
   } catch (err) {
     if (!(err instanceof AuditFailedError)) throw err;
     return { results, auditError: err };
@@ -334,7 +447,10 @@ export async function findManagedService(
   const [service] = await collect(client.listServices({ id: serviceId }));
   if (!service) return { problem: 'not_found', message: `no endpoint service ${serviceId}` };
   if (!findRule(policy, service)) {
-    return { problem: 'not_managed', message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it` };
+    return {
+      problem: 'not_managed',
+      message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it`,
+    };
   }
   return { service };
 }
@@ -344,13 +460,21 @@ async function readState(deps: ReviewDeps, rule: ServiceRule, service: EndpointS
   const { client, limit } = deps;
   const whitelist = rule.readsWhitelist ? limit(() => collect(client.listWhitelist(service.id))) : Promise.resolve([]);
   if (scope === 'compliance') {
-    const [connections, records] = await Promise.all([limit(() => collect(client.listConnections(service.id))), whitelist]);
+    const [connections, records] = await Promise.all([
+      limit(() => collect(client.listConnections(service.id))),
+      whitelist,
+    ]);
     return { connections, whitelist: records, acceptedRead: true };
   }
-  const [pending, records] = await Promise.all([limit(() => collect(client.listConnections(service.id, { status: 'pendingAcceptance' }))), whitelist]);
+  const [pending, records] = await Promise.all([
+    limit(() => collect(client.listConnections(service.id, { status: 'pendingAcceptance' }))),
+    whitelist,
+  ]);
   // Sweep: accepted connections are read only to count a domain against its max_connections.
   const acceptedRead = rule.needsAccepted(pending);
-  const accepted = acceptedRead ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' }))) : [];
+  const accepted = acceptedRead
+    ? await limit(() => collect(client.listConnections(service.id, { status: 'accepted' })))
+    : [];
   // In read order: a connection accepted between the two reads is in both, and the later read wins (latestConnections).
   return { connections: latestConnections([...pending, ...accepted]), whitelist: records, acceptedRead };
 }
@@ -361,7 +485,12 @@ async function readState(deps: ReviewDeps, rule: ServiceRule, service: EndpointS
  * rejected only if still pending; already rejected counts as done; in any other status the
  * action is withdrawn (no call, no event: nothing was done) and the next review plans afresh.
  */
-async function rejectIfStillPending(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
+async function rejectIfStillPending(
+  deps: ReviewDeps,
+  serviceId: string,
+  action: Action,
+  options: ReviewOptions,
+): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   let current: Connection | undefined;
   try {
@@ -371,17 +500,28 @@ async function rejectIfStillPending(deps: ReviewDeps, serviceId: string, action:
     return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
   }
   if (current?.status === 'pendingAcceptance') return applyConnection(deps, serviceId, action, options);
-  if (current?.status === 'rejected') return [{ ...action, outcome: 'succeeded', note: 'already rejected (changed meanwhile)' }];
-  deps.logger.info('reject withdrawn: the connection is no longer pending', { endpoint_id: endpointId, status: current?.status ?? 'gone' });
+  if (current?.status === 'rejected')
+    return [{ ...action, outcome: 'succeeded', note: 'already rejected (changed meanwhile)' }];
+  deps.logger.info('reject withdrawn: the connection is no longer pending', {
+    endpoint_id: endpointId,
+    status: current?.status ?? 'gone',
+  });
   return [];
 }
 
-async function applyConnection(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
+async function applyConnection(
+  deps: ReviewDeps,
+  serviceId: string,
+  action: Action,
+  options: ReviewOptions,
+): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   const target = TARGET_STATUS[action.type as keyof typeof TARGET_STATUS];
   try {
     // 4.2.7: exactly one endpoint per call.
-    await deps.limit(() => deps.client.acceptOrReject(serviceId, endpointId, action.type === 'connection.accept' ? 'receive' : 'reject'));
+    await deps.limit(() =>
+      deps.client.acceptOrReject(serviceId, endpointId, action.type === 'connection.accept' ? 'receive' : 'reject'),
+    );
     return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
     if (options.signal?.aborted) return [interruptedResult(action, err)];
@@ -390,7 +530,8 @@ async function applyConnection(deps: ReviewDeps, serviceId: string, action: Acti
     let note: string;
     try {
       const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
-      if (current?.status === target) return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
+      if (current?.status === target)
+        return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
       note = current ? `connection is now ${current.status}` : 'connection no longer exists';
     } catch (readErr) {
       note = `could not re-read the connection: ${toActionError(readErr).message}`;
@@ -399,7 +540,13 @@ async function applyConnection(deps: ReviewDeps, serviceId: string, action: Acti
   }
 }
 
-async function applyWhitelist(deps: ReviewDeps, serviceId: string, direction: 'add' | 'remove', actions: readonly Action[], options: ReviewOptions): Promise<ActionResult[]> {
+async function applyWhitelist(
+  deps: ReviewDeps,
+  serviceId: string,
+  direction: 'add' | 'remove',
+  actions: readonly Action[],
+  options: ReviewOptions,
+): Promise<ActionResult[]> {
   const permissions = actions.map((a) => a.permission!);
   try {
     await sendWhitelistBatch(deps, serviceId, direction, permissions);
@@ -411,13 +558,24 @@ async function applyWhitelist(deps: ReviewDeps, serviceId: string, direction: 'a
     const present = new Set(records?.map((r) => r.permission.toLowerCase()));
     return actions.map((a) => {
       const done = records !== undefined && present.has(a.permission!.toLowerCase()) === (direction === 'add');
-      return done ? { ...a, outcome: 'succeeded', note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)` } : { ...a, outcome: 'failed', error: toActionError(err) };
+      return done
+        ? {
+            ...a,
+            outcome: 'succeeded',
+            note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)`,
+          }
+        : { ...a, outcome: 'failed', error: toActionError(err) };
     });
   }
 }
 
 /** 4.2.9: one call for the whole list; split in halves only if the API refuses the batch size. */
-async function sendWhitelistBatch(deps: ReviewDeps, serviceId: string, direction: 'add' | 'remove', permissions: string[]): Promise<void> {
+async function sendWhitelistBatch(
+  deps: ReviewDeps,
+  serviceId: string,
+  direction: 'add' | 'remove',
+  permissions: string[],
+): Promise<void> {
   try {
     await deps.limit(() => deps.client.updateWhitelist(serviceId, direction, permissions));
   } catch (err) {
@@ -428,7 +586,12 @@ async function sendWhitelistBatch(deps: ReviewDeps, serviceId: string, direction
   }
 }
 
-async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: Action, options: ReviewOptions): Promise<ActionResult[]> {
+async function applyEnableApproval(
+  deps: ReviewDeps,
+  serviceId: string,
+  action: Action,
+  options: ReviewOptions,
+): Promise<ActionResult[]> {
   try {
     // 4.2.3: only approval_enabled is sent, so nothing else of the service changes.
     await deps.limit(() => deps.client.updateService(serviceId, { approval_enabled: true }));
@@ -436,7 +599,8 @@ async function applyEnableApproval(deps: ReviewDeps, serviceId: string, action: 
   } catch (err) {
     if (options.signal?.aborted) return [interruptedResult(action, err)];
     const current = await firstOrUndefined(deps.limit(() => collect(deps.client.listServices({ id: serviceId }))));
-    if (current?.approval_enabled === true) return [{ ...action, outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }];
+    if (current?.approval_enabled === true)
+      return [{ ...action, outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }];
     return [{ ...action, outcome: 'failed', error: toActionError(err) }];
   }
 }
@@ -453,8 +617,14 @@ function isBatchTooLarge(err: unknown): boolean {
  */
 function interruptedResult(action: Action, err: unknown): ActionResult {
   const error = toActionError(err);
-  if (error.status !== undefined) return { ...action, outcome: 'failed', note: 'not re-read: the run was interrupted', error };
-  return { ...action, outcome: 'failed', note: 'outcome unknown', error: { code: 'INTERRUPTED', message: `interrupted while the call was in flight: ${error.message}` } };
+  if (error.status !== undefined)
+    return { ...action, outcome: 'failed', note: 'not re-read: the run was interrupted', error };
+  return {
+    ...action,
+    outcome: 'failed',
+    note: 'outcome unknown',
+    error: { code: 'INTERRUPTED', message: `interrupted while the call was in flight: ${error.message}` },
+  };
 }
 
 export function toActionError(err: unknown): ActionError {
@@ -465,7 +635,6 @@ export function toActionError(err: unknown): ActionError {
     ...(typeof e.status === 'number' && { status: e.status }),
   };
 }
-
 
 async function firstOrUndefined<T>(items: Promise<T[]>): Promise<T | undefined> {
   return items.then((list) => list[0]).catch(() => undefined);

@@ -1,11 +1,24 @@
 import pLimit from 'p-limit';
+
 import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
 import { collect } from '../collect';
 import { EndpointService } from '../model';
 import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
-import { Policy } from '../policy/schema';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
-import { ActionResult, actOnService, EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey, stopReason, surveyService, toActionError, Trigger, UnfinishedReason } from './review';
+import { Policy } from '../policy/schema';
+import {
+  ActionResult,
+  actOnService,
+  EngineDeps,
+  ReviewOptions,
+  ServiceReview,
+  ServiceSurvey,
+  stopReason,
+  surveyService,
+  toActionError,
+  Trigger,
+  UnfinishedReason,
+} from './review';
 
 export interface RunOptions extends ReviewOptions {
   /**
@@ -52,7 +65,15 @@ export interface RunSummary {
   trigger: Trigger;
   started_at: string;
   finished_at: string;
-  services: { total: number; managed: number; unmanaged: number; reviewed: number; failed: number; unfinished: number; skipped: number };
+  services: {
+    total: number;
+    managed: number;
+    unmanaged: number;
+    reviewed: number;
+    failed: number;
+    unfinished: number;
+    skipped: number;
+  };
   counts: ActionCounts;
   actions: ActionResult[];
   left_pending: LeftPending[];
@@ -139,7 +160,9 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   // 2. The blast-radius cap, from every revocation the run would make, before any is made.
   const cap = options.revocationCap ?? { max: DEFAULT_MAX_REVOCATIONS, lifted: false };
   const hold = revocationHold(
-    surveys.filter((s) => s.revocations.length > 0).map((s) => ({ service_id: s.service.id, revocations: s.revocations, accepted: acceptedCount(s.connections) })),
+    surveys
+      .filter((s) => s.revocations.length > 0)
+      .map((s) => ({ service_id: s.service.id, revocations: s.revocations, accepted: acceptedCount(s.connections) })),
     cap,
   );
   if (hold) log.error('revocations held by the cap', { reason: hold });
@@ -162,7 +185,15 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   const order = new Map(services.map((s, i) => [s.id, i]));
   reviews.sort((a, b) => order.get(a.service_id)! - order.get(b.service_id)!);
   unfinished.sort((a, b) => order.get(a)! - order.get(b)!);
-  const summary = summarise(reviews, unfinished, services.length, options, startedAt, deps.clock(), deps.auditor.failed);
+  const summary = summarise(
+    reviews,
+    unfinished,
+    services.length,
+    options,
+    startedAt,
+    deps.clock(),
+    deps.auditor.failed,
+  );
   if (unfinishedReason) summary.unfinished_reason = unfinishedReason;
   if (hold) {
     summary.revocation_hold = hold;
@@ -172,13 +203,30 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     summary.error = listError;
     summary.failed = true;
   }
-  if (unfinished.length > 0) log.warn('services not reviewed to the end', { reason: unfinishedReason, unfinished: unfinished.length, first: unfinished.slice(0, 10) });
-  log.info('run finished', { counts: summary.counts, failures: summary.failures.length, unfinished: unfinished.length, left_pending: summary.left_pending.length });
+  if (unfinished.length > 0)
+    log.warn('services not reviewed to the end', {
+      reason: unfinishedReason,
+      unfinished: unfinished.length,
+      first: unfinished.slice(0, 10),
+    });
+  log.info('run finished', {
+    counts: summary.counts,
+    failures: summary.failures.length,
+    unfinished: unfinished.length,
+    left_pending: summary.left_pending.length,
+  });
 
   if (!deps.auditor.failed) {
-    const run: RunContext = { runId: options.runId, projectId: options.projectId, trigger: options.trigger, dryRun: options.dryRun, policySha256: options.policySha256 };
+    const run: RunContext = {
+      runId: options.runId,
+      projectId: options.projectId,
+      trigger: options.trigger,
+      dryRun: options.dryRun,
+      policySha256: options.policySha256,
+    };
     try {
-      if (options.scope === 'compliance') await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
+      if (options.scope === 'compliance')
+        await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
       await deps.auditor.emit(buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()));
       await deps.auditor.flush();
     } catch (err) {
@@ -193,7 +241,15 @@ function failedReview(service: EndpointService, err: unknown): ServiceReview {
   return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error: toActionError(err) };
 }
 
-function summarise(reviews: ServiceReview[], unfinished: string[], total: number, options: RunOptions, startedAt: Date, finishedAt: Date, auditError?: Error): RunSummary {
+function summarise(
+  reviews: ServiceReview[],
+  unfinished: string[],
+  total: number,
+  options: RunOptions,
+  startedAt: Date,
+  finishedAt: Date,
+  auditError?: Error,
+): RunSummary {
   const counts: ActionCounts = {};
   const failures: RunFailure[] = [];
   for (const review of reviews) {
@@ -214,7 +270,10 @@ function summarise(reviews: ServiceReview[], unfinished: string[], total: number
   }
   const reviewed = reviews.filter((r) => r.managed && !r.error && !r.skipped && !r.unfinished).length;
   const skipped = reviews.flatMap((r) => (r.skipped ? [{ service_id: r.service_id, note: r.skipped.note }] : []));
-  const revocationsHeld = reviews.reduce((n, r) => n + r.actions.filter((a) => a.outcome === 'planned' && a.note?.startsWith('held: ')).length, 0);
+  const revocationsHeld = reviews.reduce(
+    (n, r) => n + r.actions.filter((a) => a.outcome === 'planned' && a.note?.startsWith('held: ')).length,
+    0,
+  );
   return {
     run_id: options.runId,
     scope: options.scope,
@@ -261,7 +320,10 @@ function runCompletedData(summary: RunSummary): Record<string, unknown> {
     ...(summary.unfinished_reason && { unfinished_reason: summary.unfinished_reason }),
     skipped: summary.skipped,
     interrupted: summary.interrupted,
-    ...(summary.revocation_hold && { revocations_held: summary.revocations_held, revocation_hold: summary.revocation_hold }),
+    ...(summary.revocation_hold && {
+      revocations_held: summary.revocations_held,
+      revocation_hold: summary.revocation_hold,
+    }),
     ...(summary.error && { error: summary.error }),
   };
 }

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import { ArchiveDeps, planArchive } from '../archive/archive-batch';
 import { loadArchiverConfig } from '../config';
 import { createS3Client } from '../deps';
@@ -18,7 +19,12 @@ export function createArchiverHandler(deps: ArchiveDeps): LambdaHandler<SQSEvent
     const logger = deps.logger.child({ request_id: context.awsRequestId, function: context.functionName });
     const store = planArchive(event.Records, { ...deps, logger });
     const processor = new BatchProcessor(EventType.SQS);
-    const response = await processPartialResponse(event, (record: SQSRecord) => store.get(record.messageId)!(), processor, { context });
+    const response = await processPartialResponse(
+      event,
+      (record: SQSRecord) => store.get(record.messageId)!(),
+      processor,
+      { context },
+    );
     logger.info('batch archived', { messages: event.Records.length, failed: response.batchItemFailures.length });
     return response as SQSBatchResponse;
   };
@@ -31,6 +37,10 @@ export function createArchiverHandler(deps: ArchiveDeps): LambdaHandler<SQSEvent
  */
 export function archiverColdStart(env: Readonly<Record<string, string | undefined>>): ArchiveDeps {
   const config = loadArchiverConfig(env);
-  const logger = createJsonLogger({ stream: process.stderr, level: config.logLevel, fields: { service: 'vpcep-approver' } });
+  const logger = createJsonLogger({
+    stream: process.stderr,
+    level: config.logLevel,
+    fields: { service: 'vpcep-approver' },
+  });
   return { s3: createS3Client(), bucket: config.bucket, logger };
 }

@@ -1,4 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+
 import { Config } from '../config';
 import { ConfigError } from '../errors';
 import { Logger } from '../logger';
@@ -31,10 +32,15 @@ export async function readEnforce(options: BrakeOptions): Promise<boolean> {
       logger.warn('brake parameter not found: enforcing', { parameter: name });
       return true;
     }
-    throw new ConfigError(`could not read SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER): ${err instanceof Error ? err.message : String(err)}`, err);
+    throw new ConfigError(
+      `could not read SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER): ${err instanceof Error ? err.message : String(err)}`,
+      err,
+    );
   }
   const normalised = value?.trim().toLowerCase();
   if (normalised === 'true') return true;
   if (normalised === 'false') return false;
-  throw new ConfigError(`SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER) must be "true" or "false"; got ${JSON.stringify(value?.slice(0, 40) ?? null)}`);
+  throw new ConfigError(
+    `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER) must be "true" or "false"; got ${JSON.stringify(value?.slice(0, 40) ?? null)}`,
+  );
 }

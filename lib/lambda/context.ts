@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+
 import { Logger } from '../logger';
 import type { Credentials } from '../vpcep/sign';
 

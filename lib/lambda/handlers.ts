@@ -1,7 +1,8 @@
-import middy from '@middy/core';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import { Writable } from 'node:stream';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
+
 import { Config } from '../config';
 import { findManagedService } from '../engine/review';
 import { runReview, RunSummary } from '../engine/run';
@@ -11,9 +12,9 @@ import { LoadedPolicy } from '../policy/load';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { verifyWebhook } from '../webhook/verify';
+import { readEnforce } from './brake';
 import { AppContext, deadlineFrom } from './context';
 import { loggingMiddleware } from './logging';
-import { readEnforce } from './brake';
 import { createPendingAges } from './pending-ages';
 import { RunDepsFactory } from './run-deps';
 import { publishRunMetrics } from './run-metrics';
@@ -71,7 +72,10 @@ export function preloadPolicy(load: () => Promise<LoadedPolicy>): Promise<Loaded
  * in CloudWatch and alarms can fire; serverless.yml sets no async retries, as the next
  * schedule runs the same idempotent review anyway.
  */
-export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'compliance'): LambdaHandler<ScheduledEvent, RunSummary> {
+export function createScheduledHandler(
+  setup: HandlerSetup,
+  scope: 'sweep' | 'compliance',
+): LambdaHandler<ScheduledEvent, RunSummary> {
   const clock = setup.clock ?? (() => new Date());
   let ssm: Pick<SSMClient, 'send'> | undefined;
   // The scheduled functions never need the webhook secret: even if a stage sets its parameter
@@ -83,7 +87,11 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
     .handler(async (_event, context) => {
       const loaded = await setup.policy;
       // Read at every run, so flipping the brake needs no redeploy.
-      const enforce = await readEnforce({ config: setup.config, logger: context.logger, ssm: () => (ssm ??= new (setup.ssmClient ?? SSMClient)({})) });
+      const enforce = await readEnforce({
+        config: setup.config,
+        logger: context.logger,
+        ssm: () => (ssm ??= new (setup.ssmClient ?? SSMClient)({})),
+      });
       if (!enforce) context.logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
       // One deadline for the run and for each of its API calls and retries (lib/vpcep/retry.ts).
       const deadline = deadlineFrom(context, clock());
@@ -107,7 +115,12 @@ export function createScheduledHandler(setup: HandlerSetup, scope: 'sweep' | 'co
       }
       context.logger.info('run summary', { summary: { ...summary, actions: summary.actions.length } });
       publishRunMetrics(
-        { summary, functionName: context.functionName, api: deps.client.stats(), oldestAllowedPendingSeconds: ages.oldestAllowedPendingSeconds(summary.actions, clock()) },
+        {
+          summary,
+          functionName: context.functionName,
+          api: deps.client.stats(),
+          oldestAllowedPendingSeconds: ages.oldestAllowedPendingSeconds(summary.actions, clock()),
+        },
         setup.metricsOut ?? process.stdout,
       );
       if (summary.failed) throw new RunFailedError(summary);
@@ -133,18 +146,31 @@ const json = (statusCode: number, body: unknown): HttpResult => ({
  * action or the audit trail failed. With `setup.webhookRequests` a copy of a request already
  * claimed gets 409 in_progress or the first answer instead (lib/lambda/webhook-once.ts).
  */
-export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuard = createReplayGuard()): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
+export function createReviewHandler(
+  setup: HandlerSetup,
+  replayGuard: ReplayGuard = createReplayGuard(),
+): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
   const clock = setup.clock ?? (() => new Date());
   const once = createWebhookOnce(setup.webhookRequests, clock);
   const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
     .use(loggingMiddleware({ logger: setup.logger, clock, ...(setup.newRunId && { newRunId: setup.newRunId }) }))
     .use(httpErrorMiddleware())
-    .use(secretsMiddleware({ config: setup.config, requireWebhookSecret: true, ...(setup.ssmClient && { AwsClient: setup.ssmClient }) }))
+    .use(
+      secretsMiddleware({
+        config: setup.config,
+        requireWebhookSecret: true,
+        ...(setup.ssmClient && { AwsClient: setup.ssmClient }),
+      }),
+    )
     .use(once.middleware)
     .handler(async (event, context) => {
       const loaded = await setup.policy;
       // With the shared store, copies are answered by it (409 or the first answer), not by this container's memory.
-      const verdict = verifyWebhook(event, { secret: context.secrets.webhookSecret!, now: clock(), ...(!setup.webhookRequests && { replayGuard }) });
+      const verdict = verifyWebhook(event, {
+        secret: context.secrets.webhookSecret!,
+        now: clock(),
+        ...(!setup.webhookRequests && { replayGuard }),
+      });
       if (!verdict.ok) {
         context.logger.warn('webhook request refused', { status: verdict.status, reason: verdict.message });
         return json(verdict.status, { error: verdict.error, message: verdict.message });
@@ -156,7 +182,11 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
       const deps = setup.createRunDeps({ credentials: context.secrets.credentials, logger: context.logger, deadline });
       try {
         const found = await findManagedService(deps.client, loaded.policy, serviceId);
-        if ('problem' in found) return json(404, { error: found.problem, message: `${found.message} (project ${setup.config.connection.projectId})` });
+        if ('problem' in found)
+          return json(404, {
+            error: found.problem,
+            message: `${found.message} (project ${setup.config.connection.projectId})`,
+          });
         const { service } = found;
         const summary = await runReview(deps, loaded.policy, {
           scope: 'sweep',
@@ -170,15 +200,28 @@ export function createReviewHandler(setup: HandlerSetup, replayGuard: ReplayGuar
           services: [service],
           ...(endpointId !== undefined && { endpointId }),
         });
-        context.logger.info('review finished', { service_id: serviceId, actions: summary.actions.length, failed: summary.failed });
+        context.logger.info('review finished', {
+          service_id: serviceId,
+          actions: summary.actions.length,
+          failed: summary.failed,
+        });
         const leased = summary.skipped[0];
         // CONTRACT 4: another run holds the service's lease; nothing was done. When it ends is unknown here: 30 s is a guess.
         if (leased) {
-          const busy = json(409, { error: 'service_leased', message: `service ${serviceId} is ${leased.note}; nothing was done, retry later` });
+          const busy = json(409, {
+            error: 'service_leased',
+            message: `service ${serviceId} is ${leased.note}; nothing was done, retry later`,
+          });
           return { ...busy, headers: { ...busy.headers, 'retry-after': '30' } };
         }
         const body = { run_id: summary.run_id, actions: summary.actions, left_pending: summary.left_pending };
-        return summary.failed ? json(502, { ...body, failures: summary.failures, ...(summary.audit_error && { audit_error: summary.audit_error }) }) : json(200, body);
+        return summary.failed
+          ? json(502, {
+              ...body,
+              failures: summary.failures,
+              ...(summary.audit_error && { audit_error: summary.audit_error }),
+            })
+          : json(200, body);
       } finally {
         await closeAuditor(deps.auditor, context.logger);
       }
@@ -205,7 +248,10 @@ export function httpErrorMiddleware(): middy.MiddlewareObj<APIGatewayProxyEventV
     name: 'http-error',
     onError: (request) => {
       const runId = request.context.runId;
-      request.response = json(500, { error: 'internal', message: `the review failed${runId ? `; see the logs of run ${runId}` : ''}` });
+      request.response = json(500, {
+        error: 'internal',
+        message: `the review failed${runId ? `; see the logs of run ${runId}` : ''}`,
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
-import type { MiddlewareObj } from '@middy/core';
 import { randomUUID } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+
 import { Logger } from '../logger';
 import { AppContext } from './context';
 
@@ -15,7 +16,9 @@ export interface LoggingMiddlewareOptions {
  * and logs the start, the end with its duration, and a failure with the error's name, code
  * and message (the logger redacts secret-looking fields).
  */
-export function loggingMiddleware(options: LoggingMiddlewareOptions): MiddlewareObj<unknown, unknown, Error, AppContext> {
+export function loggingMiddleware(
+  options: LoggingMiddlewareOptions,
+): MiddlewareObj<unknown, unknown, Error, AppContext> {
   const newRunId = options.newRunId ?? randomUUID;
   const clock = options.clock ?? (() => new Date());
   const started = new WeakMap<object, number>();
@@ -24,12 +27,18 @@ export function loggingMiddleware(options: LoggingMiddlewareOptions): Middleware
     before: (request) => {
       const runId = newRunId();
       request.context.runId = runId;
-      request.context.logger = options.logger.child({ run_id: runId, request_id: request.context.awsRequestId, function: request.context.functionName });
+      request.context.logger = options.logger.child({
+        run_id: runId,
+        request_id: request.context.awsRequestId,
+        function: request.context.functionName,
+      });
       started.set(request, clock().getTime());
       request.context.logger.info('invocation started', { remaining_ms: request.context.getRemainingTimeInMillis() });
     },
     after: (request) => {
-      request.context.logger.info('invocation finished', { duration_ms: clock().getTime() - (started.get(request) ?? clock().getTime()) });
+      request.context.logger.info('invocation finished', {
+        duration_ms: clock().getTime() - (started.get(request) ?? clock().getTime()),
+      });
     },
     onError: (request) => {
       // The logger may not exist yet if an earlier middleware failed.
@@ -37,7 +46,9 @@ export function loggingMiddleware(options: LoggingMiddlewareOptions): Middleware
       const err = request.error;
       logger.error('invocation failed', {
         duration_ms: clock().getTime() - (started.get(request) ?? clock().getTime()),
-        error: err ? { name: err.name, message: err.message, ...('code' in err && { code: (err as { code: unknown }).code }) } : undefined,
+        error: err
+          ? { name: err.name, message: err.message, ...('code' in err && { code: (err as { code: unknown }).code }) }
+          : undefined,
       });
     },
   };

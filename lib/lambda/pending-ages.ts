@@ -1,5 +1,4 @@
-import type { EngineClient } from '../engine/review';
-import type { ActionResult } from '../engine/review';
+import type { ActionResult, EngineClient } from '../engine/review';
 
 /** Remembers when each connection a run read was created, to age the ones still waiting. */
 export interface PendingAges {
@@ -26,9 +25,14 @@ export function createPendingAges(): PendingAges {
       return new Proxy(client, {
         get(target, prop, receiver) {
           const value = Reflect.get(target, prop, receiver) as unknown;
-          if (prop !== 'listConnections' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+          if (prop !== 'listConnections' || typeof value !== 'function')
+            return typeof value === 'function' ? value.bind(target) : value;
           return async function* (serviceId: string, ...rest: unknown[]) {
-            for await (const connection of (value as EngineClient['listConnections']).call(target, serviceId, ...(rest as [])) ) {
+            for await (const connection of (value as EngineClient['listConnections']).call(
+              target,
+              serviceId,
+              ...(rest as []),
+            )) {
               const at = connection.created_at ? Date.parse(connection.created_at) : NaN;
               if (!Number.isNaN(at)) created.set(key(serviceId, connection.id), at);
               yield connection;

@@ -1,5 +1,6 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { Writable } from 'node:stream';
+import { SQSClient } from '@aws-sdk/client-sqs';
+
 import { createStreamSink } from '../audit/file-sink';
 import { Config } from '../config';
 import { createAuditSink, createLeaseStore, createRateLimiter, createRunDeps, RunDeps } from '../deps';
@@ -35,11 +36,18 @@ export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFacto
   // One fetch (and its keep-alive agents) per container: warm invocations reuse the TLS
   // connections to the VPCEP endpoint instead of opening new ones.
   const fetch = createNodeFetch();
-  const lease = options.config.leaseTable ? createLeaseStore(options.config.leaseTable, { ...(options.dynamodb && { client: options.dynamodb }), ...(options.clock && { clock: options.clock }) }) : undefined;
+  const lease = options.config.leaseTable
+    ? createLeaseStore(options.config.leaseTable, {
+        ...(options.dynamodb && { client: options.dynamodb }),
+        ...(options.clock && { clock: options.clock }),
+      })
+    : undefined;
   // One rate limiter per container too: what it learnt of the API's limit holds for the next invocation.
   const rateLimiter = createRateLimiter();
   return ({ credentials, logger, deadline }) => {
-    const sink = createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ?? createStreamSink(stderr, 'stderr');
+    const sink =
+      createAuditSink(auditQueueUrl ? { queueUrl: auditQueueUrl, sqsClient: (sqsClient ??= new SQSClient({})) } : {}) ??
+      createStreamSink(stderr, 'stderr');
     return createRunDeps({
       connection: { endpoint: connection.endpoint, projectId: connection.projectId, credentials },
       sink,

@@ -1,5 +1,6 @@
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Writable } from 'node:stream';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+
 import type { RunSummary } from '../engine/run';
 
 /** The CloudWatch namespace of every metric (alarms in serverless.yml use it). */
@@ -24,7 +25,13 @@ export interface RunMetricsInput {
   oldestAllowedPendingSeconds: number;
 }
 
-const ACTION_TYPES = ['connection.accept', 'connection.reject', 'whitelist.add', 'whitelist.remove', 'service.enable-approval'] as const;
+const ACTION_TYPES = [
+  'connection.accept',
+  'connection.reject',
+  'whitelist.add',
+  'whitelist.remove',
+  'service.enable-approval',
+] as const;
 const OUTCOMES = ['succeeded', 'failed', 'planned'] as const;
 
 /**
@@ -79,7 +86,11 @@ export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
   count('ApiRequests', input.api.requests);
   count('ApiRetries', input.api.retries);
   count('ApiThrottled', input.api.throttled ?? 0);
-  metrics.addMetric('RunDuration', MetricUnit.Milliseconds, Date.parse(summary.finished_at) - Date.parse(summary.started_at));
+  metrics.addMetric(
+    'RunDuration',
+    MetricUnit.Milliseconds,
+    Date.parse(summary.finished_at) - Date.parse(summary.started_at),
+  );
   count('DryRun', summary.dry_run ? 1 : 0);
 
   out.write(`${JSON.stringify(metrics.serializeMetrics())}\n`);

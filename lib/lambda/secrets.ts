@@ -1,7 +1,8 @@
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { MiddlewareObj, Request } from '@middy/core';
 import ssmMiddleware from '@middy/ssm';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import * as z from 'zod';
+
 import { Config } from '../config';
 import { ConfigError } from '../errors';
 import { AppContext, HuaweiCredentials, InvocationSecrets } from './context';
@@ -35,7 +36,9 @@ const WEBHOOK_KEY = 'vpcepWebhookSecret';
  * those are not set (local runs), from HUAWEICLOUD_SDK_AK/SK (or the token) and WEBHOOK_SECRET.
  * Errors name the parameter or variable, never a value.
  */
-export function secretsMiddleware(options: SecretsMiddlewareOptions): MiddlewareObj<unknown, unknown, Error, AppContext> {
+export function secretsMiddleware(
+  options: SecretsMiddlewareOptions,
+): MiddlewareObj<unknown, unknown, Error, AppContext> {
   const { config } = options;
   const fetchData: Record<string, string> = {};
   if (config.credentialsSecretName) fetchData[CREDENTIALS_KEY] = config.credentialsSecretName;
@@ -58,7 +61,10 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): Middleware
         try {
           return await (request.internal as Record<string, unknown>)[key];
         } catch (err) {
-          throw new ConfigError(`could not read SSM parameter ${fetchData[key]}: ${err instanceof Error ? err.message : String(err)}`, err);
+          throw new ConfigError(
+            `could not read SSM parameter ${fetchData[key]}: ${err instanceof Error ? err.message : String(err)}`,
+            err,
+          );
         }
       };
 
@@ -67,7 +73,9 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): Middleware
         credentials = parseCredentials(await fetched(CREDENTIALS_KEY), config.credentialsSecretName);
       }
       if (!credentials) {
-        throw new ConfigError('no Huawei credentials: set HUAWEICLOUD_CREDENTIALS_SECRET, or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK');
+        throw new ConfigError(
+          'no Huawei credentials: set HUAWEICLOUD_CREDENTIALS_SECRET, or HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK',
+        );
       }
 
       let webhookSecret = config.webhookSecret;
@@ -75,7 +83,9 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): Middleware
         const value = await fetched(WEBHOOK_KEY);
         // @middy/ssm JSON-parses only values that start with {, [ or ": a plain secret stays a string.
         if (typeof value !== 'string' || value.length === 0) {
-          throw new ConfigError(`SSM parameter ${config.webhookSecretName} (WEBHOOK_SECRET_NAME) is missing or not a plain string`);
+          throw new ConfigError(
+            `SSM parameter ${config.webhookSecretName} (WEBHOOK_SECRET_NAME) is missing or not a plain string`,
+          );
         }
         webhookSecret = value;
       }
@@ -93,7 +103,9 @@ function parseCredentials(value: unknown, name: string): HuaweiCredentials {
   if (!parsed.success) {
     // Paths and messages only: the value itself is secret.
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
-    throw new ConfigError(`SSM parameter ${name} (HUAWEICLOUD_CREDENTIALS_SECRET) must be JSON {"ak","sk","security_token"?}: ${problems}`);
+    throw new ConfigError(
+      `SSM parameter ${name} (HUAWEICLOUD_CREDENTIALS_SECRET) must be JSON {"ak","sk","security_token"?}: ${problems}`,
+    );
   }
   const { ak, sk, security_token: securityToken } = parsed.data;
   return securityToken ? { ak, sk, securityToken } : { ak, sk };

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+
 import { loadConfig } from '../config';
 import { createDynamoDbClient, createWebhookRequestStore } from '../deps';
 import { createJsonLogger, Logger } from '../logger';
@@ -13,13 +14,27 @@ import { createLambdaRunDeps } from './run-deps';
  * per-invocation engine dependencies. With VPCEP_LEASE_TABLE, reviews take leases and webhook
  * requests are idempotent across containers through that table (one DynamoDB client per container).
  */
-export function coldStart(env: Readonly<Record<string, string | undefined>>, options: { logger?: Logger } = {}): HandlerSetup {
+export function coldStart(
+  env: Readonly<Record<string, string | undefined>>,
+  options: { logger?: Logger } = {},
+): HandlerSetup {
   const config = loadConfig(env);
-  const logger = options.logger ?? createJsonLogger({ stream: process.stderr, level: config.logLevel, fields: { service: 'vpcep-approver' } });
+  const logger =
+    options.logger ??
+    createJsonLogger({ stream: process.stderr, level: config.logLevel, fields: { service: 'vpcep-approver' } });
   const policy = preloadPolicy(() => loadPolicyFile(resolve(config.policyFile)));
   policy.then(
-    (loaded) => logger.info('policy loaded', { policy_file: config.policyFile, policy_sha256: loaded.sha256, warnings: loaded.warnings.length }),
-    (err: unknown) => logger.error('policy invalid: every invocation will fail until it is fixed', { policy_file: config.policyFile, error: err }),
+    (loaded) =>
+      logger.info('policy loaded', {
+        policy_file: config.policyFile,
+        policy_sha256: loaded.sha256,
+        warnings: loaded.warnings.length,
+      }),
+    (err: unknown) =>
+      logger.error('policy invalid: every invocation will fail until it is fixed', {
+        policy_file: config.policyFile,
+        error: err,
+      }),
   );
   const dynamodb = config.leaseTable ? createDynamoDbClient() : undefined;
   return {

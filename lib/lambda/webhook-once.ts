@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
 import { claimOnce, OnceClaim } from '../webhook/answer-once';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { AppContext } from './context';
@@ -41,7 +42,9 @@ export function createWebhookOnce(store: WebhookRequestStore | undefined, clock:
         claims.delete(request.context);
         try {
           if (!(await claimed.finish({ statusCode: response.statusCode, body: response.body }, clock()))) {
-            request.context.logger.warn('webhook request claim lapsed before the review ended; a copy may have been reviewed again');
+            request.context.logger.warn(
+              'webhook request claim lapsed before the review ended; a copy may have been reviewed again',
+            );
           }
         } catch (err) {
           // The review is done and its answer stands; copies get 409 until the claim lapses, then a new review.
@@ -55,7 +58,9 @@ export function createWebhookOnce(store: WebhookRequestStore | undefined, clock:
         try {
           await claimed.abandon();
         } catch (err) {
-          request.context.logger.error('webhook request claim could not be given up; its copies wait until it lapses', { error: err });
+          request.context.logger.error('webhook request claim could not be given up; its copies wait until it lapses', {
+            error: err,
+          });
         }
       },
     },

@@ -1,6 +1,16 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { AppError } from '../errors';
-import { DynamoDbTableOptions, expiryAttributes, isConditionFailed, Item, numberOf, readItem, stringOf, tableError } from './dynamodb-table';
+import {
+  DynamoDbTableOptions,
+  expiryAttributes,
+  isConditionFailed,
+  Item,
+  numberOf,
+  readItem,
+  stringOf,
+  tableError,
+} from './dynamodb-table';
 import { LeaseResult, LeaseStore } from './lease';
 
 /**
@@ -52,7 +62,6 @@ export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): Le
 
   const read = (key: string) => readItem(client, tableName, key, 'the lease');
 
-
   return {
     async acquire(key, holder, expiresAt): Promise<LeaseResult> {
       for (let round = 1; ; round++) {
@@ -61,7 +70,12 @@ export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): Le
           await client.send(
             new PutItemCommand({
               TableName: tableName,
-              Item: { pk: { S: key }, holder: { S: holder }, ...expiryAttributes(expiresAt), acquired_at: { S: now.toISOString() } },
+              Item: {
+                pk: { S: key },
+                holder: { S: holder },
+                ...expiryAttributes(expiresAt),
+                acquired_at: { S: now.toISOString() },
+              },
               ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR holder = :holder',
               ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':holder': { S: holder } },
               ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -74,15 +88,26 @@ export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): Le
           const currentHolder = stringOf(current, 'holder');
           const currentExpiry = numberOf(current, 'expires_at');
           // Held by someone else and not expired at the time of the write: that is the answer.
-          if (currentHolder !== undefined && currentExpiry !== undefined && currentHolder !== holder && currentExpiry >= now.getTime()) {
+          if (
+            currentHolder !== undefined &&
+            currentExpiry !== undefined &&
+            currentHolder !== holder &&
+            currentExpiry >= now.getTime()
+          ) {
             return { acquired: false, holder: currentHolder, expiresAt: new Date(currentExpiry) };
           }
           if (current !== undefined && (currentHolder === undefined || currentExpiry === undefined)) {
-            throw new AppError(`DynamoDB table "${tableName}": the item "${key}" is not a lease (holder ${JSON.stringify(currentHolder ?? null)}, expires_at ${JSON.stringify(currentExpiry ?? null)})`, { code: 'LEASE_TABLE', fault: 'internal' });
+            throw new AppError(
+              `DynamoDB table "${tableName}": the item "${key}" is not a lease (holder ${JSON.stringify(currentHolder ?? null)}, expires_at ${JSON.stringify(currentExpiry ?? null)})`,
+              { code: 'LEASE_TABLE', fault: 'internal' },
+            );
           }
           // Released or expired between the refused write and the read: try again.
           if (round >= MAX_ACQUIRE_ROUNDS) {
-            throw new AppError(`DynamoDB table "${tableName}": the lease "${key}" changed hands ${round} times while being acquired; giving up`, { code: 'LEASE_TABLE', fault: 'api', retryable: true });
+            throw new AppError(
+              `DynamoDB table "${tableName}": the lease "${key}" changed hands ${round} times while being acquired; giving up`,
+              { code: 'LEASE_TABLE', fault: 'api', retryable: true },
+            );
           }
         }
       }

@@ -1,4 +1,5 @@
 import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+
 import { AppError } from '../errors';
 
 /**
@@ -14,7 +15,12 @@ export type DynamoDbSend = Pick<DynamoDBClient, 'send'>;
  * Every DynamoDB action the lease table's stores call (leases and webhook requests), for the
  * functions' IAM role: grant these on the table and nothing else.
  */
-export const LEASE_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] as const;
+export const LEASE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+] as const;
 
 /** An item as the low-level client reads and writes it. */
 export type Item = Record<string, AttributeValue>;
@@ -32,8 +38,17 @@ export function isConditionFailed(err: unknown): err is Error & { Item?: Item } 
 export function tableError(tableName: string, operation: string, key: string, err: unknown): AppError {
   const name = err instanceof Error ? err.name : 'Error';
   const message = err instanceof Error ? err.message : String(err);
-  const retryable = typeof err === 'object' && err !== null && '$retryable' in err && Boolean((err as { $retryable?: unknown }).$retryable);
-  return new AppError(`DynamoDB table "${tableName}": ${operation} of "${key}" failed: ${name}: ${message}`, { code: 'LEASE_TABLE', fault: 'api', retryable, cause: err });
+  const retryable =
+    typeof err === 'object' &&
+    err !== null &&
+    '$retryable' in err &&
+    Boolean((err as { $retryable?: unknown }).$retryable);
+  return new AppError(`DynamoDB table "${tableName}": ${operation} of "${key}" failed: ${name}: ${message}`, {
+    code: 'LEASE_TABLE',
+    fault: 'api',
+    retryable,
+    cause: err,
+  });
 }
 
 /** A string attribute, or undefined when absent or of another type. */
@@ -64,9 +79,16 @@ export interface DynamoDbTableOptions {
 }
 
 /** A consistent read of one item by key; `what` names it in the error ("the lease", "the webhook request"). */
-export async function readItem(client: DynamoDbSend, tableName: string, key: string, what: string): Promise<Item | undefined> {
+export async function readItem(
+  client: DynamoDbSend,
+  tableName: string,
+  key: string,
+  what: string,
+): Promise<Item | undefined> {
   try {
-    return (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))).Item;
+    return (
+      await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))
+    ).Item;
   } catch (err) {
     throw tableError(tableName, `reading ${what}`, key, err);
   }

@@ -4,7 +4,15 @@
  */
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import type { Drift } from './evaluate';
-import { acceptedCountByDomain, allowedDomains, compareWhitelist, describeService, standing, unlistedText, type RuleView } from './rule-view';
+import {
+  acceptedCountByDomain,
+  allowedDomains,
+  compareWhitelist,
+  describeService,
+  standing,
+  unlistedText,
+  type RuleView,
+} from './rule-view';
 
 /**
  * The drift of one managed service, in a fixed order: approval-disabled, expired (policy order),
@@ -13,18 +21,32 @@ import { acceptedCountByDomain, allowedDomains, compareWhitelist, describeServic
  *
  * @param ordered the service's connections, oldest first (a complete view)
  */
-export function driftFor(view: RuleView, service: EndpointService, ordered: readonly Connection[], whitelist: readonly WhitelistRecord[]): Drift[] {
+export function driftFor(
+  view: RuleView,
+  service: EndpointService,
+  ordered: readonly Connection[],
+  whitelist: readonly WhitelistRecord[],
+): Drift[] {
   const base = { service_id: service.id, rule: view.label };
   const drift: Drift[] = [];
 
   // 8: approval must be on.
   if (view.settings.require_approval && !service.approval_enabled) {
-    drift.push({ ...base, kind: 'approval-disabled', detail: `approval is disabled on service ${describeService(service)} and require_approval is true` });
+    drift.push({
+      ...base,
+      kind: 'approval-disabled',
+      detail: `approval is disabled on service ${describeService(service)} and require_approval is true`,
+    });
   }
 
   // An allow entry expired and the domain has no live entry.
   for (const e of view.expired.values()) {
-    drift.push({ ...base, kind: 'expired', domain_id: e.domain, detail: `allow entry ${e.by} for domain ${e.domain} expired ${e.expires}; the domain counts as unlisted` });
+    drift.push({
+      ...base,
+      kind: 'expired',
+      domain_id: e.domain,
+      detail: `allow entry ${e.by} for domain ${e.domain} expired ${e.expires}; the domain counts as unlisted`,
+    });
   }
 
   const accepted = ordered.filter((c) => c.status === 'accepted');
@@ -34,7 +56,12 @@ export function driftFor(view: RuleView, service: EndpointService, ordered: read
   for (const e of allowedDomains(view)) {
     const count = acceptedCount.get(e.domain.toLowerCase()) ?? 0;
     if (e.max_connections !== undefined && count > e.max_connections) {
-      drift.push({ ...base, kind: 'over-limit', domain_id: e.domain, detail: `domain ${e.domain} has ${count} accepted connections, more than max_connections ${e.max_connections} (${e.by})` });
+      drift.push({
+        ...base,
+        kind: 'over-limit',
+        domain_id: e.domain,
+        detail: `domain ${e.domain} has ${count} accepted connections, more than max_connections ${e.max_connections} (${e.by})`,
+      });
     }
   }
 
@@ -44,27 +71,45 @@ export function driftFor(view: RuleView, service: EndpointService, ordered: read
     const c = { ...received, domain_id: received.domain_id.toLowerCase() };
     const s = standing(view, c.domain_id);
     if (s.kind === 'allowed') continue;
-    const why = s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
-    drift.push({ ...base, kind: 'accepted-not-allowed', endpoint_id: c.id, domain_id: c.domain_id, detail: `connection ${c.id} is accepted but ${why}` });
+    const why =
+      s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
+    drift.push({
+      ...base,
+      kind: 'accepted-not-allowed',
+      endpoint_id: c.id,
+      domain_id: c.domain_id,
+      detail: `connection ${c.id} is accepted but ${why}`,
+    });
   }
 
   // 7: the whitelist, unless the policy leaves it alone.
   if (view.settings.whitelist !== 'off') {
     const { missing, extra, wildcard } = compareWhitelist(view, whitelist);
     for (const m of missing) {
-      drift.push({ ...base, kind: 'whitelist-missing', domain_id: m.domain, permission: m.permission, detail: `whitelist lacks ${m.permission} for domain ${m.domain} allowed by ${m.by}` });
+      drift.push({
+        ...base,
+        kind: 'whitelist-missing',
+        domain_id: m.domain,
+        permission: m.permission,
+        detail: `whitelist lacks ${m.permission} for domain ${m.domain} allowed by ${m.by}`,
+      });
     }
     const listed = [
-      ...(view.settings.allow_wildcard ? [] : wildcard.map((permission): Drift => ({ ...base, kind: 'wildcard', permission, detail: `whitelist record ${permission} admits every account and allow_wildcard is false` }))),
-      ...extra.map(
-        (e): Drift => ({
-          ...base,
-          kind: 'whitelist-extra',
-          ...(e.domain === undefined ? {} : { domain_id: e.domain }),
-          permission: e.permission,
-          detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
-        }),
-      ),
+      ...(view.settings.allow_wildcard
+        ? []
+        : wildcard.map((permission): Drift => ({
+            ...base,
+            kind: 'wildcard',
+            permission,
+            detail: `whitelist record ${permission} admits every account and allow_wildcard is false`,
+          }))),
+      ...extra.map((e): Drift => ({
+        ...base,
+        kind: 'whitelist-extra',
+        ...(e.domain === undefined ? {} : { domain_id: e.domain }),
+        permission: e.permission,
+        detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
+      })),
     ].sort((a, b) => (a.permission! < b.permission! ? -1 : a.permission! > b.permission! ? 1 : 0));
     drift.push(...listed);
   }

@@ -8,13 +8,24 @@
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { driftFor } from './drift';
 import { globMatches } from './glob';
-import { acceptedCountByDomain, compareWhitelist, describeService, ruleLabel, standing, unlistedText, viewRule, whitelistDomainText, type RuleView } from './rule-view';
+import {
+  acceptedCountByDomain,
+  compareWhitelist,
+  describeService,
+  ruleLabel,
+  standing,
+  unlistedText,
+  viewRule,
+  whitelistDomainText,
+  type RuleView,
+} from './rule-view';
 import type { Policy, PolicyRule } from './schema';
 
 /** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
 export type Scope = 'sweep' | 'compliance';
 
-export type ActionType = 'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
+export type ActionType =
+  'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
 
 /** One change the policy calls for (CONTRACT 1, plan --json). */
 export interface Action {
@@ -73,7 +84,10 @@ export interface ServicePlan {
  * service id, case-insensitively, or `match.name` a glob matching its service_name).
  * Undefined when no rule matches: the service is unmanaged.
  */
-export function findRule(policy: Policy, service: EndpointService): { rule: PolicyRule; label: string; index: number } | undefined {
+export function findRule(
+  policy: Policy,
+  service: EndpointService,
+): { rule: PolicyRule; label: string; index: number } | undefined {
   const index = policy.services.findIndex((rule) => ruleMatches(rule, service));
   if (index < 0) return undefined;
   const rule = policy.services[index]!;
@@ -82,7 +96,8 @@ export function findRule(policy: Policy, service: EndpointService): { rule: Poli
 
 function ruleMatches(rule: PolicyRule, service: EndpointService): boolean {
   if (rule.match.id !== undefined) return rule.match.id.toLowerCase() === service.id.toLowerCase();
-  if (rule.match.name !== undefined) return service.service_name !== undefined && globMatches(rule.match.name, service.service_name);
+  if (rule.match.name !== undefined)
+    return service.service_name !== undefined && globMatches(rule.match.name, service.service_name);
   return false;
 }
 
@@ -128,11 +143,24 @@ export function matchService(policy: Policy, service: EndpointService, now: Date
 
 /** The drift of a service no rule matches (compliance lists it; a sweep says nothing). */
 export function unmanagedDrift(service: EndpointService, scope: Scope): Drift[] {
-  return scope === 'compliance' ? [{ kind: 'unmanaged', service_id: service.id, detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it` }] : [];
+  return scope === 'compliance'
+    ? [
+        {
+          kind: 'unmanaged',
+          service_id: service.id,
+          detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it`,
+        },
+      ]
+    : [];
 }
 
 /** ServiceRule.needsAccepted for the rule that governs `service` (false when unmanaged). */
-export function needsAcceptedConnections(policy: Policy, service: EndpointService, pending: Connection[], now: Date): boolean {
+export function needsAcceptedConnections(
+  policy: Policy,
+  service: EndpointService,
+  pending: Connection[],
+  now: Date,
+): boolean {
   return matchService(policy, service, now)?.needsAccepted(pending) ?? false;
 }
 
@@ -149,12 +177,27 @@ export function needsAcceptedConnections(policy: Policy, service: EndpointServic
  *
  * @example planService(policy, service, connections, whitelist, new Date(), 'sweep').actions
  */
-export function planService(policy: Policy, service: EndpointService, connections: Connection[], whitelist: WhitelistRecord[], now: Date, scope: Scope): ServicePlan {
+export function planService(
+  policy: Policy,
+  service: EndpointService,
+  connections: Connection[],
+  whitelist: WhitelistRecord[],
+  now: Date,
+  scope: Scope,
+): ServicePlan {
   const rule = matchService(policy, service, now);
-  return rule ? rule.plan(connections, whitelist, scope) : { actions: [], left_pending: [], drift: unmanagedDrift(service, scope) };
+  return rule
+    ? rule.plan(connections, whitelist, scope)
+    : { actions: [], left_pending: [], drift: unmanagedDrift(service, scope) };
 }
 
-function planWithView(view: RuleView, service: EndpointService, connections: readonly Connection[], whitelist: readonly WhitelistRecord[], scope: Scope): ServicePlan {
+function planWithView(
+  view: RuleView,
+  service: EndpointService,
+  connections: readonly Connection[],
+  whitelist: readonly WhitelistRecord[],
+  scope: Scope,
+): ServicePlan {
   const ordered = oldestFirst(latestConnections(connections));
   const plan: ServicePlan = { actions: [], left_pending: [], drift: [] };
   planConnections(view, service, ordered, scope, plan);
@@ -203,7 +246,13 @@ export function oldestFirst(connections: readonly Connection[]): Connection[] {
   });
 }
 
-function planConnections(view: RuleView, service: EndpointService, ordered: Connection[], scope: Scope, plan: ServicePlan): void {
+function planConnections(
+  view: RuleView,
+  service: EndpointService,
+  ordered: Connection[],
+  scope: Scope,
+  plan: ServicePlan,
+): void {
   const { settings, label } = view;
   // 3: accepted connections of a domain, including those this plan accepts, count against its limit.
   const acceptedCount = acceptedCountByDomain(ordered);
@@ -229,7 +278,8 @@ function planConnections(view: RuleView, service: EndpointService, ordered: Conn
           else leave(c, reason);
         } else {
           acceptedCount.set(key, count + 1);
-          const limit = s.max_connections === undefined ? '' : `; connection ${count + 1} of max_connections ${s.max_connections}`;
+          const limit =
+            s.max_connections === undefined ? '' : `; connection ${count + 1} of max_connections ${s.max_connections}`;
           connectionAction('connection.accept', c, `domain ${c.domain_id} allowed by ${s.by}${limit}`);
         }
       } else {
@@ -240,9 +290,14 @@ function planConnections(view: RuleView, service: EndpointService, ordered: Conn
     } else if (c.status === 'accepted' && scope === 'compliance') {
       // 5: revoke accepted connections, compliance only.
       if (settings.revoke === 'denied' && s.kind === 'denied') {
-        connectionAction('connection.reject', c, `accepted connection from domain ${c.domain_id} denied by ${s.by}; revoke: denied`);
+        connectionAction(
+          'connection.reject',
+          c,
+          `accepted connection from domain ${c.domain_id} denied by ${s.by}; revoke: denied`,
+        );
       } else if (settings.revoke === 'unlisted' && s.kind !== 'allowed') {
-        const why = s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
+        const why =
+          s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
         connectionAction('connection.reject', c, `accepted connection from ${why}; revoke: unlisted`);
       }
     }
@@ -250,22 +305,50 @@ function planConnections(view: RuleView, service: EndpointService, ordered: Conn
   }
 }
 
-function planWhitelist(view: RuleView, service: EndpointService, whitelist: readonly WhitelistRecord[], plan: ServicePlan): void {
+function planWhitelist(
+  view: RuleView,
+  service: EndpointService,
+  whitelist: readonly WhitelistRecord[],
+  plan: ServicePlan,
+): void {
   const { missing, extra, wildcard } = compareWhitelist(view, whitelist);
   // 7 / 4.2.9: one action per record; the engine batches them into one call per service.
   for (const m of missing) {
-    plan.actions.push({ type: 'whitelist.add', service_id: service.id, domain_id: m.domain, permission: m.permission, rule: view.label, reason: `domain ${m.domain} allowed by ${m.by}; whitelist record missing` });
+    plan.actions.push({
+      type: 'whitelist.add',
+      service_id: service.id,
+      domain_id: m.domain,
+      permission: m.permission,
+      rule: view.label,
+      reason: `domain ${m.domain} allowed by ${m.by}; whitelist record missing`,
+    });
   }
   if (view.settings.whitelist !== 'reconcile') return;
   const removals = [
     ...extra.map((e) => ({
       permission: e.permission,
       domain: e.domain,
-      reason: e.domain === undefined ? `record ${e.permission} admits no allowed domain; whitelist: reconcile` : `${whitelistDomainText(view, e.domain)}; whitelist: reconcile`,
+      reason:
+        e.domain === undefined
+          ? `record ${e.permission} admits no allowed domain; whitelist: reconcile`
+          : `${whitelistDomainText(view, e.domain)}; whitelist: reconcile`,
     })),
-    ...(view.settings.allow_wildcard ? [] : wildcard.map((permission) => ({ permission, domain: undefined, reason: `record ${permission} admits every account and allow_wildcard is false; whitelist: reconcile` }))),
+    ...(view.settings.allow_wildcard
+      ? []
+      : wildcard.map((permission) => ({
+          permission,
+          domain: undefined,
+          reason: `record ${permission} admits every account and allow_wildcard is false; whitelist: reconcile`,
+        }))),
   ].sort((a, b) => (a.permission < b.permission ? -1 : a.permission > b.permission ? 1 : 0));
   for (const r of removals) {
-    plan.actions.push({ type: 'whitelist.remove', service_id: service.id, ...(r.domain === undefined ? {} : { domain_id: r.domain }), permission: r.permission, rule: view.label, reason: r.reason });
+    plan.actions.push({
+      type: 'whitelist.remove',
+      service_id: service.id,
+      ...(r.domain === undefined ? {} : { domain_id: r.domain }),
+      permission: r.permission,
+      rule: view.label,
+      reason: r.reason,
+    });
   }
 }

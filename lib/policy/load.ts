@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type * as z from 'zod';
+
 import { UsageError } from '../errors';
 import { expiryInstant, isExpired } from './expiry';
 import { KNOWN_KEYS, policySchema, type Policy } from './schema';
@@ -97,9 +98,15 @@ const EMPTY_POLICY = 'the policy file is empty: expected a mapping with version:
  *   `yaml` (the default) as YAML
  * @throws PolicyError with every problem at once when the policy is not valid
  */
-export function parsePolicy(text: string, source = 'policy', now: Date = new Date(), options: { format?: PolicyFormat } = {}): LoadedPolicy {
+export function parsePolicy(
+  text: string,
+  source = 'policy',
+  now: Date = new Date(),
+  options: { format?: PolicyFormat } = {},
+): LoadedPolicy {
   const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
-  if (text.trim() === '') throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
+  if (text.trim() === '')
+    throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
   const lineCounter = new LineCounter();
   if (options.format === 'json') {
     const problem = jsonSyntaxProblem(text);
@@ -116,10 +123,13 @@ export function parsePolicy(text: string, source = 'policy', now: Date = new Dat
   try {
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new PolicyError(source, [{ path: '', message: `cannot read the document: ${(err as Error).message}`, severity: 'error' }]);
+    throw new PolicyError(source, [
+      { path: '', message: `cannot read the document: ${(err as Error).message}`, severity: 'error' },
+    ]);
   }
   // A file of comments only reads as null.
-  if (raw === null || raw === undefined) throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
+  if (raw === null || raw === undefined)
+    throw new PolicyError(source, [{ path: '', message: EMPTY_POLICY, line: 1, column: 1, severity: 'error' }]);
 
   const problems: Problem[] = [];
   const parsed = policySchema.safeParse(raw);
@@ -163,13 +173,20 @@ export async function loadPolicyFile(path: string, now: Date = new Date()): Prom
   try {
     const size = (await stat(path)).size;
     if (size > MAX_POLICY_BYTES) {
-      throw new UsageError(`policy file ${path} is ${size} bytes, over the limit of ${MAX_POLICY_BYTES} bytes (1 MiB): not read`, 'POLICY_TOO_LARGE');
+      throw new UsageError(
+        `policy file ${path} is ${size} bytes, over the limit of ${MAX_POLICY_BYTES} bytes (1 MiB): not read`,
+        'POLICY_TOO_LARGE',
+      );
     }
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (err instanceof UsageError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read policy file ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, 'POLICY_UNREADABLE', err);
+    throw new UsageError(
+      `cannot read policy file ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+      'POLICY_UNREADABLE',
+      err,
+    );
   }
   return parsePolicy(text, path, now, { format: policyFormatOf(path) });
 }
@@ -180,10 +197,18 @@ function jsonSyntaxProblem(text: string): PolicyProblem | undefined {
   if (error === undefined) return undefined;
   // V8: "Expected double-quoted property name in JSON at position 30 (line 4 column 1)", or
   // "Unexpected token ']', "...", is not valid JSON" (no position).
-  const what = error.replace(/\s*(in JSON )?at position \d+.*$/s, '').replace(/, (".*"|\.\.\..*) is not valid JSON$/s, '');
+  const what = error
+    .replace(/\s*(in JSON )?at position \d+.*$/s, '')
+    .replace(/, (".*"|\.\.\..*) is not valid JSON$/s, '');
   const offset = errorOffset(text, error);
   const before = text.slice(0, offset).split('\n');
-  return { path: '', message: `JSON: ${what}`, line: before.length, column: before[before.length - 1]!.length + 1, severity: 'error' };
+  return {
+    path: '',
+    message: `JSON: ${what}`,
+    line: before.length,
+    column: before[before.length - 1]!.length + 1,
+    severity: 'error',
+  };
 }
 
 function jsonError(text: string): string | undefined {
@@ -224,9 +249,19 @@ function errorOffset(text: string, error: string): number {
 // ---------------------------------------------------------------------------------------------
 // YAML syntax problems
 
-function yamlProblem(e: { message: string; pos: [number, number] }, lc: LineCounter, severity: 'error' | 'warning'): PolicyProblem {
+function yamlProblem(
+  e: { message: string; pos: [number, number] },
+  lc: LineCounter,
+  severity: 'error' | 'warning',
+): PolicyProblem {
   const pos = lc.linePos(e.pos[0]);
-  return { path: '', message: `YAML: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`, line: pos.line, column: pos.col, severity };
+  return {
+    path: '',
+    message: `YAML: ${e.message.replace(/ at line \d+, column \d+:?[\s\S]*$/, '')}`,
+    line: pos.line,
+    column: pos.col,
+    severity,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -275,20 +310,34 @@ function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown, prefi
         if (value === undefined) {
           out.push(problem(segments, `missing required key; ${lowerFirst(issue.message)}`, undefined));
         } else {
-          const hint = issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean') ? ` (YAML read it as a ${typeof value}; put the value in quotes)` : '';
+          const hint =
+            issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')
+              ? ` (YAML read it as a ${typeof value}; put the value in quotes)`
+              : '';
           out.push(problem(segments, `${lowerFirst(issue.message)}${hint}`, value));
         }
         break;
       }
       default:
-        out.push(problem(segments, `${value === undefined && segments.length > 0 ? 'missing required key; ' : ''}${lowerFirst(issue.message)}`, value));
+        out.push(
+          problem(
+            segments,
+            `${value === undefined && segments.length > 0 ? 'missing required key; ' : ''}${lowerFirst(issue.message)}`,
+            value,
+          ),
+        );
     }
   }
   return out;
 }
 
 /** An allow entry is `{ group }` or `{ domain, expires?, max_connections? }`: explain against the one meant. */
-function unionProblems(branches: readonly (readonly z.core.$ZodIssue[])[], segments: Segment[], raw: unknown, value: unknown): Problem[] {
+function unionProblems(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+  segments: Segment[],
+  raw: unknown,
+  value: unknown,
+): Problem[] {
   const isAllowEntry = segments.length === 4 && segments[0] === 'services' && segments[2] === 'allow';
   if (isAllowEntry) {
     const expected = 'expected an allow entry: { group: <name> } or { domain: <id>, expires?, max_connections? }';
@@ -316,7 +365,8 @@ function knownKeysAt(segments: Segment[], value: unknown): readonly string[] {
   if (shape.length === 3 && shape[0] === 'groups' && shape[2] === '#') return KNOWN_KEYS.groupMember;
   if (at === 'services/#') return KNOWN_KEYS.rule;
   if (at === 'services/#/match') return KNOWN_KEYS.match;
-  if (at === 'services/#/allow/#') return isRecord(value) && 'group' in value ? KNOWN_KEYS.allowGroup : KNOWN_KEYS.allowDomain;
+  if (at === 'services/#/allow/#')
+    return isRecord(value) && 'group' in value ? KNOWN_KEYS.allowGroup : KNOWN_KEYS.allowDomain;
   if (at === 'services/#/deny/#') return KNOWN_KEYS.deny;
   return [];
 }
@@ -364,7 +414,14 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
       expiredWarning(m, ['groups', name, k], now, out);
       if (typeof m.domain === 'string') {
         const first = seen.get(m.domain.toLowerCase());
-        if (first !== undefined) out.push(warning(['groups', name, k, 'domain'], `domain is listed twice in group "${name}" (first at ${formatPath(['groups', name, first])}); the first live entry applies`, m.domain));
+        if (first !== undefined)
+          out.push(
+            warning(
+              ['groups', name, k, 'domain'],
+              `domain is listed twice in group "${name}" (first at ${formatPath(['groups', name, first])}); the first live entry applies`,
+              m.domain,
+            ),
+          );
         else seen.set(m.domain.toLowerCase(), k);
       }
     });
@@ -379,13 +436,26 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
     const firstLabel = labels.get(label);
     if (firstLabel !== undefined) {
       const segs: Segment[] = typeof rule.rule === 'string' ? ['services', i, 'rule'] : ['services', i];
-      out.push(problem(segs, `duplicate rule label "${label}" (already used by services[${firstLabel}]); labels must be unique`, typeof rule.rule === 'string' ? rule.rule : undefined));
+      out.push(
+        problem(
+          segs,
+          `duplicate rule label "${label}" (already used by services[${firstLabel}]); labels must be unique`,
+          typeof rule.rule === 'string' ? rule.rule : undefined,
+        ),
+      );
     } else labels.set(label, i);
 
     if (isRecord(rule.match) && typeof rule.match.id === 'string' && rule.match.name === undefined) {
       const id = rule.match.id.toLowerCase();
       const first = matchIds.get(id);
-      if (first !== undefined) out.push(warning(['services', i, 'match', 'id'], `this rule never applies: services[${first}] already matches service ${rule.match.id}`, rule.match.id));
+      if (first !== undefined)
+        out.push(
+          warning(
+            ['services', i, 'match', 'id'],
+            `this rule never applies: services[${first}] already matches service ${rule.match.id}`,
+            rule.match.id,
+          ),
+        );
       else matchIds.set(id, i);
     }
 
@@ -395,7 +465,14 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
       if (typeof domain !== 'string') return;
       const key = domain.toLowerCase();
       const first = allowed.get(key);
-      if (first !== undefined && first !== where) out.push(warning(at, `domain ${domain} is allowed more than once in this rule (first by ${first}); the first live entry applies`, domain));
+      if (first !== undefined && first !== where)
+        out.push(
+          warning(
+            at,
+            `domain ${domain} is allowed more than once in this rule (first by ${first}); the first live entry applies`,
+            domain,
+          ),
+        );
       else allowed.set(key, where);
     };
     if (Array.isArray(rule.allow)) {
@@ -405,10 +482,18 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
         if (typeof entry.group === 'string' && !('domain' in entry)) {
           if (!Object.hasOwn(groups, entry.group)) {
             // The name itself is the problem's value (printed as `; got "..."`), so the message does not repeat it.
-            out.push(problem([...at, 'group'], `unknown group; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`, entry.group));
+            out.push(
+              problem(
+                [...at, 'group'],
+                `unknown group; ${groupNames.length > 0 ? `defined groups: ${groupNames.join(', ')}` : 'no groups are defined'}`,
+                entry.group,
+              ),
+            );
           } else {
             const members = groups[entry.group];
-            if (Array.isArray(members)) for (const m of members) if (isRecord(m)) noteAllowed(m.domain, `${formatPath(at)} (group ${entry.group})`, [...at, 'group']);
+            if (Array.isArray(members))
+              for (const m of members)
+                if (isRecord(m)) noteAllowed(m.domain, `${formatPath(at)} (group ${entry.group})`, [...at, 'group']);
           }
         } else if ('domain' in entry && !('group' in entry)) {
           noteAllowed(entry.domain, formatPath(at), [...at, 'domain']);
@@ -420,7 +505,14 @@ function crossChecks(raw: unknown, now: Date): Problem[] {
       rule.deny.forEach((entry, k) => {
         if (!isRecord(entry) || typeof entry.domain !== 'string') return;
         const by = allowed.get(entry.domain.toLowerCase());
-        if (by !== undefined) out.push(warning(['services', i, 'deny', k, 'domain'], `domain ${entry.domain} is both allowed (by ${by}) and denied in this rule; deny wins`, entry.domain));
+        if (by !== undefined)
+          out.push(
+            warning(
+              ['services', i, 'deny', k, 'domain'],
+              `domain ${entry.domain} is both allowed (by ${by}) and denied in this rule; deny wins`,
+              entry.domain,
+            ),
+          );
       });
     }
   });
@@ -486,7 +578,14 @@ function locate(p: Problem, doc: Document, lc: LineCounter): PolicyProblem {
     const node = n === 0 ? doc.contents : doc.getIn(segments.slice(0, n), true);
     if (node && typeof node === 'object' && 'range' in node) offset = (node as Node).range?.[0];
     // YAML reads 1234e5678 as Infinity: show what the file says instead.
-    if (n === segments.length && isScalar(node) && typeof rest.value === 'number' && !Number.isFinite(rest.value) && node.source) rest.value = node.source;
+    if (
+      n === segments.length &&
+      isScalar(node) &&
+      typeof rest.value === 'number' &&
+      !Number.isFinite(rest.value) &&
+      node.source
+    )
+      rest.value = node.source;
   }
   if (offset === undefined) return rest;
   const pos = lc.linePos(offset);
@@ -494,5 +593,7 @@ function locate(p: Problem, doc: Document, lc: LineCounter): PolicyProblem {
 }
 
 function byPosition(a: PolicyProblem, b: PolicyProblem): number {
-  return (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path);
+  return (
+    (a.line ?? Infinity) - (b.line ?? Infinity) || (a.column ?? 0) - (b.column ?? 0) || a.path.localeCompare(b.path)
+  );
 }

@@ -13,7 +13,9 @@ import type { Action } from './evaluate';
  */
 export function revocationsOf(actions: readonly Action[], connections: readonly Connection[]): Action[] {
   const accepted = new Set(connections.filter((c) => c.status === 'accepted').map((c) => c.id));
-  const acceptedDomains = new Set(connections.filter((c) => c.status === 'accepted').map((c) => c.domain_id.toLowerCase()));
+  const acceptedDomains = new Set(
+    connections.filter((c) => c.status === 'accepted').map((c) => c.domain_id.toLowerCase()),
+  );
   return actions.filter((a) => {
     if (a.type === 'connection.reject') return a.endpoint_id !== undefined && accepted.has(a.endpoint_id);
     if (a.type === 'whitelist.remove') {
@@ -44,7 +46,10 @@ export interface RevocationCap {
  * that would lose at least two connections: otherwise a service with one accepted connection
  * from a denied domain could never have it revoked without a person lifting the cap.
  */
-export function revocationHold(services: readonly { service_id: string; revocations: readonly Action[]; accepted: number }[], cap: RevocationCap): string | undefined {
+export function revocationHold(
+  services: readonly { service_id: string; revocations: readonly Action[]; accepted: number }[],
+  cap: RevocationCap,
+): string | undefined {
   const total = services.reduce((n, s) => n + s.revocations.length, 0);
   if (total > cap.max) {
     const how = cap.lifted ? `--allow-revocations ${cap.max}` : `VPCEP_MAX_REVOCATIONS ${cap.max}`;

@@ -2,10 +2,15 @@
  * One rule of a policy, prepared for planning: its label, its settings (defaults with the rule's
  * overrides) and where each domain stands (CONTRACT 2, step 2). Pure: `now` is an argument.
  */
-import { DOMAIN_PERMISSION_PREFIX, domainPermission, type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import {
+  DOMAIN_PERMISSION_PREFIX,
+  domainPermission,
+  type Connection,
+  type EndpointService,
+  type WhitelistRecord,
+} from '../model';
 import { isExpired } from './expiry';
-import type { Policy, PolicyRule, RuleSettings } from './schema';
-import { SETTING_KEYS } from './schema';
+import { SETTING_KEYS, type Policy, type PolicyRule, type RuleSettings } from './schema';
 
 /** Where a domain stands under a rule. `by` names the policy entry that decided it. */
 export type Standing =
@@ -64,7 +69,11 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
       if (!expired.has(key)) expired.set(key, { domain: key, by, expires: entry.expires! });
     } else if (!live.has(key)) {
       // CONTRACT 2: ids compare case-insensitively; the plan speaks of them in lower case (the API's own ids are lower-case hex).
-      live.set(key, { domain: key, by, ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }) });
+      live.set(key, {
+        domain: key,
+        by,
+        ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }),
+      });
     }
   };
   rule.allow.forEach((entry, j) => {
@@ -128,7 +137,11 @@ export interface WhitelistComparison {
 /** Compares the observed whitelist with the desired one (case-insensitively). */
 export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRecord[]): WhitelistComparison {
   const present = new Set(whitelist.map((r) => r.permission.toLowerCase()));
-  const desired = allowedDomains(view).map((e) => ({ domain: e.domain, permission: domainPermission(e.domain), by: e.by }));
+  const desired = allowedDomains(view).map((e) => ({
+    domain: e.domain,
+    permission: domainPermission(e.domain),
+    by: e.by,
+  }));
   const desiredKeys = new Set(desired.map((d) => d.permission.toLowerCase()));
   const owner = view.owner === undefined ? undefined : domainPermission(view.owner);
   const missing = desired.filter((d) => !present.has(d.permission.toLowerCase()));
@@ -137,7 +150,9 @@ export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRe
   const extra = unique
     .filter((p) => !isWildcardPermission(p) && !desiredKeys.has(p.toLowerCase()) && p.toLowerCase() !== owner)
     .map((permission) => {
-      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX) ? permission.slice(DOMAIN_PERMISSION_PREFIX.length).toLowerCase() : undefined;
+      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX)
+        ? permission.slice(DOMAIN_PERMISSION_PREFIX.length).toLowerCase()
+        : undefined;
       return domain === undefined ? { permission } : { permission, domain };
     });
   return { missing, extra, wildcard };

@@ -24,30 +24,43 @@ const domainId = z
 
 const expires = z
   .union([z.iso.date(), z.iso.datetime({ offset: true })], {
-    error: 'expected a date (YYYY-MM-DD, valid through the end of that day UTC) or an RFC 3339 time (2027-06-30T18:00:00Z)',
+    error:
+      'expected a date (YYYY-MM-DD, valid through the end of that day UTC) or an RFC 3339 time (2027-06-30T18:00:00Z)',
   })
-  .describe('Last day (YYYY-MM-DD, valid through the end of that day, UTC) or RFC 3339 time after which the entry no longer allows its domain; an expired entry counts as unlisted.');
+  .describe(
+    'Last day (YYYY-MM-DD, valid through the end of that day, UTC) or RFC 3339 time after which the entry no longer allows its domain; an expired entry counts as unlisted.',
+  );
 
 const maxConnections = z
   .number({ error: 'expected a positive integer' })
   .int({ error: 'expected a positive integer' })
   .positive({ error: 'expected a positive integer' })
-  .describe('Most connections of this domain the service may have accepted; pending connections beyond it follow over_limit.');
+  .describe(
+    'Most connections of this domain the service may have accepted; pending connections beyond it follow over_limit.',
+  );
 
 /** The settings of `defaults`, each of which a rule may override. */
 const settingShapes = {
   unlisted_pending: z
     .enum(['leave', 'reject'])
-    .describe('Pending connections from domains that are not allowed: leave them pending (listed in left_pending) or reject them.'),
+    .describe(
+      'Pending connections from domains that are not allowed: leave them pending (listed in left_pending) or reject them.',
+    ),
   over_limit: z
     .enum(['leave', 'reject'])
-    .describe('Pending connections from an allowed domain that already has max_connections accepted: leave or reject them.'),
+    .describe(
+      'Pending connections from an allowed domain that already has max_connections accepted: leave or reject them.',
+    ),
   revoke: z
     .enum(['never', 'denied', 'unlisted'])
-    .describe('Which ACCEPTED connections a compliance run rejects: never; those of denied domains; or those of every domain that is not allowed.'),
+    .describe(
+      'Which ACCEPTED connections a compliance run rejects: never; those of denied domains; or those of every domain that is not allowed.',
+    ),
   whitelist: z
     .enum(['reconcile', 'add-only', 'off'])
-    .describe('Whitelist handling: reconcile (add the allowed domains, remove other records), add-only (only add), off (leave the whitelist alone).'),
+    .describe(
+      'Whitelist handling: reconcile (add the allowed domains, remove other records), add-only (only add), off (leave the whitelist alone).',
+    ),
   allow_wildcard: z
     .boolean({ error: 'expected true or false' })
     .describe('Keep a "*" whitelist record (any account may connect) instead of reporting and removing it.'),
@@ -90,7 +103,9 @@ const groupMemberSchema = z
 
 const allowGroupSchema = z
   .strictObject({
-    group: z.string({ error: 'expected a group name' }).describe('Name of a group under `groups`: allows every live member of it.'),
+    group: z
+      .string({ error: 'expected a group name' })
+      .describe('Name of a group under `groups`: allows every live member of it.'),
   })
   .describe('Allows the members of a group.');
 
@@ -110,7 +125,10 @@ const denySchema = z
 
 const matchSchema = z
   .strictObject({
-    id: z.string({ error: 'expected an endpoint service ID' }).min(1, { error: 'expected a non-empty endpoint service ID' }).describe('Endpoint service ID (exact, case-insensitive).'),
+    id: z
+      .string({ error: 'expected an endpoint service ID' })
+      .min(1, { error: 'expected a non-empty endpoint service ID' })
+      .describe('Endpoint service ID (exact, case-insensitive).'),
     name: z
       .string({ error: 'expected a service name glob' })
       .min(1, { error: 'expected a non-empty service name glob' })
@@ -122,7 +140,10 @@ const matchSchema = z
     if (given.length !== 1) {
       ctx.addIssue({
         code: 'custom',
-        message: given.length === 0 ? 'expected exactly one of match.id and match.name; neither is given' : 'expected exactly one of match.id and match.name; both are given',
+        message:
+          given.length === 0
+            ? 'expected exactly one of match.id and match.name; neither is given'
+            : 'expected exactly one of match.id and match.name; both are given',
       });
     }
   })
@@ -136,7 +157,10 @@ const ruleSchema = z
       .optional()
       .describe('Label used in actions, audit events and messages; default "services[i]". Must be unique.'),
     match: matchSchema,
-    allow: z.array(z.union([allowGroupSchema, allowDomainSchema]), { error: 'expected a list of allow entries' }).default([]).describe('Allowed domains, directly or through a group.'),
+    allow: z
+      .array(z.union([allowGroupSchema, allowDomainSchema]), { error: 'expected a list of allow entries' })
+      .default([])
+      .describe('Allowed domains, directly or through a group.'),
     deny: z.array(denySchema, { error: 'expected a list of deny entries' }).default([]).describe('Denied domains.'),
     unlisted_pending: settingShapes.unlisted_pending.optional(),
     over_limit: settingShapes.over_limit.optional(),
@@ -152,12 +176,18 @@ export const policySchema = z
   .strictObject({
     $schema: z.string().optional().describe('Optional JSON Schema reference for editors; ignored.'),
     version: z.literal(1, { error: 'expected version: 1' }).describe('Policy language version; must be 1.'),
-    owner_domain: domainId.optional().describe('The account that owns the services: its whitelist record is never removed.'),
+    owner_domain: domainId
+      .optional()
+      .describe('The account that owns the services: its whitelist record is never removed.'),
     defaults: defaultsSchema.prefault({}),
     groups: z
       .record(
-        z.string().regex(GROUP_NAME_PATTERN, { error: 'expected a group name: a letter or digit, then letters, digits, _ . or -' }),
-        z.array(groupMemberSchema, { error: 'expected a list of group members' }).min(1, { error: 'a group may not be empty' }),
+        z.string().regex(GROUP_NAME_PATTERN, {
+          error: 'expected a group name: a letter or digit, then letters, digits, _ . or -',
+        }),
+        z
+          .array(groupMemberSchema, { error: 'expected a list of group members' })
+          .min(1, { error: 'a group may not be empty' }),
         { error: 'expected a mapping of group names to lists of members' },
       )
       .default({})
@@ -165,7 +195,9 @@ export const policySchema = z
     services: z
       .array(ruleSchema, { error: 'expected a list of rules' })
       .min(1, { error: 'expected at least one rule' })
-      .describe('Rules, in order: the first rule whose match fits a service governs it; services no rule matches are unmanaged.'),
+      .describe(
+        'Rules, in order: the first rule whose match fits a service governs it; services no rule matches are unmanaged.',
+      ),
   })
   .describe('vpcep-approver policy, language v1.');
 

@@ -1,23 +1,33 @@
 import { randomUUID } from 'node:crypto';
+
 import { domainPermission } from '../model';
 import {
   bodyObject,
   connectionActionBody,
   connectionActionRequestSchema,
-  createEndpointRequestSchema,
-  createServiceRequestSchema,
-  updateServiceRequestSchema,
-  whitelistActionRequestSchema,
   createEndpointBody,
+  createEndpointRequestSchema,
   createServiceBody,
+  createServiceRequestSchema,
   parseBody,
   permissionActionBody,
   updateServiceBody,
+  updateServiceRequestSchema,
+  whitelistActionRequestSchema,
 } from './bodies';
 import { vpcepError } from './errors';
 import { fuzzy, pageOf, parsePaging } from './query';
 import { CONNECTION_STATUSES, SERVER_TYPES, SERVICE_STATUSES, ServiceState } from './state';
-import { ConnectionIndex, ConnectionRecord, ServiceRecord, SimulatorStore, byCreated, byUpdated, isoSeconds, timeMs } from './store';
+import {
+  byCreated,
+  byUpdated,
+  ConnectionIndex,
+  ConnectionRecord,
+  isoSeconds,
+  ServiceRecord,
+  SimulatorStore,
+  timeMs,
+} from './store';
 
 /** What a route handler sees of a request. */
 export interface ApiRequest {
@@ -147,12 +157,18 @@ const PERMISSION = /^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/;
 export const DOMAIN_ID = /^[A-Za-z0-9]{1,64}$/;
 
 /** 4.2.1 / 4.2.3 port mapping checks, with their 7.2 codes. */
-function checkPorts(store: SimulatorStore, ports: { client_port?: number; server_port?: number; protocol?: string }[], portId: string, selfId?: string) {
+function checkPorts(
+  store: SimulatorStore,
+  ports: { client_port?: number; server_port?: number; protocol?: string }[],
+  portId: string,
+  selfId?: string,
+) {
   if (ports.length === 0) throw vpcepError('EndPoint.2028', 'ports is empty');
   if (ports.length > 200) throw vpcepError('EndPoint.3074', `${ports.length} port mappings (at most 200)`);
   const seen = new Set<string>();
   const normalised = ports.map((p, i) => {
-    if (p.client_port === undefined || p.server_port === undefined) throw vpcepError('EndPoint.2028', `ports[${i}] lacks a port`);
+    if (p.client_port === undefined || p.server_port === undefined)
+      throw vpcepError('EndPoint.2028', `ports[${i}] lacks a port`);
     for (const key of ['client_port', 'server_port'] as const) {
       const n = p[key]!;
       if (n < 1 || n > 65535) throw vpcepError('EndPoint.3043', `ports[${i}].${key}=${n}`);
@@ -160,7 +176,8 @@ function checkPorts(store: SimulatorStore, ports: { client_port?: number; server
     const protocol = p.protocol ?? 'TCP';
     if (protocol !== 'TCP') throw vpcepError('EndPoint.3075', `ports[${i}].protocol=${protocol}`);
     const key = `${p.server_port}/${protocol}`;
-    if (seen.has(key) || seen.has(`c${p.client_port}`)) throw vpcepError('EndPoint.3044', `ports[${i}] duplicates a mapping`);
+    if (seen.has(key) || seen.has(`c${p.client_port}`))
+      throw vpcepError('EndPoint.3044', `ports[${i}] duplicates a mapping`);
     seen.add(key);
     seen.add(`c${p.client_port}`);
     return { client_port: p.client_port, server_port: p.server_port, protocol };
@@ -169,7 +186,8 @@ function checkPorts(store: SimulatorStore, ports: { client_port?: number; server
   for (const other of store.services.values()) {
     if (other.id === selfId || other.port_id !== portId) continue;
     for (const p of other.ports) {
-      if (seen.has(`${p.server_port}/${p.protocol}`)) throw vpcepError('EndPoint.3044', `server_port ${p.server_port} already used by service ${other.id}`);
+      if (seen.has(`${p.server_port}/${p.protocol}`))
+        throw vpcepError('EndPoint.3044', `server_port ${p.server_port} already used by service ${other.id}`);
     }
   }
   return normalised;
@@ -196,7 +214,9 @@ const listServices: Handler = (store, req) => {
   }
   if (status !== undefined || name !== undefined || id !== undefined) {
     matches = matches.filter(
-      (s) => (status === undefined || store.serviceStatus(s, req.now) === status) && (name === undefined || fuzzy(s.service_name, name)),
+      (s) =>
+        (status === undefined || store.serviceStatus(s, req.now) === status) &&
+        (name === undefined || fuzzy(s.service_name, name)),
     );
   }
   return ok({
@@ -209,15 +229,19 @@ const createService: Handler = (store, req, settings) => {
   const raw = bodyObject(req.body);
   if (raw.vpc_id === undefined || raw.vpc_id === '') throw vpcepError('EndPoint.2011', 'vpc_id');
   if (raw.port_id === undefined || raw.port_id === '') throw vpcepError('EndPoint.2002', 'port_id');
-  if (raw.ports === undefined || (Array.isArray(raw.ports) && raw.ports.length === 0)) throw vpcepError('EndPoint.2028', 'ports');
-  if (raw.server_type !== undefined && !(SERVER_TYPES as readonly unknown[]).includes(raw.server_type)) throw vpcepError('EndPoint.3021', `server_type=${String(raw.server_type)}`);
+  if (raw.ports === undefined || (Array.isArray(raw.ports) && raw.ports.length === 0))
+    throw vpcepError('EndPoint.2028', 'ports');
+  if (raw.server_type !== undefined && !(SERVER_TYPES as readonly unknown[]).includes(raw.server_type))
+    throw vpcepError('EndPoint.3021', `server_type=${String(raw.server_type)}`);
   const body = parseBody(createServiceBody, raw);
   if (!isUuidish(body.vpc_id)) throw vpcepError('EndPoint.0020', `vpc_id=${body.vpc_id}`);
   if (!isUuidish(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
-  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name)) throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
+  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
+    throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
   const ports = checkPorts(store, body.ports, body.port_id);
   parseBody(createServiceRequestSchema, raw);
-  if (store.services.size >= store.quotas.endpoint_service) throw vpcepError('Endpoint.1018', `endpoint_service quota ${store.quotas.endpoint_service}`);
+  if (store.services.size >= store.quotas.endpoint_service)
+    throw vpcepError('Endpoint.1018', `endpoint_service quota ${store.quotas.endpoint_service}`);
   const id = randomUUID();
   const created = isoSeconds(req.now);
   const rec: ServiceRecord = {
@@ -244,15 +268,18 @@ const createService: Handler = (store, req, settings) => {
   return ok(serviceView(store, { ...rec, status: 'creating', readyAtMs: undefined }, req.now, false), true);
 };
 
-const getService: Handler = (store, req) => ok(serviceView(store, findService(store, req.params.service_id), req.now, false));
+const getService: Handler = (store, req) =>
+  ok(serviceView(store, findService(store, req.params.service_id), req.now, false));
 
 const updateService: Handler = (store, req) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
   const body = parseBody(updateServiceBody, raw);
   if (store.serviceStatus(s, req.now) !== 'available') throw vpcepError('EndPoint.3045', `service is ${s.status}`);
-  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name)) throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
-  if (body.port_id !== undefined && !isUuidish(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
+  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
+    throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
+  if (body.port_id !== undefined && !isUuidish(body.port_id))
+    throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
   const portId = body.port_id ?? s.port_id;
   const ports = body.ports !== undefined ? checkPorts(store, body.ports, portId, s.id) : undefined;
   parseBody(updateServiceRequestSchema, raw);
@@ -290,7 +317,10 @@ const listConnections: Handler = (store, req) => {
     const byMarker = rawMarker !== null ? s.connections.byMarker.get(Number(rawMarker)) : undefined;
     const hit = id !== undefined ? byId : byMarker;
     matches =
-      hit && (id === undefined || hit.id === id) && (rawMarker === null || hit.marker_id === Number(rawMarker)) && (status === undefined || hit.status === status)
+      hit &&
+      (id === undefined || hit.id === id) &&
+      (rawMarker === null || hit.marker_id === Number(rawMarker)) &&
+      (status === undefined || hit.status === status)
         ? [hit]
         : [];
   } else {
@@ -302,7 +332,8 @@ const listConnections: Handler = (store, req) => {
 const connectionAction: Handler = (store, req) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
-  if (raw.action !== 'receive' && raw.action !== 'reject') throw vpcepError('EndPoint.2027', `action=${String(raw.action)}`);
+  if (raw.action !== 'receive' && raw.action !== 'reject')
+    throw vpcepError('EndPoint.2027', `action=${String(raw.action)}`);
   const body = parseBody(connectionActionBody, raw);
   if (body.endpoints.length === 0) throw vpcepError('EndPoint.2002', 'endpoints is empty');
   // 4.2.7: each request accepts or rejects only one VPC endpoint.
@@ -337,7 +368,7 @@ const connectionAction: Handler = (store, req) => {
 
 /** A stable private address for an approved interface endpoint. */
 function ipFor(marker: number): string {
-  return `192.168.${(marker >>> 8) & 0xff}.${(marker & 0xff) || 1}`;
+  return `192.168.${(marker >>> 8) & 0xff}.${marker & 0xff || 1}`;
 }
 
 const listPermissions: Handler = (store, req) => {
@@ -345,16 +376,23 @@ const listPermissions: Handler = (store, req) => {
   const q = req.query;
   const paging = parsePaging(q, 500, ['created_at']);
   const needle = q.get('permission') ?? undefined;
-  const all = s.permissions.map((p) => ({ p, id: p.id, createdMs: timeMs(p.created_at), updatedMs: 0 })).sort(byCreated);
+  const all = s.permissions
+    .map((p) => ({ p, id: p.id, createdMs: timeMs(p.created_at), updatedMs: 0 }))
+    .sort(byCreated);
   const matches = needle === undefined ? all : all.filter((x) => fuzzy(x.p.permission, needle));
-  return ok({ permissions: pageOf(matches, paging).map((x) => ({ ...x.p, description: x.p.description ?? '' })), total_count: matches.length });
+  return ok({
+    permissions: pageOf(matches, paging).map((x) => ({ ...x.p, description: x.p.description ?? '' })),
+    total_count: matches.length,
+  });
 };
 
 const permissionAction: Handler = (store, req, settings) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
-  if (raw.permissions === undefined || (Array.isArray(raw.permissions) && raw.permissions.length === 0)) throw vpcepError('EndPoint.3036', 'permissions is empty');
-  if (raw.action !== 'add' && raw.action !== 'remove') throw vpcepError('EndPoint.3035', `action=${String(raw.action)}`);
+  if (raw.permissions === undefined || (Array.isArray(raw.permissions) && raw.permissions.length === 0))
+    throw vpcepError('EndPoint.3036', 'permissions is empty');
+  if (raw.action !== 'add' && raw.action !== 'remove')
+    throw vpcepError('EndPoint.3035', `action=${String(raw.action)}`);
   const body = parseBody(permissionActionBody, raw);
   body.permissions.forEach((p, i) => {
     if (!PERMISSION.test(p)) throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
@@ -396,12 +434,32 @@ const describeService: Handler = (store, req) => {
   const name = req.query.get('endpoint_service_name') ?? undefined;
   // 4.2.11: either id or endpoint_service_name must be given.
   if (!id && !name) throw vpcepError('EndPoint.2002', 'id or endpoint_service_name');
-  const matchesOwn = (s: ServiceRecord) => (id === undefined || s.id === id) && (name === undefined || s.service_name === name);
-  const own = id !== undefined ? [store.services.get(id)].filter((s): s is ServiceRecord => s !== undefined && matchesOwn(s)) : [...store.services.values()].filter(matchesOwn);
+  const matchesOwn = (s: ServiceRecord) =>
+    (id === undefined || s.id === id) && (name === undefined || s.service_name === name);
+  const own =
+    id !== undefined
+      ? [store.services.get(id)].filter((s): s is ServiceRecord => s !== undefined && matchesOwn(s))
+      : [...store.services.values()].filter(matchesOwn);
   const first = own[0];
-  if (first) return ok({ id: first.id, service_name: first.service_name, service_type: first.service_type, created_at: first.created_at, is_charge: false });
-  const pub = store.publicServices.find((p) => (id === undefined || p.id === id) && (name === undefined || p.service_name === name));
-  if (pub) return ok({ id: pub.id, service_name: pub.service_name, service_type: pub.service_type, created_at: pub.created_at, is_charge: pub.is_charge });
+  if (first)
+    return ok({
+      id: first.id,
+      service_name: first.service_name,
+      service_type: first.service_type,
+      created_at: first.created_at,
+      is_charge: false,
+    });
+  const pub = store.publicServices.find(
+    (p) => (id === undefined || p.id === id) && (name === undefined || p.service_name === name),
+  );
+  if (pub)
+    return ok({
+      id: pub.id,
+      service_name: pub.service_name,
+      service_type: pub.service_type,
+      created_at: pub.created_at,
+      is_charge: pub.is_charge,
+    });
   throw vpcepError('EndPoint.2003', `service ${id ?? name}`);
 };
 
@@ -409,13 +467,16 @@ const describeService: Handler = (store, req) => {
 
 const createEndpoint: Handler = (store, req) => {
   const raw = bodyObject(req.body);
-  if (raw.endpoint_service_id === undefined || raw.endpoint_service_id === '') throw vpcepError('EndPoint.2029', 'endpoint_service_id');
+  if (raw.endpoint_service_id === undefined || raw.endpoint_service_id === '')
+    throw vpcepError('EndPoint.2029', 'endpoint_service_id');
   if (raw.vpc_id === undefined || raw.vpc_id === '') throw vpcepError('EndPoint.2011', 'vpc_id');
-  if (raw.enable_dns !== undefined && typeof raw.enable_dns !== 'boolean') throw vpcepError('EndPoint.2033', `enable_dns=${String(raw.enable_dns)}`);
+  if (raw.enable_dns !== undefined && typeof raw.enable_dns !== 'boolean')
+    throw vpcepError('EndPoint.2033', `enable_dns=${String(raw.enable_dns)}`);
   const body = parseBody(createEndpointBody, raw);
   parseBody(createEndpointRequestSchema, raw);
   const s = findService(store, body.endpoint_service_id);
-  if (s.service_type === 'interface' && (body.subnet_id === undefined || body.subnet_id === '')) throw vpcepError('EndPoint.2010', 'subnet_id');
+  if (s.service_type === 'interface' && (body.subnet_id === undefined || body.subnet_id === ''))
+    throw vpcepError('EndPoint.2010', 'subnet_id');
   if (store.serviceStatus(s, req.now) !== 'available') throw vpcepError('EndPoint.2004', `service is ${s.status}`);
   const domain = req.callerDomain;
   // Only whitelisted accounts may connect; the owner's account always may (4.2.8 note).
@@ -479,9 +540,17 @@ const listEndpoints: Handler = (store, req) => {
   const vpcId = q.get('vpc_id') ?? undefined;
   const id = q.get('id') ?? undefined;
   const mine = store.domainEndpoints(req.callerDomain);
-  const candidates = mine ? (id !== undefined ? [mine.get(id)].filter((c): c is ConnectionRecord => c !== undefined) : [...mine.values()]) : [];
+  const candidates = mine
+    ? id !== undefined
+      ? [mine.get(id)].filter((c): c is ConnectionRecord => c !== undefined)
+      : [...mine.values()]
+    : [];
   const matches = candidates
-    .filter((c) => (vpcId === undefined || c.vpc_id === vpcId) && (name === undefined || fuzzy(store.services.get(c.serviceId)?.service_name, name)))
+    .filter(
+      (c) =>
+        (vpcId === undefined || c.vpc_id === vpcId) &&
+        (name === undefined || fuzzy(store.services.get(c.serviceId)?.service_name, name)),
+    )
     .sort(paging.sortKey === 'created_at' ? byCreated : byUpdated);
   return ok({ endpoints: pageOf(matches, paging).map((c) => endpointView(store, c)), total_count: matches.length });
 };
@@ -490,7 +559,8 @@ const listEndpoints: Handler = (store, req) => {
 
 const getQuotas: Handler = (store, req) => {
   const type = req.query.get('type');
-  if (type !== null && type !== 'endpoint_service' && type !== 'endpoint') throw vpcepError('EndPoint.0002', `type=${type}`);
+  if (type !== null && type !== 'endpoint_service' && type !== 'endpoint')
+    throw vpcepError('EndPoint.0002', `type=${type}`);
   const resources = [
     { type: 'endpoint_service', used: store.services.size, quota: store.quotas.endpoint_service },
     { type: 'endpoint', used: store.domainEndpoints(req.callerDomain)?.size ?? 0, quota: store.quotas.endpoint },
@@ -529,7 +599,10 @@ export const ROUTES: Route[] = (
 }));
 
 /** The route for a method and the segments after the project id, with its captures. */
-export function matchRoute(method: string, segments: readonly string[]): { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined {
+export function matchRoute(
+  method: string,
+  segments: readonly string[],
+): { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const route of ROUTES) {
     if (route.segments.length !== segments.length) continue;

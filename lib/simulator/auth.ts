@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+
 import { verifySignature } from '../vpcep/sign';
-import { SimulatorHttpError, gatewayError } from './errors';
+import { gatewayError, SimulatorHttpError } from './errors';
 
 /** 3.2: an X-Sdk-Date more than 15 minutes away from the server's clock is refused. */
 export const MAX_SDK_DATE_SKEW_MS = 15 * 60 * 1000;
@@ -53,12 +54,17 @@ export class Authenticator {
       if (this.tokenDigests.some((t) => timingSafeEqual(t, d))) return undefined;
       return unauthorized('the token is invalid or expired');
     }
-    if (req.headers.authorization === undefined) return unauthorized('no Authorization header (AK/SK signature) and no X-Auth-Token');
+    if (req.headers.authorization === undefined)
+      return unauthorized('no Authorization header (AK/SK signature) and no X-Auth-Token');
     if (this.secrets.size === 0) return unauthorized('AK/SK authentication is not accepted here; use X-Auth-Token');
-    const result = verifySignature({ method: req.method, url: req.url, headers: req.headers, body: req.body }, (ak) => this.secrets.get(ak), {
-      now,
-      maxSkewMs: MAX_SDK_DATE_SKEW_MS,
-    });
+    const result = verifySignature(
+      { method: req.method, url: req.url, headers: req.headers, body: req.body },
+      (ak) => this.secrets.get(ak),
+      {
+        now,
+        maxSkewMs: MAX_SDK_DATE_SKEW_MS,
+      },
+    );
     return result.ok ? undefined : unauthorized(result.reason);
   }
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+
 import { vpcepError } from './errors';
 
 /**
@@ -79,7 +80,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
 
 /** The body as an object, or EndPoint.0002 when it is JSON but not an object. */
 export function bodyObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw vpcepError('EndPoint.0002', 'body must be a JSON object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw vpcepError('EndPoint.0002', 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
-

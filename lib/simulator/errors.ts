@@ -94,6 +94,11 @@ export function vpcepError(code: SimErrorCode, detail?: string): SimulatorHttpEr
  * API-gateway errors (authentication, throttling) come from the gateway in front of VPCEP, so
  * they use the gateway's `APIGW.xxxx` codes rather than `EndPoint.xxxx`.
  */
-export function gatewayError(status: number, code: string, message: string, headers: Record<string, string> = {}): SimulatorHttpError {
+export function gatewayError(
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): SimulatorHttpError {
   return new SimulatorHttpError(status, { error_code: code, error_msg: message }, undefined, headers);
 }

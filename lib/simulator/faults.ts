@@ -1,6 +1,7 @@
 import * as z from 'zod';
+
 import { UsageError } from '../errors';
-import { SimulatorHttpError, gatewayError, vpcepError } from './errors';
+import { gatewayError, SimulatorHttpError, vpcepError } from './errors';
 import { mulberry32 } from './random';
 
 /** Fault injection settings; every rate is a probability in [0, 1]. */
@@ -68,7 +69,10 @@ export class FaultInjector {
     const parsed = faultSchema.safeParse(options);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new UsageError(`invalid simulator faults: ${issue.path.join('.') || '(root)'}: ${issue.message}`, 'SIMULATOR_FAULTS');
+      throw new UsageError(
+        `invalid simulator faults: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+        'SIMULATOR_FAULTS',
+      );
     }
     this.options = parsed.data;
     this.random = mulberry32(parsed.data.seed ?? 0);
@@ -94,10 +98,16 @@ export class FaultInjector {
       if (expired > 0) times.splice(0, expired);
       if (times.length >= limit) {
         // The API gateway's own throttling answer, in its format; no Retry-After unless asked.
-        const headers: Record<string, string> = this.options.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.options.retryAfterSeconds) };
+        const headers: Record<string, string> =
+          this.options.retryAfterSeconds === undefined ? {} : { 'retry-after': String(this.options.retryAfterSeconds) };
         return {
           kind: 'rate-limit',
-          error: gatewayError(429, 'APIGW.0308', `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`, headers),
+          error: gatewayError(
+            429,
+            'APIGW.0308',
+            `The throttling threshold has been reached: policy user over ratelimit,limit:${limit},time:1 second`,
+            headers,
+          ),
         };
       }
       times.push(now);
@@ -106,8 +116,10 @@ export class FaultInjector {
     if (this.options.injectOn === 'write' && !WRITE_METHODS.has(method)) return undefined;
     const errorDraw = this.random();
     const throttleDraw = this.random();
-    if (errorDraw < (this.options.errorRate ?? 0)) return { kind: 'error', error: vpcepError('EndPoint.0001', 'injected fault') };
-    if (throttleDraw < (this.options.throttleRate ?? 0)) return { kind: 'throttle', error: vpcepError('EndPoint.0022', 'injected throttling') };
+    if (errorDraw < (this.options.errorRate ?? 0))
+      return { kind: 'error', error: vpcepError('EndPoint.0001', 'injected fault') };
+    if (throttleDraw < (this.options.throttleRate ?? 0))
+      return { kind: 'throttle', error: vpcepError('EndPoint.0022', 'injected throttling') };
     return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import { domainPermission } from '../model';
 import { mulberry32, randomHex, sequentialUuids } from './random';
-import { ConnectionState, PermissionState, ServiceState, SimulatorState, markValidated } from './state';
+import { ConnectionState, markValidated, PermissionState, ServiceState, SimulatorState } from './state';
 
 export interface GenerateStateOptions {
   /** Number of endpoint services. */
@@ -32,7 +32,10 @@ export function generateState(options: GenerateStateOptions): SimulatorState {
   const pendingRatio = options.pendingRatio ?? 0.2;
   const approvalRatio = options.approvalRatio ?? 1;
   const domainPool = Array.from({ length: Math.max(1, options.domains ?? 50) }, () => randomHex(random, 32));
-  const perServiceOf = typeof options.connectionsPerService === 'number' ? () => options.connectionsPerService as number : options.connectionsPerService;
+  const perServiceOf =
+    typeof options.connectionsPerService === 'number'
+      ? () => options.connectionsPerService as number
+      : options.connectionsPerService;
   const newId = sequentialUuids(random);
   let total = 0;
   const permissionsPerService = Math.min(options.permissionsPerService ?? 3, domainPool.length);
@@ -58,7 +61,11 @@ export function generateState(options: GenerateStateOptions): SimulatorState {
     const permissions: PermissionState[] = [];
     const first = Math.floor(random() * domainPool.length);
     for (let p = 0; p < permissionsPerService; p++) {
-      permissions.push({ id: newId(), permission: domainPermission(domainPool[(first + p) % domainPool.length]!), created_at: serviceCreated });
+      permissions.push({
+        id: newId(),
+        permission: domainPermission(domainPool[(first + p) % domainPool.length]!),
+        created_at: serviceCreated,
+      });
     }
     services.push({
       id: newId(),

@@ -1,20 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { IncomingMessage, ServerResponse, createServer } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { ApiSettings, DOMAIN_ID, matchRoute } from './api';
 import { Authenticator } from './auth';
-import { SimulatorHttpError, gatewayError, vpcepError } from './errors';
+import { gatewayError, SimulatorHttpError, vpcepError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
 import { Inspector, RequestLogEntry, SimulatorStats } from './inspect';
-import { SimulatorState, SimulatorStateInput, isValidated, parseSimulatorState } from './state';
-import { SimulatorStore, isoSeconds } from './store';
+import { isValidated, parseSimulatorState, SimulatorState, SimulatorStateInput } from './state';
+import { isoSeconds, SimulatorStore } from './store';
 
 export { generateState } from './generate';
 export type { GenerateStateOptions } from './generate';
 export { parseSimulatorState } from './state';
 export { loadSimulatorStateFile } from './load';
-export type { ConnectionState, PermissionState, PublicServiceState, ServiceState, SimulatorState, SimulatorStateInput } from './state';
+export type {
+  ConnectionState,
+  PermissionState,
+  PublicServiceState,
+  ServiceState,
+  SimulatorState,
+  SimulatorStateInput,
+} from './state';
 export type { FaultOptions } from './faults';
 export type { RequestLogEntry, SimulatorStats } from './inspect';
 export { ERROR_TABLE } from './errors';
@@ -68,7 +76,14 @@ const MAX_BODY_BYTES = 1024 * 1024;
 
 /** 4.1.1 / 4.1.2: the only version served. */
 function versionModel(base: string) {
-  return { id: 'v1', status: 'CURRENT', version: '1', min_version: '', updated: '2018-09-30T00:00:00Z', links: [{ rel: 'self', href: `${base}/v1`, type: 'application/json' }] };
+  return {
+    id: 'v1',
+    status: 'CURRENT',
+    version: '1',
+    min_version: '',
+    updated: '2018-09-30T00:00:00Z',
+    links: [{ rel: 'self', href: `${base}/v1`, type: 'application/json' }],
+  };
 }
 
 /**
@@ -81,13 +96,26 @@ function versionModel(base: string) {
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const clock = options.clock ?? (() => new Date());
-  const initial = options.state === undefined ? parseSimulatorState({}) : isValidated(options.state) ? options.state : parseSimulatorState(options.state);
+  const initial =
+    options.state === undefined
+      ? parseSimulatorState({})
+      : isValidated(options.state)
+        ? options.state
+        : parseSimulatorState(options.state);
   const store = new SimulatorStore(initial);
-  const credentials = options.credentials === undefined ? [] : Array.isArray(options.credentials) ? options.credentials : [options.credentials];
+  const credentials =
+    options.credentials === undefined
+      ? []
+      : Array.isArray(options.credentials)
+        ? options.credentials
+        : [options.credentials];
   const auth = new Authenticator({ credentials, tokens: options.tokens ?? [] });
   const faults = new FaultInjector(options.faults, clock);
   const inspector = new Inspector(options.maxLogEntries);
-  const settings: ApiSettings = { creatingDelayMs: options.creatingDelayMs ?? 0, maxWhitelistRecords: options.maxWhitelistRecords ?? 500 };
+  const settings: ApiSettings = {
+    creatingDelayMs: options.creatingDelayMs ?? 0,
+    maxWhitelistRecords: options.maxWhitelistRecords ?? 500,
+  };
   let base = '';
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -134,7 +162,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const projectId = segments[1]!;
         if (projectId !== store.projectId) throw vpcepError('EndPoint.0014', `project ${projectId}`);
         const headerProject = requestHeaders['x-project-id'];
-        if (headerProject !== undefined && headerProject !== store.projectId) throw vpcepError('EndPoint.0014', `X-Project-Id ${headerProject}`);
+        if (headerProject !== undefined && headerProject !== store.projectId)
+          throw vpcepError('EndPoint.0014', `X-Project-Id ${headerProject}`);
         const decision = faults.decide(projectId, method);
         if (decision) {
           fault = decision.kind;
@@ -143,7 +172,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const body = parseJson(method, raw);
         const callerDomain = requestHeaders['x-domain-id'] ?? store.domainId;
         if (!DOMAIN_ID.test(callerDomain)) throw vpcepError('EndPoint.0002', 'X-Domain-Id');
-        const result = match.route.handler(store, { params: match.params, query: url.searchParams, body, now: clock(), callerDomain }, settings);
+        const result = match.route.handler(
+          store,
+          { params: match.params, query: url.searchParams, body, now: clock(), callerDomain },
+          settings,
+        );
         status = result.status;
         payload = result.body;
         mutated = result.mutated;
@@ -159,7 +192,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     res.writeHead(status, {
       ...headers,
       'x-request-id': requestId,
-      ...(text === '' ? {} : { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) }),
+      ...(text === ''
+        ? {}
+        : { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) }),
     });
     res.end(text);
     const errorCode = status >= 400 ? (payload as { error_code?: string } | undefined)?.error_code : undefined;
@@ -184,9 +219,20 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       '/__admin/state': () => store.snapshot(clock()),
     };
     const produce = method === 'GET' ? routes[path] : undefined;
-    const [status, body] = produce ? [200, produce()] : [404, { error_code: 'APIGW.0101', error_msg: 'The API does not exist or has not been published in the environment' }];
+    const [status, body] = produce
+      ? [200, produce()]
+      : [
+          404,
+          {
+            error_code: 'APIGW.0101',
+            error_msg: 'The API does not exist or has not been published in the environment',
+          },
+        ];
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+    res.writeHead(status, {
+      'content-type': 'application/json;charset=UTF-8',
+      'content-length': Buffer.byteLength(text),
+    });
     res.end(text);
   }
 
@@ -230,7 +276,9 @@ function noSuchApi(): SimulatorHttpError {
 }
 
 function internalError(err: unknown): SimulatorHttpError {
-  process.emitWarning(`vpcep simulator: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.emitWarning(
+    `vpcep simulator: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+  );
   return vpcepError('EndPoint.0001', 'internal error');
 }
 

@@ -23,7 +23,8 @@ export function parsePaging(
   const rawLimit = query.get('limit');
   let limit = 10;
   if (rawLimit !== null) {
-    if (!DIGITS.test(rawLimit) || Number(rawLimit) > maxLimit) throw vpcepError('EndPoint.0006', `limit=${rawLimit} (0-${maxLimit})`);
+    if (!DIGITS.test(rawLimit) || Number(rawLimit) > maxLimit)
+      throw vpcepError('EndPoint.0006', `limit=${rawLimit} (0-${maxLimit})`);
     limit = Number(rawLimit);
   }
   const rawOffset = query.get('offset');

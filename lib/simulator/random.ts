@@ -16,7 +16,10 @@ export function mulberry32(seed: number): () => number {
 /** `n` random hex digits from `random`. */
 export function randomHex(random: () => number, n: number): string {
   let out = '';
-  while (out.length < n) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  while (out.length < n)
+    out += Math.floor(random() * 0x100000000)
+      .toString(16)
+      .padStart(8, '0');
   return out.slice(0, n);
 }
 

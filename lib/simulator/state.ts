@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+
 import { UsageError } from '../errors';
 
 /**
@@ -12,7 +13,14 @@ import { UsageError } from '../errors';
 /** 4.2.2: status of an endpoint service. */
 export const SERVICE_STATUSES = ['creating', 'available', 'failed', 'deleting'] as const;
 /** 4.2.6: status of a connection. */
-export const CONNECTION_STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'] as const;
+export const CONNECTION_STATUSES = [
+  'pendingAcceptance',
+  'creating',
+  'accepted',
+  'rejected',
+  'failed',
+  'deleting',
+] as const;
 /** 4.2.1: backend resource types. */
 export const SERVER_TYPES = ['LB', 'VM', 'VIP', 'BMS'] as const;
 /** 4.2.1: tcp_proxy values. */
@@ -31,7 +39,10 @@ export const DEFAULT_QUOTAS = { endpoint_service: 100, endpoint: 150 } as const;
 const idString = z.string().min(1, 'must not be empty');
 const timeString = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 time such as 2018-09-17T11:10:11Z' });
 // CONTRACT section 6: marker_id may be a number or a numeric string; it is kept as a number.
-const markerId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number)]);
+const markerId = z.union([
+  z.number().int().nonnegative(),
+  z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number),
+]);
 const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
 
 const portSchema = z.strictObject({
@@ -42,7 +53,10 @@ const portSchema = z.strictObject({
 
 const connectionSchema = z.strictObject({
   id: idString,
-  domain_id: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits').optional(),
+  domain_id: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
+    .optional(),
   status: z.enum(CONNECTION_STATUSES).default('pendingAcceptance'),
   marker_id: markerId.optional(),
   created_at: timeString.optional(),
@@ -57,7 +71,10 @@ const connectionSchema = z.strictObject({
 
 const permissionSchema = z.strictObject({
   id: idString,
-  permission: z.string().regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'must be "*" or "iam:domain::<domain id>"').optional(),
+  permission: z
+    .string()
+    .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'must be "*" or "iam:domain::<domain id>"')
+    .optional(),
   description: z.string().max(128).optional(),
   created_at: timeString.optional(),
 });
@@ -89,10 +106,19 @@ const publicServiceSchema = z.strictObject({
 });
 
 const stateSchema = z.strictObject({
-  project_id: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens').default(DEFAULT_PROJECT_ID),
-  domain_id: z.string().regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits').default(DEFAULT_DOMAIN_ID),
+  project_id: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens')
+    .default(DEFAULT_PROJECT_ID),
+  domain_id: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
+    .default(DEFAULT_DOMAIN_ID),
   quotas: z
-    .strictObject({ endpoint_service: z.number().int().nonnegative().optional(), endpoint: z.number().int().nonnegative().optional() })
+    .strictObject({
+      endpoint_service: z.number().int().nonnegative().optional(),
+      endpoint: z.number().int().nonnegative().optional(),
+    })
     .optional(),
   public_services: z.array(publicServiceSchema).optional(),
   services: z.array(serviceSchema).default([]),
@@ -165,8 +191,22 @@ export interface SimulatorState {
 
 /** The public services shown when a state file names none (4.2.10 example). */
 export const DEFAULT_PUBLIC_SERVICES: readonly PublicServiceState[] = [
-  { id: 'b0e22f6f-26f4-461c-b140-d873464d4fa0', owner: 'example', service_name: 'test123', service_type: 'interface', created_at: '2018-09-10T13:13:23Z', is_charge: true },
-  { id: '26391a76-546b-42a9-b2fc-496ec68c0e4d', owner: 'example', service_name: 'OBS', service_type: 'gateway', created_at: '2019-03-28T09:30:27Z', is_charge: true },
+  {
+    id: 'b0e22f6f-26f4-461c-b140-d873464d4fa0',
+    owner: 'example',
+    service_name: 'test123',
+    service_type: 'interface',
+    created_at: '2018-09-10T13:13:23Z',
+    is_charge: true,
+  },
+  {
+    id: '26391a76-546b-42a9-b2fc-496ec68c0e4d',
+    owner: 'example',
+    service_name: 'OBS',
+    service_type: 'gateway',
+    created_at: '2019-03-28T09:30:27Z',
+    is_charge: true,
+  },
 ];
 
 const trusted = new WeakSet<object>();
@@ -231,7 +271,8 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
   const connectionIds = new Set<string>();
   const markers = new Set<number>();
   let nextMarker = 16777216; // 4.2.6 example markers sit just above 2^24
-  for (const s of input.services) for (const c of s.connections) if (c.marker_id !== undefined) nextMarker = Math.max(nextMarker, c.marker_id + 1);
+  for (const s of input.services)
+    for (const c of s.connections) if (c.marker_id !== undefined) nextMarker = Math.max(nextMarker, c.marker_id + 1);
 
   const services: ServiceState[] = input.services.map((s, si) => {
     if (serviceIds.has(s.id)) problems.push(`services[${si}].id: duplicate service id ${JSON.stringify(s.id)}`);
@@ -254,7 +295,10 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
       updated_at: s.updated_at ?? created,
       connections: s.connections.map((c, ci) => {
         const where = `services[${si}].connections[${ci}]`;
-        if (connectionIds.has(c.id)) problems.push(`${where}.id: duplicate connection id ${JSON.stringify(c.id)} (endpoint ids are unique across services)`);
+        if (connectionIds.has(c.id))
+          problems.push(
+            `${where}.id: duplicate connection id ${JSON.stringify(c.id)} (endpoint ids are unique across services)`,
+          );
         connectionIds.add(c.id);
         const marker = c.marker_id ?? nextMarker++;
         if (markers.has(marker)) problems.push(`${where}.marker_id: duplicate marker_id ${marker}`);
@@ -280,7 +324,8 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
         if (permissionIds.has(p.id)) problems.push(`${where}.id: duplicate permission id ${JSON.stringify(p.id)}`);
         permissionIds.add(p.id);
         const permission = p.permission ?? '*';
-        if (permissionValues.has(permission)) problems.push(`${where}.permission: duplicate record ${JSON.stringify(permission)}`);
+        if (permissionValues.has(permission))
+          problems.push(`${where}.permission: duplicate record ${JSON.stringify(permission)}`);
         permissionValues.add(permission);
         const rec: PermissionState = { id: p.id, permission, created_at: p.created_at ?? created };
         if (p.description !== undefined) rec.description = p.description;
@@ -288,7 +333,8 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
       }),
     };
   });
-  if (problems.length > 0) throw new UsageError(`invalid simulator state in ${source}: ${problems.join('; ')}`, 'SIMULATOR_STATE');
+  if (problems.length > 0)
+    throw new UsageError(`invalid simulator state in ${source}: ${problems.join('; ')}`, 'SIMULATOR_STATE');
   return markValidated({
     project_id: input.project_id,
     domain_id: input.domain_id,

@@ -1,11 +1,11 @@
 import {
   ConnectionState,
   ConnectionStatusValue,
+  markValidated,
   PermissionState,
   PublicServiceState,
   ServiceState,
   SimulatorState,
-  markValidated,
 } from './state';
 
 /**
@@ -181,7 +181,8 @@ export class SimulatorStore {
     this.domainId = state.domain_id;
     this.quotas = { ...state.quotas };
     this.publicServices = state.public_services.map((p) => ({ ...p }));
-    for (const s of state.services) for (const c of s.connections) this.nextMarker = Math.max(this.nextMarker, c.marker_id + 1);
+    for (const s of state.services)
+      for (const c of s.connections) this.nextMarker = Math.max(this.nextMarker, c.marker_id + 1);
     const services: ServiceRecord[] = [];
     for (const s of state.services) {
       const { connections, permissions, ...rest } = s;

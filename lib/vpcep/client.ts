@@ -12,17 +12,17 @@
  * randomness, logger, the rate limiter) is injected, so tests run it against a fake fetch.
  */
 import * as z from 'zod';
+
 import { ConfigError } from '../errors';
-import { checkEndpoint } from './endpoint';
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import { Auth, isTokenAuth } from './auth';
+import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
 import { createNodeFetch, FetchLike } from './http';
-import { checkPathParameter, OperationName, OPERATIONS, operationPath } from './operations';
+import { checkPathParameter, OperationName, operationPath, OPERATIONS } from './operations';
 import { paginate } from './paginate';
 import { RateLimiter } from './rate-limiter';
 import { callWithRetries, DEFAULT_RETRY_OPTIONS, RetryEnd, RetryOptions, RetryQuota } from './retry';
-import { buildUrl, createTransport, describeFailure, Query, SendOutcome } from './transport';
 import {
   ApiVersion,
   connectionActionRequestSchema,
@@ -47,12 +47,13 @@ import {
   ServiceSummary,
   UpdateServiceRequest,
   updateServiceRequestSchema,
-  vpcEndpointSchema,
   VpcEndpoint,
+  vpcEndpointSchema,
   whitelistActionRequestSchema,
   whitelistActionResponseSchema,
 } from './schemas';
 import { Credentials } from './sign';
+import { buildUrl, createTransport, describeFailure, Query, SendOutcome } from './transport';
 
 export { VpcepApiError } from './errors';
 export { RateLimiter } from './rate-limiter';
@@ -207,24 +208,38 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  */
 export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClient {
   const base = checkEndpoint(options.endpoint);
-  if (!options.projectId) throw new ConfigError('the project id is empty (set HUAWEICLOUD_SDK_PROJECT_ID or --project-id)');
+  if (!options.projectId)
+    throw new ConfigError('the project id is empty (set HUAWEICLOUD_SDK_PROJECT_ID or --project-id)');
   const auth: Auth = options.credentials;
-  if (isTokenAuth(auth) ? !auth.token : !auth.ak || !auth.sk) throw new ConfigError('the VPCEP client was given empty credentials');
+  if (isTokenAuth(auth) ? !auth.token : !auth.ak || !auth.sk)
+    throw new ConfigError('the VPCEP client was given empty credentials');
   const clock = options.clock ?? (() => new Date());
   const now = () => clock().getTime();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;
   const retry: RetryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.retry };
   const quota = options.quota ?? new RetryQuota();
-  const limiter = options.rateLimiter ?? new RateLimiter({ now, sleep, ...(options.maxRate !== undefined && { maxRate: options.maxRate }) });
+  const limiter =
+    options.rateLimiter ??
+    new RateLimiter({ now, sleep, ...(options.maxRate !== undefined && { maxRate: options.maxRate }) });
   if (options.rateLimiter && options.maxRate !== undefined) limiter.setMaxRate(options.maxRate);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = options.deadline?.getTime();
   const logger = options.logger ?? {};
-  const transport = createTransport({ fetch: options.fetch ?? createNodeFetch({ keepAlive: options.keepAlive }), auth, projectId: options.projectId, clock });
+  const transport = createTransport({
+    fetch: options.fetch ?? createNodeFetch({ keepAlive: options.keepAlive }),
+    auth,
+    projectId: options.projectId,
+    clock,
+  });
   const counters = { requests: 0, calls: 0, retries: 0, throttled: 0, byOperation: {} as Record<string, number> };
 
-  async function call<S extends z.ZodType>(operation: OperationName, params: Record<string, string>, schema: S, init: { query?: Query; body?: unknown } = {}): Promise<z.output<S>> {
+  async function call<S extends z.ZodType>(
+    operation: OperationName,
+    params: Record<string, string>,
+    schema: S,
+    init: { query?: Query; body?: unknown } = {},
+  ): Promise<z.output<S>> {
     const spec = OPERATIONS[operation];
     const url = buildUrl(base, operationPath(operation, { project_id: options.projectId, ...params }), init.query);
     const body = init.body === undefined ? undefined : JSON.stringify(init.body);
@@ -255,7 +270,13 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         onRetry: ({ attempt, delayMs, failure, kind }) => {
           counters.retries++;
           const of = kind === 'throttling' ? 'throttled; waiting' : `retry ${attempt} of ${retry.maxAttempts - 1}`;
-          logger.warn?.(`${where} failed (${describeFailure(failure)}); ${of} ${delayMs} ms`, { operation, status: failure.status, errorCode: failure.errorCode, attempt, delayMs });
+          logger.warn?.(`${where} failed (${describeFailure(failure)}); ${of} ${delayMs} ms`, {
+            operation,
+            status: failure.status,
+            errorCode: failure.errorCode,
+            attempt,
+            delayMs,
+          });
         },
       },
     );
@@ -265,32 +286,49 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     if (result.failure === undefined) {
       // Nothing was sent for this call: the run is over or out of time.
       const code = result.end === 'interrupted' ? 'INTERRUPTED' : 'DEADLINE';
-      const why = result.end === 'interrupted' ? 'the run was interrupted' : "it could not finish before the run's deadline";
+      const why =
+        result.end === 'interrupted' ? 'the run was interrupted' : "it could not finish before the run's deadline";
       throw new VpcepApiError(`${where} not sent: ${why}`, { operation, retryable: false, attempts: 0, code });
     }
     const failure = result.failure;
     const retryable = result.end !== 'fatal' && result.end !== 'not-idempotent';
     const note = END_NOTES[result.end](result.attempts);
-    throw new VpcepApiError(`${where} failed: ${describeFailure(failure)}${requestId ? ` [request id ${requestId}]` : ''}${note ? ` (${note})` : ''}`, {
-      ...failure,
-      operation,
-      requestId,
-      retryable,
-      attempts: result.attempts,
-      cause,
-      ...(note && { retryNote: note }),
-      ...(result.end === 'interrupted' && { code: 'INTERRUPTED' }),
-    });
+    throw new VpcepApiError(
+      `${where} failed: ${describeFailure(failure)}${requestId ? ` [request id ${requestId}]` : ''}${note ? ` (${note})` : ''}`,
+      {
+        ...failure,
+        operation,
+        requestId,
+        retryable,
+        attempts: result.attempts,
+        cause,
+        ...(note && { retryNote: note }),
+        ...(result.end === 'interrupted' && { code: 'INTERRUPTED' }),
+      },
+    );
   }
 
   /** Every page of a listing; `params` is checked when the listing is first read, so a bad id rejects like a failed call. */
-  async function* list<T, S extends z.ZodType>(operation: OperationName, params: () => Record<string, string>, schema: S, pick: (body: z.output<S>) => { items: T[]; total?: number }, query: Query, limit: number, what: string): AsyncGenerator<T> {
+  async function* list<T, S extends z.ZodType>(
+    operation: OperationName,
+    params: () => Record<string, string>,
+    schema: S,
+    pick: (body: z.output<S>) => { items: T[]; total?: number },
+    query: Query,
+    limit: number,
+    what: string,
+  ): AsyncGenerator<T> {
     const checked = params();
     yield* paginate<T>({
       limit,
       what,
       key: (item) => (item as { id: string }).id,
-      fetchPage: async (offset, pageLimit) => pick(await call(operation, checked, schema, { query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset } })),
+      fetchPage: async (offset, pageLimit) =>
+        pick(
+          await call(operation, checked, schema, {
+            query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset },
+          }),
+        ),
     });
   }
 
@@ -306,19 +344,31 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       return (await call('getVersion', { version }, getVersionResponseSchema)).version;
     },
     async createService(body) {
-      return call('createService', {}, endpointServiceSchema, { body: validateRequest(createServiceRequestSchema, body, 'createService') });
+      return call('createService', {}, endpointServiceSchema, {
+        body: validateRequest(createServiceRequestSchema, body, 'createService'),
+      });
     },
     async getService(serviceId) {
       return call('getService', service(serviceId), endpointServiceSchema);
     },
     async updateService(serviceId, body) {
-      return call('updateService', service(serviceId), endpointServiceSchema, { body: validateRequest(updateServiceRequestSchema, body, 'updateService') });
+      return call('updateService', service(serviceId), endpointServiceSchema, {
+        body: validateRequest(updateServiceRequestSchema, body, 'updateService'),
+      });
     },
     async deleteService(serviceId) {
       await call('deleteService', service(serviceId), noBody);
     },
     listServices(query = {}) {
-      return list('listServices', () => ({}), listServicesResponseSchema, (b) => ({ items: b.endpoint_services, total: b.total_count }), withStableOrder({ ...query }), PAGE_LIMIT, 'endpoint services');
+      return list(
+        'listServices',
+        () => ({}),
+        listServicesResponseSchema,
+        (b) => ({ items: b.endpoint_services, total: b.total_count }),
+        withStableOrder({ ...query }),
+        PAGE_LIMIT,
+        'endpoint services',
+      );
     },
     listConnections(serviceId, query = {}) {
       return list(
@@ -334,7 +384,11 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     async acceptOrReject(serviceId, endpointId, action) {
       // 4.2.7: one endpoint per call (EndPoint.2031 otherwise).
       const params = service(serviceId);
-      const body = validateRequest(connectionActionRequestSchema, { action, endpoints: [endpoint(endpointId).endpoint_id] }, 'acceptOrReject');
+      const body = validateRequest(
+        connectionActionRequestSchema,
+        { action, endpoints: [endpoint(endpointId).endpoint_id] },
+        'acceptOrReject',
+      );
       return (await call('acceptOrReject', params, connectionActionResponseSchema, { body })).connections;
     },
     listWhitelist(serviceId, query = {}) {
@@ -357,14 +411,27 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       return res.permissions.map((permission) => ({ permission }));
     },
     listPublicServices(query = {}) {
-      return list('listPublicServices', () => ({}), listPublicServicesResponseSchema, (b) => ({ items: b.endpoint_services, total: b.total_count }), { ...query }, PAGE_LIMIT, 'public endpoint services');
+      return list(
+        'listPublicServices',
+        () => ({}),
+        listPublicServicesResponseSchema,
+        (b) => ({ items: b.endpoint_services, total: b.total_count }),
+        { ...query },
+        PAGE_LIMIT,
+        'public endpoint services',
+      );
     },
     async describeService(query) {
-      const q: Query = 'id' in query ? { id: requireValue(query.id, 'service id') } : { endpoint_service_name: requireValue(query.endpoint_service_name, 'service name') };
+      const q: Query =
+        'id' in query
+          ? { id: requireValue(query.id, 'service id') }
+          : { endpoint_service_name: requireValue(query.endpoint_service_name, 'service name') };
       return call('describeService', {}, describeServiceResponseSchema, { query: q });
     },
     async createEndpoint(body) {
-      return call('createEndpoint', {}, vpcEndpointSchema, { body: validateRequest(createEndpointRequestSchema, body, 'createEndpoint') });
+      return call('createEndpoint', {}, vpcEndpointSchema, {
+        body: validateRequest(createEndpointRequestSchema, body, 'createEndpoint'),
+      });
     },
     async getEndpoint(endpointId) {
       return call('getEndpoint', endpoint(endpointId), vpcEndpointSchema);
@@ -373,13 +440,27 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       await call('deleteEndpoint', endpoint(endpointId), noBody);
     },
     listEndpoints(query = {}) {
-      return list('listEndpoints', () => ({}), listEndpointsResponseSchema, (b) => ({ items: b.endpoints, total: b.total_count }), { ...query }, PAGE_LIMIT, 'VPC endpoints');
+      return list(
+        'listEndpoints',
+        () => ({}),
+        listEndpointsResponseSchema,
+        (b) => ({ items: b.endpoints, total: b.total_count }),
+        { ...query },
+        PAGE_LIMIT,
+        'VPC endpoints',
+      );
     },
     async getQuotas(type) {
       return (await call('getQuotas', {}, quotasResponseSchema, { query: { type } })).quotas;
     },
     stats() {
-      return { requests: counters.requests, calls: counters.calls, retries: counters.retries, throttled: counters.throttled, byOperation: { ...counters.byOperation } };
+      return {
+        requests: counters.requests,
+        calls: counters.calls,
+        retries: counters.retries,
+        throttled: counters.throttled,
+        byOperation: { ...counters.byOperation },
+      };
     },
   };
 }
@@ -406,6 +487,7 @@ function requireValue(value: string, what: string): string {
 
 function validateRequest<S extends z.ZodType>(schema: S, body: unknown, operation: string): z.output<S> {
   const result = schema.safeParse(body);
-  if (!result.success) throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error, { input: body })}`);
+  if (!result.success)
+    throw new ConfigError(`${operation}: invalid request body: ${describeIssues(result.error, { input: body })}`);
   return result.data;
 }

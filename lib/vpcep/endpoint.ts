@@ -10,16 +10,22 @@ export function checkEndpoint(endpoint: string, source = 'endpoint'): URL {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`);
+    throw new ConfigError(
+      `${source} "${shownEndpoint(endpoint)}" is not a URL (expected e.g. https://vpcep.tr-west-1.myhuaweicloud.com)`,
+    );
   }
   if (url.username !== '' || url.password !== '') {
     // Credentials in the URL would be sent as Basic auth and printed wherever the URL is; never echo them.
-    throw new ConfigError(`${source} must not carry a user name or password (${shownEndpoint(endpoint)}); authentication uses AK/SK or a token`);
+    throw new ConfigError(
+      `${source} must not carry a user name or password (${shownEndpoint(endpoint)}); authentication uses AK/SK or a token`,
+    );
   }
   if (url.protocol === 'https:') return url;
   if (url.protocol === 'http:') {
     if (isLoopbackHost(url.hostname)) return url;
-    throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" uses http:// with a host that is not loopback; use https:// (http:// is allowed only for 127.0.0.0/8, ::1 and localhost)`);
+    throw new ConfigError(
+      `${source} "${shownEndpoint(endpoint)}" uses http:// with a host that is not loopback; use https:// (http:// is allowed only for 127.0.0.0/8, ::1 and localhost)`,
+    );
   }
   throw new ConfigError(`${source} "${shownEndpoint(endpoint)}" must use https:// (got ${url.protocol})`);
 }

@@ -35,17 +35,29 @@ export class VpcepApiError extends AppError {
 
   constructor(
     message: string,
-    details: VpcepFailure & { operation: string; requestId?: string; retryable: boolean; attempts?: number; cause?: unknown; code?: string; retryNote?: string },
+    details: VpcepFailure & {
+      operation: string;
+      requestId?: string;
+      retryable: boolean;
+      attempts?: number;
+      cause?: unknown;
+      code?: string;
+      retryNote?: string;
+    },
   ) {
     super(message, {
-      code: details.code ?? details.errorCode ?? (details.status !== undefined ? `HTTP_${details.status}` : 'VPCEP_ERROR'),
+      code:
+        details.code ?? details.errorCode ?? (details.status !== undefined ? `HTTP_${details.status}` : 'VPCEP_ERROR'),
       fault: 'api',
       retryable: details.retryable,
       cause: details.cause,
     });
     this.status = details.status;
     this.errorCode = details.errorCode;
-    this.errorMsg = details.errorMsg !== undefined && details.retryNote ? `${details.errorMsg} (${details.retryNote})` : details.errorMsg;
+    this.errorMsg =
+      details.errorMsg !== undefined && details.retryNote
+        ? `${details.errorMsg} (${details.retryNote})`
+        : details.errorMsg;
     this.retryNote = details.retryNote;
     this.requestId = details.requestId;
     this.operation = details.operation;
@@ -63,7 +75,9 @@ export class VpcepApiError extends AppError {
 export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
   const given = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
   // Also as they appear inside JSON text (a schema error quotes the values it found).
-  const list = [...new Set([...given, ...given.map((s) => JSON.stringify(s).slice(1, -1))])].sort((a, b) => b.length - a.length);
+  const list = [...new Set([...given, ...given.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
+    (a, b) => b.length - a.length,
+  );
   let out = text;
   for (const secret of list) out = out.split(secret).join('[redacted]');
   return out;
@@ -73,7 +87,10 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
  * The secret strings of one authenticated request: AK, SK, security token or auth token, the
  * whole Authorization header value and the signature it carries.
  */
-export function requestSecrets(headers: Record<string, string>, auth: { ak?: string; sk?: string; securityToken?: string; token?: string }): string[] {
+export function requestSecrets(
+  headers: Record<string, string>,
+  auth: { ak?: string; sk?: string; securityToken?: string; token?: string },
+): string[] {
   const out = [auth.ak, auth.sk, auth.securityToken, auth.token].filter((s): s is string => !!s);
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();

@@ -35,28 +35,123 @@ const ENDPOINTS = '/v1/{project_id}/vpc-endpoints';
 export const OPERATIONS = {
   listVersions: { method: 'GET', path: '/', idempotent: true, iamAction: undefined, section: '4.1.1' },
   getVersion: { method: 'GET', path: '/{version}', idempotent: true, iamAction: undefined, section: '4.1.2' },
-  createService: { method: 'POST', path: SERVICES, idempotent: false, iamAction: 'vpcep:epservices:create', section: '4.2.1' },
+  createService: {
+    method: 'POST',
+    path: SERVICES,
+    idempotent: false,
+    iamAction: 'vpcep:epservices:create',
+    section: '4.2.1',
+  },
   getService: { method: 'GET', path: SERVICE, idempotent: true, iamAction: 'vpcep:epservices:get', section: '4.2.2' },
-  updateService: { method: 'PUT', path: SERVICE, idempotent: true, iamAction: 'vpcep:epservices:update', section: '4.2.3' },
-  deleteService: { method: 'DELETE', path: SERVICE, idempotent: true, iamAction: 'vpcep:epservices:delete', section: '4.2.4' },
-  listServices: { method: 'GET', path: SERVICES, idempotent: true, iamAction: 'vpcep:epservices:list', section: '4.2.5' },
-  listConnections: { method: 'GET', path: `${SERVICE}/connections`, idempotent: true, iamAction: 'vpcep:connections:list', section: '4.2.6' },
-  acceptOrReject: { method: 'POST', path: `${SERVICE}/connections/action`, idempotent: true, iamAction: 'vpcep:connections:update', section: '4.2.7' },
-  listWhitelist: { method: 'GET', path: `${SERVICE}/permissions`, idempotent: true, iamAction: 'vpcep:permissions:list', section: '4.2.8' },
-  updateWhitelist: { method: 'POST', path: `${SERVICE}/permissions/action`, idempotent: true, iamAction: 'vpcep:permissions:update', section: '4.2.9' },
-  listPublicServices: { method: 'GET', path: `${SERVICES}/public`, idempotent: true, iamAction: 'vpcep:pubEpservices:list', section: '4.2.10' },
-  describeService: { method: 'GET', path: `${SERVICES}/describe`, idempotent: true, iamAction: 'vpcep:epserviceDesc:get', section: '4.2.11' },
-  createEndpoint: { method: 'POST', path: ENDPOINTS, idempotent: false, iamAction: 'vpcep:endpoints:create', section: '4.3.1' },
-  getEndpoint: { method: 'GET', path: `${ENDPOINTS}/{endpoint_id}`, idempotent: true, iamAction: 'vpcep:endpoints:get', section: '4.3.2' },
-  deleteEndpoint: { method: 'DELETE', path: `${ENDPOINTS}/{endpoint_id}`, idempotent: true, iamAction: 'vpcep:endpoints:delete', section: '4.3.3' },
-  listEndpoints: { method: 'GET', path: ENDPOINTS, idempotent: true, iamAction: 'vpcep:endpoints:list', section: '4.3.4' },
-  getQuotas: { method: 'GET', path: '/v1/{project_id}/quotas', idempotent: true, iamAction: 'vpcep:quotas:get', section: '4.4.1' },
+  updateService: {
+    method: 'PUT',
+    path: SERVICE,
+    idempotent: true,
+    iamAction: 'vpcep:epservices:update',
+    section: '4.2.3',
+  },
+  deleteService: {
+    method: 'DELETE',
+    path: SERVICE,
+    idempotent: true,
+    iamAction: 'vpcep:epservices:delete',
+    section: '4.2.4',
+  },
+  listServices: {
+    method: 'GET',
+    path: SERVICES,
+    idempotent: true,
+    iamAction: 'vpcep:epservices:list',
+    section: '4.2.5',
+  },
+  listConnections: {
+    method: 'GET',
+    path: `${SERVICE}/connections`,
+    idempotent: true,
+    iamAction: 'vpcep:connections:list',
+    section: '4.2.6',
+  },
+  acceptOrReject: {
+    method: 'POST',
+    path: `${SERVICE}/connections/action`,
+    idempotent: true,
+    iamAction: 'vpcep:connections:update',
+    section: '4.2.7',
+  },
+  listWhitelist: {
+    method: 'GET',
+    path: `${SERVICE}/permissions`,
+    idempotent: true,
+    iamAction: 'vpcep:permissions:list',
+    section: '4.2.8',
+  },
+  updateWhitelist: {
+    method: 'POST',
+    path: `${SERVICE}/permissions/action`,
+    idempotent: true,
+    iamAction: 'vpcep:permissions:update',
+    section: '4.2.9',
+  },
+  listPublicServices: {
+    method: 'GET',
+    path: `${SERVICES}/public`,
+    idempotent: true,
+    iamAction: 'vpcep:pubEpservices:list',
+    section: '4.2.10',
+  },
+  describeService: {
+    method: 'GET',
+    path: `${SERVICES}/describe`,
+    idempotent: true,
+    iamAction: 'vpcep:epserviceDesc:get',
+    section: '4.2.11',
+  },
+  createEndpoint: {
+    method: 'POST',
+    path: ENDPOINTS,
+    idempotent: false,
+    iamAction: 'vpcep:endpoints:create',
+    section: '4.3.1',
+  },
+  getEndpoint: {
+    method: 'GET',
+    path: `${ENDPOINTS}/{endpoint_id}`,
+    idempotent: true,
+    iamAction: 'vpcep:endpoints:get',
+    section: '4.3.2',
+  },
+  deleteEndpoint: {
+    method: 'DELETE',
+    path: `${ENDPOINTS}/{endpoint_id}`,
+    idempotent: true,
+    iamAction: 'vpcep:endpoints:delete',
+    section: '4.3.3',
+  },
+  listEndpoints: {
+    method: 'GET',
+    path: ENDPOINTS,
+    idempotent: true,
+    iamAction: 'vpcep:endpoints:list',
+    section: '4.3.4',
+  },
+  getQuotas: {
+    method: 'GET',
+    path: '/v1/{project_id}/quotas',
+    idempotent: true,
+    iamAction: 'vpcep:quotas:get',
+    section: '4.4.1',
+  },
 } as const satisfies Record<string, Operation>;
 
 export type OperationName = keyof typeof OPERATIONS;
 
 /** What each path parameter is called in messages. */
-const PARAMETER_NAMES: Record<string, string> = { project_id: 'project id', service_id: 'service id', endpoint_id: 'endpoint id', version: 'version' };
+const PARAMETER_NAMES: Record<string, string> = {
+  project_id: 'project id',
+  service_id: 'service id',
+  endpoint_id: 'endpoint id',
+  version: 'version',
+};
 
 /**
  * The path of `operation` with its parameters filled in (RFC 3986-encoded, as the signature's
@@ -64,19 +159,26 @@ const PARAMETER_NAMES: Record<string, string> = { project_id: 'project id', serv
  * before any request: URL normalisation would turn it into another path, and so another call.
  */
 export function operationPath(operation: OperationName, params: Readonly<Record<string, string>>): string {
-  return OPERATIONS[operation].path.replace(/\{(\w+)\}/g, (_, name: string) => encodeRfc3986(checkPathParameter(params[name], PARAMETER_NAMES[name] ?? name)));
+  return OPERATIONS[operation].path.replace(/\{(\w+)\}/g, (_, name: string) =>
+    encodeRfc3986(checkPathParameter(params[name], PARAMETER_NAMES[name] ?? name)),
+  );
 }
 
 /** Throws UsageError naming the value when it cannot be one segment of a URL path. */
 export function checkPathParameter(value: string | undefined, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new UsageError(`the ${what} is empty`, 'INVALID_ID');
   if (value === '.' || value === '..' || value.includes('/')) {
-    throw new UsageError(`the ${what} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)} cannot be part of a URL path (".", ".." and values with "/" are refused)`, 'INVALID_ID');
+    throw new UsageError(
+      `the ${what} ${JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value)} cannot be part of a URL path (".", ".." and values with "/" are refused)`,
+      'INVALID_ID',
+    );
   }
   return value;
 }
 
 /** The operation served at `method` + path template (as the simulator names its routes), if any. */
 export function operationForRoute(method: string, template: string): OperationName | undefined {
-  return (Object.keys(OPERATIONS) as OperationName[]).find((name) => OPERATIONS[name].method === method && OPERATIONS[name].path === template);
+  return (Object.keys(OPERATIONS) as OperationName[]).find(
+    (name) => OPERATIONS[name].method === method && OPERATIONS[name].path === template,
+  );
 }

@@ -39,11 +39,14 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
       yield item;
     }
     if (fresh === 0) {
-      throw new AppError(`listing ${options.what}: the page at offset ${offset} repeats records already received; stopping to avoid an endless loop`, {
-        code: 'VPCEP_PAGE_REPEATED',
-        fault: 'api',
-        retryable: false,
-      });
+      throw new AppError(
+        `listing ${options.what}: the page at offset ${offset} repeats records already received; stopping to avoid an endless loop`,
+        {
+          code: 'VPCEP_PAGE_REPEATED',
+          fault: 'api',
+          retryable: false,
+        },
+      );
     }
     offset += page.items.length;
     if (page.total !== undefined) {

@@ -51,7 +51,9 @@ export interface RateLimiterOptions {
 }
 
 /** Leave to send one request, or why not. */
-export type Acquired = { ok: true; sentAt: number; release(result: 'ok' | 'throttled' | 'failed', limit?: GatewayLimit): void } | { ok: false; reason: 'deadline' | 'interrupted' };
+export type Acquired =
+  | { ok: true; sentAt: number; release(result: 'ok' | 'throttled' | 'failed', limit?: GatewayLimit): void }
+  | { ok: false; reason: 'deadline' | 'interrupted' };
 
 export interface RateLimiterState {
   /** The limit learnt from the gateway, if any. */
@@ -94,7 +96,12 @@ export class RateLimiter {
   }
 
   state(): RateLimiterState {
-    return { ...(this.learnt && { learnt: { ...this.learnt } }), window: this.window, inFlight: this.inFlight, ...(this.maxRate !== undefined && { maxRate: this.maxRate }) };
+    return {
+      ...(this.learnt && { learnt: { ...this.learnt } }),
+      window: this.window,
+      inFlight: this.inFlight,
+      ...(this.maxRate !== undefined && { maxRate: this.maxRate }),
+    };
   }
 
   /**
@@ -111,7 +118,8 @@ export class RateLimiter {
     if (signal?.aborted) return { ok: false, reason: 'interrupted' };
     const now = this.now();
     const start = this.nextStart(now);
-    if (options.deadline !== undefined && start + (options.minTimeMs ?? 0) > options.deadline) return { ok: false, reason: 'deadline' };
+    if (options.deadline !== undefined && start + (options.minTimeMs ?? 0) > options.deadline)
+      return { ok: false, reason: 'deadline' };
     this.starts.push(start);
     this.lastStart = start;
     this.inFlight++;

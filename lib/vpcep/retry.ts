@@ -12,7 +12,16 @@
  * short by an interruption; the clock, the sleep and the randomness are injected so tests run
  * without real sleeps (smithy's strategy and rate limiter read Date.now and setTimeout).
  */
-import { DEFAULT_RETRY_DELAY_BASE, INITIAL_RETRY_TOKENS, MAXIMUM_RETRY_DELAY, NO_RETRY_INCREMENT, RETRY_COST, THROTTLING_RETRY_DELAY_BASE, TIMEOUT_RETRY_COST } from '@smithy/util-retry';
+import {
+  DEFAULT_RETRY_DELAY_BASE,
+  INITIAL_RETRY_TOKENS,
+  MAXIMUM_RETRY_DELAY,
+  NO_RETRY_INCREMENT,
+  RETRY_COST,
+  THROTTLING_RETRY_DELAY_BASE,
+  TIMEOUT_RETRY_COST,
+} from '@smithy/util-retry';
+
 import { backoffDelay, sleepUnlessAborted } from '../backoff';
 import { VpcepFailure } from './errors';
 import { GatewayLimit, parseGatewayLimit, RateLimiter } from './rate-limiter';
@@ -34,9 +43,26 @@ export const TRANSIENT_ERROR_CODES: ReadonlySet<string> = new Set(['EndPoint.000
  * will not exist a second later (a typo in --endpoint or --region); EAI_AGAIN (the resolver
  * could not answer now) is transient.
  */
-export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'TIMEOUT']);
+export const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'TIMEOUT',
+]);
 /** Network failures that happen before any byte of the request reached the server. */
-export const NOT_SENT_NETWORK_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
+export const NOT_SENT_NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 export type FailureClass = 'throttling' | 'transient' | 'fatal';
 
@@ -45,7 +71,8 @@ export function classifyFailure(failure: VpcepFailure): FailureClass {
   if (failure.errorCode !== undefined && THROTTLING_ERROR_CODES.has(failure.errorCode)) return 'throttling';
   if (failure.status === 429) return 'throttling';
   if (failure.errorCode !== undefined && TRANSIENT_ERROR_CODES.has(failure.errorCode)) return 'transient';
-  if (failure.network) return failure.errorCode === undefined || TRANSIENT_NETWORK_CODES.has(failure.errorCode) ? 'transient' : 'fatal';
+  if (failure.network)
+    return failure.errorCode === undefined || TRANSIENT_NETWORK_CODES.has(failure.errorCode) ? 'transient' : 'fatal';
   if (failure.status !== undefined && failure.status >= 500) return 'transient';
   return 'fatal';
 }
@@ -182,7 +209,8 @@ export type RetryEnd =
   /** The run was interrupted (the client's signal). */
   | 'interrupted';
 
-export type RetryResult<T> = { ok: true; value: T; attempts: number } | { ok: false; end: RetryEnd; attempts: number; failure?: VpcepFailure };
+export type RetryResult<T> =
+  { ok: true; value: T; attempts: number } | { ok: false; end: RetryEnd; attempts: number; failure?: VpcepFailure };
 
 export interface RetryContext {
   /** Whether repeating the call has the effect of one call (lib/vpcep/operations.ts). */
@@ -199,7 +227,12 @@ export interface RetryContext {
   /** Once aborted, no attempt and no retry starts; attempts in flight run on. */
   signal?: AbortSignal;
   /** Called before each wait for a retry. */
-  onRetry?: (retry: { attempt: number; delayMs: number; failure: VpcepFailure; kind: 'throttling' | 'transient' }) => void;
+  onRetry?: (retry: {
+    attempt: number;
+    delayMs: number;
+    failure: VpcepFailure;
+    kind: 'throttling' | 'transient';
+  }) => void;
   /** Called for each throttled answer. */
   onThrottled?: () => void;
 }
@@ -211,7 +244,11 @@ export interface RetryContext {
  * through the rate limiter, and gets as its timeout what is left before the deadline when that
  * is shorter than `timeoutMs`. `attempt` must not throw.
  */
-export async function callWithRetries<T>(attempt: (timeoutMs: number) => Promise<AttemptOutcome<T>>, timeoutMs: number, ctx: RetryContext): Promise<RetryResult<T>> {
+export async function callWithRetries<T>(
+  attempt: (timeoutMs: number) => Promise<AttemptOutcome<T>>,
+  timeoutMs: number,
+  ctx: RetryContext,
+): Promise<RetryResult<T>> {
   const { options, quota, limiter } = ctx;
   let attempts = 0;
   let transientFailures = 0;
@@ -245,7 +282,14 @@ export async function callWithRetries<T>(attempt: (timeoutMs: number) => Promise
     let delay: number;
     let cost: number | undefined;
     if (kind === 'throttling') {
-      delay = outcome.retryAfterMs !== undefined ? Math.min(Math.max(0, outcome.retryAfterMs), options.maxRetryAfterMs) : backoffDelay(throttledFailures, { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs }, ctx.random);
+      delay =
+        outcome.retryAfterMs !== undefined
+          ? Math.min(Math.max(0, outcome.retryAfterMs), options.maxRetryAfterMs)
+          : backoffDelay(
+              throttledFailures,
+              { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs },
+              ctx.random,
+            );
       throttledFailures++;
     } else {
       transientFailures++;

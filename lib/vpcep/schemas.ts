@@ -10,6 +10,7 @@
  * with them.
  */
 import * as z from 'zod';
+
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 
 // ---------------------------------------------------------------------------------------------
@@ -21,10 +22,14 @@ import type { Connection, EndpointService, WhitelistRecord } from '../model';
  * Always a number afterwards. Values beyond 2^53 (the 4.2.7 example's "422321321312321321")
  * lose precision, as the contract fixes `marker_id` to a number.
  */
-export const markerIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)], { error: 'expected an integer or a numeric string' });
+export const markerIdSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)], {
+  error: 'expected an integer or a numeric string',
+});
 
 /** A Boolean the API may send as `true` / `false` or `"true"` / `"false"` (4.2.10, 4.2.11, 4.3.4). */
-export const booleanishSchema = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], { error: 'expected a boolean (true/false or "true"/"false")' });
+export const booleanishSchema = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], {
+  error: 'expected a boolean (true/false or "true"/"false")',
+});
 
 const portSchema = z.object({
   client_port: z.number().int().min(1).max(65535).optional(),
@@ -73,7 +78,10 @@ export const endpointServiceSchema = z.object({
   updated_at: z.string().optional(),
 }) satisfies z.ZodType<EndpointService, unknown>;
 
-export const listServicesResponseSchema = z.object({ endpoint_services: z.array(endpointServiceSchema), total_count: z.number().int().nonnegative().optional() });
+export const listServicesResponseSchema = z.object({
+  endpoint_services: z.array(endpointServiceSchema),
+  total_count: z.number().int().nonnegative().optional(),
+});
 
 /** 4.2.6 / 4.2.7: a connection, normalised to lib/model Connection. */
 export const connectionSchema = z.object({
@@ -85,7 +93,10 @@ export const connectionSchema = z.object({
   updated_at: z.string().optional(),
 }) satisfies z.ZodType<Connection, unknown>;
 
-export const listConnectionsResponseSchema = z.object({ connections: z.array(connectionSchema), total_count: z.number().int().nonnegative().optional() });
+export const listConnectionsResponseSchema = z.object({
+  connections: z.array(connectionSchema),
+  total_count: z.number().int().nonnegative().optional(),
+});
 export const connectionActionResponseSchema = z.object({ connections: z.array(connectionSchema) });
 
 /** 4.2.8: a whitelist record, normalised to lib/model WhitelistRecord. */
@@ -96,7 +107,10 @@ export const whitelistRecordSchema = z.object({
   created_at: z.string().optional(),
 }) satisfies z.ZodType<WhitelistRecord, unknown>;
 
-export const listWhitelistResponseSchema = z.object({ permissions: z.array(whitelistRecordSchema), total_count: z.number().int().nonnegative().optional() });
+export const listWhitelistResponseSchema = z.object({
+  permissions: z.array(whitelistRecordSchema),
+  total_count: z.number().int().nonnegative().optional(),
+});
 
 /** 4.2.9: the response lists the permissions as strings. */
 export const whitelistActionResponseSchema = z.object({ permissions: z.array(z.string()) });
@@ -111,7 +125,10 @@ export const publicServiceSchema = z.object({
   is_charge: booleanishSchema.optional(),
 });
 export type PublicService = z.output<typeof publicServiceSchema>;
-export const listPublicServicesResponseSchema = z.object({ endpoint_services: z.array(publicServiceSchema), total_count: z.number().int().nonnegative().optional() });
+export const listPublicServicesResponseSchema = z.object({
+  endpoint_services: z.array(publicServiceSchema),
+  total_count: z.number().int().nonnegative().optional(),
+});
 
 /** 4.2.11: basic information about a service (same shape as a public service, without owner). */
 export const describeServiceResponseSchema = publicServiceSchema.omit({ owner: true });
@@ -149,14 +166,19 @@ export const vpcEndpointSchema = z.object({
   tags: z.array(tagSchema).optional(),
 });
 export type VpcEndpoint = z.output<typeof vpcEndpointSchema>;
-export const listEndpointsResponseSchema = z.object({ endpoints: z.array(vpcEndpointSchema), total_count: z.number().int().nonnegative().optional() });
+export const listEndpointsResponseSchema = z.object({
+  endpoints: z.array(vpcEndpointSchema),
+  total_count: z.number().int().nonnegative().optional(),
+});
 
 // ---------------------------------------------------------------------------------------------
 // 4.4 Quotas
 // ---------------------------------------------------------------------------------------------
 
 export const quotasResponseSchema = z.object({
-  quotas: z.object({ resources: z.array(z.object({ type: z.string(), used: z.number().int().nonnegative(), quota: z.number().int() })) }),
+  quotas: z.object({
+    resources: z.array(z.object({ type: z.string(), used: z.number().int().nonnegative(), quota: z.number().int() })),
+  }),
 });
 export type Quotas = z.output<typeof quotasResponseSchema>['quotas'];
 
@@ -167,7 +189,9 @@ export type Quotas = z.output<typeof quotasResponseSchema>['quotas'];
 /** `{"error_code": "EndPoint.0002", "error_msg": "Parameter error."}`; some gateways nest it under `error`. */
 export const errorBodySchema = z.union([
   z.object({ error_code: z.string(), error_msg: z.string().optional() }),
-  z.object({ error: z.object({ code: z.string(), message: z.string().optional() }) }).transform((b) => ({ error_code: b.error.code, error_msg: b.error.message })),
+  z
+    .object({ error: z.object({ code: z.string(), message: z.string().optional() }) })
+    .transform((b) => ({ error_code: b.error.code, error_msg: b.error.message })),
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -218,7 +242,9 @@ export const connectionActionRequestSchema = z.object({
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
 
 /** 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone). */
-export const permissionSchema = z.string().regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'expected "iam:domain::<domain id>" or "*"');
+export const permissionSchema = z
+  .string()
+  .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'expected "iam:domain::<domain id>" or "*"');
 
 /** 4.2.9 request body. */
 export const whitelistActionRequestSchema = z.object({
@@ -250,7 +276,10 @@ export type CreateEndpointRequest = z.input<typeof createEndpointRequestSchema>;
  * `connections[3].marker_id: expected an integer or a numeric string`; given the checked value
  * (`{ input }`), also what was found there: `...; got "abc"` or `...; missing`.
  */
-export function describeIssues(error: z.ZodError, checked?: { input: unknown; scrub?: (text: string) => string }): string {
+export function describeIssues(
+  error: z.ZodError,
+  checked?: { input: unknown; scrub?: (text: string) => string },
+): string {
   const withInput = checked !== undefined;
   const input = checked?.input;
   const scrub = checked?.scrub ?? ((text: string) => text);

@@ -94,10 +94,12 @@ export function verifySignature(
     const authorization = headers.get('authorization');
     if (authorization === undefined) return fail('missing Authorization header');
     const match = AUTHORIZATION_PATTERN.exec(authorization.trim());
-    if (!match) return fail(`Authorization header is not "${SIGNING_ALGORITHM} Access=..., SignedHeaders=..., Signature=..."`);
+    if (!match)
+      return fail(`Authorization header is not "${SIGNING_ALGORITHM} Access=..., SignedHeaders=..., Signature=..."`);
     const [, ak = '', signedList = '', signature = ''] = match;
     const names = signedList.split(';');
-    if (names.some((n) => n === '' || n !== n.toLowerCase())) return fail('SignedHeaders must be lower-case names separated by ";"');
+    if (names.some((n) => n === '' || n !== n.toLowerCase()))
+      return fail('SignedHeaders must be lower-case names separated by ";"');
     for (const required of ['host', 'x-sdk-date']) {
       if (!names.includes(required)) return fail(`SignedHeaders must include ${required}`);
     }
@@ -112,7 +114,8 @@ export function verifySignature(
     if (date === undefined) return fail('X-Sdk-Date is not a date of the form YYYYMMDDTHHMMSSZ');
     const now = options.now ?? new Date();
     const maxSkewMs = options.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
-    if (Math.abs(now.getTime() - date.getTime()) > maxSkewMs) return fail(`X-Sdk-Date is more than ${Math.round(maxSkewMs / 1000)} s away from the server's clock`);
+    if (Math.abs(now.getTime() - date.getTime()) > maxSkewMs)
+      return fail(`X-Sdk-Date is more than ${Math.round(maxSkewMs / 1000)} s away from the server's clock`);
     let sk: string | undefined;
     try {
       sk = lookupSecret(ak);
@@ -131,7 +134,8 @@ export function verifySignature(
   }
 }
 
-const AUTHORIZATION_PATTERN = /^SDK-HMAC-SHA256\s+Access=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]{64})$/;
+const AUTHORIZATION_PATTERN =
+  /^SDK-HMAC-SHA256\s+Access=([^,\s]+)\s*,\s*SignedHeaders=([^,\s]+)\s*,\s*Signature=([0-9a-fA-F]{64})$/;
 
 function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
@@ -139,7 +143,10 @@ function fail(reason: string): { ok: false; reason: string } {
 
 /** `X-Sdk-Date` format: `YYYYMMDDTHHMMSSZ` in UTC (e.g. `20191115T033655Z`). */
 export function formatSdkDate(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/[-:]/g, '');
+  return date
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/[-:]/g, '');
 }
 
 /** Parses `YYYYMMDDTHHMMSSZ`; undefined when malformed. */
@@ -162,7 +169,10 @@ export function encodeRfc3986(value: string): string {
   return out;
 }
 
-const UNRESERVED: boolean[] = Array.from({ length: 256 }, (_, b) => /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) && b < 128);
+const UNRESERVED: boolean[] = Array.from(
+  { length: 256 },
+  (_, b) => /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(b)) && b < 128,
+);
 
 /** Canonical URI: each segment of the (decoded) path re-encoded, with a trailing "/". */
 export function canonicalUri(pathname: string): string {
@@ -191,9 +201,22 @@ export function canonicalQueryString(params: URLSearchParams): string {
   return pairs.join('&');
 }
 
-function canonicalRequest(method: string, url: URL, signed: Map<string, string>, names: string[], body: string | Uint8Array | undefined): string {
+function canonicalRequest(
+  method: string,
+  url: URL,
+  signed: Map<string, string>,
+  names: string[],
+  body: string | Uint8Array | undefined,
+): string {
   const headerLines = names.map((n) => `${n}:${(signed.get(n) ?? '').trim()}\n`).join('');
-  return [method.toUpperCase(), canonicalUri(url.pathname), canonicalQueryString(url.searchParams), headerLines, names.join(';'), sha256Hex(body ?? '')].join('\n');
+  return [
+    method.toUpperCase(),
+    canonicalUri(url.pathname),
+    canonicalQueryString(url.searchParams),
+    headerLines,
+    names.join(';'),
+    sha256Hex(body ?? ''),
+  ].join('\n');
 }
 
 function stringToSign(sdkDate: string, canonical: string): string {

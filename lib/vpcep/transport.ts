@@ -6,6 +6,7 @@
  * alike), since a server or a proxy may echo the Authorization header or a token.
  */
 import * as z from 'zod';
+
 import { Auth, authenticate } from './auth';
 import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { FetchLike } from './http';
@@ -46,7 +47,10 @@ export function createTransport(options: TransportOptions): Transport {
   return {
     async send(request, schema, timeoutMs) {
       const { method, url, body } = request;
-      const headers = authenticate({ method, url, headers: { 'Content-Type': 'application/json' }, body }, auth, { date: clock(), projectId });
+      const headers = authenticate({ method, url, headers: { 'Content-Type': 'application/json' }, body }, auth, {
+        date: clock(),
+        projectId,
+      });
       const secrets = requestSecrets(headers, auth);
       const scrub = (s: string | undefined) => (s === undefined ? undefined : scrubSecrets(s, secrets));
       const controller = new AbortController();
@@ -62,8 +66,16 @@ export function createTransport(options: TransportOptions): Transport {
         requestId = scrub(res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined);
         retryAfter = res.headers.get('retry-after');
       } catch (err) {
-        if (controller.signal.aborted) return { ok: false, failure: { network: true, errorCode: 'TIMEOUT', errorMsg: `no answer within ${timeoutMs} ms` } };
-        return { ok: false, failure: { network: true, errorCode: networkCode(err), errorMsg: 'network error' }, cause: safeCause(err) };
+        if (controller.signal.aborted)
+          return {
+            ok: false,
+            failure: { network: true, errorCode: 'TIMEOUT', errorMsg: `no answer within ${timeoutMs} ms` },
+          };
+        return {
+          ok: false,
+          failure: { network: true, errorCode: networkCode(err), errorMsg: 'network error' },
+          cause: safeCause(err),
+        };
       } finally {
         clearTimeout(timer);
       }
@@ -88,17 +100,29 @@ export function buildUrl(base: URL, path: string, query: Query | undefined): URL
   const url = new URL(base.toString());
   url.pathname = `${base.pathname.replace(/\/+$/, '')}${path}`;
   const pairs = Object.entries(query ?? {}).filter((e): e is [string, string | number] => e[1] !== undefined);
-  url.search = pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(String(v))}`).join('&')}`;
+  url.search =
+    pairs.length === 0 ? '' : `?${pairs.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(String(v))}`).join('&')}`;
   return url;
 }
 
-function parseBody<S extends z.ZodType>(schema: S, text: string, request: Request, requestId: string | undefined, scrub: (s: string) => string | undefined): z.output<S> {
+function parseBody<S extends z.ZodType>(
+  schema: S,
+  text: string,
+  request: Request,
+  requestId: string | undefined,
+  scrub: (s: string) => string | undefined,
+): z.output<S> {
   let json: unknown = undefined;
   if (text.trim() !== '') {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new VpcepApiError(`${request.where}: the response is not JSON`, { operation: request.operation, requestId, retryable: false, code: 'VPCEP_BAD_RESPONSE' });
+      throw new VpcepApiError(`${request.where}: the response is not JSON`, {
+        operation: request.operation,
+        requestId,
+        retryable: false,
+        code: 'VPCEP_BAD_RESPONSE',
+      });
     }
   }
   const result = schema.safeParse(json);
@@ -135,7 +159,8 @@ export function parseRetryAfter(value: string | null | undefined, now: Date): nu
 
 /** The failure in words: `HTTP 500 EndPoint.0001 "System error"` or `ECONNRESET`. */
 export function describeFailure(f: VpcepFailure): string {
-  if (f.network) return `${f.errorCode ?? 'network error'}${f.errorMsg && f.errorMsg !== 'network error' ? `: ${f.errorMsg}` : ''}`;
+  if (f.network)
+    return `${f.errorCode ?? 'network error'}${f.errorMsg && f.errorMsg !== 'network error' ? `: ${f.errorMsg}` : ''}`;
   const parts = [`HTTP ${f.status}`];
   if (f.errorCode) parts.push(f.errorCode);
   if (f.errorMsg) parts.push(JSON.stringify(f.errorMsg));

@@ -46,7 +46,10 @@ const jsonAnswer = (statusCode: number, body: unknown, headers: Record<string, s
  * `{"error": "in_progress"}` with Retry-After while the first copy is being reviewed, the first
  * answer once it has been, or 401 (replayed) when that answer was too large to keep.
  */
-export async function claimOnce(store: WebhookRequestStore, request: { signature: string; runId: string; now: Date; until: Date }): Promise<OnceClaim> {
+export async function claimOnce(
+  store: WebhookRequestStore,
+  request: { signature: string; runId: string; now: Date; until: Date },
+): Promise<OnceClaim> {
   const { signature, runId } = request;
   const found = await store.claim(signature, runId, request.until);
   switch (found.state) {
@@ -58,7 +61,10 @@ export async function claimOnce(store: WebhookRequestStore, request: { signature
             await store.abandon(signature, runId);
             return true;
           }
-          const kept = Buffer.byteLength(answer.body, 'utf8') <= MAX_KEPT_ANSWER_BYTES ? { statusCode: answer.statusCode, body: answer.body } : undefined;
+          const kept =
+            Buffer.byteLength(answer.body, 'utf8') <= MAX_KEPT_ANSWER_BYTES
+              ? { statusCode: answer.statusCode, body: answer.body }
+              : undefined;
           return store.complete(signature, runId, kept, new Date(now.getTime() + WEBHOOK_RECORD_KEEP_MS));
         },
         abandon: () => store.abandon(signature, runId),
@@ -69,16 +75,23 @@ export async function claimOnce(store: WebhookRequestStore, request: { signature
         claimed: false,
         answer: jsonAnswer(
           409,
-          { error: 'in_progress', message: `a copy of this request is being reviewed by run ${found.holder}; retry after ${seconds} s for its answer` },
+          {
+            error: 'in_progress',
+            message: `a copy of this request is being reviewed by run ${found.holder}; retry after ${seconds} s for its answer`,
+          },
           { 'retry-after': String(seconds) },
         ),
       };
     }
     case 'completed':
-      if (found.answer) return { claimed: false, answer: { ...found.answer, headers: { 'content-type': 'application/json' } } };
+      if (found.answer)
+        return { claimed: false, answer: { ...found.answer, headers: { 'content-type': 'application/json' } } };
       return {
         claimed: false,
-        answer: jsonAnswer(401, { error: 'unauthorized', message: `this signature was already used (replayed request, reviewed by run ${found.holder}); sign again with a new timestamp` }),
+        answer: jsonAnswer(401, {
+          error: 'unauthorized',
+          message: `this signature was already used (replayed request, reviewed by run ${found.holder}); sign again with a new timestamp`,
+        }),
       };
   }
 }

@@ -1,6 +1,16 @@
 import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { AppError } from '../errors';
-import { DynamoDbTableOptions, expiryAttributes, isConditionFailed, Item, numberOf, readItem, stringOf, tableError } from '../lease/dynamodb-table';
+import {
+  DynamoDbTableOptions,
+  expiryAttributes,
+  isConditionFailed,
+  Item,
+  numberOf,
+  readItem,
+  stringOf,
+  tableError,
+} from '../lease/dynamodb-table';
 import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-store';
 
 /**
@@ -33,7 +43,6 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookReques
 
   const read = (key: string) => readItem(client, tableName, key, 'the webhook request');
 
-
   return {
     async claim(signature, holder, until): Promise<WebhookClaim> {
       const key = webhookRecordKey(signature);
@@ -43,7 +52,13 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookReques
           await client.send(
             new PutItemCommand({
               TableName: tableName,
-              Item: { pk: { S: key }, holder: { S: holder }, state: { S: 'in_progress' }, ...expiryAttributes(until), claimed_at: { S: now.toISOString() } },
+              Item: {
+                pk: { S: key },
+                holder: { S: holder },
+                state: { S: 'in_progress' },
+                ...expiryAttributes(until),
+                claimed_at: { S: now.toISOString() },
+              },
               // A record counts until expires_at; TTL may delete it much later (or never, locally).
               ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
               ExpressionAttributeValues: { ':now': { N: String(now.getTime()) } },
@@ -57,7 +72,10 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookReques
           const found = parseRecord(tableName, key, current, now);
           if (found) return found;
           if (round >= MAX_CLAIM_ROUNDS) {
-            throw new AppError(`DynamoDB table "${tableName}": the webhook request "${key}" changed ${round} times while being claimed; giving up`, { code: 'LEASE_TABLE', fault: 'api', retryable: true });
+            throw new AppError(
+              `DynamoDB table "${tableName}": the webhook request "${key}" changed ${round} times while being claimed; giving up`,
+              { code: 'LEASE_TABLE', fault: 'api', retryable: true },
+            );
           }
         }
       }
@@ -120,7 +138,10 @@ function parseRecord(tableName: string, key: string, item: Item | undefined, now
   const state = stringOf(item, 'state');
   const expiresAt = numberOf(item, 'expires_at');
   if (holder === undefined || expiresAt === undefined || (state !== 'in_progress' && state !== 'completed')) {
-    throw new AppError(`DynamoDB table "${tableName}": the item "${key}" is not a webhook request record (holder ${JSON.stringify(holder ?? null)}, state ${JSON.stringify(state ?? null)})`, { code: 'LEASE_TABLE', fault: 'internal' });
+    throw new AppError(
+      `DynamoDB table "${tableName}": the item "${key}" is not a webhook request record (holder ${JSON.stringify(holder ?? null)}, state ${JSON.stringify(state ?? null)})`,
+      { code: 'LEASE_TABLE', fault: 'internal' },
+    );
   }
   if (expiresAt < now.getTime()) return undefined;
   if (state === 'in_progress') return { state, holder, until: new Date(expiresAt) };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+
 import { ReplayGuard } from './replay-guard';
 import { isSignatureShaped, signatureMatches } from './signature';
 
@@ -48,7 +49,12 @@ export interface VerifyWebhookOptions {
   maxSkewSeconds?: number;
 }
 
-const refuse = (status: WebhookRefusal['status'], error: WebhookRefusal['error'], message: string): WebhookRefusal => ({ ok: false, status, error, message });
+const refuse = (status: WebhookRefusal['status'], error: WebhookRefusal['error'], message: string): WebhookRefusal => ({
+  ok: false,
+  status,
+  error,
+  message,
+});
 
 /**
  * Checks a `POST /review` request completely, before anything acts on it (CONTRACT 4):
@@ -88,7 +94,11 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
     return refuse(401, 'unauthorized', `X-Vpcep-Timestamp is ${nowSeconds - timestamp} s old, more than ${maxSkew} s`);
   }
   if (timestamp - nowSeconds > maxSkew) {
-    return refuse(401, 'unauthorized', `X-Vpcep-Timestamp is ${timestamp - nowSeconds} s in the future, more than ${maxSkew} s`);
+    return refuse(
+      401,
+      'unauthorized',
+      `X-Vpcep-Timestamp is ${timestamp - nowSeconds} s in the future, more than ${maxSkew} s`,
+    );
   }
   const signature = signatureHeader.trim();
   if (!isSignatureShaped(signature)) {
@@ -100,10 +110,15 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   }
 
   const contentType = headers['content-type'];
-  if (contentType === undefined) return refuse(415, 'unsupported_media_type', 'missing Content-Type; send application/json');
+  if (contentType === undefined)
+    return refuse(415, 'unsupported_media_type', 'missing Content-Type; send application/json');
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   if (!/^application\/([\w.-]+\+)?json$/.test(mediaType)) {
-    return refuse(415, 'unsupported_media_type', `Content-Type ${JSON.stringify(mediaType)} is not JSON; send application/json`);
+    return refuse(
+      415,
+      'unsupported_media_type',
+      `Content-Type ${JSON.stringify(mediaType)} is not JSON; send application/json`,
+    );
   }
 
   let parsed: unknown;
@@ -123,8 +138,15 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   // Recorded only for an authentic, well-formed request, so forged requests cannot fill the
   // guard and a signed request refused for its body or type can be corrected and resent. The
   // entry can be forgotten once the timestamp is stale: the freshness check refuses it then.
-  if (options.replayGuard && !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)) {
-    return refuse(401, 'unauthorized', 'this signature was already used (replayed request); sign again with a new timestamp');
+  if (
+    options.replayGuard &&
+    !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)
+  ) {
+    return refuse(
+      401,
+      'unauthorized',
+      'this signature was already used (replayed request); sign again with a new timestamp',
+    );
   }
   return { ok: true, request: result.data, timestamp, signature: signature.toLowerCase() };
 }

@@ -1,10 +1,11 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import { parseEvent } from '../../lib/archive/archive-batch';
 import { buildActionEvent } from '../../lib/audit/event';
 import { createArchiverHandler } from '../../lib/lambda/archiver';
@@ -29,7 +30,10 @@ let sqs: LocalSqs;
 let s3: S3Client;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpcep-archiver-'));
-  await writeFile(join(dir, 'policy.yaml'), `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${PARTNER}\n`);
+  await writeFile(
+    join(dir, 'policy.yaml'),
+    `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${PARTNER}\n`,
+  );
   sim = await startSimulator({
     state: {
       project_id: PROJECT,
@@ -37,14 +41,23 @@ beforeAll(async () => {
         id: `svc-${s}`,
         service_name: `pay-${s}`,
         approval_enabled: true,
-        connections: Array.from({ length: 3 }, (_, c) => ({ id: `ep-${s}-${c}`, domain_id: PARTNER, status: 'pendingAcceptance' })),
+        connections: Array.from({ length: 3 }, (_, c) => ({
+          id: `ep-${s}-${c}`,
+          domain_id: PARTNER,
+          status: 'pendingAcceptance',
+        })),
         permissions: [{ id: `perm-${s}`, permission: `iam:domain::${PARTNER}` }],
       })),
     },
     credentials: { ak: AK, sk: SK },
   });
   sqs = await startLocalSqs();
-  s3 = new S3Client({ endpoint: sqs.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  s3 = new S3Client({
+    endpoint: sqs.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
 });
 afterAll(async () => {
@@ -58,8 +71,16 @@ afterAll(async () => {
 async function receiveAll(queueUrl: string): Promise<SQSRecord[]> {
   const records: SQSRecord[] = [];
   const client = sqs.client();
-  for (let empty = 0; empty < 2; ) {
-    const res = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'], VisibilityTimeout: 300, WaitTimeSeconds: 0 }));
+  for (let empty = 0; empty < 2;) {
+    const res = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageSystemAttributeNames: ['All'],
+        VisibilityTimeout: 300,
+        WaitTimeSeconds: 0,
+      }),
+    );
     if (!res.Messages?.length) {
       empty++;
       continue;
@@ -118,7 +139,11 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
     const records = await receiveAll(queueUrl);
     // 9 accepts and the run.completed event, and the poisoned message.
     expect(records).toHaveLength(11);
-    const handler = createArchiverHandler({ s3, bucket: BUCKET, logger: createJsonLogger({ stream: process.stderr, level: 'error' }) });
+    const handler = createArchiverHandler({
+      s3,
+      bucket: BUCKET,
+      logger: createJsonLogger({ stream: process.stderr, level: 'error' }),
+    });
     const event: SQSEvent = { Records: records };
     const response = await handler(event, context);
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sent.MessageId }] });
@@ -126,9 +151,14 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
     const eventKeys = await listKeys('events/');
     const today = new Date().toISOString().slice(0, 10);
     expect(eventKeys).toEqual([expect.stringMatching(new RegExp(`^events/dt=${today}/[0-9a-f]{64}\\.jsonl\\.gz$`))]);
-    const lines = gunzipSync(await readObject(eventKeys[0]!)).toString('utf8').trimEnd().split('\n');
+    const lines = gunzipSync(await readObject(eventKeys[0]!))
+      .toString('utf8')
+      .trimEnd()
+      .split('\n');
     const stored = lines.map((l) => JSON.parse(l) as { id: string; type: string });
-    const expected = records.filter((r) => r.messageId !== sent.MessageId).map((r) => JSON.parse(r.body) as { id: string });
+    const expected = records
+      .filter((r) => r.messageId !== sent.MessageId)
+      .map((r) => JSON.parse(r.body) as { id: string });
     // Every event, as sent, field for field; each still a valid event of its schema.
     expect(stored).toEqual(expect.arrayContaining(expected));
     expect(stored).toHaveLength(expected.length);
@@ -147,7 +177,11 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
 
   it('fails every message of a batch it cannot write, so SQS redelivers them all', async () => {
     const valid = (await listKeys('events/')).length;
-    const handler = createArchiverHandler({ s3, bucket: 'no-such-bucket', logger: createJsonLogger({ stream: process.stderr, level: 'error' }) });
+    const handler = createArchiverHandler({
+      s3,
+      bucket: 'no-such-bucket',
+      logger: createJsonLogger({ stream: process.stderr, level: 'error' }),
+    });
     const records = [1, 2].map(
       (i) =>
         ({
@@ -155,7 +189,14 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
           body: JSON.stringify(
             buildActionEvent(
               { runId: 'run-x', projectId: PROJECT, trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) },
-              { type: 'connection.accept', service_id: 'svc-0', endpoint_id: `ep-${i}`, domain_id: PARTNER, rule: 'r', reason: 'allowed' },
+              {
+                type: 'connection.accept',
+                service_id: 'svc-0',
+                endpoint_id: `ep-${i}`,
+                domain_id: PARTNER,
+                rule: 'r',
+                reason: 'allowed',
+              },
               'succeeded',
               new Date(),
             ),
@@ -166,7 +207,11 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
     // Powertools throws when the whole batch failed: the invocation fails and the errors alarm sees it.
     await expect(handler({ Records: records }, context)).rejects.toThrow(/All records failed processing/);
     // The same batch with the bucket there is stored: the messages were valid, only the write failed.
-    const working = createArchiverHandler({ s3, bucket: BUCKET, logger: createJsonLogger({ stream: process.stderr, level: 'error' }) });
+    const working = createArchiverHandler({
+      s3,
+      bucket: BUCKET,
+      logger: createJsonLogger({ stream: process.stderr, level: 'error' }),
+    });
     expect(await working({ Records: records }, context)).toEqual({ batchItemFailures: [] });
     expect(await listKeys('events/')).toHaveLength(valid + 1);
   });

@@ -2,11 +2,29 @@ import { AuditEvent, buildActionEvent, buildRunCompletedEvent, RunContext } from
 import { createSqsSink } from '../../lib/audit/sqs-sink';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
-const run: RunContext = { runId: 'run-sqs', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'f'.repeat(64) };
+const run: RunContext = {
+  runId: 'run-sqs',
+  projectId: 'proj',
+  trigger: 'cli',
+  dryRun: false,
+  policySha256: 'f'.repeat(64),
+};
 
 function sampleEvents(n: number): AuditEvent[] {
   const evs = Array.from({ length: n }, (_, i) =>
-    buildActionEvent(run, { type: i % 2 ? 'connection.reject' : 'connection.accept', service_id: `svc-${i % 4}`, endpoint_id: `ep-${i}`, domain_id: 'abc', rule: 'r', reason: 'test' }, 'succeeded', new Date()),
+    buildActionEvent(
+      run,
+      {
+        type: i % 2 ? 'connection.reject' : 'connection.accept',
+        service_id: `svc-${i % 4}`,
+        endpoint_id: `ep-${i}`,
+        domain_id: 'abc',
+        rule: 'r',
+        reason: 'test',
+      },
+      'succeeded',
+      new Date(),
+    ),
   );
   return [...evs, buildRunCompletedEvent(run, { counts: {} }, new Date())];
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
@@ -38,7 +39,10 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpcep-cli-sqs-'));
   policyFile = join(dir, 'policy.yaml');
-  await writeFile(policyFile, `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${PARTNER}\n`);
+  await writeFile(
+    policyFile,
+    `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${PARTNER}\n`,
+  );
 });
 
 function env(sim: Simulator, sqs: LocalSqs, queueUrl: string): Record<string, string> {
@@ -55,7 +59,8 @@ function env(sim: Simulator, sqs: LocalSqs, queueUrl: string): Record<string, st
   };
 }
 
-const accepted = (sim: Simulator) => sim.state().services.flatMap((s) => s.connections.filter((c) => c.status === 'accepted').map((c) => c.id));
+const accepted = (sim: Simulator) =>
+  sim.state().services.flatMap((s) => s.connections.filter((c) => c.status === 'accepted').map((c) => c.id));
 
 describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible server)', () => {
   let sim: Simulator;
@@ -76,7 +81,9 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     const received = await drain(sqs.client(), queueUrl);
     const actionEvents = received.filter((r) => r.body.type === 'vpcep.connection.accept');
     expect(actionEvents.map((r) => r.body.data.endpoint_id).sort()).toEqual(accepted(sim).sort());
-    expect(actionEvents.every((r) => r.body.data.outcome === 'succeeded' && r.attributes.type === 'vpcep.connection.accept')).toBe(true);
+    expect(
+      actionEvents.every((r) => r.body.data.outcome === 'succeeded' && r.attributes.type === 'vpcep.connection.accept'),
+    ).toBe(true);
     expect(received.filter((r) => r.body.type === 'vpcep.run.completed')).toHaveLength(1);
     expect(received).toHaveLength(13);
     if (name.endsWith('.fifo')) expect(actionEvents.every((r) => r.groupId === r.body.data.service_id)).toBe(true);
@@ -88,7 +95,10 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     const queueUrl = await sqs.createQueue('no-region');
     const { AWS_REGION: _region, ...withoutRegion } = env(sim, sqs, queueUrl);
     // An empty HOME: no ~/.aws/config of the machine can supply a region.
-    const run = await runCliProcess(['apply', '--policy', policyFile], { ...withoutRegion, HOME: await mkdtemp(join(tmpdir(), 'home-')) });
+    const run = await runCliProcess(['apply', '--policy', policyFile], {
+      ...withoutRegion,
+      HOME: await mkdtemp(join(tmpdir(), 'home-')),
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/AUDIT_QUEUE_URL is set \(.*\) but no AWS region is: set AWS_REGION/);
     expect(sim.log()).toEqual([]);
@@ -97,7 +107,11 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
   it('when the queue goes away mid-run: unsent events go to stderr as fallback, no new action starts, and the run fails', async () => {
     const services = 30;
     const perService = 5;
-    sim = await startSimulator({ state: state(services, perService), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 40 } });
+    sim = await startSimulator({
+      state: state(services, perService),
+      credentials: { ak: AK, sk: SK },
+      faults: { latencyMs: 40 },
+    });
     const dataDir = await mkdtemp(join(tmpdir(), 'fauxqs-'));
     sqs = await startLocalSqs({ dataDir });
     const queueUrl = await sqs.createQueue('audit');
@@ -114,7 +128,10 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     const fallback = run.stderr
       .split('\n')
       .filter((l) => l.startsWith('{"fallback":true'))
-      .map((l) => JSON.parse(l) as { fallback: true; reason: string; event: { type: string; data: { endpoint_id?: string } } });
+      .map(
+        (l) =>
+          JSON.parse(l) as { fallback: true; reason: string; event: { type: string; data: { endpoint_id?: string } } },
+      );
     expect(fallback.length).toBeGreaterThan(0);
 
     // No new action started after the failure: most connections are still pending.

@@ -1,4 +1,5 @@
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { createLeaseStore } from '../../lib/deps';
 import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
 import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
@@ -28,7 +29,8 @@ beforeEach(() => {
 
 let keys = 0;
 const freshKey = () => leaseKey(PROJECT, `4189d3c2-8882-4871-a3c2-${String(++keys).padStart(12, '0')}`);
-const storeOf = (client = db.client, tableName = db.tableName): LeaseStore => createDynamoDbLeaseStore({ client, tableName, clock });
+const storeOf = (client = db.client, tableName = db.tableName): LeaseStore =>
+  createDynamoDbLeaseStore({ client, tableName, clock });
 
 describe('createDynamoDbLeaseStore()', () => {
   it('lets exactly one of 50 concurrent acquires of one key win; the others learn the holder and its expiry', async () => {
@@ -36,19 +38,25 @@ describe('createDynamoDbLeaseStore()', () => {
     const stores = Array.from({ length: 5 }, () => storeOf(db.newClient()));
     for (let round = 0; round < 3; round++) {
       const key = freshKey();
-      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => stores[i % 5]!.acquire(key, `run-${round}-${i}`, at(60))));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, (_, i) => stores[i % 5]!.acquire(key, `run-${round}-${i}`, at(60))),
+      );
       const winners = results.flatMap((r, i) => (r.acquired ? [`run-${round}-${i}`] : []));
       expect(winners).toHaveLength(1);
       const losers = results.filter((r) => !r.acquired);
       expect(losers).toHaveLength(49);
-      expect(losers.every((r) => !r.acquired && r.holder === winners[0] && r.expiresAt.getTime() === at(60).getTime())).toBe(true);
+      expect(
+        losers.every((r) => !r.acquired && r.holder === winners[0] && r.expiresAt.getTime() === at(60).getTime()),
+      ).toBe(true);
     }
   });
 
   it('stores pk, holder, expires_at (epoch ms), ttl (epoch s) and acquired_at', async () => {
     const key = freshKey();
     expect(await storeOf().acquire(key, 'run-a', new Date(T0 + 60_500))).toEqual({ acquired: true });
-    const { Item } = await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: key } }, ConsistentRead: true }));
+    const { Item } = await db.client.send(
+      new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
+    );
     expect(Item).toEqual({
       pk: { S: key },
       holder: { S: 'run-a' },
@@ -84,7 +92,9 @@ describe('createDynamoDbLeaseStore()', () => {
     nowMs = at(40).getTime();
     // Still held: the renewal moved expires_at from 30 s to 50 s.
     expect(await b.acquire(key, 'run-b', at(100))).toEqual({ acquired: false, holder: 'run-a', expiresAt: at(50) });
-    const { Item } = await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: key } }, ConsistentRead: true }));
+    const { Item } = await db.client.send(
+      new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: key } }, ConsistentRead: true }),
+    );
     expect(Item?.ttl).toEqual({ N: String(T0 / 1000 + 50) });
     // Nothing to renew: never taken.
     expect(await a.renew(freshKey(), 'run-a', at(50))).toBe(false);
@@ -114,15 +124,21 @@ describe('createDynamoDbLeaseStore()', () => {
   it('names the table, the operation and the key when the table cannot be used', async () => {
     const store = storeOf(db.client, 'no-such-table');
     const key = freshKey();
-    await expect(store.acquire(key, 'run-a', at(60))).rejects.toThrow(`DynamoDB table "no-such-table": acquiring the lease of "${key}" failed: ResourceNotFoundException`);
+    await expect(store.acquire(key, 'run-a', at(60))).rejects.toThrow(
+      `DynamoDB table "no-such-table": acquiring the lease of "${key}" failed: ResourceNotFoundException`,
+    );
     await expect(store.renew(key, 'run-a', at(60))).rejects.toThrow(/"no-such-table": renewing the lease/);
     await expect(store.release(key, 'run-a')).rejects.toThrow(/"no-such-table": releasing the lease/);
   });
 
   it('refuses to treat an item without holder or expiry as a lease', async () => {
     const key = freshKey();
-    await db.client.send(new PutItemCommand({ TableName: db.tableName, Item: { pk: { S: key }, holder: { S: 'someone' } } }));
-    await expect(storeOf().acquire(key, 'run-a', at(60))).rejects.toThrow(`the item "${key}" is not a lease (holder "someone", expires_at null)`);
+    await db.client.send(
+      new PutItemCommand({ TableName: db.tableName, Item: { pk: { S: key }, holder: { S: 'someone' } } }),
+    );
+    await expect(storeOf().acquire(key, 'run-a', at(60))).rejects.toThrow(
+      `the item "${key}" is not a lease (holder "someone", expires_at null)`,
+    );
   });
 });
 

@@ -1,4 +1,5 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+
 import { createDynamoDbWebhookRequestStore } from '../../lib/webhook/dynamodb-request-store';
 import { webhookRecordKey, WebhookRequestStore } from '../../lib/webhook/request-store';
 import { LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
@@ -22,17 +23,31 @@ beforeEach(() => {
 
 let n = 0;
 const freshSignature = () => `sha256=${(++n).toString(16).padStart(64, '0')}`;
-const storeOf = (tableName = db.tableName): WebhookRequestStore => createDynamoDbWebhookRequestStore({ client: db.newClient(), tableName, clock });
-const itemOf = async (signature: string) => (await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: webhookRecordKey(signature) } }, ConsistentRead: true }))).Item;
+const storeOf = (tableName = db.tableName): WebhookRequestStore =>
+  createDynamoDbWebhookRequestStore({ client: db.newClient(), tableName, clock });
+const itemOf = async (signature: string) =>
+  (
+    await db.client.send(
+      new GetItemCommand({
+        TableName: db.tableName,
+        Key: { pk: { S: webhookRecordKey(signature) } },
+        ConsistentRead: true,
+      }),
+    )
+  ).Item;
 
 describe('createDynamoDbWebhookRequestStore()', () => {
   it('lets exactly one of 50 concurrent claims of one signature win; the others see it in progress', async () => {
     const stores = Array.from({ length: 5 }, () => storeOf());
     const signature = freshSignature();
-    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => stores[i % 5]!.claim(signature, `run-${i}`, at(35))));
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => stores[i % 5]!.claim(signature, `run-${i}`, at(35))),
+    );
     const winners = results.flatMap((r, i) => (r.state === 'claimed' ? [`run-${i}`] : []));
     expect(winners).toHaveLength(1);
-    expect(results.filter((r) => r.state !== 'claimed')).toEqual(Array(49).fill({ state: 'in_progress', holder: winners[0], until: at(35) }));
+    expect(results.filter((r) => r.state !== 'claimed')).toEqual(
+      Array(49).fill({ state: 'in_progress', holder: winners[0], until: at(35) }),
+    );
   });
 
   it('keeps the completed answer for later copies until its keeping time, under a hashed key', async () => {
@@ -80,7 +95,7 @@ describe('createDynamoDbWebhookRequestStore()', () => {
     expect(await c.claim(signature, 'run-c', at(70))).toEqual({ state: 'in_progress', holder: 'run-b', until: at(70) });
   });
 
-  it('abandons only the holder\'s unfinished claim', async () => {
+  it("abandons only the holder's unfinished claim", async () => {
     const [a, b] = [storeOf(), storeOf()];
     const signature = freshSignature();
     await a.claim(signature, 'run-a', at(35));
@@ -91,14 +106,21 @@ describe('createDynamoDbWebhookRequestStore()', () => {
     await b.complete(signature, 'run-b', { statusCode: 404, body: '{"error":"not_found"}' }, at(660));
     // A completed record is never abandoned.
     await b.abandon(signature, 'run-b');
-    expect(await a.claim(signature, 'run-a', at(35))).toMatchObject({ state: 'completed', answer: { statusCode: 404 } });
+    expect(await a.claim(signature, 'run-a', at(35))).toMatchObject({
+      state: 'completed',
+      answer: { statusCode: 404 },
+    });
   });
 
   it('names the table when it cannot be used', async () => {
     const store = storeOf('no-such-table');
     const signature = freshSignature();
-    await expect(store.claim(signature, 'run-a', at(35))).rejects.toThrow(`DynamoDB table "no-such-table": claiming the webhook request of "${webhookRecordKey(signature)}" failed: ResourceNotFoundException`);
-    await expect(store.complete(signature, 'run-a', undefined, at(660))).rejects.toThrow(/"no-such-table": completing the webhook request/);
+    await expect(store.claim(signature, 'run-a', at(35))).rejects.toThrow(
+      `DynamoDB table "no-such-table": claiming the webhook request of "${webhookRecordKey(signature)}" failed: ResourceNotFoundException`,
+    );
+    await expect(store.complete(signature, 'run-a', undefined, at(660))).rejects.toThrow(
+      /"no-such-table": completing the webhook request/,
+    );
     await expect(store.abandon(signature, 'run-a')).rejects.toThrow(/"no-such-table": abandoning the webhook request/);
   });
 });

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+
 import type { AuditEvent } from '../../lib/audit/event';
 import { loadSimulatorStateFile, Simulator, startSimulator } from '../../lib/simulator';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
@@ -26,7 +27,10 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
   });
 
   it('reviews every service on its schedule and sends one audit event per action to AUDIT_QUEUE_URL', async () => {
-    sim = await startSimulator({ state: await loadSimulatorStateFile(join(ROOT, 'policies/examples/demo-state.json')), credentials: { ak: AK, sk: SK } });
+    sim = await startSimulator({
+      state: await loadSimulatorStateFile(join(ROOT, 'policies/examples/demo-state.json')),
+      credentials: { ak: AK, sk: SK },
+    });
     sqs = await startLocalSqs();
     const queueUrl = await sqs.createQueue('entry-audit');
     process.env = {
@@ -47,8 +51,17 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       handler = require('../../functions/sweep').handler;
     });
-    const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString(), detail: {} } as unknown as ScheduledEvent;
-    const context = { awsRequestId: 'entry-1', functionName: 'vpcep-approver-test-sweep', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+    const event = {
+      'detail-type': 'Scheduled Event',
+      source: 'aws.events',
+      time: new Date().toISOString(),
+      detail: {},
+    } as unknown as ScheduledEvent;
+    const context = {
+      awsRequestId: 'entry-1',
+      functionName: 'vpcep-approver-test-sweep',
+      getRemainingTimeInMillis: () => 60_000,
+    } as unknown as Context;
     const summary = await handler!(event, context);
 
     expect(summary.actions.map((a) => `${a.type} ${a.outcome}`)).toEqual([
@@ -61,27 +74,58 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
     ]);
     const received = await drain(sqs.client(), queueUrl);
     expect(received.map((r) => r.body.type).sort()).toEqual(
-      ['vpcep.connection.accept', 'vpcep.connection.reject', 'vpcep.run.completed', 'vpcep.whitelist.add', 'vpcep.whitelist.remove', 'vpcep.whitelist.remove', 'vpcep.whitelist.remove'].sort(),
+      [
+        'vpcep.connection.accept',
+        'vpcep.connection.reject',
+        'vpcep.run.completed',
+        'vpcep.whitelist.add',
+        'vpcep.whitelist.remove',
+        'vpcep.whitelist.remove',
+        'vpcep.whitelist.remove',
+      ].sort(),
     );
-    expect(received.every((r) => r.body.data.trigger === 'schedule' && r.body.data.run_id === received[0]!.body.data.run_id)).toBe(true);
+    expect(
+      received.every((r) => r.body.data.trigger === 'schedule' && r.body.data.run_id === received[0]!.body.data.run_id),
+    ).toBe(true);
     sweepEvents = received.map((r) => r.body);
   });
 
-  it('functions/archiver.ts stores those events in ARCHIVE_BUCKET through the AWS SDK\'s own configuration', async () => {
+  it("functions/archiver.ts stores those events in ARCHIVE_BUCKET through the AWS SDK's own configuration", async () => {
     expect(sweepEvents.length).toBeGreaterThan(0);
-    const s3 = new S3Client({ endpoint: sqs.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const s3 = new S3Client({
+      endpoint: sqs.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
     await s3.send(new CreateBucketCommand({ Bucket: 'entry-archive' }));
-    process.env = { PATH: saved.PATH, ARCHIVE_BUCKET: 'entry-archive', AWS_ENDPOINT_URL_S3: sqs.endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+    process.env = {
+      PATH: saved.PATH,
+      ARCHIVE_BUCKET: 'entry-archive',
+      AWS_ENDPOINT_URL_S3: sqs.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    };
     let handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       handler = require('../../functions/archiver').handler;
     });
-    const records = sweepEvents.map((body, i) => ({ messageId: `entry-${i}`, body: JSON.stringify(body), attributes: { SentTimestamp: String(Date.now()) } }) as unknown as SQSRecord);
+    const records = sweepEvents.map(
+      (body, i) =>
+        ({
+          messageId: `entry-${i}`,
+          body: JSON.stringify(body),
+          attributes: { SentTimestamp: String(Date.now()) },
+        }) as unknown as SQSRecord,
+    );
     const context = { awsRequestId: 'entry-2', functionName: 'vpcep-approver-test-archiver' } as unknown as Context;
     expect(await handler!({ Records: records }, context)).toEqual({ batchItemFailures: [] });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'entry-archive' }));
-    expect(listed.Contents?.map((o) => o.Key)).toEqual([expect.stringMatching(/^events\/dt=\d{4}-\d{2}-\d{2}\/[0-9a-f]{64}\.jsonl\.gz$/)]);
+    expect(listed.Contents?.map((o) => o.Key)).toEqual([
+      expect.stringMatching(/^events\/dt=\d{4}-\d{2}-\d{2}\/[0-9a-f]{64}\.jsonl\.gz$/),
+    ]);
     s3.destroy();
   });
 });

@@ -1,8 +1,9 @@
-import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
+
 import { createReviewHandler, createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
@@ -52,10 +53,34 @@ function scenario(): SimulatorStateInput {
         service_name: 'payments',
         approval_enabled: false,
         connections: [
-          { id: 'c0000000-0000-4000-8000-000000000001', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 1, created_at: t(1) },
-          { id: 'c0000000-0000-4000-8000-000000000002', domain_id: DENIED, status: 'pendingAcceptance', marker_id: 2, created_at: t(2) },
-          { id: 'c0000000-0000-4000-8000-000000000003', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 3, created_at: t(3) },
-          { id: 'c0000000-0000-4000-8000-000000000004', domain_id: DENIED, status: 'accepted', marker_id: 4, created_at: t(4) },
+          {
+            id: 'c0000000-0000-4000-8000-000000000001',
+            domain_id: PARTNER,
+            status: 'pendingAcceptance',
+            marker_id: 1,
+            created_at: t(1),
+          },
+          {
+            id: 'c0000000-0000-4000-8000-000000000002',
+            domain_id: DENIED,
+            status: 'pendingAcceptance',
+            marker_id: 2,
+            created_at: t(2),
+          },
+          {
+            id: 'c0000000-0000-4000-8000-000000000003',
+            domain_id: STRANGER,
+            status: 'pendingAcceptance',
+            marker_id: 3,
+            created_at: t(3),
+          },
+          {
+            id: 'c0000000-0000-4000-8000-000000000004',
+            domain_id: DENIED,
+            status: 'accepted',
+            marker_id: 4,
+            created_at: t(4),
+          },
         ],
         permissions: [
           { id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` },
@@ -65,7 +90,14 @@ function scenario(): SimulatorStateInput {
       {
         id: UNMANAGED,
         service_name: 'internal',
-        connections: [{ id: 'c0000000-0000-4000-8000-000000000005', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 5 }],
+        connections: [
+          {
+            id: 'c0000000-0000-4000-8000-000000000005',
+            domain_id: STRANGER,
+            status: 'pendingAcceptance',
+            marker_id: 5,
+          },
+        ],
       },
     ],
   };
@@ -111,7 +143,11 @@ async function harness(policyFile = join(dir, 'policy.yaml')): Promise<Harness> 
   const base = coldStart(env, { logger: createJsonLogger({ stream: logStream.stream }) });
   // No queue configured: audit events go to the function's stderr, captured here.
   // EMF metrics lines (stdout in Lambda) are checked in scheduled-run.test.ts; kept off the test output here.
-  const setup = { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }), metricsOut: new PassThrough().resume() };
+  const setup = {
+    ...base,
+    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }),
+    metricsOut: new PassThrough().resume(),
+  };
   return {
     sim,
     setup,
@@ -188,7 +224,10 @@ function httpEvent(body: string, headers: Record<string, string>, isBase64Encode
   };
 }
 
-function signed(payload: unknown, options: { timestamp?: number; secret?: string; contentType?: string } = {}): APIGatewayProxyEventV2 {
+function signed(
+  payload: unknown,
+  options: { timestamp?: number; secret?: string; contentType?: string } = {},
+): APIGatewayProxyEventV2 {
   const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
   return httpEvent(body, {
@@ -199,8 +238,14 @@ function signed(payload: unknown, options: { timestamp?: number; secret?: string
 }
 
 const statusOf = (sim: Simulator, serviceId: string) =>
-  Object.fromEntries((sim.state().services.find((s) => s.id === serviceId)?.connections ?? []).map((c) => [c.domain_id + ':' + c.id.slice(-1), c.status]));
-const whitelistOf = (sim: Simulator, serviceId: string) => (sim.state().services.find((s) => s.id === serviceId)?.permissions ?? []).map((p) => p.permission).sort();
+  Object.fromEntries(
+    (sim.state().services.find((s) => s.id === serviceId)?.connections ?? []).map((c) => [
+      c.domain_id + ':' + c.id.slice(-1),
+      c.status,
+    ]),
+  );
+const whitelistOf = (sim: Simulator, serviceId: string) =>
+  (sim.state().services.find((s) => s.id === serviceId)?.permissions ?? []).map((p) => p.permission).sort();
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated || e.method !== 'GET');
 
 describe('functions/sweep and functions/compliance (scheduled)', () => {
@@ -230,7 +275,12 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
       ].sort(),
     );
     const events = h.audit();
-    expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => e.type).sort()).toEqual(summary.actions.map((a) => `vpcep.${a.type}`).sort());
+    expect(
+      events
+        .filter((e) => e.type !== 'vpcep.run.completed')
+        .map((e) => e.type)
+        .sort(),
+    ).toEqual(summary.actions.map((a) => `vpcep.${a.type}`).sort());
     expect(events.at(-1)?.type).toBe('vpcep.run.completed');
     expect(events.every((e) => e.data.trigger === 'schedule' && e.data.run_id === summary.run_id)).toBe(true);
   });
@@ -248,8 +298,18 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
     expect(h.sim.state().services.find((s) => s.id === PAYMENTS)?.approval_enabled).toBe(true);
     expect(whitelistOf(h.sim, PAYMENTS)).toEqual([`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`].sort());
     expect(statusOf(h.sim, UNMANAGED)).toEqual({ [`${STRANGER}:5`]: 'pendingAcceptance' });
-    expect(summary.drift.map((d) => d.kind)).toEqual(expect.arrayContaining(['unmanaged', 'approval-disabled', 'accepted-not-allowed', 'whitelist-missing', 'whitelist-extra']));
-    expect(h.audit().map((e) => e.type)).toEqual(expect.arrayContaining(['vpcep.service.enable-approval', 'vpcep.compliance.report', 'vpcep.run.completed']));
+    expect(summary.drift.map((d) => d.kind)).toEqual(
+      expect.arrayContaining([
+        'unmanaged',
+        'approval-disabled',
+        'accepted-not-allowed',
+        'whitelist-missing',
+        'whitelist-extra',
+      ]),
+    );
+    expect(h.audit().map((e) => e.type)).toEqual(
+      expect.arrayContaining(['vpcep.service.enable-approval', 'vpcep.compliance.report', 'vpcep.run.completed']),
+    );
 
     // A second run finds nothing left to do.
     const again = await createScheduledHandler(h.setup, 'compliance')(scheduledEvent(), lambdaContext('compliance'));
@@ -259,8 +319,14 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
   it('logs JSON lines carrying the run id, and never a secret', async () => {
     const h = await harness();
     const summary = await createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'));
-    const lines = h.logs().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.filter((l) => l.run_id === summary.run_id).map((l) => l.msg)).toEqual(expect.arrayContaining(['invocation started', 'run summary', 'invocation finished']));
+    const lines = h
+      .logs()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l.run_id === summary.run_id).map((l) => l.msg)).toEqual(
+      expect.arrayContaining(['invocation started', 'run summary', 'invocation finished']),
+    );
     expect(h.logs()).not.toContain(SK);
     expect(h.logs()).not.toContain(WEBHOOK_SECRET);
   });
@@ -273,7 +339,12 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
       createRunDeps: (o) => {
         const deps = h.setup.createRunDeps(o);
         const acceptOrReject = async () => {
-          throw new VpcepApiError('connections/action refused', { operation: 'acceptOrReject', status: 403, errorCode: 'EndPoint.0004', retryable: false });
+          throw new VpcepApiError('connections/action refused', {
+            operation: 'acceptOrReject',
+            status: 403,
+            errorCode: 'EndPoint.0004',
+            retryable: false,
+          });
         };
         return { ...deps, client: { ...deps.client, acceptOrReject } };
       },
@@ -287,7 +358,9 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
 
   it('fails every invocation loudly, with no API call, when the bundled policy is invalid', async () => {
     const h = await harness(join(dir, 'broken.yaml'));
-    await expect(createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'))).rejects.toThrow(/broken\.yaml: .*problem/);
+    await expect(createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'))).rejects.toThrow(
+      /broken\.yaml: .*problem/,
+    );
     const review = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS }), lambdaContext('review'));
     expect(review.statusCode).toBe(500);
     expect(h.sim.log()).toEqual([]);
@@ -300,9 +373,15 @@ describe('functions/review (POST /review)', () => {
     const h = await harness();
     const res = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS }), lambdaContext('review'));
     expect(res.statusCode).toBe(200);
-    const body = JSON.parse(res.body) as { run_id: string; actions: { type: string; outcome: string; endpoint_id?: string }[]; left_pending: unknown[] };
+    const body = JSON.parse(res.body) as {
+      run_id: string;
+      actions: { type: string; outcome: string; endpoint_id?: string }[];
+      left_pending: unknown[];
+    };
     expect(Object.keys(body).sort()).toEqual(['actions', 'left_pending', 'run_id']);
-    expect(body.actions.filter((a) => a.type === 'connection.accept')).toEqual([expect.objectContaining({ endpoint_id: 'c0000000-0000-4000-8000-000000000001', outcome: 'succeeded' })]);
+    expect(body.actions.filter((a) => a.type === 'connection.accept')).toEqual([
+      expect.objectContaining({ endpoint_id: 'c0000000-0000-4000-8000-000000000001', outcome: 'succeeded' }),
+    ]);
     expect(statusOf(h.sim, PAYMENTS)[`${PARTNER}:1`]).toBe('accepted');
     // Only the named service was touched.
     expect(mutations(h.sim).every((e) => e.path.includes(PAYMENTS))).toBe(true);
@@ -311,9 +390,16 @@ describe('functions/review (POST /review)', () => {
 
   it('acts on the named endpoint only when endpoint_id is given', async () => {
     const h = await harness();
-    const res = await createReviewHandler(h.setup)(signed({ service_id: PAYMENTS, endpoint_id: 'c0000000-0000-4000-8000-000000000002' }), lambdaContext('review'));
+    const res = await createReviewHandler(h.setup)(
+      signed({ service_id: PAYMENTS, endpoint_id: 'c0000000-0000-4000-8000-000000000002' }),
+      lambdaContext('review'),
+    );
     expect(res.statusCode).toBe(200);
-    expect(statusOf(h.sim, PAYMENTS)).toMatchObject({ [`${PARTNER}:1`]: 'pendingAcceptance', [`${DENIED}:2`]: 'rejected', [`${STRANGER}:3`]: 'pendingAcceptance' });
+    expect(statusOf(h.sim, PAYMENTS)).toMatchObject({
+      [`${PARTNER}:1`]: 'pendingAcceptance',
+      [`${DENIED}:2`]: 'rejected',
+      [`${STRANGER}:3`]: 'pendingAcceptance',
+    });
   });
 
   it('takes a replay inside the window as 401 and has no second effect', async () => {
@@ -324,19 +410,46 @@ describe('functions/review (POST /review)', () => {
     const before = h.sim.log().length;
     const replay = await handler(event, lambdaContext('review'));
     expect(replay.statusCode).toBe(401);
-    expect(JSON.parse(replay.body)).toMatchObject({ error: 'unauthorized', message: expect.stringMatching(/replayed/) });
+    expect(JSON.parse(replay.body)).toMatchObject({
+      error: 'unauthorized',
+      message: expect.stringMatching(/replayed/),
+    });
     expect(h.sim.log().length).toBe(before);
   });
 
   const refusals: [string, number, () => APIGatewayProxyEventV2, RegExp][] = [
-    ['a stale timestamp', 401, () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) - 301 }), /old/],
-    ['a timestamp too far ahead', 401, () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) + 400 }), /future/],
+    [
+      'a stale timestamp',
+      401,
+      () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) - 301 }),
+      /old/,
+    ],
+    [
+      'a timestamp too far ahead',
+      401,
+      () => signed({ service_id: PAYMENTS }, { timestamp: Math.floor(Date.now() / 1000) + 400 }),
+      /future/,
+    ],
     ['a wrong signature', 401, () => signed({ service_id: PAYMENTS }, { secret: 'guessed' }), /does not match/],
-    ['no signature', 401, () => httpEvent(JSON.stringify({ service_id: PAYMENTS }), { 'content-type': 'application/json', 'x-vpcep-timestamp': String(Math.floor(Date.now() / 1000)) }), /missing X-Vpcep-Signature/],
+    [
+      'no signature',
+      401,
+      () =>
+        httpEvent(JSON.stringify({ service_id: PAYMENTS }), {
+          'content-type': 'application/json',
+          'x-vpcep-timestamp': String(Math.floor(Date.now() / 1000)),
+        }),
+      /missing X-Vpcep-Signature/,
+    ],
     ['a body over 64 KiB', 413, () => signed({ service_id: PAYMENTS, pad: 'x'.repeat(70_000) }), /more than 65536/],
     ['a non-JSON content type', 415, () => signed({ service_id: PAYMENTS }, { contentType: 'text/plain' }), /not JSON/],
     ['a body that is not JSON', 400, () => signed('service_id=x'), /not valid JSON/],
-    ['a body without service_id', 400, () => signed({ endpoint_id: 'c0000000-0000-4000-8000-000000000001' }), /service_id/],
+    [
+      'a body without service_id',
+      400,
+      () => signed({ endpoint_id: 'c0000000-0000-4000-8000-000000000001' }),
+      /service_id/,
+    ],
     ['a body with an unknown key', 400, () => signed({ service_id: PAYMENTS, accept: true }), /accept/],
   ];
 
@@ -354,8 +467,14 @@ describe('functions/review (POST /review)', () => {
     const handler = createReviewHandler(h.setup);
     const unmanaged = await handler(signed({ service_id: UNMANAGED }), lambdaContext('review'));
     expect(unmanaged.statusCode).toBe(404);
-    expect(JSON.parse(unmanaged.body)).toMatchObject({ error: 'not_managed', message: expect.stringContaining(UNMANAGED) });
-    const missing = await handler(signed({ service_id: 'aaaaaaaa-0000-4000-8000-000000000000' }), lambdaContext('review'));
+    expect(JSON.parse(unmanaged.body)).toMatchObject({
+      error: 'not_managed',
+      message: expect.stringContaining(UNMANAGED),
+    });
+    const missing = await handler(
+      signed({ service_id: 'aaaaaaaa-0000-4000-8000-000000000000' }),
+      lambdaContext('review'),
+    );
     expect(missing.statusCode).toBe(404);
     expect(JSON.parse(missing.body)).toMatchObject({ error: 'not_found' });
     expect(mutations(h.sim)).toEqual([]);
@@ -365,7 +484,10 @@ describe('functions/review (POST /review)', () => {
   it('accepts a base64-encoded body as API Gateway may send it', async () => {
     const h = await harness();
     const event = signed({ service_id: PAYMENTS });
-    const res = await createReviewHandler(h.setup)({ ...event, body: Buffer.from(event.body!, 'utf8').toString('base64'), isBase64Encoded: true }, lambdaContext('review'));
+    const res = await createReviewHandler(h.setup)(
+      { ...event, body: Buffer.from(event.body!, 'utf8').toString('base64'), isBase64Encoded: true },
+      lambdaContext('review'),
+    );
     expect(res.statusCode).toBe(200);
   });
 });

@@ -2,13 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
 import { createCliContext } from '../../lib/cli/context';
 import { runCli } from '../../lib/cli/program';
 import { createReviewHandler } from '../../lib/lambda/handlers';
 import { coldStart } from '../../lib/lambda/setup';
 import { silentLogger } from '../../lib/logger';
 import { loadSimulatorStateFile, startSimulator } from '../../lib/simulator';
-import { OPERATIONS, operationForRoute } from '../../lib/vpcep/operations';
+import { operationForRoute, OPERATIONS } from '../../lib/vpcep/operations';
 import { signWebhook } from '../../lib/webhook/signature';
 
 /**
@@ -24,7 +25,12 @@ function iamActionOf(route: string): string {
 }
 
 const ROOT = join(__dirname, '../..');
-const policyActions = (file: string) => new Set((JSON.parse(readFileSync(join(ROOT, 'policies', file), 'utf8')) as { Statement: { Action: string[] }[] }).Statement.flatMap((s) => s.Action));
+const policyActions = (file: string) =>
+  new Set(
+    (
+      JSON.parse(readFileSync(join(ROOT, 'policies', file), 'utf8')) as { Statement: { Action: string[] }[] }
+    ).Statement.flatMap((s) => s.Action),
+  );
 const iamActions = policyActions('huawei-iam-policy.json');
 const sweepActions = policyActions('huawei-iam-policy-sweep.json');
 const AK = 'IAMCOVERAGEAK0000001';
@@ -34,7 +40,12 @@ it('every call of a sweep, a compliance run and a webhook review is allowed by p
   const state = await loadSimulatorStateFile(join(ROOT, 'policies/examples/demo-state.json'));
   const sim = await startSimulator({ state, credentials: { ak: AK, sk: SK } });
   try {
-    const env = { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId };
+    const env = {
+      HUAWEICLOUD_SDK_AK: AK,
+      HUAWEICLOUD_SDK_SK: SK,
+      VPCEP_ENDPOINT: sim.url,
+      HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+    };
     const policy = join(ROOT, 'policies/examples/demo-policy.yaml');
     // The webhook reviews in scope sweep: with the sweep, it must need only the sweep-only policy.
     const sweepRoutes = new Set<string>();
@@ -45,13 +56,26 @@ it('every call of a sweep, a compliance run and a webhook review is allowed by p
     }
     const beforeWebhook = sim.log().length;
 
-    const handler = createReviewHandler(coldStart({ ...env, WEBHOOK_SECRET: 'whsec', POLICY_FILE: policy }, { logger: silentLogger }));
+    const handler = createReviewHandler(
+      coldStart({ ...env, WEBHOOK_SECRET: 'whsec', POLICY_FILE: policy }, { logger: silentLogger }),
+    );
     const body = JSON.stringify({ service_id: state.services[0]!.id });
     const ts = String(Math.floor(Date.now() / 1000));
-    const event = { headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': ts, 'x-vpcep-signature': signWebhook('whsec', ts, body) }, body, isBase64Encoded: false } as unknown as APIGatewayProxyEventV2;
+    const event = {
+      headers: {
+        'content-type': 'application/json',
+        'x-vpcep-timestamp': ts,
+        'x-vpcep-signature': signWebhook('whsec', ts, body),
+      },
+      body,
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
     const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 20_000 } as unknown as Context;
     expect((await handler(event, context)).statusCode).toBe(200);
-    sim.log().slice(beforeWebhook).forEach((e) => sweepRoutes.add(e.route));
+    sim
+      .log()
+      .slice(beforeWebhook)
+      .forEach((e) => sweepRoutes.add(e.route));
     const sweepNeeded = [...sweepRoutes].map(iamActionOf);
     expect(sweepNeeded.filter((a) => !sweepActions.has(a))).toEqual([]);
 

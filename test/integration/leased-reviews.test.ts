@@ -1,9 +1,10 @@
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
+
 import { RunSummary } from '../../lib/engine/run';
 import { createReviewHandler, createScheduledHandler, HttpResult } from '../../lib/lambda/handlers';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
@@ -43,7 +44,13 @@ services:
 `;
 
 function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({ id: `c0000000-0000-4000-8000-00000000000${n}`, domain_id: domain, status: 'pendingAcceptance' as const, marker_id: n, created_at: `2026-11-0${n}T10:00:00Z` });
+  const pending = (n: number, domain: string) => ({
+    id: `c0000000-0000-4000-8000-00000000000${n}`,
+    domain_id: domain,
+    status: 'pendingAcceptance' as const,
+    marker_id: n,
+    created_at: `2026-11-0${n}T10:00:00Z`,
+  });
   return {
     project_id: PROJECT,
     domain_id: OWNER,
@@ -133,7 +140,11 @@ function reviewEvent(): APIGatewayProxyEventV2 {
     routeKey: 'POST /review',
     rawPath: '/review',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': String(timestamp), 'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body) },
+    headers: {
+      'content-type': 'application/json',
+      'x-vpcep-timestamp': String(timestamp),
+      'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body),
+    },
     body,
     isBase64Encoded: false,
     requestContext: {
@@ -210,7 +221,12 @@ describe('two sweeps and a webhook review at once, with the lease table', () => 
     expect(new Set(actions.map((e) => e.data.run_id)).size).toBe(1);
     // The API was asked to change each thing once: 4 connection actions and 1 whitelist batch.
     expect(sim.log().filter((e) => e.method !== 'GET')).toHaveLength(5);
-    expect(Object.fromEntries(sim.state().services[0]!.connections.map((c) => [c.id.slice(-1), c.status]))).toEqual({ 1: 'accepted', 2: 'accepted', 3: 'accepted', 4: 'rejected' });
+    expect(Object.fromEntries(sim.state().services[0]!.connections.map((c) => [c.id.slice(-1), c.status]))).toEqual({
+      1: 'accepted',
+      2: 'accepted',
+      3: 'accepted',
+      4: 'rejected',
+    });
 
     // Every run ended well: a skipped service is not a failure; a webhook review that found the
     // lease held says so with 409 service_leased.
@@ -219,11 +235,20 @@ describe('two sweeps and a webhook review at once, with the lease table', () => 
     const answer = review as HttpResult;
     expect([200, 409]).toContain(answer.statusCode);
     if (answer.statusCode === 409) {
-      expect(JSON.parse(answer.body)).toMatchObject({ error: 'service_leased', message: expect.stringMatching(/being reviewed by run /) });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        error: 'service_leased',
+        message: expect.stringMatching(/being reviewed by run /),
+      });
       expect(answer.headers?.['retry-after']).toBe('30');
     }
     // The lease was released at the end.
-    const { Item } = await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: { pk: { S: leaseKey(PROJECT, PAYMENTS) } }, ConsistentRead: true }));
+    const { Item } = await db.client.send(
+      new GetItemCommand({
+        TableName: db.tableName,
+        Key: { pk: { S: leaseKey(PROJECT, PAYMENTS) } },
+        ConsistentRead: true,
+      }),
+    );
     expect(Item).toBeUndefined();
   }, 60_000);
 });

@@ -1,10 +1,11 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
-import { createVpcepClient } from '../../lib/vpcep/client';
+
 import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
 import { leaseKey } from '../../lib/lease/lease';
+import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
@@ -40,7 +41,15 @@ function state(connections: NonNullable<SimulatorStateInput['services']>[number]
   return {
     project_id: PROJECT,
     domain_id: OWNER,
-    services: [{ id: PAY, service_name: 'payments', approval_enabled: true, connections, permissions: [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }] }],
+    services: [
+      {
+        id: PAY,
+        service_name: 'payments',
+        approval_enabled: true,
+        connections,
+        permissions: [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }],
+      },
+    ],
   };
 }
 
@@ -71,10 +80,20 @@ beforeAll(async () => {
   await writeFile(policyFile, POLICY);
 });
 
-const env = (sim: Simulator) => ({ HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
+const env = (sim: Simulator) => ({
+  HUAWEICLOUD_SDK_AK: AK,
+  HUAWEICLOUD_SDK_SK: SK,
+  VPCEP_ENDPOINT: sim.url,
+  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+});
 const statusOf = (sim: Simulator, id: string) => sim.state().services[0]!.connections.find((c) => c.id === id)?.status;
-const rejects = (sim: Simulator) => sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
-const readEvents = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
+const rejects = (sim: Simulator) =>
+  sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
+const readEvents = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
 
 describe('overlapping runs on one service', () => {
   let sim: Simulator;
@@ -93,11 +112,20 @@ describe('overlapping runs on one service', () => {
       credentials: { ak: AK, sk: SK },
       gate: hold.gate,
     });
-    const runA = runCaptured(['apply', '--policy', policyFile, '--audit-file', join(dir, 'a.jsonl'), '--json'], env(sim));
+    const runA = runCaptured(
+      ['apply', '--policy', policyFile, '--audit-file', join(dir, 'a.jsonl'), '--json'],
+      env(sim),
+    );
     await hold.arrival; // A has read both connections as pending and now waits on its accepted read
-    const runB = await runCaptured(['apply', '--policy', policyFile, '--audit-file', join(dir, 'b.jsonl'), '--json'], env(sim));
+    const runB = await runCaptured(
+      ['apply', '--policy', policyFile, '--audit-file', join(dir, 'b.jsonl'), '--json'],
+      env(sim),
+    );
     expect(runB.code).toBe(0);
-    expect(JSON.parse(runB.out).actions.map((a: { type: string }) => a.type)).toEqual(['connection.accept', 'connection.accept']);
+    expect(JSON.parse(runB.out).actions.map((a: { type: string }) => a.type)).toEqual([
+      'connection.accept',
+      'connection.accept',
+    ]);
     hold.release();
     const a = await runA;
 
@@ -113,7 +141,9 @@ describe('overlapping runs on one service', () => {
     // The sweep's re-read of the connection it is about to reject is held while a person accepts it.
     const hold = gateOn((r) => r.route === CONNECTIONS_ROUTE && r.query.get('id') === 'ep-stranger');
     sim = await startSimulator({
-      state: state([{ id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' }]),
+      state: state([
+        { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' },
+      ]),
       credentials: { ak: AK, sk: SK },
       gate: hold.gate,
     });
@@ -144,23 +174,39 @@ describe('apply with VPCEP_LEASE_TABLE', () => {
 
   it('skips a service another run holds (exit 0, nothing done), and acts once the lease is free', async () => {
     sim = await startSimulator({
-      state: state([{ id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' }]),
+      state: state([
+        { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: '2026-11-02T10:00:00Z' },
+      ]),
       credentials: { ak: AK, sk: SK },
     });
     const leases = createDynamoDbLeaseStore({ client: dynamo.client, tableName: dynamo.tableName });
     const key = leaseKey(PROJECT, PAY);
     await leases.acquire(key, 'run-of-the-schedule', new Date(Date.now() + 60_000));
-    const processEnv = { ...env(sim), ...LOCAL_AWS_ENV, VPCEP_LEASE_TABLE: dynamo.tableName, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint };
+    const processEnv = {
+      ...env(sim),
+      ...LOCAL_AWS_ENV,
+      VPCEP_LEASE_TABLE: dynamo.tableName,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    };
     const auditFile = join(dir, 'leased.jsonl');
 
-    const skipped = await runCliProcess(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], processEnv);
+    const skipped = await runCliProcess(
+      ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'],
+      processEnv,
+    );
     expect(skipped.code).toBe(0);
-    expect(JSON.parse(skipped.stdout)).toMatchObject({ actions: [], skipped: [{ service_id: PAY, note: 'being reviewed by run run-of-the-schedule' }] });
+    expect(JSON.parse(skipped.stdout)).toMatchObject({
+      actions: [],
+      skipped: [{ service_id: PAY, note: 'being reviewed by run run-of-the-schedule' }],
+    });
     expect(skipped.stderr).toContain(`note: ${PAY} skipped: being reviewed by run run-of-the-schedule`);
     expect(sim.log().filter((e) => e.mutated)).toEqual([]);
 
     await leases.release(key, 'run-of-the-schedule');
-    const applied = await runCliProcess(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], processEnv);
+    const applied = await runCliProcess(
+      ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'],
+      processEnv,
+    );
     expect(applied.code).toBe(0);
     expect(JSON.parse(applied.stdout).actions.map((a: { type: string }) => a.type)).toEqual(['connection.accept']);
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { generateState, Simulator, SimulatorState, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 
@@ -23,16 +24,38 @@ afterAll(async () => {
 async function allowAllPolicy(state: SimulatorState): Promise<string> {
   const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
   const file = join(dir, `policy-${state.services.length}.yaml`);
-  await writeFile(file, ['version: 1', `owner_domain: ${state.domain_id}`, 'defaults: { whitelist: add-only }', 'services:', '  - match: { name: "svc-*" }', '    allow:', ...domains.map((d) => `      - domain: ${d}`)].join('\n'));
+  await writeFile(
+    file,
+    [
+      'version: 1',
+      `owner_domain: ${state.domain_id}`,
+      'defaults: { whitelist: add-only }',
+      'services:',
+      '  - match: { name: "svc-*" }',
+      '    allow:',
+      ...domains.map((d) => `      - domain: ${d}`),
+    ].join('\n'),
+  );
   return file;
 }
 
 function cli(sim: Simulator, args: string[], env: Record<string, string> = {}) {
-  return runCaptured(args, { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId, ...env });
+  return runCaptured(args, {
+    HUAWEICLOUD_SDK_AK: AK,
+    HUAWEICLOUD_SDK_SK: SK,
+    VPCEP_ENDPOINT: sim.url,
+    HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+    ...env,
+  });
 }
 
-const readEvents = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { id: string; type: string; data: { outcome: string; error?: { message: string } } });
-const pendingLeft = (sim: Simulator) => sim.state().services.flatMap((s) => s.connections.filter((c) => c.status === 'pendingAcceptance'));
+const readEvents = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: string; type: string; data: { outcome: string; error?: { message: string } } });
+const pendingLeft = (sim: Simulator) =>
+  sim.state().services.flatMap((s) => s.connections.filter((c) => c.status === 'pendingAcceptance'));
 
 describe('apply under the API gateway rate limit', () => {
   let sim: Simulator;
@@ -63,7 +86,15 @@ describe('apply under the API gateway rate limit', () => {
     const state = generateState({ services: 4, connectionsPerService: 4, pendingRatio: 1, domains: 10, seed: 6 });
     const policy = await allowAllPolicy(state);
     sim = await startSimulator({ state, credentials: { ak: AK, sk: SK }, faults: { rateLimitPerSecond: 10 } });
-    const run = await cli(sim, ['apply', '--policy', policy, '--audit-file', join(dir, 'max-rate.jsonl'), '--max-rate', '9']);
+    const run = await cli(sim, [
+      'apply',
+      '--policy',
+      policy,
+      '--audit-file',
+      join(dir, 'max-rate.jsonl'),
+      '--max-rate',
+      '9',
+    ]);
     expect(run.code).toBe(0);
     expect(run.err).not.toMatch(/warning|error/);
     expect(sim.log().filter((e) => e.status === 429)).toEqual([]);
@@ -71,7 +102,10 @@ describe('apply under the API gateway rate limit', () => {
   });
 
   it('refuses a bad --max-rate or --timeout before any request', async () => {
-    sim = await startSimulator({ state: generateState({ services: 1, connectionsPerService: 1, pendingRatio: 1 }), credentials: { ak: AK, sk: SK } });
+    sim = await startSimulator({
+      state: generateState({ services: 1, connectionsPerService: 1, pendingRatio: 1 }),
+      credentials: { ak: AK, sk: SK },
+    });
     const policy = join(dir, 'policy-1.yaml');
     await writeFile(policy, 'version: 1\nservices:\n  - match: { name: "svc-*" }\n    allow: []\n');
     for (const [args, env, message] of [
@@ -90,18 +124,25 @@ describe('apply under injected faults', () => {
   let sim: Simulator;
   afterEach(async () => sim?.stop());
 
-  it.each([1, 2, 3, 4, 5, 6])('with 20%% 500s and 20%% throttling (seed %i) ends in the fault-free state, one succeeded event per action', async (seed) => {
-    const state = generateState({ services: 3, connectionsPerService: 3, pendingRatio: 1, domains: 6, seed: 9 });
-    const policy = await allowAllPolicy(state);
-    sim = await startSimulator({ state, credentials: { ak: AK, sk: SK }, faults: { seed, errorRate: 0.2, throttleRate: 0.2 } });
-    const audit = join(dir, `faults-${seed}.jsonl`);
-    const run = await cli(sim, ['apply', '--policy', policy, '--audit-file', audit]);
-    expect([run.code, sim.stats().faults.error > 0, sim.stats().faults.throttle > 0]).toEqual([0, true, true]);
-    expect(pendingLeft(sim)).toEqual([]);
-    const events = (await readEvents(audit)).filter((e) => e.type !== 'vpcep.run.completed');
-    expect(events.map((e) => e.data.outcome)).toEqual(events.map(() => 'succeeded'));
-    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
-  });
+  it.each([1, 2, 3, 4, 5, 6])(
+    'with 20%% 500s and 20%% throttling (seed %i) ends in the fault-free state, one succeeded event per action',
+    async (seed) => {
+      const state = generateState({ services: 3, connectionsPerService: 3, pendingRatio: 1, domains: 6, seed: 9 });
+      const policy = await allowAllPolicy(state);
+      sim = await startSimulator({
+        state,
+        credentials: { ak: AK, sk: SK },
+        faults: { seed, errorRate: 0.2, throttleRate: 0.2 },
+      });
+      const audit = join(dir, `faults-${seed}.jsonl`);
+      const run = await cli(sim, ['apply', '--policy', policy, '--audit-file', audit]);
+      expect([run.code, sim.stats().faults.error > 0, sim.stats().faults.throttle > 0]).toEqual([0, true, true]);
+      expect(pendingLeft(sim)).toEqual([]);
+      const events = (await readEvents(audit)).filter((e) => e.type !== 'vpcep.run.completed');
+      expect(events.map((e) => e.data.outcome)).toEqual(events.map(() => 'succeeded'));
+      expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    },
+  );
 
   it('when every write fails, stops retrying once the quota is empty, says so, and exits 1', async () => {
     const state = generateState({ services: 40, connectionsPerService: 5, pendingRatio: 1, domains: 10, seed: 3 });
@@ -110,18 +151,25 @@ describe('apply under injected faults', () => {
     const audit = join(dir, 'outage.jsonl');
     const run = await cli(sim, ['apply', '--policy', policy, '--audit-file', audit, '--json']);
     expect(run.code).toBe(1);
-    const actions = (JSON.parse(run.out) as { actions: { type: string; service_id: string; outcome: string }[] }).actions;
+    const actions = (JSON.parse(run.out) as { actions: { type: string; service_id: string; outcome: string }[] })
+      .actions;
     const events = (await readEvents(audit)).filter((e) => e.type !== 'vpcep.run.completed');
     expect(events.length).toBe(actions.length);
     expect(events.every((e) => e.data.outcome === 'failed')).toBe(true);
-    expect(events.filter((e) => e.data.error?.message.includes('not retried: retry quota exhausted')).length).toBeGreaterThan(actions.length / 2);
+    expect(
+      events.filter((e) => e.data.error?.message.includes('not retried: retry quota exhausted')).length,
+    ).toBeGreaterThan(actions.length / 2);
     // One request each for the 200 accepts (4.2.7) and one batch per service and direction (4.2.9).
-    const planned = actions.filter((a) => a.type.startsWith('connection.')).length + new Set(actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => `${a.service_id} ${a.type}`)).size;
+    const planned =
+      actions.filter((a) => a.type.startsWith('connection.')).length +
+      new Set(actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => `${a.service_id} ${a.type}`)).size;
     expect(planned).toBe(240);
     const writes = sim.log().filter((e) => e.method === 'POST').length;
     // The quota bounds the retries: 500 at 5 a retry, refilled by 1 for each read that succeeds
     // (about 320 here, follow-up reads included): some 165 retries, whatever the length of the outage.
-    expect(writes - planned).toBeLessThanOrEqual(100 + Math.ceil(sim.log().filter((e) => e.method === 'GET' && e.status === 200).length / 5));
+    expect(writes - planned).toBeLessThanOrEqual(
+      100 + Math.ceil(sim.log().filter((e) => e.method === 'GET' && e.status === 200).length / 5),
+    );
     expect(writes).toBeLessThan(planned * 1.75);
     expect(pendingLeft(sim).length).toBe(200);
   });

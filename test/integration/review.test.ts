@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 
@@ -84,7 +85,12 @@ beforeAll(async () => {
 });
 
 function cli(sim: Simulator, args: string[]) {
-  return runCaptured(args, { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT });
+  return runCaptured(args, {
+    HUAWEICLOUD_SDK_AK: AK,
+    HUAWEICLOUD_SDK_SK: SK,
+    VPCEP_ENDPOINT: sim.url,
+    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+  });
 }
 
 function statusOf(sim: Simulator, endpointId: string): string | undefined {
@@ -98,7 +104,11 @@ const permissionsOf = (sim: Simulator, serviceId: string) =>
     .permissions.map((p) => p.permission)
     .sort();
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
-const readEvents = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+const readEvents = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 
 describe('vpcep-approver apply / plan against the simulator', () => {
   let sim: Simulator;
@@ -113,9 +123,16 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
     const result = JSON.parse(first.out);
-    expect(result.actions.map((a: { type: string; endpoint_id?: string; permission?: string }) => [a.type, a.endpoint_id ?? a.permission])).toEqual(EXPECTED_ACTIONS);
+    expect(
+      result.actions.map((a: { type: string; endpoint_id?: string; permission?: string }) => [
+        a.type,
+        a.endpoint_id ?? a.permission,
+      ]),
+    ).toEqual(EXPECTED_ACTIONS);
     expect(result.actions.every((a: { outcome: string }) => a.outcome === 'succeeded')).toBe(true);
-    expect(result.left_pending).toEqual([expect.objectContaining({ service_id: PAY, endpoint_id: 'ep-stranger', domain_id: STRANGER, rule: 'payments' })]);
+    expect(result.left_pending).toEqual([
+      expect.objectContaining({ service_id: PAY, endpoint_id: 'ep-stranger', domain_id: STRANGER, rule: 'payments' }),
+    ]);
     expect(result.drift).toEqual([]);
 
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
@@ -131,10 +148,16 @@ describe('vpcep-approver apply / plan against the simulator', () => {
 
     const events = await readEvents(auditFile);
     // One event per action, in the order the calls finished, then the run's closing event.
-    expect(events.slice(0, -1).map((e) => `${e.type} ${e.data.endpoint_id ?? e.data.permission} ${e.data.outcome}`).sort()).toEqual(
-      EXPECTED_ACTIONS.map(([type, target]) => `vpcep.${type} ${target} succeeded`).sort(),
-    );
-    expect(events.at(-1)).toMatchObject({ type: 'vpcep.run.completed', data: { counts: { 'connection.accept': { succeeded: 1 } }, left_pending_count: 1 } });
+    expect(
+      events
+        .slice(0, -1)
+        .map((e) => `${e.type} ${e.data.endpoint_id ?? e.data.permission} ${e.data.outcome}`)
+        .sort(),
+    ).toEqual(EXPECTED_ACTIONS.map(([type, target]) => `vpcep.${type} ${target} succeeded`).sort());
+    expect(events.at(-1)).toMatchObject({
+      type: 'vpcep.run.completed',
+      data: { counts: { 'connection.accept': { succeeded: 1 } }, left_pending_count: 1 },
+    });
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
     expect(events.every((e) => e.source === `vpcep-approver/${PROJECT}` && e.data.trigger === 'cli')).toBe(true);
 
@@ -150,11 +173,15 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     const auditFile = join(dir, 'dry.jsonl');
     const run = await cli(sim, ['apply', '--policy', policyFile, '--dry-run', '--audit-file', auditFile, '--json']);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(Array(EXPECTED_ACTIONS.length).fill('planned'));
+    expect(JSON.parse(run.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(
+      Array(EXPECTED_ACTIONS.length).fill('planned'),
+    );
     expect(mutations(sim)).toEqual([]);
     expect(sim.state()).toEqual(before);
     const events = await readEvents(auditFile);
-    expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(Array(EXPECTED_ACTIONS.length).fill(['planned', true]));
+    expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(
+      Array(EXPECTED_ACTIONS.length).fill(['planned', true]),
+    );
   });
 
   it('plan prints the actions without outcome, changes nothing, and exits 2 with --detailed-exitcode', async () => {
@@ -178,11 +205,22 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     await cli(sim, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'c1.jsonl')]);
     const auditFile = join(dir, 'compliance.jsonl');
-    const run = await cli(sim, ['apply', '--policy', policyFile, '--scope', 'compliance', '--audit-file', auditFile, '--json']);
+    const run = await cli(sim, [
+      'apply',
+      '--policy',
+      policyFile,
+      '--scope',
+      'compliance',
+      '--audit-file',
+      auditFile,
+      '--json',
+    ]);
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.out);
     expect(doc.actions).toEqual([]);
-    expect(doc.drift.map((d: { kind: string; service_id: string }) => [d.kind, d.service_id])).toEqual([['unmanaged', OTHER]]);
+    expect(doc.drift.map((d: { kind: string; service_id: string }) => [d.kind, d.service_id])).toEqual([
+      ['unmanaged', OTHER],
+    ]);
     const events = await readEvents(auditFile);
     expect(events.map((e) => e.type)).toEqual(['vpcep.compliance.report', 'vpcep.run.completed']);
   });
@@ -208,7 +246,13 @@ describe('vpcep-approver apply / plan against the simulator', () => {
 
   it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
-    const run = await runCaptured(['apply', '--policy', policyFile], { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, AUDIT_QUEUE_URL: 'not-a-url' });
+    const run = await runCaptured(['apply', '--policy', policyFile], {
+      HUAWEICLOUD_SDK_AK: AK,
+      HUAWEICLOUD_SDK_SK: SK,
+      VPCEP_ENDPOINT: sim.url,
+      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      AUDIT_QUEUE_URL: 'not-a-url',
+    });
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/AUDIT_QUEUE_URL: expected the URL of an SQS queue; got "not-a-url"/);
     expect(sim.log()).toEqual([]);
@@ -226,13 +270,22 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     const wanted = clean.state();
     await clean.stop();
 
-    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK }, faults: { seed: 7, errorRate: 0.2, throttleRate: 0.2 } });
+    sim = await startSimulator({
+      state: scenario(),
+      credentials: { ak: AK, sk: SK },
+      faults: { seed: 7, errorRate: 0.2, throttleRate: 0.2 },
+    });
     const auditFile = join(dir, 'faults.jsonl');
     const run = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
     expect(run.code).toBe(0);
     expect(sim.stats().faults.error).toBeGreaterThan(0);
     expect(sim.stats().faults.throttle).toBeGreaterThan(0);
-    const strip = (s: ReturnType<Simulator['state']>) => s.services.map((svc) => ({ id: svc.id, c: svc.connections.map((c) => [c.id, c.status]), p: svc.permissions.map((p) => p.permission).sort() }));
+    const strip = (s: ReturnType<Simulator['state']>) =>
+      s.services.map((svc) => ({
+        id: svc.id,
+        c: svc.connections.map((c) => [c.id, c.status]),
+        p: svc.permissions.map((p) => p.permission).sort(),
+      }));
     expect(strip(sim.state())).toEqual(strip(wanted));
     const events = (await readEvents(auditFile)).filter((e) => e.type !== 'vpcep.run.completed');
     const keys = events.map((e) => `${e.id}/${e.data.outcome}`);
@@ -247,7 +300,8 @@ describe('vpcep-approver apply / plan against the simulator', () => {
       cli(sim, ['apply', '--policy', policyFile, '--audit-file', join(dir, 'b.jsonl'), '--json']),
     ]);
     expect([a.code, b.code, a.err, b.err]).toEqual([0, 0, '', '']);
-    for (const r of [a, b]) expect(JSON.parse(r.out).actions.every((x: { outcome: string }) => x.outcome === 'succeeded')).toBe(true);
+    for (const r of [a, b])
+      expect(JSON.parse(r.out).actions.every((x: { outcome: string }) => x.outcome === 'succeeded')).toBe(true);
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
     expect(statusOf(sim, 'ep-partner-2')).toBe('rejected');
     expect(statusOf(sim, 'ep-denied')).toBe('rejected');

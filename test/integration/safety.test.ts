@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { MAX_POLICY_BYTES } from '../../lib/policy/load';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
@@ -31,8 +32,18 @@ function world(services: number, accepted: number, pending = 0): SimulatorStateI
       service_name: `svc-${s + 1}`,
       approval_enabled: true,
       connections: [
-        ...Array.from({ length: accepted }, (_, c) => ({ id: `ep-${s + 1}-a${c}`, domain_id: hex(1000 + s * 100 + c), status: 'accepted' as const, created_at: '2026-10-01T00:00:00Z' })),
-        ...Array.from({ length: pending }, (_, c) => ({ id: `ep-${s + 1}-p${c}`, domain_id: PARTNER, status: 'pendingAcceptance' as const, created_at: '2026-10-02T00:00:00Z' })),
+        ...Array.from({ length: accepted }, (_, c) => ({
+          id: `ep-${s + 1}-a${c}`,
+          domain_id: hex(1000 + s * 100 + c),
+          status: 'accepted' as const,
+          created_at: '2026-10-01T00:00:00Z',
+        })),
+        ...Array.from({ length: pending }, (_, c) => ({
+          id: `ep-${s + 1}-p${c}`,
+          domain_id: PARTNER,
+          status: 'pendingAcceptance' as const,
+          created_at: '2026-10-02T00:00:00Z',
+        })),
       ],
       permissions: [],
     })),
@@ -60,9 +71,19 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'vpcep-safety-'));
 });
 
-const env = (sim: Simulator, extra: Record<string, string> = {}) => ({ HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, ...extra });
+const env = (sim: Simulator, extra: Record<string, string> = {}) => ({
+  HUAWEICLOUD_SDK_AK: AK,
+  HUAWEICLOUD_SDK_SK: SK,
+  VPCEP_ENDPOINT: sim.url,
+  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+  ...extra,
+});
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
-const lines = async (file: string) => (await readFile(file, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; subject: string; data: Record<string, unknown> });
+const lines = async (file: string) =>
+  (await readFile(file, 'utf8'))
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; subject: string; data: Record<string, unknown> });
 async function writePolicy(name: string, text: string): Promise<string> {
   const file = join(dir, name);
   await writeFile(file, text);
@@ -77,28 +98,57 @@ describe('apply: the brake and the revocation cap', () => {
     sim = await startSimulator({ state: world(10, 5), credentials: { ak: AK, sk: SK } });
     const emptied = await writePolicy('emptied.yaml', policy([]));
     const audit = join(dir, 'cap.jsonl');
-    const held = await runCaptured(['apply', '--policy', emptied, '--scope', 'compliance', '--audit-file', audit, '--json'], env(sim));
+    const held = await runCaptured(
+      ['apply', '--policy', emptied, '--scope', 'compliance', '--audit-file', audit, '--json'],
+      env(sim),
+    );
     expect(held.code).toBe(1);
-    expect(held.err).toMatch(/revocations held: the run would revoke 50 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 10/);
+    expect(held.err).toMatch(
+      /revocations held: the run would revoke 50 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 10/,
+    );
     expect(mutations(sim)).toEqual([]);
     const actions = JSON.parse(held.out).actions as { type: string; outcome: string; note?: string }[];
     expect(actions).toHaveLength(50);
-    expect(actions.every((a) => a.type === 'connection.reject' && a.outcome === 'planned' && a.note?.startsWith('held: '))).toBe(true);
+    expect(
+      actions.every((a) => a.type === 'connection.reject' && a.outcome === 'planned' && a.note?.startsWith('held: ')),
+    ).toBe(true);
     const events = await lines(audit);
     expect(events.filter((e) => e.type === 'vpcep.connection.reject' && e.data.outcome === 'planned')).toHaveLength(50);
     expect(events.find((e) => e.type === 'vpcep.run.completed')!.data).toMatchObject({ revocations_held: 50 });
 
-    const lifted = await runCaptured(['apply', '--policy', emptied, '--scope', 'compliance', '--audit-file', audit, '--allow-revocations', '50', '--json'], env(sim));
+    const lifted = await runCaptured(
+      [
+        'apply',
+        '--policy',
+        emptied,
+        '--scope',
+        'compliance',
+        '--audit-file',
+        audit,
+        '--allow-revocations',
+        '50',
+        '--json',
+      ],
+      env(sim),
+    );
     expect(lifted.err).toBe('');
     expect(lifted.code).toBe(0);
     expect(mutations(sim)).toHaveLength(50);
-    expect(sim.state().services.flatMap((s) => s.connections).every((c) => c.status === 'rejected')).toBe(true);
+    expect(
+      sim
+        .state()
+        .services.flatMap((s) => s.connections)
+        .every((c) => c.status === 'rejected'),
+    ).toBe(true);
   });
 
   it('holds the revocations of a service that would lose more than half of its accepted connections', async () => {
     sim = await startSimulator({ state: world(1, 3), credentials: { ak: AK, sk: SK } });
     const keepOne = await writePolicy('keep-one.yaml', policy([hex(1000)]));
-    const result = await runCaptured(['apply', '--policy', keepOne, '--scope', 'compliance', '--audit-file', join(dir, 'share.jsonl')], env(sim));
+    const result = await runCaptured(
+      ['apply', '--policy', keepOne, '--scope', 'compliance', '--audit-file', join(dir, 'share.jsonl')],
+      env(sim),
+    );
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/would revoke 2 of the 3 accepted connections of service .*, more than half/);
     expect(mutations(sim)).toEqual([]);
@@ -108,11 +158,19 @@ describe('apply: the brake and the revocation cap', () => {
     sim = await startSimulator({ state: world(2, 0, 2), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('brake.yaml', policy([]));
     const audit = join(dir, 'brake.jsonl');
-    const result = await runCaptured(['apply', '--policy', file, '--audit-file', audit, '--json'], env(sim, { VPCEP_ENFORCE: 'false' }));
+    const result = await runCaptured(
+      ['apply', '--policy', file, '--audit-file', audit, '--json'],
+      env(sim, { VPCEP_ENFORCE: 'false' }),
+    );
     expect(result.code).toBe(0);
     expect(result.err).toMatch(/VPCEP_ENFORCE=false: this is a dry run/);
     expect(mutations(sim)).toEqual([]);
-    expect(JSON.parse(result.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(['planned', 'planned', 'planned', 'planned']);
+    expect(JSON.parse(result.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual([
+      'planned',
+      'planned',
+      'planned',
+      'planned',
+    ]);
     expect((await lines(audit)).find((e) => e.type === 'vpcep.run.completed')!.data).toMatchObject({ dry_run: true });
   });
 });
@@ -124,7 +182,10 @@ describe('apply: the audit trail', () => {
   it('refuses an audit file in a missing folder before any request', async () => {
     sim = await startSimulator({ state: world(1, 0, 2), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('probe.yaml', policy([]));
-    const result = await runCaptured(['apply', '--policy', file, '--audit-file', join(dir, 'no-such-folder', 'audit.jsonl')], env(sim));
+    const result = await runCaptured(
+      ['apply', '--policy', file, '--audit-file', join(dir, 'no-such-folder', 'audit.jsonl')],
+      env(sim),
+    );
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/apply refused before any call: cannot open the audit file .*no-such-folder.*ENOENT/);
     expect(sim.log()).toEqual([]);
@@ -138,7 +199,14 @@ describe('apply: the audit trail', () => {
     // A process of its own: the AWS SDK reads its settings from the real environment.
     const result = await runCliProcess(
       ['apply', '--policy', file],
-      env(sim, { AUDIT_QUEUE_URL: queue, AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${closed}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_MAX_ATTEMPTS: '1' }),
+      env(sim, {
+        AUDIT_QUEUE_URL: queue,
+        AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${closed}`,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_MAX_ATTEMPTS: '1',
+      }),
     );
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`apply refused before any call: cannot reach the audit queue ${queue}`);
@@ -149,7 +217,10 @@ describe('apply: the audit trail', () => {
     sim = await startSimulator({ state: world(6, 0, 5), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('full.yaml', policy([]));
     // /dev/full opens (so the probe passes) and refuses every write with ENOSPC.
-    const result = await runCaptured(['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2'], env(sim));
+    const result = await runCaptured(
+      ['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2'],
+      env(sim),
+    );
     expect(result.code).toBe(1);
     const actions = JSON.parse(result.out).actions as { endpoint_id: string; outcome: string }[];
     const changed = mutations(sim);
@@ -164,7 +235,9 @@ describe('apply: the audit trail', () => {
       .split('\n')
       .filter((l) => l.startsWith('{"fallback":true'))
       .map((l) => JSON.parse(l) as { event: { type: string; data: { endpoint_id?: string } } });
-    const recorded = new Set(fallback.filter((f) => f.event.type === 'vpcep.connection.accept').map((f) => f.event.data.endpoint_id));
+    const recorded = new Set(
+      fallback.filter((f) => f.event.type === 'vpcep.connection.accept').map((f) => f.event.data.endpoint_id),
+    );
     for (const a of actions.filter((x) => x.outcome === 'succeeded')) expect(recorded.has(a.endpoint_id)).toBe(true);
   });
 });
@@ -177,7 +250,11 @@ describe('apply: interrupted', () => {
     sim = await startSimulator({ state: world(40, 0, 10), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 15 } });
     const file = await writePolicy('interrupt.yaml', policy([]));
     const audit = join(dir, 'interrupted.jsonl');
-    const { child, done } = spawnCli(['apply', '--policy', file, '--audit-file', audit, '--concurrency', '4'], env(sim), { detached: true });
+    const { child, done } = spawnCli(
+      ['apply', '--policy', file, '--audit-file', audit, '--concurrency', '4'],
+      env(sim),
+      { detached: true },
+    );
     // Interrupt once a few dozen connections have been accepted, as a person's Ctrl-C would (the whole process group).
     while (sim.stats().mutations < 30) await new Promise((r) => setTimeout(r, 20));
     process.kill(-child.pid!, 'SIGINT');
@@ -185,13 +262,24 @@ describe('apply: interrupted', () => {
 
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/interrupted \(SIGINT\)/);
-    const accepted = sim.state().services.flatMap((s) => s.connections.filter((c) => c.status === 'accepted').map((c) => `${s.id}/connections/${c.id}`));
+    const accepted = sim
+      .state()
+      .services.flatMap((s) =>
+        s.connections.filter((c) => c.status === 'accepted').map((c) => `${s.id}/connections/${c.id}`),
+      );
     expect(accepted.length).toBeGreaterThanOrEqual(30);
     expect(accepted.length).toBeLessThan(400); // it did stop early
     const events = await lines(audit); // every line is valid JSON
-    const succeeded = new Set(events.filter((e) => e.type === 'vpcep.connection.accept' && e.data.outcome === 'succeeded').map((e) => e.subject));
+    const succeeded = new Set(
+      events
+        .filter((e) => e.type === 'vpcep.connection.accept' && e.data.outcome === 'succeeded')
+        .map((e) => e.subject),
+    );
     for (const subject of accepted) expect(succeeded.has(subject)).toBe(true);
-    expect(events.at(-1)).toMatchObject({ type: 'vpcep.run.completed', data: { interrupted: true, unfinished_reason: 'interrupted' } });
+    expect(events.at(-1)).toMatchObject({
+      type: 'vpcep.run.completed',
+      data: { interrupted: true, unfinished_reason: 'interrupted' },
+    });
   });
 });
 
@@ -211,7 +299,10 @@ describe('bad input, refused before any request', () => {
   it('--allow-revocations that is not a count', async () => {
     sim = await startSimulator({ state: world(1, 0, 1), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('r.yaml', policy([]));
-    const result = await runCaptured(['apply', '--policy', file, '--audit-file', join(dir, 'r.jsonl'), '--allow-revocations', 'all'], env(sim));
+    const result = await runCaptured(
+      ['apply', '--policy', file, '--audit-file', join(dir, 'r.jsonl'), '--allow-revocations', 'all'],
+      env(sim),
+    );
     expect(result.code).toBe(1);
     expect(result.err).toContain('--allow-revocations must be a whole number, 0 or more (got "all")');
     expect(sim.log()).toEqual([]);
@@ -226,7 +317,10 @@ describe('bad input, refused before any request', () => {
     expect(sim.log()).toEqual([]);
     const validated = await runCaptured(['validate', big, '--json']);
     expect(validated.code).toBe(1);
-    expect(JSON.parse(validated.out)).toMatchObject({ valid: false, errors: [{ message: expect.stringMatching(/over the limit/) }] });
+    expect(JSON.parse(validated.out)).toMatchObject({
+      valid: false,
+      errors: [{ message: expect.stringMatching(/over the limit/) }],
+    });
   });
 });
 
@@ -238,7 +332,10 @@ describe('a closed stdout', () => {
     // Enough output (--json, 300 actions) that the pipe closes in the middle of it.
     sim = await startSimulator({ state: world(100, 0, 3), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('pipe.yaml', policy([]));
-    for (const args of [['plan', '--json'], ['apply', '--json', '--audit-file', join(dir, 'pipe.jsonl')]]) {
+    for (const args of [
+      ['plan', '--json'],
+      ['apply', '--json', '--audit-file', join(dir, 'pipe.jsonl')],
+    ]) {
       const { child, done } = spawnCli([...args, '--policy', file], env(sim));
       // Like `head -1`: read the first chunk, then close the pipe.
       child.stdout!.once('data', () => child.stdout!.destroy());
@@ -247,7 +344,9 @@ describe('a closed stdout', () => {
       expect(result.stderr).not.toMatch(/EPIPE|internal error|Unhandled/);
     }
     expect(mutations(sim)).toHaveLength(300);
-    expect((await lines(join(dir, 'pipe.jsonl'))).filter((e) => e.type === 'vpcep.connection.accept')).toHaveLength(300);
+    expect((await lines(join(dir, 'pipe.jsonl'))).filter((e) => e.type === 'vpcep.connection.accept')).toHaveLength(
+      300,
+    );
   });
 });
 

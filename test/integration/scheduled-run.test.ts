@@ -1,9 +1,10 @@
-import type { Context, ScheduledEvent } from 'aws-lambda';
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+
 import type { RunSummary } from '../../lib/engine/run';
 import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
@@ -50,9 +51,27 @@ function scenario(): SimulatorStateInput {
         service_name: 'payments',
         approval_enabled: true,
         connections: [
-          { id: 'c0000000-0000-4000-8000-000000000001', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 1, created_at: ago(3600) },
-          { id: 'c0000000-0000-4000-8000-000000000002', domain_id: PARTNER, status: 'pendingAcceptance', marker_id: 2, created_at: ago(600) },
-          { id: 'c0000000-0000-4000-8000-000000000003', domain_id: STRANGER, status: 'pendingAcceptance', marker_id: 3, created_at: ago(7200) },
+          {
+            id: 'c0000000-0000-4000-8000-000000000001',
+            domain_id: PARTNER,
+            status: 'pendingAcceptance',
+            marker_id: 1,
+            created_at: ago(3600),
+          },
+          {
+            id: 'c0000000-0000-4000-8000-000000000002',
+            domain_id: PARTNER,
+            status: 'pendingAcceptance',
+            marker_id: 2,
+            created_at: ago(600),
+          },
+          {
+            id: 'c0000000-0000-4000-8000-000000000003',
+            domain_id: STRANGER,
+            status: 'pendingAcceptance',
+            marker_id: 3,
+            created_at: ago(7200),
+          },
         ],
         permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
       },
@@ -69,7 +88,8 @@ function fakeSsm(values: { brake?: string; error?: Error }) {
       if (!(command instanceof GetParameterCommand)) throw new Error(`unexpected SSM command ${command}`);
       reads.push(command.input.Name!);
       if (values.error) throw values.error;
-      if (values.brake === undefined) throw Object.assign(new Error(`Parameter ${command.input.Name} not found.`), { name: 'ParameterNotFound' });
+      if (values.brake === undefined)
+        throw Object.assign(new Error(`Parameter ${command.input.Name} not found.`), { name: 'ParameterNotFound' });
       return { Parameter: { Name: command.input.Name, Type: 'String', Value: values.brake } };
     }
   }
@@ -94,14 +114,24 @@ afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.stop()));
 });
 
-async function harness(ssm: ReturnType<typeof fakeSsm>, env: Record<string, string> = { VPCEP_ENFORCE_PARAMETER: BRAKE }) {
+async function harness(
+  ssm: ReturnType<typeof fakeSsm>,
+  env: Record<string, string> = { VPCEP_ENFORCE_PARAMETER: BRAKE },
+) {
   const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
   sims.push(sim);
   const logs = sink();
   const metrics = sink();
   const audit = sink();
   const base = coldStart(
-    { VPCEP_ENDPOINT: sim.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, POLICY_FILE: join(dir, 'policy.yaml'), ...env },
+    {
+      VPCEP_ENDPOINT: sim.url,
+      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      HUAWEICLOUD_SDK_AK: AK,
+      HUAWEICLOUD_SDK_SK: SK,
+      POLICY_FILE: join(dir, 'policy.yaml'),
+      ...env,
+    },
     { logger: createJsonLogger({ stream: logs.stream }) },
   );
   const setup: HandlerSetup = {
@@ -111,11 +141,19 @@ async function harness(ssm: ReturnType<typeof fakeSsm>, env: Record<string, stri
     ssmClient: ssm.AwsClient,
     metricsOut: metrics.stream,
   };
-  return { sim, setup, logs: () => logs.lines().map((l) => JSON.parse(l) as Record<string, unknown>), emf: () => metrics.lines().map((l) => JSON.parse(l) as Emf) };
+  return {
+    sim,
+    setup,
+    logs: () => logs.lines().map((l) => JSON.parse(l) as Record<string, unknown>),
+    emf: () => metrics.lines().map((l) => JSON.parse(l) as Emf),
+  };
 }
 
 interface Emf {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -137,7 +175,8 @@ function context(name: string): Context {
 }
 const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as unknown as ScheduledEvent;
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
-const statusOf = (sim: Simulator, endpointId: string) => sim.state().services[0]!.connections.find((c) => c.id === endpointId)?.status;
+const statusOf = (sim: Simulator, endpointId: string) =>
+  sim.state().services[0]!.connections.find((c) => c.id === endpointId)?.status;
 
 describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', () => {
   it('acts when the parameter says true, and reads it again at the next run', async () => {
@@ -167,11 +206,18 @@ describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', ()
     const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
     expect(summary.dry_run).toBe(false);
     expect(mutations(sim).length).toBeGreaterThan(0);
-    expect(logs()).toEqual(expect.arrayContaining([expect.objectContaining({ level: 'warn', msg: 'brake parameter not found: enforcing', parameter: BRAKE })]));
+    expect(logs()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ level: 'warn', msg: 'brake parameter not found: enforcing', parameter: BRAKE }),
+      ]),
+    );
   });
 
   it('fails the run before any change when the parameter holds something else, or cannot be read', async () => {
-    for (const ssm of [fakeSsm({ brake: 'flase' }), fakeSsm({ error: Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }) })]) {
+    for (const ssm of [
+      fakeSsm({ brake: 'flase' }),
+      fakeSsm({ error: Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }) }),
+    ]) {
       const { sim, setup } = await harness(ssm);
       const failure = createScheduledHandler(setup, 'sweep')(event, context('sweep'));
       await expect(failure).rejects.toThrow(new RegExp(`SSM parameter ${BRAKE} \\(VPCEP_ENFORCE_PARAMETER\\)`));
@@ -193,7 +239,10 @@ describe('scheduled run: its own parameters only', () => {
   it('never reads the webhook secret, even when WEBHOOK_SECRET_NAME is set', async () => {
     // The fake SSM client throws on anything but the brake's GetParameter (so on the secrets' GetParameters).
     const ssm = fakeSsm({ brake: 'true' });
-    const { setup } = await harness(ssm, { VPCEP_ENFORCE_PARAMETER: BRAKE, WEBHOOK_SECRET_NAME: '/vpcep-approver/test/webhook-secret' });
+    const { setup } = await harness(ssm, {
+      VPCEP_ENFORCE_PARAMETER: BRAKE,
+      WEBHOOK_SECRET_NAME: '/vpcep-approver/test/webhook-secret',
+    });
     const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
     expect(summary.failed).toBe(false);
     expect(ssm.reads).toEqual([BRAKE]);
@@ -201,7 +250,8 @@ describe('scheduled run: its own parameters only', () => {
 });
 
 describe('scheduled run: EMF metrics', () => {
-  const metricValues = (emf: Emf) => Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, emf[m.Name]]));
+  const metricValues = (emf: Emf) =>
+    Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, emf[m.Name]]));
   const units = (emf: Emf) => Object.fromEntries(emf._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit]));
 
   function expectMatchesSummary(emf: Emf, summary: RunSummary, sim: Simulator): void {
@@ -210,7 +260,8 @@ describe('scheduled run: EMF metrics', () => {
     expect(emf).toMatchObject({ function: `vpcep-approver-test-${summary.scope}`, scope: summary.scope });
     const values = metricValues(emf);
     for (const [type, counts] of Object.entries(summary.counts)) {
-      for (const outcome of ['succeeded', 'failed', 'planned'] as const) expect(values[`Actions.${type}.${outcome}`]).toBe(counts[outcome]);
+      for (const outcome of ['succeeded', 'failed', 'planned'] as const)
+        expect(values[`Actions.${type}.${outcome}`]).toBe(counts[outcome]);
     }
     const total = (o: 'succeeded' | 'failed' | 'planned') => summary.actions.filter((a) => a.outcome === o).length;
     expect(values).toMatchObject({
@@ -230,13 +281,20 @@ describe('scheduled run: EMF metrics', () => {
       RunDuration: Date.parse(summary.finished_at) - Date.parse(summary.started_at),
       DryRun: summary.dry_run ? 1 : 0,
     });
-    for (const kind of new Set(summary.drift.map((d) => d.kind))) expect(values[`Drift.${kind}`]).toBe(summary.drift.filter((d) => d.kind === kind).length);
-    expect(units(emf)).toMatchObject({ Actions: 'Count', ActionsFailed: 'Count', OldestAllowedPendingAge: 'Seconds', RunDuration: 'Milliseconds', ApiRequests: 'Count' });
+    for (const kind of new Set(summary.drift.map((d) => d.kind)))
+      expect(values[`Drift.${kind}`]).toBe(summary.drift.filter((d) => d.kind === kind).length);
+    expect(units(emf)).toMatchObject({
+      Actions: 'Count',
+      ActionsFailed: 'Count',
+      OldestAllowedPendingAge: 'Seconds',
+      RunDuration: 'Milliseconds',
+      ApiRequests: 'Count',
+    });
     // No per-service dimension or value anywhere in the line.
     expect(JSON.stringify(emf)).not.toContain(SERVICE);
   }
 
-  it('writes one EMF line per sweep whose values are the summary\'s', async () => {
+  it("writes one EMF line per sweep whose values are the summary's", async () => {
     const { sim, setup, emf } = await harness(fakeSsm({ brake: 'true' }));
     const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
     expect(emf()).toHaveLength(1);

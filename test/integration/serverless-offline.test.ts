@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
+
 import { loadSimulatorStateFile, Simulator, startSimulator } from '../../lib/simulator';
 import { signWebhook } from '../../lib/webhook/signature';
 import { LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
@@ -33,30 +34,37 @@ describe('serverless offline --stage local', () => {
   let url: string;
   // One instance for every test here: it takes seconds to start, and its worker threads are slow on two cores.
   beforeAll(async () => {
-    sim = await startSimulator({ state: await loadSimulatorStateFile(path.join(ROOT, 'policies/examples/demo-state.json')), credentials: { ak: AK, sk: SK } });
+    sim = await startSimulator({
+      state: await loadSimulatorStateFile(path.join(ROOT, 'policies/examples/demo-state.json')),
+      credentials: { ak: AK, sk: SK },
+    });
     db = await startLocalDynamoDb();
     const [httpPort, lambdaPort] = [await freePort(), await freePort()];
-    offline = spawn(path.join(ROOT, 'node_modules/.bin/serverless'), ['offline', '--stage', 'local', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort)], {
-      cwd: ROOT,
-      env: {
-        PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
-        HOME: process.env.HOME ?? '/tmp',
-        VPCEP_ENDPOINT: sim.url,
-        HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
-        HUAWEICLOUD_SDK_AK: AK,
-        HUAWEICLOUD_SDK_SK: SK,
-        WEBHOOK_SECRET: SECRET,
-        POLICY_FILE: 'policies/examples/demo-policy.yaml',
-        // The lease table on dynalite: webhook requests are idempotent across the worker threads.
-        VPCEP_LEASE_TABLE: db.tableName,
-        AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
-        // osls reads AWS settings even offline; nothing is sent to AWS (DynamoDB goes to dynalite).
-        AWS_REGION: 'eu-central-1',
-        AWS_ACCESS_KEY_ID: 'offline',
-        AWS_SECRET_ACCESS_KEY: 'offline',
+    offline = spawn(
+      path.join(ROOT, 'node_modules/.bin/serverless'),
+      ['offline', '--stage', 'local', '--httpPort', String(httpPort), '--lambdaPort', String(lambdaPort)],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+          HOME: process.env.HOME ?? '/tmp',
+          VPCEP_ENDPOINT: sim.url,
+          HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+          HUAWEICLOUD_SDK_AK: AK,
+          HUAWEICLOUD_SDK_SK: SK,
+          WEBHOOK_SECRET: SECRET,
+          POLICY_FILE: 'policies/examples/demo-policy.yaml',
+          // The lease table on dynalite: webhook requests are idempotent across the worker threads.
+          VPCEP_LEASE_TABLE: db.tableName,
+          AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+          // osls reads AWS settings even offline; nothing is sent to AWS (DynamoDB goes to dynalite).
+          AWS_REGION: 'eu-central-1',
+          AWS_ACCESS_KEY_ID: 'offline',
+          AWS_SECRET_ACCESS_KEY: 'offline',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     offline.stdout!.on('data', (d) => (output += d));
     offline.stderr!.on('data', (d) => (output += d));
     const started = Date.now();
@@ -76,7 +84,16 @@ describe('serverless offline --stage local', () => {
     await db?.stop();
   });
 
-  const post = (body: string, ts: string) => fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': ts, 'x-vpcep-signature': signWebhook(SECRET, ts, body) } });
+  const post = (body: string, ts: string) =>
+    fetch(url, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-vpcep-timestamp': ts,
+        'x-vpcep-signature': signWebhook(SECRET, ts, body),
+      },
+    });
 
   it('serves POST /review: a signed request is reviewed, an unsigned one is refused', async () => {
     const body = JSON.stringify({ service_id: '4189d3c2-8882-4871-a3c2-d380272eed88' });
@@ -111,8 +128,14 @@ describe('serverless offline --stage local', () => {
     const oks = answers.filter((a) => a.status === 200);
     expect(oks.length).toBeGreaterThanOrEqual(1);
     expect(new Set(oks.map((a) => a.body)).size).toBe(1);
-    const { run_id: runId, actions } = JSON.parse(oks[0]!.body) as { run_id: string; actions: { type: string; outcome: string }[] };
-    expect(actions.map((a) => `${a.type} ${a.outcome}`).sort()).toEqual(['whitelist.add succeeded', 'whitelist.remove succeeded']);
+    const { run_id: runId, actions } = JSON.parse(oks[0]!.body) as {
+      run_id: string;
+      actions: { type: string; outcome: string }[];
+    };
+    expect(actions.map((a) => `${a.type} ${a.outcome}`).sort()).toEqual([
+      'whitelist.add succeeded',
+      'whitelist.remove succeeded',
+    ]);
     for (const busy of answers.filter((a) => a.status === 409)) {
       expect(JSON.parse(busy.body)).toMatchObject({ error: 'in_progress' });
       expect(Number(busy.retryAfter)).toBeGreaterThanOrEqual(1);

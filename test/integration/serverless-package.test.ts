@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
 
 // `npx serverless package` (osls) must work offline with no AWS account: dummy credentials,
@@ -38,21 +39,43 @@ const resource = (name: string) => {
   if (!r) throw new Error(`no resource ${name} in the template; have ${Object.keys(template.Resources).join(', ')}`);
   return r;
 };
-const FUNCTIONS = { sweep: 'SweepLambdaFunction', compliance: 'ComplianceLambdaFunction', review: 'ReviewLambdaFunction', archiver: 'ArchiverLambdaFunction' } as const;
+const FUNCTIONS = {
+  sweep: 'SweepLambdaFunction',
+  compliance: 'ComplianceLambdaFunction',
+  review: 'ReviewLambdaFunction',
+  archiver: 'ArchiverLambdaFunction',
+} as const;
 const env = (fn: string) => (resource(fn).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 const roleOf = (fn: string) => (resource(fn).Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-const statementsOf = (role: string) => (resource(role).Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) => p.PolicyDocument.Statement);
+const statementsOf = (role: string) =>
+  (resource(role).Properties.Policies as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
 const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 /** The statements granting `action`, their resources as JSON text (to find parameter names, table refs). */
-const grants = (role: string, action: string) => statementsOf(role).filter((s) => actions(s).includes(action)).map((s) => JSON.stringify(s.Resource));
+const grants = (role: string, action: string) =>
+  statementsOf(role)
+    .filter((s) => actions(s).includes(action))
+    .map((s) => JSON.stringify(s.Resource));
 
 function packageEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: out, AWS_ACCESS_KEY_ID: 'AKIAPACKAGETEST00000', AWS_SECRET_ACCESS_KEY: 'package-test-not-a-secret', AWS_REGION: 'eu-central-1', ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: out,
+    AWS_ACCESS_KEY_ID: 'AKIAPACKAGETEST00000',
+    AWS_SECRET_ACCESS_KEY: 'package-test-not-a-secret',
+    AWS_REGION: 'eu-central-1',
+    ...extra,
+  };
 }
 
 beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'vpcep-package-'));
-  await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--stage', 'dev', '--package', out], { cwd: ROOT, env: packageEnv({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT }), timeout: 170_000 });
+  await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--stage', 'dev', '--package', out], {
+    cwd: ROOT,
+    env: packageEnv({ HUAWEICLOUD_SDK_PROJECT_ID: PROJECT }),
+    timeout: 170_000,
+  });
   template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
 }, 180_000);
 
@@ -62,7 +85,12 @@ afterAll(() => {
 
 describe('serverless.yml, packaged (npx serverless package --stage dev)', () => {
   it('has the four functions on nodejs24.x with their handlers, the archiver only with the archive', () => {
-    const functions = Object.fromEntries(resources('AWS::Lambda::Function').map(([name, r]) => [name, { runtime: r.Properties.Runtime, handler: r.Properties.Handler }]));
+    const functions = Object.fromEntries(
+      resources('AWS::Lambda::Function').map(([name, r]) => [
+        name,
+        { runtime: r.Properties.Runtime, handler: r.Properties.Handler },
+      ]),
+    );
     expect(functions).toEqual({
       SweepLambdaFunction: { runtime: 'nodejs24.x', handler: 'functions/sweep.handler' },
       ComplianceLambdaFunction: { runtime: 'nodejs24.x', handler: 'functions/compliance.handler' },
@@ -91,7 +119,9 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
   it('runs one sweep and one compliance run at a time, and drops a scheduled event older than a minute', () => {
     for (const fn of [FUNCTIONS.sweep, FUNCTIONS.compliance]) {
       expect(resource(fn).Properties.ReservedConcurrentExecutions).toBe(1);
-      const [, config] = resources('AWS::Lambda::EventInvokeConfig').find(([, r]) => (r.Properties.FunctionName as { Ref: string }).Ref === fn)!;
+      const [, config] = resources('AWS::Lambda::EventInvokeConfig').find(
+        ([, r]) => (r.Properties.FunctionName as { Ref: string }).Ref === fn,
+      )!;
       expect(config.Properties).toMatchObject({ MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 });
     }
   });
@@ -104,34 +134,62 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
     expect(resource(FUNCTIONS.review).Properties.ReservedConcurrentExecutions).toBe(5);
     const stage = resource('HttpApiStage').Properties;
     expect(stage.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 });
-    expect(stage.AccessLogSettings).toEqual({ DestinationArn: { 'Fn::GetAtt': ['HttpApiAccessLogGroup', 'Arn'] }, Format: expect.stringContaining('$context.status') });
+    expect(stage.AccessLogSettings).toEqual({
+      DestinationArn: { 'Fn::GetAtt': ['HttpApiAccessLogGroup', 'Arn'] },
+      Format: expect.stringContaining('$context.status'),
+    });
   });
 
   it('has the audit queue, encrypted, redriving to an encrypted dead-letter queue, consumed by the archiver with partial batch responses', () => {
-    const queues = resources('AWS::SQS::Queue').map(([name]) => name).sort();
+    const queues = resources('AWS::SQS::Queue')
+      .map(([name]) => name)
+      .sort();
     expect(queues).toEqual(['AuditDeadLetterQueue', 'AuditQueue']);
     const audit = resource('AuditQueue').Properties;
-    expect(audit.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['AuditDeadLetterQueue', 'Arn'] }, maxReceiveCount: expect.any(Number) });
+    expect(audit.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['AuditDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: expect.any(Number),
+    });
     for (const name of queues) expect(resource(name).Properties.SqsManagedSseEnabled).toBe(true);
     const mappings = resources('AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     const [, mapping] = mappings[0]!;
     expect(mapping.Condition).toBe('ArchiveEnabled');
-    expect(mapping.Properties).toMatchObject({ EventSourceArn: { 'Fn::GetAtt': ['AuditQueue', 'Arn'] }, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['AuditQueue', 'Arn'] },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
     // The queue hides a message in flight longer than the archiver may take with it.
-    expect(audit.VisibilityTimeout as number).toBeGreaterThanOrEqual(6 * (resource(FUNCTIONS.archiver).Properties.Timeout as number));
+    expect(audit.VisibilityTimeout as number).toBeGreaterThanOrEqual(
+      6 * (resource(FUNCTIONS.archiver).Properties.Timeout as number),
+    );
   });
 
   it('archives to an encrypted, versioned, private, retained bucket, with Object Lock (compliance mode) only when the stage asks', () => {
     const bucket = resource('ArchiveBucket');
-    expect(bucket).toMatchObject({ Condition: 'ArchiveEnabled', DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(bucket).toMatchObject({
+      Condition: 'ArchiveEnabled',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
     expect(bucket.Properties).toMatchObject({
-      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
       VersioningConfiguration: { Status: 'Enabled' },
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     expect(bucket.Properties.ObjectLockConfiguration).toEqual({
-      'Fn::If': ['ArchiveObjectLock', { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 0 } } }, { Ref: 'AWS::NoValue' }],
+      'Fn::If': [
+        'ArchiveObjectLock',
+        { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 0 } } },
+        { Ref: 'AWS::NoValue' },
+      ],
     });
     // dev leaves Object Lock off: archiveObjectLockDays is 0.
     expect(JSON.stringify(template.Conditions.ArchiveObjectLock)).toContain('["days-0","days-0"]');
@@ -150,48 +208,94 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
   });
 
   it('creates the brake parameter, enforcing by default', () => {
-    expect(resource('EnforceParameter').Properties).toMatchObject({ Name: '/vpcep-approver/dev/enforce', Type: 'String', Value: 'true' });
+    expect(resource('EnforceParameter').Properties).toMatchObject({
+      Name: '/vpcep-approver/dev/enforce',
+      Type: 'String',
+      Value: 'true',
+    });
   });
 
   it('retains queues, log groups, the table and the bucket, none with a fixed physical name', () => {
-    const retained = Object.entries(template.Resources).filter(([, r]) => r.DeletionPolicy === 'Retain').map(([name]) => name).sort();
+    const retained = Object.entries(template.Resources)
+      .filter(([, r]) => r.DeletionPolicy === 'Retain')
+      .map(([name]) => name)
+      .sort();
     expect(retained).toEqual(
-      ['ArchiveBucket', 'ArchiverLogGroup', 'AuditDeadLetterQueue', 'AuditQueue', 'ComplianceLogGroup', 'HttpApiAccessLogGroup', 'LeaseTable', 'ReviewLogGroup', 'SweepLogGroup'].sort(),
+      [
+        'ArchiveBucket',
+        'ArchiverLogGroup',
+        'AuditDeadLetterQueue',
+        'AuditQueue',
+        'ComplianceLogGroup',
+        'HttpApiAccessLogGroup',
+        'LeaseTable',
+        'ReviewLogGroup',
+        'SweepLogGroup',
+      ].sort(),
     );
     for (const name of retained) {
       const props = resource(name).Properties ?? {};
-      expect([name, Object.keys(props).filter((k) => /^(QueueName|BucketName|TableName|LogGroupName)$/.test(k))]).toEqual([name, []]);
+      expect([
+        name,
+        Object.keys(props).filter((k) => /^(QueueName|BucketName|TableName|LogGroupName)$/.test(k)),
+      ]).toEqual([name, []]);
     }
     // Every resource of those kinds is retained (no log group the framework made on the side).
-    for (const type of ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::DynamoDB::Table']) expect(resources(type).every(([, r]) => r.DeletionPolicy === 'Retain')).toBe(true);
+    for (const type of ['AWS::SQS::Queue', 'AWS::Logs::LogGroup', 'AWS::DynamoDB::Table'])
+      expect(resources(type).every(([, r]) => r.DeletionPolicy === 'Retain')).toBe(true);
   });
 
   it('gives each function its own role, with only its own parameters', () => {
-    expect(resources('AWS::IAM::Role').map(([name]) => name).sort()).toEqual(['ArchiverRole', 'ComplianceRole', 'ReviewRole', 'SweepRole']);
+    expect(
+      resources('AWS::IAM::Role')
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(['ArchiverRole', 'ComplianceRole', 'ReviewRole', 'SweepRole']);
     expect(Object.values(FUNCTIONS).map(roleOf)).toEqual(['SweepRole', 'ComplianceRole', 'ReviewRole', 'ArchiverRole']);
     const credentials = expect.stringMatching(/:parameter\/vpcep-approver\/dev\/huawei-credentials"\]\]\}$/);
     const webhook = /webhook-secret/;
     for (const role of ['SweepRole', 'ComplianceRole']) {
       expect(grants(role, 'ssm:GetParameters')).toEqual([credentials]);
-      expect(grants(role, 'ssm:GetParameter')).toEqual([expect.stringMatching(/:parameter\/vpcep-approver\/dev\/enforce"\]\]\}$/)]);
+      expect(grants(role, 'ssm:GetParameter')).toEqual([
+        expect.stringMatching(/:parameter\/vpcep-approver\/dev\/enforce"\]\]\}$/),
+      ]);
       expect(JSON.stringify(statementsOf(role))).not.toMatch(webhook);
     }
-    expect(grants('ReviewRole', 'ssm:GetParameters')).toEqual([expect.stringMatching(/huawei-credentials.*webhook-secret/)]);
+    expect(grants('ReviewRole', 'ssm:GetParameters')).toEqual([
+      expect.stringMatching(/huawei-credentials.*webhook-secret/),
+    ]);
     expect(grants('ReviewRole', 'ssm:GetParameter')).toEqual([]);
     expect(JSON.stringify(statementsOf('ArchiverRole'))).not.toMatch(/ssm:|dynamodb:|sqs:SendMessage/);
     for (const role of ['SweepRole', 'ComplianceRole', 'ReviewRole']) {
       expect(grants(role, 'sqs:SendMessage')).toEqual([JSON.stringify({ 'Fn::GetAtt': ['AuditQueue', 'Arn'] })]);
       // Exactly the actions the lease and webhook stores call, on the lease table only.
-      for (const a of LEASE_TABLE_ACTIONS) expect(grants(role, a)).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LeaseTable', 'Arn'] })]);
-      expect(statementsOf(role).flatMap(actions).filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...LEASE_TABLE_ACTIONS].sort());
+      for (const a of LEASE_TABLE_ACTIONS)
+        expect(grants(role, a)).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LeaseTable', 'Arn'] })]);
+      expect(
+        statementsOf(role)
+          .flatMap(actions)
+          .filter((a) => a.startsWith('dynamodb:'))
+          .sort(),
+      ).toEqual([...LEASE_TABLE_ACTIONS].sort());
       expect(grants(role, 's3:PutObject')).toEqual([]);
     }
     expect(grants('ArchiverRole', 's3:PutObject')).toEqual([expect.stringContaining('ArchiveBucket')]);
-    expect(grants('ArchiverRole', 'sqs:ReceiveMessage')).toEqual([JSON.stringify({ 'Fn::GetAtt': ['AuditQueue', 'Arn'] })]);
+    expect(grants('ArchiverRole', 'sqs:ReceiveMessage')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': ['AuditQueue', 'Arn'] }),
+    ]);
     // Logs only to the function's own group; no wildcard action anywhere.
-    for (const [fn, role] of [['Sweep', 'SweepRole'], ['Compliance', 'ComplianceRole'], ['Review', 'ReviewRole'], ['Archiver', 'ArchiverRole']] as const) {
+    for (const [fn, role] of [
+      ['Sweep', 'SweepRole'],
+      ['Compliance', 'ComplianceRole'],
+      ['Review', 'ReviewRole'],
+      ['Archiver', 'ArchiverRole'],
+    ] as const) {
       expect(grants(role, 'logs:PutLogEvents')).toEqual([JSON.stringify({ 'Fn::GetAtt': [`${fn}LogGroup`, 'Arn'] })]);
-      expect(statementsOf(role).flatMap(actions).filter((a) => a.includes('*'))).toEqual([]);
+      expect(
+        statementsOf(role)
+          .flatMap(actions)
+          .filter((a) => a.includes('*')),
+      ).toEqual([]);
     }
   });
 
@@ -211,21 +315,31 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
     expect(env(FUNCTIONS.review)).toEqual({ ...common, WEBHOOK_SECRET_NAME: '/vpcep-approver/dev/webhook-secret' });
   });
 
-  it('logs JSON at the stage\'s level to one retained group per function, kept for a bounded time', () => {
+  it("logs JSON at the stage's level to one retained group per function, kept for a bounded time", () => {
     for (const [name, fn] of Object.entries(FUNCTIONS)) {
       const group = `${name[0]!.toUpperCase()}${name.slice(1)}LogGroup`;
-      expect(resource(fn).Properties.LoggingConfig).toEqual({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN', LogGroup: { Ref: group } });
+      expect(resource(fn).Properties.LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'INFO',
+        SystemLogLevel: 'WARN',
+        LogGroup: { Ref: group },
+      });
     }
-    for (const [, group] of resources('AWS::Logs::LogGroup')) expect(Number(group.Properties.RetentionInDays)).toBeGreaterThan(0);
+    for (const [, group] of resources('AWS::Logs::LogGroup'))
+      expect(Number(group.Properties.RetentionInDays)).toBeGreaterThan(0);
   });
 
   describe('alarms', () => {
     const alarms = () => resources('AWS::CloudWatch::Alarm');
-    const alarm = (name: string) => resource(name).Properties as Json & { Dimensions?: { Name: string; Value: unknown }[] };
+    const alarm = (name: string) =>
+      resource(name).Properties as Json & { Dimensions?: { Name: string; Value: unknown }[] };
 
     it('all go to the alarm topic, which has an e-mail subscription when the stage names an address', () => {
       expect(resources('AWS::SNS::Topic').map(([n]) => n)).toEqual(['AlarmTopic']);
-      expect(resource('AlarmEmailSubscription')).toMatchObject({ Condition: 'HasAlarmEmail', Properties: { Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' } } });
+      expect(resource('AlarmEmailSubscription')).toMatchObject({
+        Condition: 'HasAlarmEmail',
+        Properties: { Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' } },
+      });
       // Errors x4, webhook 5xx, heartbeat, duration x2, dead letters, queue age, failed actions x2, allowed pending age.
       expect(alarms()).toHaveLength(13);
       for (const [, a] of alarms()) expect(a.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
@@ -233,40 +347,102 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
 
     it('watch the errors of every function', () => {
       for (const fn of Object.values(FUNCTIONS)) {
-        expect(alarms().some(([, a]) => a.Properties.MetricName === 'Errors' && JSON.stringify(a.Properties.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: { Ref: fn } }]))).toBe(true);
+        expect(
+          alarms().some(
+            ([, a]) =>
+              a.Properties.MetricName === 'Errors' &&
+              JSON.stringify(a.Properties.Dimensions) ===
+                JSON.stringify([{ Name: 'FunctionName', Value: { Ref: fn } }]),
+          ),
+        ).toBe(true);
       }
     });
 
-    it('watch the webhook\'s 5xx answers, which are not invocation errors', () => {
-      expect(alarm('ReviewServerErrorsAlarm')).toMatchObject({ Namespace: 'AWS/ApiGateway', MetricName: '5xx', Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }, { Name: 'Stage', Value: '$default' }] });
+    it("watch the webhook's 5xx answers, which are not invocation errors", () => {
+      expect(alarm('ReviewServerErrorsAlarm')).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5xx',
+        Dimensions: [
+          { Name: 'ApiId', Value: { Ref: 'HttpApi' } },
+          { Name: 'Stage', Value: '$default' },
+        ],
+      });
     });
 
     it('fire when no sweep succeeded for three periods, missing data breaching', () => {
       const heartbeat = alarm('SweepHeartbeatAlarm');
-      expect(heartbeat).toMatchObject({ TreatMissingData: 'breaching', ComparisonOperator: 'LessThanThreshold', Threshold: 1 });
-      const metrics = heartbeat.Metrics as { Id: string; ReturnData?: boolean; Expression?: string; MetricStat?: { Period: number; Metric: { MetricName: string } } }[];
-      expect(metrics.find((m) => m.ReturnData !== false && m.Expression)?.Expression).toBe('invocations - FILL(errors, 0)');
-      expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Period])).toEqual([['Invocations', 900], ['Errors', 900]]);
+      expect(heartbeat).toMatchObject({
+        TreatMissingData: 'breaching',
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 1,
+      });
+      const metrics = heartbeat.Metrics as {
+        Id: string;
+        ReturnData?: boolean;
+        Expression?: string;
+        MetricStat?: { Period: number; Metric: { MetricName: string } };
+      }[];
+      expect(metrics.find((m) => m.ReturnData !== false && m.Expression)?.Expression).toBe(
+        'invocations - FILL(errors, 0)',
+      );
+      expect(
+        metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat!.Metric.MetricName, m.MetricStat!.Period]),
+      ).toEqual([
+        ['Invocations', 900],
+        ['Errors', 900],
+      ]);
     });
 
-    it('watch durations near the timeouts, the dead-letter queue, and the audit queue\'s age when the archive is off', () => {
-      expect(alarm('SweepDurationAlarm')).toMatchObject({ MetricName: 'Duration', Statistic: 'Maximum', Threshold: 0.8 * 240_000 });
+    it("watch durations near the timeouts, the dead-letter queue, and the audit queue's age when the archive is off", () => {
+      expect(alarm('SweepDurationAlarm')).toMatchObject({
+        MetricName: 'Duration',
+        Statistic: 'Maximum',
+        Threshold: 0.8 * 240_000,
+      });
       expect(alarm('ComplianceDurationAlarm')).toMatchObject({ MetricName: 'Duration', Threshold: 0.8 * 900_000 });
-      expect(alarm('AuditDeadLetterAlarm')).toMatchObject({ Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 0, Dimensions: [{ Value: { 'Fn::GetAtt': ['AuditDeadLetterQueue', 'QueueName'] } }] });
+      expect(alarm('AuditDeadLetterAlarm')).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        Dimensions: [{ Value: { 'Fn::GetAtt': ['AuditDeadLetterQueue', 'QueueName'] } }],
+      });
       expect(resource('AuditQueueAgeAlarm').Condition).toBe('ArchiveDisabled');
-      expect(alarm('AuditQueueAgeAlarm')).toMatchObject({ MetricName: 'ApproximateAgeOfOldestMessage', Dimensions: [{ Value: { 'Fn::GetAtt': ['AuditQueue', 'QueueName'] } }] });
+      expect(alarm('AuditQueueAgeAlarm')).toMatchObject({
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Value: { 'Fn::GetAtt': ['AuditQueue', 'QueueName'] } }],
+      });
     });
 
-    it('watch failed actions and the outcome heartbeat from the runs\' own metrics, by function and scope', () => {
-      for (const [name, fn, scope] of [['SweepFailedActionsAlarm', FUNCTIONS.sweep, 'sweep'], ['ComplianceFailedActionsAlarm', FUNCTIONS.compliance, 'compliance']] as const) {
-        expect(alarm(name)).toMatchObject({ Namespace: 'vpcep-approver', MetricName: 'ActionsFailed', Statistic: 'Sum', Threshold: 0, Dimensions: [{ Name: 'function', Value: { Ref: fn } }, { Name: 'scope', Value: scope }] });
+    it("watch failed actions and the outcome heartbeat from the runs' own metrics, by function and scope", () => {
+      for (const [name, fn, scope] of [
+        ['SweepFailedActionsAlarm', FUNCTIONS.sweep, 'sweep'],
+        ['ComplianceFailedActionsAlarm', FUNCTIONS.compliance, 'compliance'],
+      ] as const) {
+        expect(alarm(name)).toMatchObject({
+          Namespace: 'vpcep-approver',
+          MetricName: 'ActionsFailed',
+          Statistic: 'Sum',
+          Threshold: 0,
+          Dimensions: [
+            { Name: 'function', Value: { Ref: fn } },
+            { Name: 'scope', Value: scope },
+          ],
+        });
       }
-      expect(alarm('AllowedPendingAgeAlarm')).toMatchObject({ Namespace: 'vpcep-approver', MetricName: 'OldestAllowedPendingAge', Statistic: 'Maximum', Threshold: 600, Period: 300 });
+      expect(alarm('AllowedPendingAgeAlarm')).toMatchObject({
+        Namespace: 'vpcep-approver',
+        MetricName: 'OldestAllowedPendingAge',
+        Statistic: 'Maximum',
+        Threshold: 600,
+        Period: 300,
+      });
     });
   });
 
   it('packages each function alone, small, without node_modules or the AWS SDK', () => {
-    const zips = readdirSync(out).filter((f) => f.endsWith('.zip')).sort();
+    const zips = readdirSync(out)
+      .filter((f) => f.endsWith('.zip'))
+      .sort();
     expect(zips).toEqual(['archiver.zip', 'compliance.zip', 'review.zip', 'sweep.zip']);
     for (const zip of zips) {
       // Entry names are stored uncompressed in a zip's central directory.
@@ -282,7 +458,11 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
 
 describe('serverless package of a stage without a target', () => {
   it('fails before building anything, naming the param to set', async () => {
-    const failed = await promisify(execFile)(process.execPath, [SERVERLESS, 'package', '--stage', 'prod', '--package', join(out, 'prod')], { cwd: ROOT, env: packageEnv({}), timeout: 120_000 }).then(
+    const failed = await promisify(execFile)(
+      process.execPath,
+      [SERVERLESS, 'package', '--stage', 'prod', '--package', join(out, 'prod')],
+      { cwd: ROOT, env: packageEnv({}), timeout: 120_000 },
+    ).then(
       () => undefined,
       (err: { code: number; stdout: string; stderr: string }) => err,
     );

@@ -1,12 +1,13 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+import { createWebhookRequestStore } from '../../lib/deps';
 import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/handlers';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
-import { createWebhookRequestStore } from '../../lib/deps';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { signWebhook } from '../../lib/webhook/signature';
@@ -38,12 +39,23 @@ services:
 `;
 
 function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({ id: `c0000000-0000-4000-8000-00000000000${n}`, domain_id: domain, status: 'pendingAcceptance' as const, marker_id: n, created_at: `2026-11-0${n}T10:00:00Z` });
+  const pending = (n: number, domain: string) => ({
+    id: `c0000000-0000-4000-8000-00000000000${n}`,
+    domain_id: domain,
+    status: 'pendingAcceptance' as const,
+    marker_id: n,
+    created_at: `2026-11-0${n}T10:00:00Z`,
+  });
   return {
     project_id: PROJECT,
     domain_id: OWNER,
     services: [
-      { id: PAYMENTS, service_name: 'payments', connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)], permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }] },
+      {
+        id: PAYMENTS,
+        service_name: 'payments',
+        connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)],
+        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
+      },
       { id: UNMANAGED, service_name: 'internal' },
     ],
   };
@@ -146,7 +158,11 @@ function signedEvent(payload: unknown): APIGatewayProxyEventV2 {
     routeKey: 'POST /review',
     rawPath: '/review',
     rawQueryString: '',
-    headers: { 'content-type': 'application/json', 'x-vpcep-timestamp': String(timestamp), 'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body) },
+    headers: {
+      'content-type': 'application/json',
+      'x-vpcep-timestamp': String(timestamp),
+      'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body),
+    },
     body,
     isBase64Encoded: false,
     requestContext: {
@@ -164,7 +180,12 @@ function signedEvent(payload: unknown): APIGatewayProxyEventV2 {
   };
 }
 
-const bodyOf = (res: HttpResult) => JSON.parse(res.body) as { run_id?: string; actions?: { type: string; endpoint_id?: string; outcome: string }[]; error?: string };
+const bodyOf = (res: HttpResult) =>
+  JSON.parse(res.body) as {
+    run_id?: string;
+    actions?: { type: string; endpoint_id?: string; outcome: string }[];
+    error?: string;
+  };
 
 describe('POST /review with the lease table: one review per signed request', () => {
   it('reviews 50 concurrent copies of one request once: the others get 409 in_progress or the first answer', async () => {
@@ -179,7 +200,13 @@ describe('POST /review with the lease table: one review per signed request', () 
     expect(events.filter((e) => e.type === 'vpcep.run.completed')).toHaveLength(1);
     // Each action carried out once: 3 accepts, 1 reject, 1 whitelist add.
     const actionEvents = events.filter((e) => e.type !== 'vpcep.run.completed');
-    expect(actionEvents.map((e) => e.type).sort()).toEqual(['vpcep.connection.accept', 'vpcep.connection.accept', 'vpcep.connection.accept', 'vpcep.connection.reject', 'vpcep.whitelist.add']);
+    expect(actionEvents.map((e) => e.type).sort()).toEqual([
+      'vpcep.connection.accept',
+      'vpcep.connection.accept',
+      'vpcep.connection.accept',
+      'vpcep.connection.reject',
+      'vpcep.whitelist.add',
+    ]);
     expect(h.mutations()).toHaveLength(5);
 
     // Every answer is the review's own, a 409 with Retry-After, or a 401 replay.
@@ -239,12 +266,18 @@ describe('POST /review with the lease table: one review per signed request', () 
     const h = await harness(1);
     const logs: Buffer[] = [];
     const logStream = new PassThrough().on('data', (c: Buffer) => logs.push(c));
-    const setup: HandlerSetup = { ...h.setups[0]!, logger: createJsonLogger({ stream: logStream }), webhookRequests: createWebhookRequestStore('no-such-table', { client: db.client }) };
+    const setup: HandlerSetup = {
+      ...h.setups[0]!,
+      logger: createJsonLogger({ stream: logStream }),
+      webhookRequests: createWebhookRequestStore('no-such-table', { client: db.client }),
+    };
     const res = await createReviewHandler(setup)(signedEvent({ service_id: PAYMENTS }), lambdaContext());
     expect(res.statusCode).toBe(500);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'internal' });
     expect(h.sim.log()).toEqual([]);
-    expect(Buffer.concat(logs).toString('utf8')).toContain('DynamoDB table \\"no-such-table\\": claiming the webhook request');
+    expect(Buffer.concat(logs).toString('utf8')).toContain(
+      'DynamoDB table \\"no-such-table\\": claiming the webhook request',
+    );
   });
 
   it('refuses a forged copy as before, without touching the table or the API', async () => {

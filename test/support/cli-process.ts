@@ -14,12 +14,20 @@ export interface CliResult {
  * pinned Node first on PATH and only the given environment (no AWS or Huawei settings leak in
  * from the machine).
  */
-export function spawnCli(args: string[], env: Record<string, string>, options: { detached?: boolean } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  options: { detached?: boolean } = {},
+): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn('node', ['bin/vpcep-approver.js', ...args], {
     cwd: ROOT,
     // Its own process group, so a test can signal the whole group as a terminal's Ctrl-C does.
     detached: options.detached === true,
-    env: { PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', ...env },
+    env: {
+      PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? '/tmp',
+      ...env,
+    },
   });
   let stdout = '';
   let stderr = '';

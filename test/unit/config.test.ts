@@ -1,5 +1,12 @@
+import {
+  DEFAULT_RUN_TIMEOUT_MS,
+  loadConfig,
+  loadConnectionConfig,
+  loadLeaseConfig,
+  loadRunLimits,
+  parseDuration,
+} from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
-import { DEFAULT_RUN_TIMEOUT_MS, loadConfig, loadConnectionConfig, loadLeaseConfig, loadRunLimits, parseDuration } from '../../lib/config';
 
 const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
 
@@ -25,19 +32,38 @@ describe('loadConnectionConfig()', () => {
   it('prefers VPCEP_ENDPOINT to the region, and command-line options to both', () => {
     const env = { ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_ENDPOINT: 'https://vpcep.example.com/' };
     expect(loadConnectionConfig(env).endpoint).toBe('https://vpcep.example.com');
-    expect(loadConnectionConfig(env, { endpoint: 'http://127.0.0.1:9999', projectId: 'p2' })).toMatchObject({ endpoint: 'http://127.0.0.1:9999', projectId: 'p2' });
-    expect(loadConnectionConfig(env, { region: 'ap-southeast-1' }).endpoint).toBe('https://vpcep.ap-southeast-1.myhuaweicloud.com');
+    expect(loadConnectionConfig(env, { endpoint: 'http://127.0.0.1:9999', projectId: 'p2' })).toMatchObject({
+      endpoint: 'http://127.0.0.1:9999',
+      projectId: 'p2',
+    });
+    expect(loadConnectionConfig(env, { region: 'ap-southeast-1' }).endpoint).toBe(
+      'https://vpcep.ap-southeast-1.myhuaweicloud.com',
+    );
   });
 
   it('uses temporary credentials with a security token, and a token when no AK/SK is set', () => {
-    expect(loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' }).credentials).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE', securityToken: 'st' });
-    expect(loadConnectionConfig({ VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' }).credentials).toEqual({ token: 'tok' });
+    expect(
+      loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' })
+        .credentials,
+    ).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE', securityToken: 'st' });
+    expect(
+      loadConnectionConfig({
+        VPCEP_ENDPOINT: 'https://x.example.com',
+        HUAWEICLOUD_SDK_PROJECT_ID: 'p',
+        HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok',
+      }).credentials,
+    ).toEqual({ token: 'tok' });
     // AK/SK is preferred when both are set.
-    expect(loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' }).credentials).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE' });
+    expect(
+      loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' })
+        .credentials,
+    ).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE' });
   });
 
   it('refuses http:// to a host that is not loopback, naming where it came from', () => {
-    expect(errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'http://vpcep.example.com' })).message).toMatch(/VPCEP_ENDPOINT "http:\/\/vpcep.example.com" uses http:\/\//);
+    expect(
+      errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'http://vpcep.example.com' })).message,
+    ).toMatch(/VPCEP_ENDPOINT "http:\/\/vpcep.example.com" uses http:\/\//);
     expect(errorOf(() => loadConnectionConfig(BASE, { endpoint: 'http://10.0.0.1' })).message).toMatch(/--endpoint/);
     expect(loadConnectionConfig(BASE, { endpoint: 'http://localhost:8080' }).endpoint).toBe('http://localhost:8080');
   });
@@ -50,42 +76,77 @@ describe('loadConnectionConfig()', () => {
   });
 
   it('names the half-set AK/SK pair without echoing secrets', () => {
-    const message = errorOf(() => loadConnectionConfig({ VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_AK: 'AKVALUE' })).message;
+    const message = errorOf(() =>
+      loadConnectionConfig({
+        VPCEP_ENDPOINT: 'https://x.example.com',
+        HUAWEICLOUD_SDK_PROJECT_ID: 'p',
+        HUAWEICLOUD_SDK_AK: 'AKVALUE',
+      }),
+    ).message;
     expect(message).toContain('HUAWEICLOUD_SDK_SK is not');
     expect(message).not.toContain('AKVALUE');
   });
 
   it('rejects a malformed region and treats empty variables as unset', () => {
-    expect(errorOf(() => loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'Bad Region' })).message).toContain('HUAWEICLOUD_SDK_REGION');
+    expect(errorOf(() => loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'Bad Region' })).message).toContain(
+      'HUAWEICLOUD_SDK_REGION',
+    );
     expect(errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: '' })).message).toContain('no endpoint');
   });
 });
 
 describe('loadConfig()', () => {
   it('reads the deployment settings with their defaults', () => {
-    const config = loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'http://localhost:9324/000000000000/audit', WEBHOOK_SECRET: 'w' });
-    expect(config).toMatchObject({ policyFile: 'policies/policy.yaml', auditQueueUrl: 'http://localhost:9324/000000000000/audit', webhookSecret: 'w' });
-    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', POLICY_FILE: 'other.yaml' }).policyFile).toBe('other.yaml');
+    const config = loadConfig({
+      ...BASE,
+      HUAWEICLOUD_SDK_REGION: 'tr-west-1',
+      AUDIT_QUEUE_URL: 'http://localhost:9324/000000000000/audit',
+      WEBHOOK_SECRET: 'w',
+    });
+    expect(config).toMatchObject({
+      policyFile: 'policies/policy.yaml',
+      auditQueueUrl: 'http://localhost:9324/000000000000/audit',
+      webhookSecret: 'w',
+    });
+    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', POLICY_FILE: 'other.yaml' }).policyFile).toBe(
+      'other.yaml',
+    );
   });
 
   it('lets the credentials come from a named secret instead of the environment', () => {
-    const config = loadConfig({ HUAWEICLOUD_SDK_PROJECT_ID: 'p', HUAWEICLOUD_SDK_REGION: 'tr-west-1', HUAWEICLOUD_CREDENTIALS_SECRET: 'vpcep/creds', WEBHOOK_SECRET_NAME: 'vpcep/webhook' });
+    const config = loadConfig({
+      HUAWEICLOUD_SDK_PROJECT_ID: 'p',
+      HUAWEICLOUD_SDK_REGION: 'tr-west-1',
+      HUAWEICLOUD_CREDENTIALS_SECRET: 'vpcep/creds',
+      WEBHOOK_SECRET_NAME: 'vpcep/webhook',
+    });
     expect(config.connection.credentials).toBeUndefined();
     expect(config).toMatchObject({ credentialsSecretName: 'vpcep/creds', webhookSecretName: 'vpcep/webhook' });
   });
 
   it('names a malformed AUDIT_QUEUE_URL', () => {
-    expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'not a url' })).message).toContain('AUDIT_QUEUE_URL');
+    expect(
+      errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', AUDIT_QUEUE_URL: 'not a url' })).message,
+    ).toContain('AUDIT_QUEUE_URL');
   });
 
-  it('reads the brake, the lease table and Lambda\'s log level, naming a bad value', () => {
+  it("reads the brake, the lease table and Lambda's log level, naming a bad value", () => {
     const env = { ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1' };
     expect(loadConfig(env)).toMatchObject({ logLevel: 'info' });
     expect(loadConfig(env).controls.enforce).toBe(true);
-    expect(loadConfig({ ...env, VPCEP_ENFORCE: 'false', VPCEP_LEASE_TABLE: 'leases', AWS_LAMBDA_LOG_LEVEL: 'WARN' })).toMatchObject({ controls: { enforce: false }, leaseTable: 'leases', logLevel: 'warn' });
-    expect(loadConfig({ ...env, VPCEP_ENFORCE_PARAMETER: '/x/enforce', AWS_LAMBDA_LOG_LEVEL: 'trace' })).toMatchObject({ enforceParameterName: '/x/enforce', logLevel: 'debug' });
-    expect(errorOf(() => loadConfig({ ...env, VPCEP_ENFORCE: 'no' })).message).toMatch(/VPCEP_ENFORCE: expected true or false; got "no"/);
-    expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain('AWS_LAMBDA_LOG_LEVEL');
+    expect(
+      loadConfig({ ...env, VPCEP_ENFORCE: 'false', VPCEP_LEASE_TABLE: 'leases', AWS_LAMBDA_LOG_LEVEL: 'WARN' }),
+    ).toMatchObject({ controls: { enforce: false }, leaseTable: 'leases', logLevel: 'warn' });
+    expect(loadConfig({ ...env, VPCEP_ENFORCE_PARAMETER: '/x/enforce', AWS_LAMBDA_LOG_LEVEL: 'trace' })).toMatchObject({
+      enforceParameterName: '/x/enforce',
+      logLevel: 'debug',
+    });
+    expect(errorOf(() => loadConfig({ ...env, VPCEP_ENFORCE: 'no' })).message).toMatch(
+      /VPCEP_ENFORCE: expected true or false; got "no"/,
+    );
+    expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain(
+      'AWS_LAMBDA_LOG_LEVEL',
+    );
   });
 });
 
@@ -97,7 +158,10 @@ describe('loadRunLimits()', () => {
 
   it('reads VPCEP_MAX_RATE and VPCEP_TIMEOUT; options override them', () => {
     expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' })).toEqual({ maxRate: 40, timeoutMs: 600_000 });
-    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' }, { maxRate: '2.5', timeout: '90s' })).toEqual({ maxRate: 2.5, timeoutMs: 90_000 });
+    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' }, { maxRate: '2.5', timeout: '90s' })).toEqual({
+      maxRate: 2.5,
+      timeoutMs: 90_000,
+    });
   });
 
   it.each([
@@ -128,16 +192,25 @@ describe('parseDuration()', () => {
 
 describe('VPCEP_LEASE_TABLE', () => {
   it('is the lease table of the functions and of the CLI; unset or empty means no leases', () => {
-    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'vpcep-approver-prod-leases' }).leaseTable).toBe('vpcep-approver-prod-leases');
-    expect(loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: '' }).leaseTable).toBeUndefined();
+    expect(
+      loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'vpcep-approver-prod-leases' })
+        .leaseTable,
+    ).toBe('vpcep-approver-prod-leases');
+    expect(
+      loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: '' }).leaseTable,
+    ).toBeUndefined();
     expect(loadLeaseConfig({ VPCEP_LEASE_TABLE: 'leases.v1' })).toEqual({ leaseTable: 'leases.v1' });
     expect(loadLeaseConfig({})).toEqual({ leaseTable: undefined });
   });
 
   it('names a value that is no DynamoDB table name', () => {
-    expect(errorOf(() => loadLeaseConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message).toBe(
+    expect(
+      errorOf(() => loadLeaseConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message,
+    ).toBe(
       'configuration: VPCEP_LEASE_TABLE: expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and "."); got "arn:aws:dynamodb:eu-central-1:1:table/x"',
     );
-    expect(errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'ab' })).message).toContain('VPCEP_LEASE_TABLE');
+    expect(
+      errorOf(() => loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: 'ab' })).message,
+    ).toContain('VPCEP_LEASE_TABLE');
   });
 });

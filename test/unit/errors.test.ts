@@ -12,7 +12,7 @@ describe('AppError', () => {
     expect(err.cause).toBe(cause);
   });
 
-  it('marks usage and config errors as the user\'s fault and not retryable', () => {
+  it("marks usage and config errors as the user's fault and not retryable", () => {
     const usage = new UsageError('--scope must be one of sweep, compliance (got "daily")');
     const config = new ConfigError('HUAWEICLOUD_SDK_PROJECT_ID is not set');
     for (const err of [usage, config]) {

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
+
+import { collect } from '../../collect';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-import { collect } from '../../collect';
 
 /** 4.2.6: connection statuses. */
 const STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'];
@@ -18,9 +19,14 @@ export function registerConnections(program: Command, ctx: CliContext): void {
       .option('--json', 'print a JSON array of the normalised records'),
   ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean; status?: string }) => {
     const client = createClientFromOptions(options, ctx);
-    const connections = await collect(client.listConnections(serviceId, options.status ? { status: options.status } : {}));
+    const connections = await collect(
+      client.listConnections(serviceId, options.status ? { status: options.status } : {}),
+    );
     if (options.json) return printJson(ctx, connections);
-    if (connections.length === 0) return void ctx.stdout.write(`${options.status ? `no connections with status ${options.status}` : 'no connections'}\n`);
+    if (connections.length === 0)
+      return void ctx.stdout.write(
+        `${options.status ? `no connections with status ${options.status}` : 'no connections'}\n`,
+      );
     ctx.stdout.write(
       formatTable(connections, [
         { header: 'ENDPOINT ID', value: (c) => c.id },

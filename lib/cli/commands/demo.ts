@@ -2,9 +2,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+
 import { createFileSink } from '../../audit/file-sink';
 import { createRunDeps } from '../../deps';
-import { RunSummary, runReview } from '../../engine/run';
+import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
 import { DOMAIN_PERMISSION_PREFIX } from '../../model';
 import { Scope } from '../../policy/evaluate';
@@ -25,13 +26,18 @@ export const DEMO_POLICY = join(ROOT, 'policies/examples/demo-policy.yaml');
 export function registerDemo(program: Command, ctx: CliContext): void {
   program
     .command('demo')
-    .description('run a sweep and a compliance run against the embedded simulator with a bundled policy, and show what happened')
+    .description(
+      'run a sweep and a compliance run against the embedded simulator with a bundled policy, and show what happened',
+    )
     .option('--out <dir>', 'folder for the audit events (JSON Lines)', 'out')
     .action(async (options: { out: string }) => {
       const loaded = await loadPolicyFile(DEMO_POLICY);
       const initial = await loadSimulatorStateFile(DEMO_STATE);
       // Fresh credentials each run: the demo signs every request like a real deployment would.
-      const credentials = { ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(24).toString('base64url') };
+      const credentials = {
+        ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`,
+        sk: randomBytes(24).toString('base64url'),
+      };
       const sim = await startSimulator({ state: initial, credentials });
       const auditFile = resolve(options.out, 'demo-audit.jsonl');
       await mkdir(options.out, { recursive: true });
@@ -46,16 +52,33 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         const before = sim.state();
         const summaries: [Scope, RunSummary][] = [];
         for (const scope of ['sweep', 'compliance'] as const) {
-          const deps = createRunDeps({ connection: { endpoint: sim.url, projectId: sim.projectId, credentials }, sink: createFileSink(auditFile), logger: silentLogger, fallback: ctx.stderr });
-          const summary = await runReview(deps, loaded.policy, { scope, dryRun: false, trigger: 'cli', runId: randomUUID(), projectId: sim.projectId, policySha256: loaded.sha256 });
+          const deps = createRunDeps({
+            connection: { endpoint: sim.url, projectId: sim.projectId, credentials },
+            sink: createFileSink(auditFile),
+            logger: silentLogger,
+            fallback: ctx.stderr,
+          });
+          const summary = await runReview(deps, loaded.policy, {
+            scope,
+            dryRun: false,
+            trigger: 'cli',
+            runId: randomUUID(),
+            projectId: sim.projectId,
+            policySha256: loaded.sha256,
+          });
           await deps.auditor.close();
           summaries.push([scope, summary]);
-          w(`== ${scope === 'sweep' ? '1. Sweep (the every-5-minutes job)' : '2. Compliance run (the daily job)'}: ${deps.client.stats().requests} signed API calls`);
+          w(
+            `== ${scope === 'sweep' ? '1. Sweep (the every-5-minutes job)' : '2. Compliance run (the daily job)'}: ${deps.client.stats().requests} signed API calls`,
+          );
           w(renderRun(summary));
         }
         w('== 3. Before and after');
         w(renderBeforeAfter(before, sim.state()));
-        const events = (await readFile(auditFile, 'utf8')).trimEnd().split('\n').map((l) => (JSON.parse(l) as { type: string }).type);
+        const events = (await readFile(auditFile, 'utf8'))
+          .trimEnd()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { type: string }).type);
         const byType = [...new Set(events)].map((t) => `${events.filter((e) => e === t).length} ${t}`).join(', ');
         w(`Audit: ${events.length} CloudEvents appended to ${relative(auditFile)}: ${byType}.`);
         w('Try it on your own policy: npx vpcep-approver validate <file>, then plan/apply (see README).');
@@ -73,7 +96,15 @@ function renderRun(summary: RunSummary): string {
       formatTable(summary.actions, [
         { header: 'ACTION', value: (a) => a.type },
         { header: 'RULE', value: (a) => a.rule },
-        { header: 'TARGET', value: (a) => (a.endpoint_id ? `endpoint ${short(a.endpoint_id)}` : a.permission ? `whitelist ${short(a.permission.replace(DOMAIN_PERMISSION_PREFIX, ''))}` : '-') },
+        {
+          header: 'TARGET',
+          value: (a) =>
+            a.endpoint_id
+              ? `endpoint ${short(a.endpoint_id)}`
+              : a.permission
+                ? `whitelist ${short(a.permission.replace(DOMAIN_PERMISSION_PREFIX, ''))}`
+                : '-',
+        },
         { header: 'OUTCOME', value: (a) => a.outcome },
         { header: 'REASON', value: (a) => a.reason },
       ]).trimEnd(),
@@ -106,15 +137,33 @@ function renderBeforeAfter(before: SimulatorState, after: SimulatorState): strin
   const rows: { service: string; item: string; domain: string; before: string; after: string }[] = [];
   for (const svc of before.services) {
     const now = after.services.find((s) => s.id === svc.id)!;
-    rows.push({ service: svc.service_name, item: 'approval_enabled', domain: '', before: String(svc.approval_enabled), after: String(now.approval_enabled) });
+    rows.push({
+      service: svc.service_name,
+      item: 'approval_enabled',
+      domain: '',
+      before: String(svc.approval_enabled),
+      after: String(now.approval_enabled),
+    });
     for (const c of svc.connections) {
-      rows.push({ service: svc.service_name, item: `connection ${short(c.id)}`, domain: short(c.domain_id), before: c.status, after: now.connections.find((x) => x.id === c.id)?.status ?? 'gone' });
+      rows.push({
+        service: svc.service_name,
+        item: `connection ${short(c.id)}`,
+        domain: short(c.domain_id),
+        before: c.status,
+        after: now.connections.find((x) => x.id === c.id)?.status ?? 'gone',
+      });
     }
     const perms = new Set([...svc.permissions, ...now.permissions].map((p) => p.permission));
     for (const p of perms) {
       const had = svc.permissions.some((x) => x.permission === p);
       const has = now.permissions.some((x) => x.permission === p);
-      rows.push({ service: svc.service_name, item: `whitelist ${p === '*' ? '*' : 'record'}`, domain: p === '*' ? '' : short(p.replace(DOMAIN_PERMISSION_PREFIX, '')), before: had ? 'present' : '-', after: has ? 'present' : '-' });
+      rows.push({
+        service: svc.service_name,
+        item: `whitelist ${p === '*' ? '*' : 'record'}`,
+        domain: p === '*' ? '' : short(p.replace(DOMAIN_PERMISSION_PREFIX, '')),
+        before: had ? 'present' : '-',
+        after: has ? 'present' : '-',
+      });
     }
   }
   return formatTable(rows, [

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+
 import { CliContext } from '../context';
 import { registerConnections } from './connections';
 import { registerDemo } from './demo';

@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
+
 import { Auditor } from '../../audit/auditor';
 import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
 import { loadAuditConfig, loadRunControls } from '../../config';
 import { createAuditSink, discardSink } from '../../deps';
 import { ActionResult } from '../../engine/review';
-import { DEFAULT_CONCURRENCY, RunSummary, runReview } from '../../engine/run';
+import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
 import { ConfigError, UsageError } from '../../errors';
 import { Action, Scope } from '../../policy/evaluate';
-import { RevocationCap } from '../../policy/revocations';
 import { formatProblem, loadPolicyFile } from '../../policy/load';
+import { RevocationCap } from '../../policy/revocations';
 import { addConnectionOptions, ConnectionOptions } from '../connection';
 import { CliContext, signalExitCode, StopSignal } from '../context';
 import { formatTable, printJson } from '../output';
@@ -45,12 +46,26 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
     addConnectionOptions(
       command
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
-        .addOption(new Option('--scope <scope>', 'sweep: pending connections and whitelists; compliance: everything, with revocation and drift').choices(['sweep', 'compliance']).default('sweep'))
+        .addOption(
+          new Option(
+            '--scope <scope>',
+            'sweep: pending connections and whitelists; compliance: everything, with revocation and drift',
+          )
+            .choices(['sweep', 'compliance'])
+            .default('sweep'),
+        )
         .option('--json', 'print one JSON document: {"actions", "left_pending", "drift", "skipped"}')
-        .option('--concurrency <n>', `API calls in flight at once, across all services (1 to ${MAX_CONCURRENCY})`, concurrencyOption, DEFAULT_CONCURRENCY),
+        .option(
+          '--concurrency <n>',
+          `API calls in flight at once, across all services (1 to ${MAX_CONCURRENCY})`,
+          concurrencyOption,
+          DEFAULT_CONCURRENCY,
+        ),
     );
 
-  common(program.command('plan').description('read live state and print the actions the policy calls for; changes nothing'))
+  common(
+    program.command('plan').description('read live state and print the actions the policy calls for; changes nothing'),
+  )
     .option('--detailed-exitcode', 'exit 2 when the plan is not empty (0 when empty, 1 on error)')
     .addHelpText('after', RUN_HELP)
     .action(async (options: ReviewCommandOptions & { detailedExitcode?: boolean }) => {
@@ -59,10 +74,18 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
       if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
     });
 
-  common(program.command('apply').description('carry out the actions the policy calls for and emit one audit event per action'))
+  common(
+    program
+      .command('apply')
+      .description('carry out the actions the policy calls for and emit one audit event per action'),
+  )
     .option('--dry-run', 'change nothing: emit the events with outcome "planned"')
     .option('--audit-file <path>', 'append audit events to this JSON Lines file (with or instead of AUDIT_QUEUE_URL)')
-    .option('--allow-revocations <n>', 'lift the revocation cap (VPCEP_MAX_REVOCATIONS, default 10) to N for this run', countOption('--allow-revocations'))
+    .option(
+      '--allow-revocations <n>',
+      'lift the revocation cap (VPCEP_MAX_REVOCATIONS, default 10) to N for this run',
+      countOption('--allow-revocations'),
+    )
     .addHelpText(
       'after',
       '\nAudit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
@@ -71,25 +94,39 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         'action is taken without its record.\n' +
         '\nBrake and cap: VPCEP_ENFORCE=false makes this a dry run. A run that would revoke (reject accepted\n' +
         'connections, remove whitelist records of domains with accepted connections) more than\n' +
-        'VPCEP_MAX_REVOCATIONS (default 10), or more than half of one service\'s accepted connections, carries out\n' +
+        "VPCEP_MAX_REVOCATIONS (default 10), or more than half of one service's accepted connections, carries out\n" +
         'none of those revocations (they are recorded as planned, held) and fails; --allow-revocations N lifts the\n' +
         'cap to N for one run.\n' +
         RUN_HELP,
     )
-    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string; allowRevocations?: number }) => {
-      const controls = loadRunControls(ctx.env);
-      const queueUrl = await auditQueueFromEnv(ctx.env);
-      const sink = createAuditSink({ queueUrl, file: options.auditFile });
-      if (!sink) throw new UsageError('apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL');
-      try {
-        await sink.probe?.();
-      } catch (err) {
-        throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
-      }
-      if (!controls.enforce && !options.dryRun) ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
-      const revocationCap = options.allowRevocations === undefined ? { max: controls.maxRevocations, lifted: false } : { max: options.allowRevocations, lifted: true };
-      await execute(ctx, options, { dryRun: options.dryRun === true || !controls.enforce, sink, plan: false, revocationCap });
-    });
+    .action(
+      async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string; allowRevocations?: number }) => {
+        const controls = loadRunControls(ctx.env);
+        const queueUrl = await auditQueueFromEnv(ctx.env);
+        const sink = createAuditSink({ queueUrl, file: options.auditFile });
+        if (!sink)
+          throw new UsageError(
+            'apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL',
+          );
+        try {
+          await sink.probe?.();
+        } catch (err) {
+          throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
+        }
+        if (!controls.enforce && !options.dryRun)
+          ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
+        const revocationCap =
+          options.allowRevocations === undefined
+            ? { max: controls.maxRevocations, lifted: false }
+            : { max: options.allowRevocations, lifted: true };
+        await execute(ctx, options, {
+          dryRun: options.dryRun === true || !controls.enforce,
+          sink,
+          plan: false,
+          revocationCap,
+        });
+      },
+    );
 }
 
 /**
@@ -102,7 +139,9 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
   try {
     await new SQSClient({}).config.region();
   } catch {
-    throw new ConfigError(`AUDIT_QUEUE_URL is set (${auditQueueUrl}) but no AWS region is: set AWS_REGION (or a profile with a region)`);
+    throw new ConfigError(
+      `AUDIT_QUEUE_URL is set (${auditQueueUrl}) but no AWS region is: set AWS_REGION (or a profile with a region)`,
+    );
   }
   return auditQueueUrl;
 }
@@ -159,7 +198,9 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
   if (summary.failed) ctx.exitCode = 1;
   if (interruption.received) {
     ctx.exitCode = signalExitCode(interruption.received);
-    ctx.stderr.write(`interrupted (${interruption.received}): ${summary.unfinished.length} service(s) not reviewed; every call that was in flight is recorded; run ${summary.run_id} ended with run.completed marked interrupted\n`);
+    ctx.stderr.write(
+      `interrupted (${interruption.received}): ${summary.unfinished.length} service(s) not reviewed; every call that was in flight is recorded; run ${summary.run_id} ended with run.completed marked interrupted\n`,
+    );
   }
   return summary;
 }
@@ -170,14 +211,21 @@ function reportProblems(ctx: CliContext, summary: RunSummary): void {
   if (summary.audit_error) {
     const done = summary.actions.filter((a) => a.outcome !== 'planned').length;
     w(`error: audit trail failed: ${summary.audit_error}`);
-    w(`  ${done} action(s) were carried out before it failed (listed above with their outcomes; events that could not be delivered were written to stderr as fallback lines); no action started after it, and ${summary.unfinished.length} service(s) were not reviewed because of it`);
+    w(
+      `  ${done} action(s) were carried out before it failed (listed above with their outcomes; events that could not be delivered were written to stderr as fallback lines); no action started after it, and ${summary.unfinished.length} service(s) were not reviewed because of it`,
+    );
   }
   if (summary.revocation_hold) w(`error: revocations held: ${summary.revocation_hold}`);
   if (summary.error) w(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}`);
-  for (const f of summary.failures) w(`error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}`);
+  for (const f of summary.failures)
+    w(
+      `error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}`,
+    );
   if (summary.unfinished.length > 0 && summary.unfinished_reason !== 'audit') {
     const why = summary.unfinished_reason === 'interrupted' ? 'the run was interrupted' : 'the deadline came';
-    w(`error: ${summary.unfinished.length} service(s) not reviewed to the end because ${why}: ${summary.unfinished.slice(0, 20).join(', ')}${summary.unfinished.length > 20 ? ', ...' : ''}`);
+    w(
+      `error: ${summary.unfinished.length} service(s) not reviewed to the end because ${why}: ${summary.unfinished.slice(0, 20).join(', ')}${summary.unfinished.length > 20 ? ', ...' : ''}`,
+    );
   }
   for (const s of summary.skipped) w(`note: ${s.service_id} skipped: ${s.note}`);
 }
@@ -194,13 +242,17 @@ function handleInterrupts(ctx: CliContext, auditor: Auditor) {
   const dispose = ctx.onSignal((signal) => {
     if (state.received === undefined) {
       state.received = signal;
-      ctx.stderr.write(`interrupted (${signal}): no new action starts; waiting for the calls in flight and recording them (again to exit at once)\n`);
+      ctx.stderr.write(
+        `interrupted (${signal}): no new action starts; waiting for the calls in flight and recording them (again to exit at once)\n`,
+      );
       controller.abort();
       return;
     }
     const unsent = auditor.abandon(`interrupted twice (${signal})`);
     for (const a of inFlight) ctx.stderr.write(`unrecorded: vpcep.${a.type} ${actionSubject(a)}\n`);
-    ctx.stderr.write(`exiting at once: ${unsent} unsent event(s) written above as fallback lines, ${inFlight.size} call(s) unrecorded\n`);
+    ctx.stderr.write(
+      `exiting at once: ${unsent} unsent event(s) written above as fallback lines, ${inFlight.size} call(s) unrecorded\n`,
+    );
     ctx.exitNow(signalExitCode(state.received));
   });
   return {
@@ -216,7 +268,9 @@ function handleInterrupts(ctx: CliContext, auditor: Auditor) {
 /** CONTRACT section 1: an Action, with `outcome` only from apply. */
 function actionJson(a: ActionResult, plan: boolean): Record<string, unknown> {
   const { outcome, note, error, ...action } = a;
-  return plan ? action : { ...action, outcome, ...(note !== undefined && { note }), ...(error !== undefined && { error }) };
+  return plan
+    ? action
+    : { ...action, outcome, ...(note !== undefined && { note }), ...(error !== undefined && { error }) };
 }
 
 /** A progress line on stderr, at most one a second, for runs long enough to need one. */
@@ -231,10 +285,16 @@ function progressReporter(ctx: CliContext) {
   };
 }
 
-function renderSummary(summary: RunSummary, plan: boolean, api: { requests: number; retries: number; throttled: number }): string {
+function renderSummary(
+  summary: RunSummary,
+  plan: boolean,
+  api: { requests: number; retries: number; throttled: number },
+): string {
   const out: string[] = [];
   const s = summary.services;
-  out.push(`${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`);
+  out.push(
+    `${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`,
+  );
   out.push('');
   if (summary.actions.length === 0) out.push('No actions: every managed service is as the policy wants it.');
   else
@@ -244,7 +304,9 @@ function renderSummary(summary: RunSummary, plan: boolean, api: { requests: numb
         { header: 'SERVICE', value: (a) => a.service_id },
         { header: 'TARGET', value: (a) => a.endpoint_id ?? a.permission },
         { header: 'DOMAIN', value: (a) => a.domain_id },
-        ...(plan ? [] : [{ header: 'OUTCOME', value: (a: ActionResult) => (a.note ? `${a.outcome} (${a.note})` : a.outcome) }]),
+        ...(plan
+          ? []
+          : [{ header: 'OUTCOME', value: (a: ActionResult) => (a.note ? `${a.outcome} (${a.note})` : a.outcome) }]),
         { header: 'RULE', value: (a) => a.rule },
         { header: 'REASON', value: (a) => a.reason },
       ]).trimEnd(),
@@ -272,8 +334,14 @@ function renderSummary(summary: RunSummary, plan: boolean, api: { requests: numb
       ]).trimEnd(),
     );
   }
-  const counts = Object.entries(summary.counts).map(([type, c]) => `${type} ${[c.succeeded && `${c.succeeded} succeeded`, c.failed && `${c.failed} failed`, c.planned && `${c.planned} planned`].filter(Boolean).join(', ')}`);
-  out.push('', `Summary: ${counts.length > 0 ? counts.join('; ') : 'no actions'}; ${summary.left_pending.length} left pending; ${summary.failures.length} failure(s); ${api.requests} API request(s) (${api.retries} retried, ${api.throttled} throttled); run ${summary.run_id}`);
+  const counts = Object.entries(summary.counts).map(
+    ([type, c]) =>
+      `${type} ${[c.succeeded && `${c.succeeded} succeeded`, c.failed && `${c.failed} failed`, c.planned && `${c.planned} planned`].filter(Boolean).join(', ')}`,
+  );
+  out.push(
+    '',
+    `Summary: ${counts.length > 0 ? counts.join('; ') : 'no actions'}; ${summary.left_pending.length} left pending; ${summary.failures.length} failure(s); ${api.requests} API request(s) (${api.retries} retried, ${api.throttled} throttled); run ${summary.run_id}`,
+  );
   // The counts the scheduled functions publish as metrics (CONTRACT section 4).
   const s2 = summary.services;
   const byKind = new Map<string, number>();
@@ -288,7 +356,8 @@ function renderSummary(summary: RunSummary, plan: boolean, api: { requests: numb
 /** --concurrency: digits only, 1 to MAX_CONCURRENCY. */
 function concurrencyOption(value: string): number {
   const n = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= MAX_CONCURRENCY)) throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`);
+  if (!(n >= 1 && n <= MAX_CONCURRENCY))
+    throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`);
   return n;
 }
 

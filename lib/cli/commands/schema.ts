@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+
 import { policyJsonSchema } from '../../policy/schema';
 import { CliContext } from '../context';
 import { printJson } from '../output';

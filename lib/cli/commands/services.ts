@@ -1,8 +1,9 @@
 import { Command } from 'commander';
+
+import { collect } from '../../collect';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-import { collect } from '../../collect';
 
 /** `services [--json]`: every endpoint service of the project (4.2.5). */
 export function registerServices(program: Command, ctx: CliContext): void {

@@ -1,40 +1,47 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+
 import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
-import { type FaultOptions, loadSimulatorStateFile, startSimulator } from '../../simulator';
+import { loadSimulatorStateFile, startSimulator, type FaultOptions } from '../../simulator';
 import { CliContext } from '../context';
 import type { RegisterCommand } from './index';
 
 function portNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
+  if (!/^\d+$/.test(value) || Number(value) > 65535)
+    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
   return Number(value);
 }
 
 function rate(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`"${value}" is not a rate (a number from 0 to 1, e.g. 0.1)`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new InvalidArgumentError(`"${value}" is not a rate (a number from 0 to 1, e.g. 0.1)`);
   return n;
 }
 
 function integer(value: string): number {
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not an integer`);
+  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`"${value}" is not an integer`);
   return Number(value);
 }
 
 function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not a positive integer`);
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
   return Number(value);
 }
 
 function nonNegativeInteger(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`"${value}" is not a whole number of seconds (0 or more)`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new InvalidArgumentError(`"${value}" is not a whole number of seconds (0 or more)`);
   return Number(value);
 }
 
 function milliseconds(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${value}" is not a duration in milliseconds (0 or more)`);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`"${value}" is not a duration in milliseconds (0 or more)`);
   return n;
 }
 
@@ -100,14 +107,22 @@ const untilSignal: StopSignal = () =>
  */
 async function secretKey(opts: SimulatorOptions, env: CliContext['env']): Promise<string | undefined> {
   const fromEnv = loadSimulatorSecretKey(env);
-  const given = [opts.sk !== undefined && '--sk', opts.skFile !== undefined && '--sk-file', fromEnv !== undefined && 'VPCEP_SIMULATOR_SK'].filter((x): x is string => typeof x === 'string');
+  const given = [
+    opts.sk !== undefined && '--sk',
+    opts.skFile !== undefined && '--sk-file',
+    fromEnv !== undefined && 'VPCEP_SIMULATOR_SK',
+  ].filter((x): x is string => typeof x === 'string');
   if (given.length > 1) throw new UsageError(`the secret key is given more than once (${given.join(', ')}): give one`);
   if (opts.skFile !== undefined) {
     let text: string;
     try {
       text = await readFile(opts.skFile, 'utf8');
     } catch (err) {
-      throw new UsageError(`--sk-file ${opts.skFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'SK_FILE', err);
+      throw new UsageError(
+        `--sk-file ${opts.skFile}: cannot read it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'SK_FILE',
+        err,
+      );
     }
     const sk = text.split(/\r?\n/)[0]!.trim();
     if (sk === '') throw new UsageError(`--sk-file ${opts.skFile}: the first line is empty`, 'SK_FILE');
@@ -134,18 +149,42 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
       .option('--state <file>', 'state file (JSON, CONTRACT section 5)')
       .option('--ak <ak>', 'access key that requests must be signed with (needs its secret key)')
       .option('--sk-file <path>', 'file whose first line is the secret key of --ak (or set VPCEP_SIMULATOR_SK)')
-      .option('--sk <sk>', 'secret key of --ak on the command line (visible to ps: prefer --sk-file or VPCEP_SIMULATOR_SK)')
-      .option('--fault-seed <n>', 'seed of the injected faults: the same seed and requests fail the same way (default 0)', integer)
+      .option(
+        '--sk <sk>',
+        'secret key of --ak on the command line (visible to ps: prefer --sk-file or VPCEP_SIMULATOR_SK)',
+      )
+      .option(
+        '--fault-seed <n>',
+        'seed of the injected faults: the same seed and requests fail the same way (default 0)',
+        integer,
+      )
       .option('--error-rate <r>', 'share of API requests answered 500 EndPoint.0001 (0 to 1)', rate)
       .option('--throttle-rate <r>', 'share of API requests answered 400 EndPoint.0022, throttled (0 to 1)', rate)
-      .addOption(new Option('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit').choices(['all', 'write']))
-      .option('--rate-limit <n>', 'API requests admitted per project in any sliding second; more get 429 APIGW.0308 (refused ones do not count)', positiveInteger)
-      .option('--retry-after <s>', 'seconds sent as Retry-After with the --rate-limit 429 (none by default, as the gateway documents none)', nonNegativeInteger)
+      .addOption(
+        new Option('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit').choices([
+          'all',
+          'write',
+        ]),
+      )
+      .option(
+        '--rate-limit <n>',
+        'API requests admitted per project in any sliding second; more get 429 APIGW.0308 (refused ones do not count)',
+        positiveInteger,
+      )
+      .option(
+        '--retry-after <s>',
+        'seconds sent as Retry-After with the --rate-limit 429 (none by default, as the gateway documents none)',
+        nonNegativeInteger,
+      )
       .option('--latency <ms>', 'milliseconds added to every API response', milliseconds)
       .action(async (opts: SimulatorOptions) => {
         const sk = await secretKey(opts, ctx.env);
-        if ((opts.ak === undefined) !== (sk === undefined)) throw new UsageError('--ak and its secret key go together: give --ak with --sk-file, VPCEP_SIMULATOR_SK or --sk, or neither');
-        if (opts.retryAfter !== undefined && opts.rateLimit === undefined) throw new UsageError('--retry-after goes with --rate-limit (it is sent with the rate limit\'s 429)');
+        if ((opts.ak === undefined) !== (sk === undefined))
+          throw new UsageError(
+            '--ak and its secret key go together: give --ak with --sk-file, VPCEP_SIMULATOR_SK or --sk, or neither',
+          );
+        if (opts.retryAfter !== undefined && opts.rateLimit === undefined)
+          throw new UsageError("--retry-after goes with --rate-limit (it is sent with the rate limit's 429)");
         const state = opts.state === undefined ? undefined : await loadSimulatorStateFile(opts.state);
         const faults = faultOptions(opts);
         let sim: Awaited<ReturnType<typeof startSimulator>>;
@@ -157,7 +196,8 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
             ...(opts.ak !== undefined && sk !== undefined ? { credentials: { ak: opts.ak, sk } } : {}),
           });
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${opts.port} is already in use on 127.0.0.1`, 'PORT_IN_USE', err);
+          if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+            throw new UsageError(`port ${opts.port} is already in use on 127.0.0.1`, 'PORT_IN_USE', err);
           throw err;
         }
         ctx.stdout.write(`${sim.url}\n`);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { formatProblem, loadPolicyFile, PolicyError, type PolicyProblem } from '../../policy/load';
+
 import { AppError } from '../../errors';
+import { formatProblem, loadPolicyFile, PolicyError, type PolicyProblem } from '../../policy/load';
 import { CliContext } from '../context';
 import { printJson } from '../output';
 
@@ -21,7 +22,11 @@ export function registerValidate(program: Command, ctx: CliContext): void {
       try {
         ({ warnings, sha256 } = await loadPolicyFile(file));
       } catch (err) {
-        if (opts.json && err instanceof AppError && (err.code === 'POLICY_UNREADABLE' || err.code === 'POLICY_TOO_LARGE')) {
+        if (
+          opts.json &&
+          err instanceof AppError &&
+          (err.code === 'POLICY_UNREADABLE' || err.code === 'POLICY_TOO_LARGE')
+        ) {
           // --json promises one JSON document on stdout, also when the file cannot be read.
           errors = [{ path: '', message: err.message, severity: 'error' }];
           warnings = [];
@@ -37,7 +42,9 @@ export function registerValidate(program: Command, ctx: CliContext): void {
         printJson(ctx, { valid, file, ...(sha256 === undefined ? {} : { sha256 }), errors, warnings });
         return;
       }
-      const lines = valid ? [`${file}: valid`] : [`${file}: invalid, ${errors.length} error${errors.length === 1 ? '' : 's'}`];
+      const lines = valid
+        ? [`${file}: valid`]
+        : [`${file}: invalid, ${errors.length} error${errors.length === 1 ? '' : 's'}`];
       for (const p of errors) lines.push(`  error: ${formatProblem(p)}`);
       for (const p of warnings) lines.push(`  warning: ${formatProblem(p)}`);
       ctx.stdout.write(`${lines.join('\n')}\n`);

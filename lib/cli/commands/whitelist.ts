@@ -1,8 +1,9 @@
 import { Command } from 'commander';
+
+import { collect } from '../../collect';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-import { collect } from '../../collect';
 
 /** `whitelist <service-id> [--json]`: every whitelist record of a service (4.2.8). */
 export function registerWhitelist(program: Command, ctx: CliContext): void {

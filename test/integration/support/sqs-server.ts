@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+
 import { AuditEvent } from '../../../lib/audit/event';
 
 /**
@@ -26,7 +27,12 @@ export interface LocalSqsOptions {
 }
 
 export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<LocalSqs> {
-  const settings = JSON.stringify({ port: options.port ?? 0, host: '127.0.0.1', logger: false, ...(options.dataDir && { dataDir: options.dataDir }) });
+  const settings = JSON.stringify({
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    logger: false,
+    ...(options.dataDir && { dataDir: options.dataDir }),
+  });
   const script = `
     const { startFauxqs } = await import('fauxqs');
     const server = await startFauxqs(${settings});
@@ -45,7 +51,12 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
   const endpoint = line.trim().replace('localhost', '127.0.0.1');
   const clients: SQSClient[] = [];
   const client = () => {
-    const c = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 2 });
+    const c = new SQSClient({
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 2,
+    });
     clients.push(c);
     return c;
   };
@@ -71,10 +82,21 @@ export async function startLocalSqs(options: LocalSqsOptions = {}): Promise<Loca
 }
 
 /** Reads every message of a queue back (until it is empty), deleting as it goes. */
-export async function drain(client: SQSClient, queueUrl: string): Promise<{ body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[]> {
+export async function drain(
+  client: SQSClient,
+  queueUrl: string,
+): Promise<{ body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[]> {
   const out: { body: AuditEvent; attributes: Record<string, string | undefined>; groupId?: string }[] = [];
-  for (let empty = 0; empty < 2; ) {
-    const res = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'], WaitTimeSeconds: 0 }));
+  for (let empty = 0; empty < 2;) {
+    const res = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        WaitTimeSeconds: 0,
+      }),
+    );
     const msgs = res.Messages ?? [];
     if (msgs.length === 0) {
       empty++;
@@ -87,8 +109,12 @@ export async function drain(client: SQSClient, queueUrl: string): Promise<{ body
         groupId: m.Attributes?.MessageGroupId,
       });
     }
-    await client.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: msgs.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
   return out;
 }
-

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+
 import { parseEvent } from '../../../lib/archive/archive-batch';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from '../../../lib/archive/keys';
 import { buildRunCompletedEvent } from '../../../lib/audit/event';
@@ -28,17 +29,21 @@ describe('archive object keys', () => {
 });
 
 describe('parseEvent()', () => {
-  const good = buildRunCompletedEvent({ runId: 'r', projectId: 'p', trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) }, {
-    scope: 'sweep',
-    started_at: '2026-12-02T10:00:00.000Z',
-    finished_at: '2026-12-02T10:00:01.000Z',
-    services: { total: 0, managed: 0, reviewed: 0, failed: 0, unfinished: 0 },
-    counts: {},
-    left_pending_count: 0,
-    left_pending: [],
-    failures: [],
-    unfinished: [],
-  }, new Date('2026-12-02T10:00:01.000Z'));
+  const good = buildRunCompletedEvent(
+    { runId: 'r', projectId: 'p', trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) },
+    {
+      scope: 'sweep',
+      started_at: '2026-12-02T10:00:00.000Z',
+      finished_at: '2026-12-02T10:00:01.000Z',
+      services: { total: 0, managed: 0, reviewed: 0, failed: 0, unfinished: 0 },
+      counts: {},
+      left_pending_count: 0,
+      left_pending: [],
+      failures: [],
+      unfinished: [],
+    },
+    new Date('2026-12-02T10:00:01.000Z'),
+  );
 
   it('accepts an event the project built', () => {
     expect(parseEvent(JSON.stringify(good))).toMatchObject({ ok: true });
@@ -46,7 +51,13 @@ describe('parseEvent()', () => {
 
   it('names what is wrong with anything else', () => {
     expect(parseEvent('nope')).toEqual({ ok: false, problem: 'not JSON' });
-    expect(parseEvent(JSON.stringify({ ...good, type: 'vpcep.other' }))).toMatchObject({ ok: false, problem: expect.stringContaining('type') });
-    expect(parseEvent(JSON.stringify({ ...good, data: { ...good.data, services: 'x' } }))).toMatchObject({ ok: false, problem: expect.stringContaining('data.services') });
+    expect(parseEvent(JSON.stringify({ ...good, type: 'vpcep.other' }))).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('type'),
+    });
+    expect(parseEvent(JSON.stringify({ ...good, data: { ...good.data, services: 'x' } }))).toMatchObject({
+      ok: false,
+      problem: expect.stringContaining('data.services'),
+    });
   });
 });

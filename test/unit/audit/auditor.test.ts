@@ -1,10 +1,16 @@
 import { PassThrough } from 'node:stream';
-import { createAuditor, AuditFailedError } from '../../../lib/audit/auditor';
+
+import { AuditFailedError, createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
 
 const event = (i: number): AuditEvent =>
-  buildActionEvent({ runId: 'r', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '0' }, { type: 'connection.accept', service_id: 's', endpoint_id: `ep-${i}`, rule: 'r', reason: 'x' }, 'succeeded', new Date(0));
+  buildActionEvent(
+    { runId: 'r', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '0' },
+    { type: 'connection.accept', service_id: 's', endpoint_id: `ep-${i}`, rule: 'r', reason: 'x' },
+    'succeeded',
+    new Date(0),
+  );
 
 /** A sink whose sends can be held open and failed on demand. */
 function controllableSink() {
@@ -37,7 +43,15 @@ function stderr() {
   const stream = new PassThrough();
   let text = '';
   stream.on('data', (d) => (text += d));
-  return { stream, lines: () => text.trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    stream,
+    lines: () =>
+      text
+        .trimEnd()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
 
 describe('createAuditor()', () => {

@@ -1,10 +1,28 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildActionEvent, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../../../lib/audit/event';
-import { dataSchemaUri, EVENT_TYPES, eventDataJsonSchema, eventDataSchemas, EventType } from '../../../lib/audit/event-schemas';
+
+import {
+  buildActionEvent,
+  buildComplianceReportEvent,
+  buildRunCompletedEvent,
+  RunContext,
+} from '../../../lib/audit/event';
+import {
+  dataSchemaUri,
+  EVENT_TYPES,
+  eventDataJsonSchema,
+  eventDataSchemas,
+  EventType,
+} from '../../../lib/audit/event-schemas';
 
 const DOCS = join(__dirname, '../../../docs/events');
-const run: RunContext = { runId: 'run-1', projectId: 'proj-1', trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) };
+const run: RunContext = {
+  runId: 'run-1',
+  projectId: 'proj-1',
+  trigger: 'schedule',
+  dryRun: false,
+  policySha256: 'ab'.repeat(32),
+};
 const time = new Date('2026-11-26T08:00:00.123Z');
 
 /** Parses an event's data with its type's schema; a field the schema does not know would be stripped, so compare. */
@@ -18,7 +36,11 @@ function expectDocumented(event: { type: string; dataschema: string; data: unkno
 
 describe('docs/events/<type>.schema.json', () => {
   it('has one file per event type, each the current output of scripts/event-schemas.ts', () => {
-    expect(readdirSync(DOCS).filter((f) => f.endsWith('.schema.json')).sort()).toEqual(EVENT_TYPES.map((t) => `${t}.schema.json`).sort());
+    expect(
+      readdirSync(DOCS)
+        .filter((f) => f.endsWith('.schema.json'))
+        .sort(),
+    ).toEqual(EVENT_TYPES.map((t) => `${t}.schema.json`).sort());
     for (const type of EVENT_TYPES) {
       const committed = JSON.parse(readFileSync(join(DOCS, `${type}.schema.json`), 'utf8')) as unknown;
       // If this fails after a schema change: npx tsx scripts/event-schemas.ts
@@ -26,8 +48,9 @@ describe('docs/events/<type>.schema.json', () => {
     }
   });
 
-  it('names each schema urn:vpcep-approver:event:<type>:1 (the events\' dataschema)', () => {
-    for (const type of EVENT_TYPES) expect(eventDataJsonSchema(type)).toMatchObject({ $id: `urn:vpcep-approver:event:${type}:1`, type: 'object' });
+  it("names each schema urn:vpcep-approver:event:<type>:1 (the events' dataschema)", () => {
+    for (const type of EVENT_TYPES)
+      expect(eventDataJsonSchema(type)).toMatchObject({ $id: `urn:vpcep-approver:event:${type}:1`, type: 'object' });
   });
 });
 
@@ -36,17 +59,50 @@ describe('event data schemas', () => {
 
   it('describe every field of every action event the builders make', () => {
     expectDocumented(buildActionEvent(run, { type: 'connection.accept', ...connection }, 'succeeded', time));
-    expectDocumented(buildActionEvent(run, { type: 'connection.reject', ...connection }, 'failed', time, { code: 'INTERRUPTED', message: 'interrupted' }, 'outcome unknown'));
-    expectDocumented(buildActionEvent(run, { type: 'whitelist.add', service_id: 's', permission: 'iam:domain::d', domain_id: 'd', rule: 'r', reason: 'x' }, 'planned', time));
-    expectDocumented(buildActionEvent(run, { type: 'whitelist.remove', service_id: 's', permission: '*', rule: 'r', reason: 'x' }, 'failed', time, { code: 'EndPoint.0001', message: 'System error.', status: 500 }));
-    expectDocumented(buildActionEvent(run, { type: 'service.enable-approval', service_id: 's', rule: 'r', reason: 'x' }, 'succeeded', time));
+    expectDocumented(
+      buildActionEvent(
+        run,
+        { type: 'connection.reject', ...connection },
+        'failed',
+        time,
+        { code: 'INTERRUPTED', message: 'interrupted' },
+        'outcome unknown',
+      ),
+    );
+    expectDocumented(
+      buildActionEvent(
+        run,
+        { type: 'whitelist.add', service_id: 's', permission: 'iam:domain::d', domain_id: 'd', rule: 'r', reason: 'x' },
+        'planned',
+        time,
+      ),
+    );
+    expectDocumented(
+      buildActionEvent(
+        run,
+        { type: 'whitelist.remove', service_id: 's', permission: '*', rule: 'r', reason: 'x' },
+        'failed',
+        time,
+        { code: 'EndPoint.0001', message: 'System error.', status: 500 },
+      ),
+    );
+    expectDocumented(
+      buildActionEvent(
+        run,
+        { type: 'service.enable-approval', service_id: 's', rule: 'r', reason: 'x' },
+        'succeeded',
+        time,
+      ),
+    );
   });
 
   it('refuse a connection event without its connection, or with an unknown outcome', () => {
     const event = buildActionEvent(run, { type: 'connection.accept', ...connection }, 'succeeded', time);
     const { endpoint_id: _drop, ...noEndpoint } = event.data;
     expect(eventDataSchemas['vpcep.connection.accept'].safeParse(noEndpoint).success).toBe(false);
-    expect(eventDataSchemas['vpcep.connection.accept'].safeParse({ ...event.data, outcome: 'done' }).success).toBe(false);
+    expect(eventDataSchemas['vpcep.connection.accept'].safeParse({ ...event.data, outcome: 'done' }).success).toBe(
+      false,
+    );
   });
 
   it('describe run.completed with the interruption, skip and blast-radius fields', () => {
@@ -59,18 +115,31 @@ describe('event data schemas', () => {
       counts: { 'connection.accept': { succeeded: 1, failed: 1, planned: 0 } },
       left_pending_count: 1,
       left_pending: [{ ...connection }],
-      failures: [{ service_id: 's', type: 'connection.accept', endpoint_id: 'e', error: { code: 'INTERRUPTED', message: 'outcome unknown' } }],
+      failures: [
+        {
+          service_id: 's',
+          type: 'connection.accept',
+          endpoint_id: 'e',
+          error: { code: 'INTERRUPTED', message: 'outcome unknown' },
+        },
+      ],
       unfinished: ['s3'],
       skipped: [{ service_id: 's2', note: 'being reviewed by run X' }],
       revocations_held: 12,
     };
     expectDocumented(buildRunCompletedEvent(run, summary, time));
     const { services: _s, ...noServices } = summary;
-    expect(eventDataSchemas['vpcep.run.completed'].safeParse(buildRunCompletedEvent(run, noServices, time).data).success).toBe(false);
+    expect(
+      eventDataSchemas['vpcep.run.completed'].safeParse(buildRunCompletedEvent(run, noServices, time).data).success,
+    ).toBe(false);
   });
 
   it('describe the compliance report, also when its list was cut to fit', () => {
-    const drift = Array.from({ length: 3000 }, (_, i) => ({ kind: 'unmanaged', service_id: `svc-${i}`, detail: 'x'.repeat(100) }));
+    const drift = Array.from({ length: 3000 }, (_, i) => ({
+      kind: 'unmanaged',
+      service_id: `svc-${i}`,
+      detail: 'x'.repeat(100),
+    }));
     const event = buildComplianceReportEvent(run, drift, time);
     expect(event.data.drift_truncated).toBeGreaterThan(0);
     expectDocumented(event);

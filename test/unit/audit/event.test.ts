@@ -1,5 +1,6 @@
 import { CloudEvent } from 'cloudevents';
 import fc from 'fast-check';
+
 import {
   AuditedAction,
   buildActionEvent,
@@ -11,7 +12,13 @@ import {
   stableEventId,
 } from '../../../lib/audit/event';
 
-const run: RunContext = { runId: 'run-1', projectId: 'proj-1', trigger: 'cli', dryRun: false, policySha256: 'ab'.repeat(32) };
+const run: RunContext = {
+  runId: 'run-1',
+  projectId: 'proj-1',
+  trigger: 'cli',
+  dryRun: false,
+  policySha256: 'ab'.repeat(32),
+};
 const time = new Date('2026-11-26T08:00:00.123Z');
 const accept: AuditedAction = {
   type: 'connection.accept',
@@ -50,14 +57,27 @@ describe('buildActionEvent()', () => {
   });
 
   it('is a valid CloudEvents 1.0 event for the official SDK', () => {
-    const event = buildActionEvent(run, accept, 'failed', time, { code: 'EndPoint.0001', message: 'System error.', status: 500 });
+    const event = buildActionEvent(run, accept, 'failed', time, {
+      code: 'EndPoint.0001',
+      message: 'System error.',
+      status: 500,
+    });
     const parsed = new CloudEvent(event as never, true);
     expect(parsed.validate()).toBe(true);
-    expect((parsed.data as unknown as { error: unknown }).error).toEqual({ code: 'EndPoint.0001', message: 'System error.', status: 500 });
+    expect((parsed.data as unknown as { error: unknown }).error).toEqual({
+      code: 'EndPoint.0001',
+      message: 'System error.',
+      status: 500,
+    });
   });
 
   it('gives whitelist events the service as subject and carries the permission', () => {
-    const event = buildActionEvent(run, { type: 'whitelist.add', service_id: 'svc-1', permission: 'iam:domain::abc', rule: 'r', reason: 'x' }, 'planned', time);
+    const event = buildActionEvent(
+      run,
+      { type: 'whitelist.add', service_id: 'svc-1', permission: 'iam:domain::abc', rule: 'r', reason: 'x' },
+      'planned',
+      time,
+    );
     expect(event.subject).toBe('svc-1');
     expect(event.type).toBe('vpcep.whitelist.add');
     expect(event.data).toMatchObject({ permission: 'iam:domain::abc', outcome: 'planned' });
@@ -75,7 +95,11 @@ describe('buildActionEvent()', () => {
 
 describe('run events', () => {
   it('ends a run with vpcep.run.completed and reports drift in vpcep.compliance.report', () => {
-    const done = buildRunCompletedEvent(run, { counts: { 'connection.accept': { succeeded: 1 } }, left_pending: [] }, time);
+    const done = buildRunCompletedEvent(
+      run,
+      { counts: { 'connection.accept': { succeeded: 1 } }, left_pending: [] },
+      time,
+    );
     expect(done.type).toBe('vpcep.run.completed');
     expect(done.data).toMatchObject({ run_id: 'run-1', counts: { 'connection.accept': { succeeded: 1 } } });
     const report = buildComplianceReportEvent(run, [{ kind: 'wildcard', service_id: 's', detail: 'd' }], time);
@@ -85,7 +109,13 @@ describe('run events', () => {
   });
 
   it('cuts long lists so the event fits in one SQS message, and says how many were dropped', () => {
-    const leftPending = Array.from({ length: 5000 }, (_, i) => ({ service_id: `svc-${i}`, endpoint_id: `ep-${i}`, domain_id: 'd'.repeat(32), rule: 'r', reason: 'x'.repeat(40) }));
+    const leftPending = Array.from({ length: 5000 }, (_, i) => ({
+      service_id: `svc-${i}`,
+      endpoint_id: `ep-${i}`,
+      domain_id: 'd'.repeat(32),
+      rule: 'r',
+      reason: 'x'.repeat(40),
+    }));
     const event = buildRunCompletedEvent(run, { left_pending: leftPending, left_pending_count: 5000 }, time);
     expect(eventBytes(event)).toBeLessThanOrEqual(250 * 1024);
     const kept = (event.data.left_pending as unknown[]).length;
@@ -120,7 +150,9 @@ describe('stableEventId()', () => {
     );
   });
 
-  it('is still stable for the known parts of an action (a change here breaks consumers\' de-duplication)', () => {
-    expect(stableEventId('run-1', 'connection.accept', 'svc-1/connections/ep-1', '')).toBe(buildActionEvent(run, accept, 'planned', time).id);
+  it("is still stable for the known parts of an action (a change here breaks consumers' de-duplication)", () => {
+    expect(stableEventId('run-1', 'connection.accept', 'svc-1/connections/ep-1', '')).toBe(
+      buildActionEvent(run, accept, 'planned', time).id,
+    );
   });
 });

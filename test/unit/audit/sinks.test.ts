@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { SendMessageBatchCommand, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
+
 import { AuditEvent, buildActionEvent, RunContext } from '../../../lib/audit/event';
 import { createFileSink, createStreamSink } from '../../../lib/audit/file-sink';
 import { AuditDeliveryError, createFanoutSink } from '../../../lib/audit/sink';
@@ -11,19 +12,36 @@ import { createSqsSink, splitBatches } from '../../../lib/audit/sqs-sink';
 const run: RunContext = { runId: 'run-1', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '00' };
 function events(n: number, reason = 'ok'): AuditEvent[] {
   return Array.from({ length: n }, (_, i) =>
-    buildActionEvent(run, { type: 'connection.accept', service_id: `svc-${i % 3}`, endpoint_id: `ep-${i}`, domain_id: 'd', rule: 'r', reason }, 'succeeded', new Date(0)),
+    buildActionEvent(
+      run,
+      {
+        type: 'connection.accept',
+        service_id: `svc-${i % 3}`,
+        endpoint_id: `ep-${i}`,
+        domain_id: 'd',
+        rule: 'r',
+        reason,
+      },
+      'succeeded',
+      new Date(0),
+    ),
   );
 }
 
 /** A fake SQS that records every batch and fails entries as scripted. */
-function fakeSqs(script: (call: number, entryIds: string[]) => SendMessageBatchCommandOutput['Failed'] | Error = () => []) {
+function fakeSqs(
+  script: (call: number, entryIds: string[]) => SendMessageBatchCommandOutput['Failed'] | Error = () => [],
+) {
   const calls: SendMessageBatchCommand['input'][] = [];
   return {
     calls,
     client: {
       async send(command: SendMessageBatchCommand): Promise<SendMessageBatchCommandOutput> {
         calls.push(command.input);
-        const result = script(calls.length, (command.input.Entries ?? []).map((e) => e.Id!));
+        const result = script(
+          calls.length,
+          (command.input.Entries ?? []).map((e) => e.Id!),
+        );
         if (result instanceof Error) throw result;
         return { Failed: result, Successful: [], $metadata: {} };
       },
@@ -41,7 +59,8 @@ describe('splitBatches()', () => {
     const big = events(10, 'x'.repeat(60 * 1024));
     const batches = splitBatches(big);
     expect(batches.length).toBeGreaterThan(1);
-    for (const b of batches) expect(Buffer.byteLength(b.map((e) => JSON.stringify(e)).join(''))).toBeLessThan(256 * 1024);
+    for (const b of batches)
+      expect(Buffer.byteLength(b.map((e) => JSON.stringify(e)).join(''))).toBeLessThan(256 * 1024);
     expect(batches.flat()).toEqual(big);
   });
 
@@ -53,10 +72,15 @@ describe('splitBatches()', () => {
 describe('createSqsSink()', () => {
   it('sends events with type and subject attributes, in order', async () => {
     const sqs = fakeSqs();
-    await createSqsSink({ client: sqs.client, queueUrl: 'http://127.0.0.1/000/audit', sleep: noSleep }).send(events(12));
+    await createSqsSink({ client: sqs.client, queueUrl: 'http://127.0.0.1/000/audit', sleep: noSleep }).send(
+      events(12),
+    );
     expect(sqs.calls).toHaveLength(2);
     const first = sqs.calls[0]!.Entries![0]!;
-    expect(JSON.parse(first.MessageBody!)).toMatchObject({ type: 'vpcep.connection.accept', subject: 'svc-0/connections/ep-0' });
+    expect(JSON.parse(first.MessageBody!)).toMatchObject({
+      type: 'vpcep.connection.accept',
+      subject: 'svc-0/connections/ep-0',
+    });
     expect(first.MessageAttributes).toEqual({
       type: { DataType: 'String', StringValue: 'vpcep.connection.accept' },
       subject: { DataType: 'String', StringValue: 'svc-0/connections/ep-0' },
@@ -76,9 +100,22 @@ describe('createSqsSink()', () => {
 
   it('retries only the entries SQS reports as failed, with backoff', async () => {
     const delays: number[] = [];
-    const sqs = fakeSqs((call) => (call === 1 ? [{ Id: '1', Code: 'InternalError', SenderFault: false }, { Id: '3', Code: 'InternalError', SenderFault: false }] : []));
+    const sqs = fakeSqs((call) =>
+      call === 1
+        ? [
+            { Id: '1', Code: 'InternalError', SenderFault: false },
+            { Id: '3', Code: 'InternalError', SenderFault: false },
+          ]
+        : [],
+    );
     const evs = events(5);
-    await createSqsSink({ client: sqs.client, queueUrl: 'q', sleep: async (ms) => void delays.push(ms), random: () => 0.5, baseDelayMs: 100 }).send(evs);
+    await createSqsSink({
+      client: sqs.client,
+      queueUrl: 'q',
+      sleep: async (ms) => void delays.push(ms),
+      random: () => 0.5,
+      baseDelayMs: 100,
+    }).send(evs);
     expect(sqs.calls).toHaveLength(2);
     expect(sqs.calls[1]!.Entries!.map((e) => JSON.parse(e.MessageBody!).id)).toEqual([evs[1]!.id, evs[3]!.id]);
     expect(delays).toEqual([50]);
@@ -98,7 +135,9 @@ describe('createSqsSink()', () => {
 
   it('does not retry an entry the sender is at fault for', async () => {
     const sqs = fakeSqs(() => [{ Id: '0', Code: 'InvalidParameterValue', Message: 'bad', SenderFault: true }]);
-    const err = await createSqsSink({ client: sqs.client, queueUrl: 'q', sleep: noSleep }).send(events(1)).catch((e: unknown) => e);
+    const err = await createSqsSink({ client: sqs.client, queueUrl: 'q', sleep: noSleep })
+      .send(events(1))
+      .catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/InvalidParameterValue: bad/);
     expect(sqs.calls).toHaveLength(1);
   });
@@ -114,13 +153,18 @@ describe('createFileSink()', () => {
     await sink.send(evs.slice(0, 2));
     await sink.send(evs.slice(2));
     await sink.close();
-    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n').map((l) => JSON.parse(l));
+    const lines = (await readFile(path, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([{ earlier: true }, ...evs]);
   });
 
   it('names the file when it cannot write', async () => {
     const sink = createFileSink('/nonexistent-dir/audit.jsonl');
-    await expect(sink.send(events(1))).rejects.toThrow(/cannot append 1 audit event\(s\) to \/nonexistent-dir\/audit.jsonl/);
+    await expect(sink.send(events(1))).rejects.toThrow(
+      /cannot append 1 audit event\(s\) to \/nonexistent-dir\/audit.jsonl/,
+    );
   });
 });
 
@@ -130,7 +174,10 @@ describe('createFanoutSink()', () => {
     let out = '';
     stream.on('data', (d) => (out += d));
     const sqs = fakeSqs(() => new Error('down'));
-    const fan = createFanoutSink([createStreamSink(stream), createSqsSink({ client: sqs.client, queueUrl: 'q', sleep: noSleep, maxAttempts: 1 })]);
+    const fan = createFanoutSink([
+      createStreamSink(stream),
+      createSqsSink({ client: sqs.client, queueUrl: 'q', sleep: noSleep, maxAttempts: 1 }),
+    ]);
     await expect(fan.send(events(2))).rejects.toBeInstanceOf(AuditDeliveryError);
     expect(out.trimEnd().split('\n')).toHaveLength(2);
   });

@@ -1,9 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { runCli } from '../../../lib/cli/program';
-import { captureCli } from '../../support/capture';
 import { policyJsonSchema } from '../../../lib/policy/schema';
+import { captureCli } from '../../support/capture';
 
 const capture = () => captureCli();
 
@@ -46,8 +47,12 @@ describe('vpcep-approver validate', () => {
     expect(await runCli(['validate', file], io.ctx)).toBe(1);
     const out = io.out();
     expect(out).toContain('invalid, 2 errors');
-    expect(out).toMatch(/error: defaults\.revoke: invalid option: expected one of "never"\|"denied"\|"unlisted"; got "sometimes" \(line 3, column 11\)/);
-    expect(out).toMatch(/error: services\[0\]\.allow\[0\]\.domain: expected a domain ID.*; got "not a domain!" \(line 7, column 17\)/);
+    expect(out).toMatch(
+      /error: defaults\.revoke: invalid option: expected one of "never"\|"denied"\|"unlisted"; got "sometimes" \(line 3, column 11\)/,
+    );
+    expect(out).toMatch(
+      /error: services\[0\]\.allow\[0\]\.domain: expected a domain ID.*; got "not a domain!" \(line 7, column 17\)/,
+    );
   });
 
   it('prints one JSON document with --json', async () => {
@@ -90,7 +95,18 @@ describe('vpcep-approver validate', () => {
     const file = join(dir, 'missing.yaml');
     expect(await runCli(['validate', file, '--json'], io.ctx)).toBe(1);
     const doc = JSON.parse(io.out()) as unknown;
-    expect(doc).toEqual({ valid: false, file, errors: [{ path: '', message: expect.stringMatching(/^cannot read policy file .*missing\.yaml: no such file/), severity: 'error' }], warnings: [] });
+    expect(doc).toEqual({
+      valid: false,
+      file,
+      errors: [
+        {
+          path: '',
+          message: expect.stringMatching(/^cannot read policy file .*missing\.yaml: no such file/),
+          severity: 'error',
+        },
+      ],
+      warnings: [],
+    });
     expect(io.err()).toBe('');
   });
 });
@@ -109,7 +125,10 @@ describe('vpcep-approver schema', () => {
 describe('vpcep-approver validate over the shipped policies and the invalid corpus', () => {
   const policies = join(__dirname, '../../../policies');
   const invalid = join(__dirname, '../../fixtures/policies/invalid');
-  const expectations = JSON.parse(readFileSync(join(invalid, 'expectations.json'), 'utf8')) as Record<string, { path: string }>;
+  const expectations = JSON.parse(readFileSync(join(invalid, 'expectations.json'), 'utf8')) as Record<
+    string,
+    { path: string }
+  >;
 
   it.each(readdirSync(policies).filter((f) => f.endsWith('.yaml')))('accepts policies/%s', async (file) => {
     const io = capture();

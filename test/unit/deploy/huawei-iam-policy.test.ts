@@ -48,19 +48,27 @@ describe('policies/huawei-iam-policy.json', () => {
   });
 
   it('keeps the compliance-only action in its own statement, so a sweep-only account can drop it', () => {
-    expect(policy.Statement.find((s) => s.Action.includes('vpcep:epservices:update'))?.Action).toEqual(['vpcep:epservices:update']);
+    expect(policy.Statement.find((s) => s.Action.includes('vpcep:epservices:update'))?.Action).toEqual([
+      'vpcep:epservices:update',
+    ]);
   });
 });
 
 describe('policies/huawei-iam-policy-sweep.json (for an account that only sweeps and reviews webhooks)', () => {
-  const sweep = huaweiPolicySchema.parse(JSON.parse(readFileSync(join(__dirname, '../../../policies/huawei-iam-policy-sweep.json'), 'utf8')));
+  const sweep = huaweiPolicySchema.parse(
+    JSON.parse(readFileSync(join(__dirname, '../../../policies/huawei-iam-policy-sweep.json'), 'utf8')),
+  );
   const full = huaweiPolicySchema.parse(JSON.parse(readFileSync(file, 'utf8')));
   const sweepActions = sweep.Statement.flatMap((s) => s.Action);
 
   it('is the full policy without vpcep:epservices:update, which only compliance uses (4.2.3)', () => {
     expect(sweep.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
     expect(sweepActions).not.toContain('vpcep:epservices:update');
-    expect([...sweepActions].sort()).toEqual(full.Statement.flatMap((s) => s.Action).filter((a) => a !== 'vpcep:epservices:update').sort());
+    expect([...sweepActions].sort()).toEqual(
+      full.Statement.flatMap((s) => s.Action)
+        .filter((a) => a !== 'vpcep:epservices:update')
+        .sort(),
+    );
     expect(new Set(sweepActions).size).toBe(sweepActions.length);
   });
 });

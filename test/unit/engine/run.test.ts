@@ -1,11 +1,12 @@
 import { PassThrough } from 'node:stream';
+
 import { createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
-import { runReview, RunOptions } from '../../../lib/engine/run';
+import { RunOptions, runReview } from '../../../lib/engine/run';
+import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
 import { parsePolicy } from '../../../lib/policy/load';
-import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
 
 const NOW = new Date('2026-11-26T08:00:00Z');
@@ -32,20 +33,34 @@ services:
 ).policy;
 
 function conn(id: string, domain: string, status = 'pendingAcceptance', minute = 0) {
-  return { id, domain_id: domain, status, marker_id: 1, created_at: new Date(NOW.getTime() - 3600_000 + minute * 60_000).toISOString().replace('.000', '') };
+  return {
+    id,
+    domain_id: domain,
+    status,
+    marker_id: 1,
+    created_at: new Date(NOW.getTime() - 3600_000 + minute * 60_000).toISOString().replace('.000', ''),
+  };
 }
 
 function world(): FakeService[] {
   return [
     {
       service: { id: 'svc-pay', service_name: 'pay-api', approval_enabled: true },
-      connections: [conn('ep-1', ALLOWED, 'pendingAcceptance', 1), conn('ep-2', DENIED, 'pendingAcceptance', 2), conn('ep-3', STRANGER, 'pendingAcceptance', 3)],
+      connections: [
+        conn('ep-1', ALLOWED, 'pendingAcceptance', 1),
+        conn('ep-2', DENIED, 'pendingAcceptance', 2),
+        conn('ep-3', STRANGER, 'pendingAcceptance', 3),
+      ],
       whitelist: [
         { id: 'w-owner', permission: `iam:domain::${OWNER}` },
         { id: 'w-old', permission: `iam:domain::${STRANGER}` },
       ],
     },
-    { service: { id: 'svc-other', service_name: 'internal', approval_enabled: false }, connections: [conn('ep-9', STRANGER)], whitelist: [] },
+    {
+      service: { id: 'svc-other', service_name: 'internal', approval_enabled: false },
+      connections: [conn('ep-9', STRANGER)],
+      whitelist: [],
+    },
   ];
 }
 
@@ -70,7 +85,14 @@ function setup(services = world()) {
   stderr.on('data', (d) => (fallback += d));
   const auditor = createAuditor({ sink: mem.sink, fallback: stderr });
   const deps = { client: fake.client, auditor, clock: () => NOW, logger: silentLogger };
-  const options: RunOptions = { scope: 'sweep', dryRun: false, trigger: 'cli', runId: 'run-1', projectId: 'proj', policySha256: 'sha' };
+  const options: RunOptions = {
+    scope: 'sweep',
+    dryRun: false,
+    trigger: 'cli',
+    runId: 'run-1',
+    projectId: 'proj',
+    policySha256: 'sha',
+  };
   return { fake, mem, auditor, deps, options, fallback: () => fallback };
 }
 
@@ -90,10 +112,22 @@ describe('runReview()', () => {
     expect(summary.left_pending.map((p) => p.endpoint_id)).toEqual(['ep-3']);
     expect(summary.failed).toBe(false);
     // 4.2.7 one call per endpoint; 4.2.9 one call per direction; the unmanaged service is never read.
-    expect(mutations(t.fake.calls).sort()).toEqual(['receive svc-pay ep-1', 'reject svc-pay ep-2', 'whitelist add svc-pay 1', 'whitelist remove svc-pay 1']);
+    expect(mutations(t.fake.calls).sort()).toEqual([
+      'receive svc-pay ep-1',
+      'reject svc-pay ep-2',
+      'whitelist add svc-pay 1',
+      'whitelist remove svc-pay 1',
+    ]);
     expect(t.fake.calls.filter((c) => c.includes('svc-other'))).toEqual([]);
     const types = t.mem.events.map((e) => `${e.type} ${e.data.outcome ?? ''}`.trim());
-    expect(types).toEqual(expect.arrayContaining(['vpcep.connection.accept succeeded', 'vpcep.connection.reject succeeded', 'vpcep.whitelist.add succeeded', 'vpcep.whitelist.remove succeeded']));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        'vpcep.connection.accept succeeded',
+        'vpcep.connection.reject succeeded',
+        'vpcep.whitelist.add succeeded',
+        'vpcep.whitelist.remove succeeded',
+      ]),
+    );
     expect(types.at(-1)).toBe('vpcep.run.completed');
     expect(t.mem.events).toHaveLength(5);
     expect(summary.counts['connection.accept']).toEqual({ succeeded: 1, failed: 0, planned: 0 });
@@ -114,7 +148,9 @@ describe('runReview()', () => {
     await t.auditor.close();
     expect(mutations(t.fake.calls)).toEqual([]);
     expect(summary.actions.every((a) => a.outcome === 'planned')).toBe(true);
-    expect(t.mem.events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(Array(4).fill(['planned', true]));
+    expect(
+      t.mem.events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run]),
+    ).toEqual(Array(4).fill(['planned', true]));
   });
 
   it('reports an accept that lost a race truthfully: done if the connection ended accepted, failed otherwise', async () => {
@@ -133,13 +169,28 @@ describe('runReview()', () => {
     const summary = await runReview(t.deps, policy, t.options);
     const [accept, reject] = summary.actions;
     expect(accept).toMatchObject({ outcome: 'succeeded', note: 'already accepted (changed meanwhile)' });
-    expect(reject).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032', status: 400 } });
-    expect(summary.failures).toEqual([{ service_id: 'svc-pay', type: 'connection.reject', endpoint_id: 'ep-2', error: { code: 'EndPoint.2032', message: 'The connection is not pending.', status: 400 } }]);
+    expect(reject).toMatchObject({
+      outcome: 'failed',
+      note: 'connection is now deleting',
+      error: { code: 'EndPoint.2032', status: 400 },
+    });
+    expect(summary.failures).toEqual([
+      {
+        service_id: 'svc-pay',
+        type: 'connection.reject',
+        endpoint_id: 'ep-2',
+        error: { code: 'EndPoint.2032', message: 'The connection is not pending.', status: 400 },
+      },
+    ]);
     expect(summary.failed).toBe(true);
     await t.auditor.close();
     const acceptEvent = t.mem.events.find((e) => e.type === 'vpcep.connection.accept')!;
     expect(acceptEvent.data).toMatchObject({ outcome: 'succeeded', note: 'already accepted (changed meanwhile)' });
-    expect(t.mem.events.find((e) => e.type === 'vpcep.connection.reject')!.data).toMatchObject({ outcome: 'failed', note: 'connection is now deleting', error: { code: 'EndPoint.2032' } });
+    expect(t.mem.events.find((e) => e.type === 'vpcep.connection.reject')!.data).toMatchObject({
+      outcome: 'failed',
+      note: 'connection is now deleting',
+      error: { code: 'EndPoint.2032' },
+    });
   });
 
   it('re-reads a pending connection before rejecting it, and withdraws the reject when it is no longer pending', async () => {
@@ -149,7 +200,11 @@ describe('runReview()', () => {
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
-    expect(summary.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission}`)).toEqual(['connection.accept ep-1', `whitelist.add iam:domain::${ALLOWED}`, `whitelist.remove iam:domain::${STRANGER}`]);
+    expect(summary.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission}`)).toEqual([
+      'connection.accept ep-1',
+      `whitelist.add iam:domain::${ALLOWED}`,
+      `whitelist.remove iam:domain::${STRANGER}`,
+    ]);
     expect(summary.failed).toBe(false);
     await t.auditor.close();
     expect(t.mem.events.filter((e) => e.type === 'vpcep.connection.reject')).toEqual([]);
@@ -162,31 +217,49 @@ describe('runReview()', () => {
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(t.fake.calls).not.toContain('reject svc-pay ep-2');
-    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'succeeded', note: 'already rejected (changed meanwhile)' });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({
+      outcome: 'succeeded',
+      note: 'already rejected (changed meanwhile)',
+    });
   });
 
   it('says it could not re-read a connection rather than that it no longer exists', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
       if (call === 'listConnections svc-pay ep-2') throw new FakeApiError(500, 'EndPoint.0001', 'internal error');
-      if (call === 'receive svc-pay ep-1') throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      if (call === 'receive svc-pay ep-1')
+        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
       if (call === 'listConnections svc-pay ep-1') throw new FakeApiError(503, 'EndPoint.0001', 'unavailable');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(t.fake.calls).not.toContain('reject svc-pay ep-2'); // never rejected blind
-    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: internal error', error: { code: 'EndPoint.0001' } });
-    expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({ outcome: 'failed', note: 'could not re-read the connection: unavailable', error: { code: 'EndPoint.2032' } });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-2')).toMatchObject({
+      outcome: 'failed',
+      note: 'could not re-read the connection: internal error',
+      error: { code: 'EndPoint.0001' },
+    });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({
+      outcome: 'failed',
+      note: 'could not re-read the connection: unavailable',
+      error: { code: 'EndPoint.2032' },
+    });
   });
 
   it('keeps going when one service cannot be read', async () => {
     const services = world();
-    services.push({ service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true }, connections: [conn('ep-x', ALLOWED)], whitelist: [] });
+    services.push({
+      service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true },
+      connections: [conn('ep-x', ALLOWED)],
+      whitelist: [],
+    });
     const t = setup(services);
     t.fake.hooks.before = (call) => {
       if (call.startsWith('listConnections svc-pay ')) throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
     };
     const summary = await runReview(t.deps, policy, t.options);
-    expect(summary.failures).toEqual([{ service_id: 'svc-pay', error: { code: 'EndPoint.0001', message: 'System error.', status: 500 } }]);
+    expect(summary.failures).toEqual([
+      { service_id: 'svc-pay', error: { code: 'EndPoint.0001', message: 'System error.', status: 500 } },
+    ]);
     expect(summary.actions.map((a) => a.endpoint_id ?? a.permission)).toEqual(['ep-x', `iam:domain::${ALLOWED}`]);
   });
 
@@ -205,10 +278,13 @@ describe('runReview()', () => {
     const t = setup(services);
     t.fake.hooks.before = (call) => {
       const m = /^whitelist remove svc-pay (\d+)$/.exec(call);
-      if (m && Number(m[1]) > 2) throw new FakeApiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
+      if (m && Number(m[1]) > 2)
+        throw new FakeApiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
     };
     const summary = await runReview(t.deps, policy, t.options);
-    expect(summary.actions.filter((a) => a.type === 'whitelist.remove').every((a) => a.outcome === 'succeeded')).toBe(true);
+    expect(summary.actions.filter((a) => a.type === 'whitelist.remove').every((a) => a.outcome === 'succeeded')).toBe(
+      true,
+    );
     expect(t.fake.calls.filter((c) => c.startsWith('whitelist remove'))).toEqual([
       'whitelist remove svc-pay 6',
       'whitelist remove svc-pay 3',
@@ -228,7 +304,11 @@ describe('runReview()', () => {
     expect(summary.failed).toBe(true);
     expect(summary.audit_error).toMatch(/audit sink memory failed: queue down/);
     await expect(t.auditor.close()).rejects.toThrow(/queue down/);
-    const fallback = t.fallback().trimEnd().split('\n').map((l) => JSON.parse(l));
+    const fallback = t
+      .fallback()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(fallback.length).toBeGreaterThan(0);
     expect(fallback.every((l) => l.fallback === true)).toBe(true);
     // Every action that ran has its event in the fallback: nothing is lost.
@@ -240,19 +320,36 @@ describe('runReview()', () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
     // The listings, then the one re-read of the pending connection about to be rejected (rule 4).
-    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted', 'listConnections svc-pay ep-2']);
-    const unlimited = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
+    expect(t.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual([
+      'listConnections svc-pay pendingAcceptance',
+      'listConnections svc-pay accepted',
+      'listConnections svc-pay ep-2',
+    ]);
+    const unlimited = parsePolicy(
+      `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
+      'p',
+      NOW,
+    ).policy;
     // (Without whitelist records this policy removes: removing a domain's record also needs its accepted connections, for the revocation cap.)
     const u = setup(world().map((s) => ({ ...s, whitelist: [] })));
     await runReview(u.deps, unlimited, u.options);
-    expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance']);
+    expect(u.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual([
+      'listConnections svc-pay pendingAcceptance',
+    ]);
     const removing = setup();
     await runReview(removing.deps, unlimited, removing.options);
-    expect(removing.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual(['listConnections svc-pay pendingAcceptance', 'listConnections svc-pay accepted']);
+    expect(removing.fake.calls.filter((c) => c.startsWith('listConnections'))).toEqual([
+      'listConnections svc-pay pendingAcceptance',
+      'listConnections svc-pay accepted',
+    ]);
   });
 
   it('does not read the whitelist of a rule with whitelist: off', async () => {
-    const off = parsePolicy(`version: 1\nservices:\n  - match: { name: "pay-*" }\n    whitelist: off\n    allow:\n      - domain: ${ALLOWED}\n`, 'p', NOW).policy;
+    const off = parsePolicy(
+      `version: 1\nservices:\n  - match: { name: "pay-*" }\n    whitelist: off\n    allow:\n      - domain: ${ALLOWED}\n`,
+      'p',
+      NOW,
+    ).policy;
     const t = setup();
     const summary = await runReview(t.deps, off, t.options);
     expect(t.fake.calls.some((c) => c.startsWith('listWhitelist'))).toBe(false);
@@ -270,7 +367,9 @@ describe('runReview()', () => {
     const t = setup(services);
     const summary = await runReview(t.deps, strict, { ...t.options, scope: 'compliance' });
     await t.auditor.close();
-    const other = summary.actions.filter((a) => a.service_id === 'svc-other').map((a) => [a.type, a.endpoint_id ?? a.permission ?? '']);
+    const other = summary.actions
+      .filter((a) => a.service_id === 'svc-other')
+      .map((a) => [a.type, a.endpoint_id ?? a.permission ?? '']);
     expect(other).toEqual([
       ['connection.reject', 'ep-old'],
       ['whitelist.add', `iam:domain::${ALLOWED}`],
@@ -278,7 +377,12 @@ describe('runReview()', () => {
     ]);
     expect(services[1]!.connections.find((c) => c.id === 'ep-old')!.status).toBe('rejected');
     expect(services[1]!.service.approval_enabled).toBe(true);
-    expect(summary.drift.filter((d) => d.service_id === 'svc-other').map((d) => d.kind).sort()).toEqual(['accepted-not-allowed', 'approval-disabled', 'whitelist-missing']);
+    expect(
+      summary.drift
+        .filter((d) => d.service_id === 'svc-other')
+        .map((d) => d.kind)
+        .sort(),
+    ).toEqual(['accepted-not-allowed', 'approval-disabled', 'whitelist-missing']);
     expect(t.mem.events.map((e) => e.type)).toContain('vpcep.compliance.report');
     expect(t.fake.calls).toContain('listConnections svc-other all');
   });
@@ -291,10 +395,18 @@ describe('runReview()', () => {
         throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
       }
     };
-    const everything = parsePolicy(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`, 'p', NOW).policy;
+    const everything = parsePolicy(
+      `version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`,
+      'p',
+      NOW,
+    ).policy;
     const summary = await runReview(t.deps, everything, { ...t.options, scope: 'compliance' });
     expect(summary.actions.filter((a) => a.type === 'service.enable-approval')).toEqual([
-      expect.objectContaining({ service_id: 'svc-other', outcome: 'succeeded', note: 'already enabled (changed meanwhile)' }),
+      expect.objectContaining({
+        service_id: 'svc-other',
+        outcome: 'succeeded',
+        note: 'already enabled (changed meanwhile)',
+      }),
     ]);
   });
 
@@ -305,7 +417,12 @@ describe('runReview()', () => {
       for await (const s of t.fake.client.listServices()) out.push(s);
       return out;
     })();
-    const summary = await runReview(t.deps, policy, { ...t.options, trigger: 'webhook', services: services.slice(0, 1), endpointId: 'ep-2' });
+    const summary = await runReview(t.deps, policy, {
+      ...t.options,
+      trigger: 'webhook',
+      services: services.slice(0, 1),
+      endpointId: 'ep-2',
+    });
     expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).toEqual([
       ['connection.reject', 'ep-2'],
       ['whitelist.add', `iam:domain::${ALLOWED}`],
@@ -318,12 +435,17 @@ describe('runReview()', () => {
   it('ends with a run.completed event carrying the error when the services cannot even be listed', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
-      if (call === 'listServices') throw new FakeApiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
+      if (call === 'listServices')
+        throw new FakeApiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     await t.auditor.close();
     expect(summary.failed).toBe(true);
-    expect(summary.error).toEqual({ code: 'APIGW.0301', message: 'Incorrect IAM authentication information.', status: 401 });
+    expect(summary.error).toEqual({
+      code: 'APIGW.0301',
+      message: 'Incorrect IAM authentication information.',
+      status: 401,
+    });
     expect(t.mem.events.map((e) => [e.type, e.data.error])).toEqual([['vpcep.run.completed', summary.error]]);
   });
 });
@@ -334,7 +456,10 @@ describe('runReview() with a lease store', () => {
     const store = createMemoryLeaseStore(() => NOW);
     const calls: string[] = [];
     const lease: LeaseStore = {
-      acquire: async (key, holder, expiresAt) => (calls.push(`acquire ${key} ${expiresAt.toISOString()}`), store.acquire(key, holder, expiresAt)),
+      acquire: async (key, holder, expiresAt) => (
+        calls.push(`acquire ${key} ${expiresAt.toISOString()}`),
+        store.acquire(key, holder, expiresAt)
+      ),
       renew: (key, holder, expiresAt) => store.renew(key, holder, expiresAt),
       release: async (key, holder) => (calls.push(`release ${key}`), store.release(key, holder)),
     };
@@ -346,9 +471,14 @@ describe('runReview() with a lease store', () => {
     const summary = await runReview(t.deps, policy, { ...t.options, deadline: new Date(NOW.getTime() + 60_000) });
     expect(summary.failed).toBe(false);
     // svc-other is unmanaged: never leased. svc-pay: until the deadline plus 30 s.
-    expect(t.calls).toEqual([`acquire proj/svc-pay ${new Date(NOW.getTime() + 60_000 + 30_000).toISOString()}`, 'release proj/svc-pay']);
+    expect(t.calls).toEqual([
+      `acquire proj/svc-pay ${new Date(NOW.getTime() + 60_000 + 30_000).toISOString()}`,
+      'release proj/svc-pay',
+    ]);
     expect(t.fake.calls.filter((c) => c === 'listConnections svc-pay pendingAcceptance')).toHaveLength(2); // survey, then under the lease
-    expect(await t.store.acquire('proj/svc-pay', 'someone-else', new Date(NOW.getTime() + 1000))).toEqual({ acquired: true });
+    expect(await t.store.acquire('proj/svc-pay', 'someone-else', new Date(NOW.getTime() + 1000))).toEqual({
+      acquired: true,
+    });
   });
 
   it('skips a service whose lease another run holds: no action, not a failure, listed with the holder', async () => {
@@ -361,7 +491,10 @@ describe('runReview() with a lease store', () => {
     expect(summary.services).toMatchObject({ skipped: 1, reviewed: 0 });
     await t.auditor.close();
     expect(t.mem.events.map((e) => e.type)).toEqual(['vpcep.run.completed']);
-    expect(t.mem.events[0]!.data).toMatchObject({ skipped: [{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }], services: { skipped: 1 } });
+    expect(t.mem.events[0]!.data).toMatchObject({
+      skipped: [{ service_id: 'svc-pay', note: 'being reviewed by run run-other' }],
+      services: { skipped: 1 },
+    });
   });
 
   it('acts on what it reads under the lease, not on the survey', async () => {
@@ -381,9 +514,18 @@ describe('runReview() with a lease store', () => {
 
   it('fails the service, and acts on nothing, when the lease store cannot be reached', async () => {
     const t = leased();
-    const summary = await runReview({ ...t.deps, lease: { ...t.lease, acquire: () => Promise.reject(new Error('DynamoDB: connect ECONNREFUSED')) } }, policy, t.options);
+    const summary = await runReview(
+      { ...t.deps, lease: { ...t.lease, acquire: () => Promise.reject(new Error('DynamoDB: connect ECONNREFUSED')) } },
+      policy,
+      t.options,
+    );
     expect(mutations(t.fake.calls)).toEqual([]);
     expect(summary.failed).toBe(true);
-    expect(summary.failures).toEqual([{ service_id: 'svc-pay', error: { code: 'ERROR', message: 'could not take the lease on the service: DynamoDB: connect ECONNREFUSED' } }]);
+    expect(summary.failures).toEqual([
+      {
+        service_id: 'svc-pay',
+        error: { code: 'ERROR', message: 'could not take the lease on the service: DynamoDB: connect ECONNREFUSED' },
+      },
+    ]);
   });
 });

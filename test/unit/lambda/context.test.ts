@@ -1,7 +1,8 @@
 import { deadlineFrom } from '../../../lib/lambda/context';
 
 const NOW = new Date('2026-11-26T08:00:00Z');
-const after = (remainingMs: number) => deadlineFrom({ getRemainingTimeInMillis: () => remainingMs }, NOW).getTime() - NOW.getTime();
+const after = (remainingMs: number) =>
+  deadlineFrom({ getRemainingTimeInMillis: () => remainingMs }, NOW).getTime() - NOW.getTime();
 
 describe('deadlineFrom()', () => {
   it('keeps 20 % of the remaining time for the services in flight and the audit flush', () => {

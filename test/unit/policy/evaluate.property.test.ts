@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+
 import type { Connection, EndpointService, WhitelistRecord } from '../../../lib/model';
 import { findRule, needsAcceptedConnections, planService, type Action, type Scope } from '../../../lib/policy/evaluate';
 import { policySchema, type Policy } from '../../../lib/policy/schema';
@@ -12,13 +13,26 @@ const NOW = new Date('2026-11-26T08:00:00Z');
 const RUNS = { numRuns: 1000 };
 const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const DOMAINS = ['aaaa1111', 'bbbb2222', 'cccc3333', 'dddd4444', 'eeee5555', 'ffff6666'];
-const EXPIRIES = [undefined, '2020-01-01', '2030-01-01', '2026-11-26', '2026-11-26T07:59:59Z', '2026-11-26T08:00:01+01:00'];
+const EXPIRIES = [
+  undefined,
+  '2020-01-01',
+  '2030-01-01',
+  '2026-11-26',
+  '2026-11-26T07:59:59Z',
+  '2026-11-26T08:00:01+01:00',
+];
 const TIMES = [undefined, '2026-01-01T00:00:00Z', '2026-01-01T00:00:01Z', '2026-01-02T00:00:00+03:00'];
 const STATUSES = ['pendingAcceptance', 'pendingAcceptance', 'accepted', 'accepted', 'rejected', 'creating', 'failed'];
 
-const casedDomain = fc.tuple(fc.constantFrom(...DOMAINS), fc.boolean()).map(([d, upper]) => (upper ? d.toUpperCase() : d));
+const casedDomain = fc
+  .tuple(fc.constantFrom(...DOMAINS), fc.boolean())
+  .map(([d, upper]) => (upper ? d.toUpperCase() : d));
 const member = fc.record(
-  { domain: casedDomain, expires: fc.constantFrom(...EXPIRIES), max_connections: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) },
+  {
+    domain: casedDomain,
+    expires: fc.constantFrom(...EXPIRIES),
+    max_connections: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+  },
   { requiredKeys: ['domain'] },
 );
 const settings = fc.record(
@@ -37,10 +51,18 @@ const policyArb: fc.Arbitrary<Policy> = fc
   .record({
     owner: fc.option(casedDomain, { nil: undefined }),
     defaults: settings,
-    groups: fc.dictionary(fc.constantFrom('g1', 'g2', 'g3'), fc.array(member, { minLength: 1, maxLength: 3 }), { maxKeys: 3 }),
+    groups: fc.dictionary(fc.constantFrom('g1', 'g2', 'g3'), fc.array(member, { minLength: 1, maxLength: 3 }), {
+      maxKeys: 3,
+    }),
     rules: fc.array(
       fc.record({
-        match: fc.constantFrom({ id: SERVICE_ID }, { id: SERVICE_ID.toUpperCase() }, { name: 'pay-*' }, { name: 'ledger' }, { id: 'other' }),
+        match: fc.constantFrom(
+          { id: SERVICE_ID },
+          { id: SERVICE_ID.toUpperCase() },
+          { name: 'pay-*' },
+          { name: 'ledger' },
+          { id: 'other' },
+        ),
         allow: fc.array(fc.oneof(member, fc.constantFrom('g1', 'g2', 'g3')), { maxLength: 4 }),
         deny: fc.array(casedDomain, { maxLength: 2 }),
         overrides: settings,
@@ -57,7 +79,9 @@ const policyArb: fc.Arbitrary<Policy> = fc
       services: rules.map((r) => ({
         match: r.match,
         // A group reference only to a group that exists (an unknown group is a load error).
-        allow: r.allow.flatMap((a): object[] => (typeof a === 'string' ? (a in groups ? [{ group: a }] : []) : [stripUndefined(a)])),
+        allow: r.allow.flatMap((a): object[] =>
+          typeof a === 'string' ? (a in groups ? [{ group: a }] : []) : [stripUndefined(a)],
+        ),
         deny: r.deny.map((domain) => ({ domain })),
         ...r.overrides,
       })),
@@ -80,14 +104,28 @@ const stateArb: fc.Arbitrary<State> = fc
   .record({
     name: fc.constantFrom('pay-eu', 'ledger', undefined),
     approval: fc.boolean(),
-    connections: fc.array(fc.record({ domain: casedDomain, status: fc.constantFrom(...STATUSES), created_at: fc.constantFrom(...TIMES) }), { maxLength: 10 }),
-    whitelist: fc.array(fc.oneof(casedDomain.map((d) => `iam:domain::${d}`), fc.constantFrom('*', 'iam:domain::*', 'IAM:DOMAIN::aaaa1111')), { maxLength: 6 }),
+    connections: fc.array(
+      fc.record({ domain: casedDomain, status: fc.constantFrom(...STATUSES), created_at: fc.constantFrom(...TIMES) }),
+      { maxLength: 10 },
+    ),
+    whitelist: fc.array(
+      fc.oneof(
+        casedDomain.map((d) => `iam:domain::${d}`),
+        fc.constantFrom('*', 'iam:domain::*', 'IAM:DOMAIN::aaaa1111'),
+      ),
+      { maxLength: 6 },
+    ),
     scope: fc.constantFrom<Scope>('sweep', 'compliance'),
     seed: fc.integer(),
   })
   .map(({ name, approval, connections, whitelist, scope, seed }) => ({
     service: { id: SERVICE_ID, approval_enabled: approval, ...(name === undefined ? {} : { service_name: name }) },
-    connections: connections.map((c, i) => ({ id: `c${i}`, domain_id: c.domain, status: c.status, ...(c.created_at === undefined ? {} : { created_at: c.created_at }) })),
+    connections: connections.map((c, i) => ({
+      id: `c${i}`,
+      domain_id: c.domain,
+      status: c.status,
+      ...(c.created_at === undefined ? {} : { created_at: c.created_at }),
+    })),
     whitelist: whitelist.map((permission, i) => ({ id: `p${i}`, permission })),
     scope,
     seed,
@@ -99,7 +137,9 @@ const plan = (policy: Policy, s: State) => planService(policy, s.service, s.conn
 function entriesFor(policy: Policy, s: State, domain: string): { max_connections?: number; expires?: string }[] {
   const found = findRule(policy, s.service);
   if (!found) return [];
-  return found.rule.allow.flatMap((a) => ('group' in a ? (policy.groups[a.group] ?? []) : [a])).filter((e) => e.domain.toLowerCase() === domain.toLowerCase());
+  return found.rule.allow
+    .flatMap((a) => ('group' in a ? (policy.groups[a.group] ?? []) : [a]))
+    .filter((e) => e.domain.toLowerCase() === domain.toLowerCase());
 }
 
 /** Independent reading of CONTRACT 2 expiry: a date is valid through its day (UTC), a time until it. */
@@ -116,12 +156,21 @@ function isDenied(policy: Policy, s: State, domain: string): boolean {
 
 /** Applies a plan's actions to the state, as the API would. */
 function apply(s: State, actions: Action[]): State {
-  const status = new Map(actions.filter((a) => a.type.startsWith('connection.')).map((a) => [a.endpoint_id!, a.type === 'connection.accept' ? 'accepted' : 'rejected']));
+  const status = new Map(
+    actions
+      .filter((a) => a.type.startsWith('connection.'))
+      .map((a) => [a.endpoint_id!, a.type === 'connection.accept' ? 'accepted' : 'rejected']),
+  );
   const removed = new Set(actions.filter((a) => a.type === 'whitelist.remove').map((a) => a.permission!));
-  const added = actions.filter((a) => a.type === 'whitelist.add').map((a, i) => ({ id: `added${i}`, permission: a.permission! }));
+  const added = actions
+    .filter((a) => a.type === 'whitelist.add')
+    .map((a, i) => ({ id: `added${i}`, permission: a.permission! }));
   return {
     ...s,
-    service: { ...s.service, approval_enabled: s.service.approval_enabled || actions.some((a) => a.type === 'service.enable-approval') },
+    service: {
+      ...s.service,
+      approval_enabled: s.service.approval_enabled || actions.some((a) => a.type === 'service.enable-approval'),
+    },
     connections: s.connections.map((c) => ({ ...c, status: status.get(c.id) ?? c.status })),
     whitelist: [...s.whitelist.filter((r) => !removed.has(r.permission)), ...added],
   };
@@ -213,7 +262,11 @@ describe('planService() properties', () => {
       fc.property(policyArb, stateArb, (policy, s) => {
         const once = plan(policy, s);
         expect(plan(policy, s)).toEqual(once);
-        const reordered = { ...s, connections: shuffle(s.connections, s.seed), whitelist: shuffle(s.whitelist, s.seed + 1) };
+        const reordered = {
+          ...s,
+          connections: shuffle(s.connections, s.seed),
+          whitelist: shuffle(s.whitelist, s.seed + 1),
+        };
         expect(plan(policy, reordered)).toEqual(once);
       }),
       RUNS,
@@ -240,7 +293,9 @@ describe('planService() properties', () => {
     shuffle(
       [
         ...s.connections,
-        ...s.connections.filter((c, i) => stale[i % stale.length] && c.status !== 'pendingAcceptance').map((c) => ({ ...c, status: 'pendingAcceptance' })),
+        ...s.connections
+          .filter((c, i) => stale[i % stale.length] && c.status !== 'pendingAcceptance')
+          .map((c) => ({ ...c, status: 'pendingAcceptance' })),
         ...s.connections.filter((_, i) => twice[i % twice.length]).map((c) => ({ ...c })),
       ],
       s.seed,
@@ -248,10 +303,16 @@ describe('planService() properties', () => {
 
   it('plans from duplicated and stale views exactly as from the latest state', () => {
     fc.assert(
-      fc.property(policyArb, stateArb, fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }), (policy, s, stale, twice) => {
-        const view = staleView(s, stale, twice);
-        expect(planService(policy, s.service, view, s.whitelist, NOW, s.scope)).toEqual(plan(policy, s));
-      }),
+      fc.property(
+        policyArb,
+        stateArb,
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 10 }),
+        (policy, s, stale, twice) => {
+          const view = staleView(s, stale, twice);
+          expect(planService(policy, s.service, view, s.whitelist, NOW, s.scope)).toEqual(plan(policy, s));
+        },
+      ),
       RUNS,
     );
   });

@@ -1,6 +1,19 @@
 import type { Connection } from '../../../lib/model';
-import { findRule, needsAcceptedConnections, planService, type Scope, type ServicePlan } from '../../../lib/policy/evaluate';
-import { connectionFactory, NOW, policyFromYaml, SERVICE_ID, serviceFactory, whitelistRecordFactory } from './factories';
+import {
+  findRule,
+  needsAcceptedConnections,
+  planService,
+  type Scope,
+  type ServicePlan,
+} from '../../../lib/policy/evaluate';
+import {
+  connectionFactory,
+  NOW,
+  policyFromYaml,
+  SERVICE_ID,
+  serviceFactory,
+  whitelistRecordFactory,
+} from './factories';
 
 const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
 const PARTNER = '5fc973eea581490997e82ea11a1df31f';
@@ -62,8 +75,22 @@ const scenarios: [string, Scenario[]][] = [
   [
     '1. the first matching rule governs; unmatched services are unmanaged',
     [
-      { name: 'a service no rule matches gets no actions, only unmanaged drift (compliance)', policy: { yaml: `version: 1\nservices:\n  - match: { id: other }\n    unlisted_pending: reject\n` }, connections: [{ domain_id: STRANGER }], scope: 'compliance', actions: [], drift: ['unmanaged'] },
-      { name: 'a later rule that also matches is ignored', policy: { rule: `  - rule: open\n    match: { name: "*" }\n    unlisted_pending: reject\n` }, connections: [{ id: 'c1', domain_id: STRANGER }], whitelist: DESIRED, actions: [], left: ['c1'] },
+      {
+        name: 'a service no rule matches gets no actions, only unmanaged drift (compliance)',
+        policy: { yaml: `version: 1\nservices:\n  - match: { id: other }\n    unlisted_pending: reject\n` },
+        connections: [{ domain_id: STRANGER }],
+        scope: 'compliance',
+        actions: [],
+        drift: ['unmanaged'],
+      },
+      {
+        name: 'a later rule that also matches is ignored',
+        policy: { rule: `  - rule: open\n    match: { name: "*" }\n    unlisted_pending: reject\n` },
+        connections: [{ id: 'c1', domain_id: STRANGER }],
+        whitelist: DESIRED,
+        actions: [],
+        left: ['c1'],
+      },
     ],
   ],
   [
@@ -71,13 +98,29 @@ const scenarios: [string, Scenario[]][] = [
     [
       {
         name: 'deny beats allow',
-        policy: { yaml: `version: 1\nservices:\n  - match: { id: ${SERVICE_ID} }\n    allow: [{ domain: ${DENIED} }, { domain: ${PARTNER} }]\n    deny: [{ domain: ${DENIED} }]\n` },
-        connections: [{ id: 'c1', domain_id: DENIED }, { id: 'c2', domain_id: PARTNER }],
+        policy: {
+          yaml: `version: 1\nservices:\n  - match: { id: ${SERVICE_ID} }\n    allow: [{ domain: ${DENIED} }, { domain: ${PARTNER} }]\n    deny: [{ domain: ${DENIED} }]\n`,
+        },
+        connections: [
+          { id: 'c1', domain_id: DENIED },
+          { id: 'c2', domain_id: PARTNER },
+        ],
         whitelist: [PARTNER, DENIED],
         actions: ['connection.reject c1', 'connection.accept c2', `whitelist.remove iam:domain::${DENIED}`],
       },
-      { name: 'domain IDs compare case-insensitively', connections: [{ id: 'c1', domain_id: PARTNER.toUpperCase() }], whitelist: DESIRED, actions: ['connection.accept c1'] },
-      { name: 'an expired entry counts as unlisted', connections: [{ id: 'c1', domain_id: EXPIRED }], whitelist: DESIRED, actions: [], left: ['c1'] },
+      {
+        name: 'domain IDs compare case-insensitively',
+        connections: [{ id: 'c1', domain_id: PARTNER.toUpperCase() }],
+        whitelist: DESIRED,
+        actions: ['connection.accept c1'],
+      },
+      {
+        name: 'an expired entry counts as unlisted',
+        connections: [{ id: 'c1', domain_id: EXPIRED }],
+        whitelist: DESIRED,
+        actions: [],
+        left: ['c1'],
+      },
     ],
   ],
   [
@@ -110,34 +153,108 @@ const scenarios: [string, Scenario[]][] = [
   [
     '4. pending connections',
     [
-      { name: 'denied -> reject', connections: [{ id: 'c1', domain_id: DENIED }], whitelist: DESIRED, actions: ['connection.reject c1'] },
-      { name: 'allowed -> accept', connections: [{ id: 'c1', domain_id: PARTNER }], whitelist: DESIRED, actions: ['connection.accept c1'] },
+      {
+        name: 'denied -> reject',
+        connections: [{ id: 'c1', domain_id: DENIED }],
+        whitelist: DESIRED,
+        actions: ['connection.reject c1'],
+      },
+      {
+        name: 'allowed -> accept',
+        connections: [{ id: 'c1', domain_id: PARTNER }],
+        whitelist: DESIRED,
+        actions: ['connection.accept c1'],
+      },
       {
         name: 'allowed at max_connections with over_limit: reject -> reject',
         policy: { rule: '    over_limit: reject\n' },
-        connections: [{ domain_id: LIMITED, status: 'accepted' }, { domain_id: LIMITED, status: 'accepted' }, { id: 'c9', domain_id: LIMITED }],
+        connections: [
+          { domain_id: LIMITED, status: 'accepted' },
+          { domain_id: LIMITED, status: 'accepted' },
+          { id: 'c9', domain_id: LIMITED },
+        ],
         whitelist: DESIRED,
         actions: ['connection.reject c9'],
       },
       {
         name: 'allowed at max_connections with over_limit: leave -> left pending',
-        connections: [{ domain_id: LIMITED, status: 'accepted' }, { domain_id: LIMITED, status: 'accepted' }, { id: 'c9', domain_id: LIMITED }],
+        connections: [
+          { domain_id: LIMITED, status: 'accepted' },
+          { domain_id: LIMITED, status: 'accepted' },
+          { id: 'c9', domain_id: LIMITED },
+        ],
         whitelist: DESIRED,
         actions: [],
         left: ['c9'],
       },
-      { name: 'unlisted with unlisted_pending: leave -> left pending', connections: [{ id: 'c1', domain_id: STRANGER }], whitelist: DESIRED, actions: [], left: ['c1'] },
-      { name: 'unlisted with unlisted_pending: reject (rule override) -> reject', policy: { rule: '    unlisted_pending: reject\n' }, connections: [{ id: 'c1', domain_id: STRANGER }], whitelist: DESIRED, actions: ['connection.reject c1'] },
-      { name: 'unlisted with over_limit: reject set in defaults -> still left pending', policy: { defaults: '  over_limit: reject\n' }, connections: [{ id: 'c1', domain_id: STRANGER }], whitelist: DESIRED, actions: [], left: ['c1'] },
+      {
+        name: 'unlisted with unlisted_pending: leave -> left pending',
+        connections: [{ id: 'c1', domain_id: STRANGER }],
+        whitelist: DESIRED,
+        actions: [],
+        left: ['c1'],
+      },
+      {
+        name: 'unlisted with unlisted_pending: reject (rule override) -> reject',
+        policy: { rule: '    unlisted_pending: reject\n' },
+        connections: [{ id: 'c1', domain_id: STRANGER }],
+        whitelist: DESIRED,
+        actions: ['connection.reject c1'],
+      },
+      {
+        name: 'unlisted with over_limit: reject set in defaults -> still left pending',
+        policy: { defaults: '  over_limit: reject\n' },
+        connections: [{ id: 'c1', domain_id: STRANGER }],
+        whitelist: DESIRED,
+        actions: [],
+        left: ['c1'],
+      },
     ],
   ],
   [
     '5. accepted connections are revoked in compliance only',
     [
-      { name: 'revoke: never keeps a denied accepted connection', scope: 'compliance', connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }], whitelist: DESIRED, actions: [], drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1'] },
-      { name: 'revoke: denied rejects a denied accepted connection', policy: { rule: '    revoke: denied\n' }, scope: 'compliance', connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }, { id: 'c2', domain_id: STRANGER, status: 'accepted' }], whitelist: DESIRED, actions: ['connection.reject c1'], drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1', 'accepted-not-allowed c2'] },
-      { name: 'revoke: unlisted rejects every accepted connection not allowed', policy: { rule: '    revoke: unlisted\n' }, scope: 'compliance', connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }, { id: 'c2', domain_id: STRANGER, status: 'accepted' }, { id: 'c3', domain_id: PARTNER, status: 'accepted' }], whitelist: DESIRED, actions: ['connection.reject c1', 'connection.reject c2'], drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1', 'accepted-not-allowed c2'] },
-      { name: 'revoke is not applied in sweep scope', policy: { rule: '    revoke: unlisted\n' }, scope: 'sweep', connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }], whitelist: DESIRED, actions: [] },
+      {
+        name: 'revoke: never keeps a denied accepted connection',
+        scope: 'compliance',
+        connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }],
+        whitelist: DESIRED,
+        actions: [],
+        drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1'],
+      },
+      {
+        name: 'revoke: denied rejects a denied accepted connection',
+        policy: { rule: '    revoke: denied\n' },
+        scope: 'compliance',
+        connections: [
+          { id: 'c1', domain_id: DENIED, status: 'accepted' },
+          { id: 'c2', domain_id: STRANGER, status: 'accepted' },
+        ],
+        whitelist: DESIRED,
+        actions: ['connection.reject c1'],
+        drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1', 'accepted-not-allowed c2'],
+      },
+      {
+        name: 'revoke: unlisted rejects every accepted connection not allowed',
+        policy: { rule: '    revoke: unlisted\n' },
+        scope: 'compliance',
+        connections: [
+          { id: 'c1', domain_id: DENIED, status: 'accepted' },
+          { id: 'c2', domain_id: STRANGER, status: 'accepted' },
+          { id: 'c3', domain_id: PARTNER, status: 'accepted' },
+        ],
+        whitelist: DESIRED,
+        actions: ['connection.reject c1', 'connection.reject c2'],
+        drift: [`expired ${EXPIRED}`, 'accepted-not-allowed c1', 'accepted-not-allowed c2'],
+      },
+      {
+        name: 'revoke is not applied in sweep scope',
+        policy: { rule: '    revoke: unlisted\n' },
+        scope: 'sweep',
+        connections: [{ id: 'c1', domain_id: DENIED, status: 'accepted' }],
+        whitelist: DESIRED,
+        actions: [],
+      },
     ],
   ],
   [
@@ -156,21 +273,77 @@ const scenarios: [string, Scenario[]][] = [
   [
     '7. whitelist',
     [
-      { name: 'reconcile adds missing allowed domains and removes undesired records, keeping the owner', whitelist: [OWNER, STRANGER, DENIED, PARTNER], actions: [`whitelist.add iam:domain::${LIMITED}`, `whitelist.remove iam:domain::${STRANGER}`, `whitelist.remove iam:domain::${DENIED}`] },
-      { name: 'reconcile removes "*" unless allow_wildcard', whitelist: [...DESIRED, '*'], actions: ['whitelist.remove *'] },
-      { name: 'allow_wildcard keeps "*"', policy: { rule: '    allow_wildcard: true\n' }, whitelist: [...DESIRED, '*'], actions: [] },
-      { name: 'add-only adds and never removes', policy: { rule: '    whitelist: add-only\n' }, whitelist: [STRANGER, '*'], actions: [`whitelist.add iam:domain::${PARTNER}`, `whitelist.add iam:domain::${LIMITED}`] },
-      { name: 'off leaves the whitelist alone', policy: { rule: '    whitelist: off\n' }, whitelist: [STRANGER], actions: [] },
-      { name: 'denied and expired domains are not desired', whitelist: [OWNER, PARTNER, LIMITED, EXPIRED], actions: [`whitelist.remove iam:domain::${EXPIRED}`] },
-      { name: 'records compare case-insensitively', whitelist: [OWNER.toUpperCase(), `IAM:DOMAIN::${PARTNER.toUpperCase()}`, LIMITED], actions: [] },
+      {
+        name: 'reconcile adds missing allowed domains and removes undesired records, keeping the owner',
+        whitelist: [OWNER, STRANGER, DENIED, PARTNER],
+        actions: [
+          `whitelist.add iam:domain::${LIMITED}`,
+          `whitelist.remove iam:domain::${STRANGER}`,
+          `whitelist.remove iam:domain::${DENIED}`,
+        ],
+      },
+      {
+        name: 'reconcile removes "*" unless allow_wildcard',
+        whitelist: [...DESIRED, '*'],
+        actions: ['whitelist.remove *'],
+      },
+      {
+        name: 'allow_wildcard keeps "*"',
+        policy: { rule: '    allow_wildcard: true\n' },
+        whitelist: [...DESIRED, '*'],
+        actions: [],
+      },
+      {
+        name: 'add-only adds and never removes',
+        policy: { rule: '    whitelist: add-only\n' },
+        whitelist: [STRANGER, '*'],
+        actions: [`whitelist.add iam:domain::${PARTNER}`, `whitelist.add iam:domain::${LIMITED}`],
+      },
+      {
+        name: 'off leaves the whitelist alone',
+        policy: { rule: '    whitelist: off\n' },
+        whitelist: [STRANGER],
+        actions: [],
+      },
+      {
+        name: 'denied and expired domains are not desired',
+        whitelist: [OWNER, PARTNER, LIMITED, EXPIRED],
+        actions: [`whitelist.remove iam:domain::${EXPIRED}`],
+      },
+      {
+        name: 'records compare case-insensitively',
+        whitelist: [OWNER.toUpperCase(), `IAM:DOMAIN::${PARTNER.toUpperCase()}`, LIMITED],
+        actions: [],
+      },
     ],
   ],
   [
     '8. approval',
     [
-      { name: 'compliance enables approval when required', scope: 'compliance', approval_enabled: false, whitelist: DESIRED, actions: ['service.enable-approval'], drift: ['approval-disabled', `expired ${EXPIRED}`] },
-      { name: 'sweep does not touch approval', scope: 'sweep', approval_enabled: false, whitelist: DESIRED, actions: [] },
-      { name: 'require_approval: false accepts a disabled approval', policy: { rule: '    require_approval: false\n' }, scope: 'compliance', approval_enabled: false, whitelist: DESIRED, actions: [], drift: [`expired ${EXPIRED}`] },
+      {
+        name: 'compliance enables approval when required',
+        scope: 'compliance',
+        approval_enabled: false,
+        whitelist: DESIRED,
+        actions: ['service.enable-approval'],
+        drift: ['approval-disabled', `expired ${EXPIRED}`],
+      },
+      {
+        name: 'sweep does not touch approval',
+        scope: 'sweep',
+        approval_enabled: false,
+        whitelist: DESIRED,
+        actions: [],
+      },
+      {
+        name: 'require_approval: false accepts a disabled approval',
+        policy: { rule: '    require_approval: false\n' },
+        scope: 'compliance',
+        approval_enabled: false,
+        whitelist: DESIRED,
+        actions: [],
+        drift: [`expired ${EXPIRED}`],
+      },
     ],
   ],
 ];
@@ -179,7 +352,10 @@ describe('planService() by the rules of CONTRACT.md section 2', () => {
   for (const [title, rows] of scenarios) {
     describe(title, () => {
       it.each(rows.map((r) => [r.name, r] as const))('%s', (_name, s) => {
-        const policy = s.policy?.yaml !== undefined ? policyFromYaml(s.policy.yaml) : contractPolicy(s.policy?.rule ?? '', s.policy?.defaults ?? '');
+        const policy =
+          s.policy?.yaml !== undefined
+            ? policyFromYaml(s.policy.yaml)
+            : contractPolicy(s.policy?.rule ?? '', s.policy?.defaults ?? '');
         const service = serviceFactory({ approval_enabled: s.approval_enabled ?? true });
         const connections = (s.connections ?? []).map((c) => connectionFactory(c));
         const whitelist = (s.whitelist ?? []).map((w) => whitelistRecordFactory(w));
@@ -198,10 +374,20 @@ describe('planService()', () => {
     const policy = policyFromYaml(`version: 1\nservices:\n  - match: { name: "pay-*" }\n`);
     const service = serviceFactory({ service_name: 'ledger' });
     const pending = [connectionFactory({ domain_id: DENIED })];
-    expect(planService(policy, service, pending, [], NOW, 'sweep')).toEqual({ actions: [], left_pending: [], drift: [] });
+    expect(planService(policy, service, pending, [], NOW, 'sweep')).toEqual({
+      actions: [],
+      left_pending: [],
+      drift: [],
+    });
     const plan = planService(policy, service, pending, [], NOW, 'compliance');
     expect(plan.actions).toEqual([]);
-    expect(plan.drift).toEqual([{ kind: 'unmanaged', service_id: SERVICE_ID, detail: expect.stringContaining('no rule of the policy matches service ledger') }]);
+    expect(plan.drift).toEqual([
+      {
+        kind: 'unmanaged',
+        service_id: SERVICE_ID,
+        detail: expect.stringContaining('no rule of the policy matches service ledger'),
+      },
+    ]);
   });
 
   it('gives readable reasons naming the rule and the policy entry', () => {
@@ -215,9 +401,17 @@ describe('planService()', () => {
     const plan = planService(policy, serviceFactory(), connections, [], NOW, 'sweep');
     expect(plan.actions.map((a) => [a.type, a.rule, a.reason])).toEqual([
       ['connection.accept', 'payments', `domain ${PARTNER} allowed by services[0].allow[0] (group partners)`],
-      ['connection.accept', 'payments', `domain ${LIMITED} allowed by services[0].allow[1]; connection 1 of max_connections 2`],
+      [
+        'connection.accept',
+        'payments',
+        `domain ${LIMITED} allowed by services[0].allow[1]; connection 1 of max_connections 2`,
+      ],
       ['connection.reject', 'payments', `domain ${DENIED} denied by services[0].deny[0]`],
-      ['whitelist.add', 'payments', `domain ${PARTNER} allowed by services[0].allow[0] (group partners); whitelist record missing`],
+      [
+        'whitelist.add',
+        'payments',
+        `domain ${PARTNER} allowed by services[0].allow[0] (group partners); whitelist record missing`,
+      ],
       ['whitelist.add', 'payments', `domain ${LIMITED} allowed by services[0].allow[1]; whitelist record missing`],
     ]);
     expect(plan.left_pending).toEqual([
@@ -233,9 +427,19 @@ describe('planService()', () => {
 
   it('orders actions: connections oldest first, whitelist adds, removes, then enable-approval', () => {
     const policy = contractPolicy('    unlisted_pending: reject\n');
-    const connections = [connectionFactory({ id: 'late', domain_id: STRANGER, created_at: '2026-05-01T00:00:00Z' }), connectionFactory({ id: 'early', domain_id: PARTNER, created_at: '2026-01-01T00:00:00Z' })];
+    const connections = [
+      connectionFactory({ id: 'late', domain_id: STRANGER, created_at: '2026-05-01T00:00:00Z' }),
+      connectionFactory({ id: 'early', domain_id: PARTNER, created_at: '2026-01-01T00:00:00Z' }),
+    ];
     const whitelist = [whitelistRecordFactory('zzzz'), whitelistRecordFactory('*'), whitelistRecordFactory('aaaa')];
-    const plan = planService(policy, serviceFactory({ approval_enabled: false }), connections, whitelist, NOW, 'compliance');
+    const plan = planService(
+      policy,
+      serviceFactory({ approval_enabled: false }),
+      connections,
+      whitelist,
+      NOW,
+      'compliance',
+    );
     expect(plan.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission ?? ''}`.trim())).toEqual([
       'connection.accept early',
       'connection.reject late',
@@ -256,8 +460,20 @@ describe('planService()', () => {
       connectionFactory({ id: 'a3', domain_id: LIMITED, status: 'accepted' }),
       connectionFactory({ id: 'a4', domain_id: STRANGER, status: 'accepted' }),
     ];
-    const whitelist = [whitelistRecordFactory(OWNER), whitelistRecordFactory(LIMITED), whitelistRecordFactory(STRANGER), whitelistRecordFactory('*')];
-    const plan = planService(policy, serviceFactory({ approval_enabled: false }), connections, whitelist, NOW, 'compliance');
+    const whitelist = [
+      whitelistRecordFactory(OWNER),
+      whitelistRecordFactory(LIMITED),
+      whitelistRecordFactory(STRANGER),
+      whitelistRecordFactory('*'),
+    ];
+    const plan = planService(
+      policy,
+      serviceFactory({ approval_enabled: false }),
+      connections,
+      whitelist,
+      NOW,
+      'compliance',
+    );
     expect(plan.drift.map((d) => [d.kind, d.rule, d.domain_id ?? d.permission ?? null])).toEqual([
       ['approval-disabled', 'payments', null],
       ['expired', 'payments', EXPIRED],
@@ -267,14 +483,23 @@ describe('planService()', () => {
       ['wildcard', 'payments', '*'],
       ['whitelist-extra', 'payments', STRANGER],
     ]);
-    expect(plan.drift[2]!.detail).toBe(`domain ${LIMITED} has 3 accepted connections, more than max_connections 2 (services[0].allow[1])`);
+    expect(plan.drift[2]!.detail).toBe(
+      `domain ${LIMITED} has 3 accepted connections, more than max_connections 2 (services[0].allow[1])`,
+    );
   });
 
   it('does not report an expired entry when the domain has a live entry elsewhere in the rule', () => {
     const renewed = policyFromYaml(
       `version: 1\ngroups:\n  old:\n    - domain: ${EXPIRED}\n      expires: 2020-01-01\nservices:\n  - match: { id: ${SERVICE_ID} }\n    allow:\n      - group: old\n      - domain: ${EXPIRED}\n`,
     );
-    const plan = planService(renewed, serviceFactory(), [connectionFactory({ id: 'c1', domain_id: EXPIRED })], [whitelistRecordFactory(EXPIRED)], NOW, 'compliance');
+    const plan = planService(
+      renewed,
+      serviceFactory(),
+      [connectionFactory({ id: 'c1', domain_id: EXPIRED })],
+      [whitelistRecordFactory(EXPIRED)],
+      NOW,
+      'compliance',
+    );
     expect(plan.drift).toEqual([]);
     expect(plan.actions.map((a) => a.reason)).toEqual([`domain ${EXPIRED} allowed by services[0].allow[1]`]);
   });
@@ -320,21 +545,43 @@ services:
       connectionFactory({ id: 'p3', domain_id: upper(STRANGER), status: 'accepted' }),
     ];
     const whitelist = [whitelistRecordFactory(`iam:domain::${upper(STRANGER)}`), whitelistRecordFactory(upper(OWNER))];
-    const plan = planService(policy, serviceFactory({ approval_enabled: true }), connections, whitelist, NOW, 'compliance');
+    const plan = planService(
+      policy,
+      serviceFactory({ approval_enabled: true }),
+      connections,
+      whitelist,
+      NOW,
+      'compliance',
+    );
     const adds = plan.actions.filter((a) => a.type === 'whitelist.add');
     expect(adds.map((a) => [a.domain_id, a.permission])).toEqual([
       [PARTNER, `iam:domain::${PARTNER}`],
       [LIMITED, `iam:domain::${LIMITED}`],
     ]);
     // The record to remove is named exactly as it exists; its domain id is lower-case.
-    expect(plan.actions.find((a) => a.type === 'whitelist.remove')).toMatchObject({ domain_id: STRANGER, permission: `iam:domain::${upper(STRANGER)}` });
-    const texts = [...plan.actions.map((a) => `${a.domain_id} ${a.reason}`), ...plan.left_pending.map((l) => `${l.domain_id} ${l.reason}`), ...plan.drift.map((d) => `${d.domain_id ?? ''} ${d.detail}`)];
+    expect(plan.actions.find((a) => a.type === 'whitelist.remove')).toMatchObject({
+      domain_id: STRANGER,
+      permission: `iam:domain::${upper(STRANGER)}`,
+    });
+    const texts = [
+      ...plan.actions.map((a) => `${a.domain_id} ${a.reason}`),
+      ...plan.left_pending.map((l) => `${l.domain_id} ${l.reason}`),
+      ...plan.drift.map((d) => `${d.domain_id ?? ''} ${d.detail}`),
+    ];
     expect(texts.length).toBeGreaterThan(5);
     // A record is quoted as it exists (it is its name); every domain id itself is lower-case.
     const recordName = `iam:domain::${upper(STRANGER)}`;
-    for (const text of texts) for (const d of [OWNER, PARTNER, LIMITED, DENIED, STRANGER, EXPIRED]) expect(text.split(recordName).join('')).not.toContain(upper(d));
+    for (const text of texts)
+      for (const d of [OWNER, PARTNER, LIMITED, DENIED, STRANGER, EXPIRED])
+        expect(text.split(recordName).join('')).not.toContain(upper(d));
     expect(plan.drift.map((d) => `${d.kind} ${d.domain_id ?? ''}`.trim())).toEqual(
-      expect.arrayContaining([`expired ${EXPIRED}`, `over-limit ${LIMITED}`, `accepted-not-allowed ${STRANGER}`, `whitelist-missing ${PARTNER}`, `whitelist-extra ${STRANGER}`]),
+      expect.arrayContaining([
+        `expired ${EXPIRED}`,
+        `over-limit ${LIMITED}`,
+        `accepted-not-allowed ${STRANGER}`,
+        `whitelist-missing ${PARTNER}`,
+        `whitelist-extra ${STRANGER}`,
+      ]),
     );
   });
 });
@@ -350,8 +597,16 @@ services:
 `);
 
   it('takes the first rule whose match fits', () => {
-    expect(findRule(policy, serviceFactory({ service_name: 'pay-eu-1' }))).toEqual({ rule: policy.services[0], label: 'exact', index: 0 });
-    expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-eu-1' }))).toEqual({ rule: policy.services[1], label: 'services[1]', index: 1 });
+    expect(findRule(policy, serviceFactory({ service_name: 'pay-eu-1' }))).toEqual({
+      rule: policy.services[0],
+      label: 'exact',
+      index: 0,
+    });
+    expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-eu-1' }))).toEqual({
+      rule: policy.services[1],
+      label: 'services[1]',
+      index: 1,
+    });
     expect(findRule(policy, serviceFactory({ id: 'other', service_name: 'pay-e-1' }))?.label).toBe('catch-all');
   });
 
@@ -374,7 +629,21 @@ describe('needsAcceptedConnections()', () => {
     const service = serviceFactory();
     expect(needsAcceptedConnections(policy, service, [connectionFactory({ domain_id: LIMITED })], NOW)).toBe(true);
     expect(needsAcceptedConnections(policy, service, [connectionFactory({ domain_id: PARTNER })], NOW)).toBe(false);
-    expect(needsAcceptedConnections(policy, service, [connectionFactory({ domain_id: STRANGER }), connectionFactory({ domain_id: DENIED })], NOW)).toBe(false);
-    expect(needsAcceptedConnections(policy, serviceFactory({ id: 'unmanaged' }), [connectionFactory({ domain_id: LIMITED })], NOW)).toBe(false);
+    expect(
+      needsAcceptedConnections(
+        policy,
+        service,
+        [connectionFactory({ domain_id: STRANGER }), connectionFactory({ domain_id: DENIED })],
+        NOW,
+      ),
+    ).toBe(false);
+    expect(
+      needsAcceptedConnections(
+        policy,
+        serviceFactory({ id: 'unmanaged' }),
+        [connectionFactory({ domain_id: LIMITED })],
+        NOW,
+      ),
+    ).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { loadPolicyFile } from '../../../lib/policy/load';
 import { policyJsonSchema } from '../../../lib/policy/schema';
 
@@ -8,7 +9,9 @@ const examples = readdirSync(POLICIES).filter((f) => /\.ya?ml$/.test(f));
 
 describe('policies/', () => {
   it('holds the bundled policy and an example for each use', () => {
-    expect(examples).toEqual(expect.arrayContaining(['policy.yaml', 'partners.yaml', 'strict-compliance.yaml', 'add-only-whitelist.yaml']));
+    expect(examples).toEqual(
+      expect.arrayContaining(['policy.yaml', 'partners.yaml', 'strict-compliance.yaml', 'add-only-whitelist.yaml']),
+    );
   });
 
   it.each(examples)('%s is a valid policy without warnings', async (file) => {

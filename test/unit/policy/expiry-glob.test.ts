@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+
 import { expiryInstant, isExpired } from '../../../lib/policy/expiry';
 import { globMatches } from '../../../lib/policy/glob';
 import { parsePolicy, PolicyError } from '../../../lib/policy/load';
@@ -15,7 +16,8 @@ describe('expiryInstant()', () => {
   });
 
   it('reports an impossible date as an error only, never also as expired', () => {
-    const text = 'version: 1\nservices:\n  - match: { id: s1 }\n    allow:\n      - domain: abc\n        expires: 2026-02-30\n';
+    const text =
+      'version: 1\nservices:\n  - match: { id: s1 }\n    allow:\n      - domain: abc\n        expires: 2026-02-30\n';
     const err = (() => {
       try {
         parsePolicy(text, 'p.yaml', new Date('2030-01-01T00:00:00Z'));
@@ -38,7 +40,10 @@ describe('globMatches()', () => {
 
   it('agrees with the glob read as a regular expression (* any run, ? one character, the rest literal)', () => {
     const reference = (glob: string, name: string) =>
-      new RegExp(`^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`, 'si').test(name);
+      new RegExp(
+        `^${[...glob].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`,
+        'si',
+      ).test(name);
     const chars = fc.constantFrom('a', 'b', 'A', '-', '.', '*', '?');
     const text = (n: number) => fc.array(chars, { maxLength: n }).map((cs) => cs.join(''));
     fc.assert(

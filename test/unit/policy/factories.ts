@@ -1,6 +1,5 @@
 /** Record factories for planner tests: small, readable defaults, overridable per test. */
-import type { Connection, EndpointService, WhitelistRecord } from '../../../lib/model';
-import { domainPermission } from '../../../lib/model';
+import { domainPermission, type Connection, type EndpointService, type WhitelistRecord } from '../../../lib/model';
 import { parsePolicy } from '../../../lib/policy/load';
 import type { Policy } from '../../../lib/policy/schema';
 
@@ -25,9 +24,15 @@ export function connectionFactory(overrides: Partial<Connection> = {}): Connecti
   };
 }
 
-export function whitelistRecordFactory(domainOrPermission: string, overrides: Partial<WhitelistRecord> = {}): WhitelistRecord {
+export function whitelistRecordFactory(
+  domainOrPermission: string,
+  overrides: Partial<WhitelistRecord> = {},
+): WhitelistRecord {
   seq += 1;
-  const permission = domainOrPermission === '*' || domainOrPermission.includes(':') ? domainOrPermission : domainPermission(domainOrPermission);
+  const permission =
+    domainOrPermission === '*' || domainOrPermission.includes(':')
+      ? domainOrPermission
+      : domainPermission(domainOrPermission);
   return { id: `perm-${seq}`, permission, ...overrides };
 }
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { loadPolicyFile, parsePolicy, PolicyError, policyFormatOf, type PolicyProblem } from '../../../lib/policy/load';
 
 /**
@@ -9,7 +10,10 @@ import { loadPolicyFile, parsePolicy, PolicyError, policyFormatOf, type PolicyPr
  * path of the problem it must report (`` for the whole document) and a part of its message.
  */
 const DIR = join(__dirname, '../../fixtures/policies/invalid');
-const expectations = JSON.parse(readFileSync(join(DIR, 'expectations.json'), 'utf8')) as Record<string, { path: string; message: string }>;
+const expectations = JSON.parse(readFileSync(join(DIR, 'expectations.json'), 'utf8')) as Record<
+  string,
+  { path: string; message: string }
+>;
 const fixtures = readdirSync(DIR).filter((f) => f !== 'expectations.json');
 
 function problemsOf(file: string): PolicyProblem[] {
@@ -41,7 +45,16 @@ describe('invalid policy corpus', () => {
 
 describe('parsePolicy() problems', () => {
   it('reports every problem at once, in file order', () => {
-    const text = ['version: 3', 'defaults:', '  revoke: maybe', 'services:', '  - match: {}', '    allow:', '      - group: nobody', ''].join('\n');
+    const text = [
+      'version: 3',
+      'defaults:',
+      '  revoke: maybe',
+      'services:',
+      '  - match: {}',
+      '    allow:',
+      '      - group: nobody',
+      '',
+    ].join('\n');
     try {
       parsePolicy(text, 'many.yaml');
       throw new Error('accepted');
@@ -80,7 +93,8 @@ services:
   });
 
   it('judges a date expiry as valid through the end of that day, UTC', () => {
-    const text = 'version: 1\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: abc\n        expires: 2026-01-31\n';
+    const text =
+      'version: 1\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: abc\n        expires: 2026-01-31\n';
     expect(parsePolicy(text, 'd.yaml', new Date('2026-01-31T23:59:59Z')).warnings).toEqual([]);
     expect(parsePolicy(text, 'd.yaml', new Date('2026-02-01T00:00:00Z')).warnings).toHaveLength(1);
   });
@@ -88,7 +102,14 @@ services:
   it('fills in the built-in defaults and hashes the raw text', () => {
     const text = 'version: 1\nservices:\n  - match: { id: x }\n';
     const loaded = parsePolicy(text);
-    expect(loaded.policy.defaults).toEqual({ unlisted_pending: 'leave', over_limit: 'leave', revoke: 'never', whitelist: 'reconcile', allow_wildcard: false, require_approval: true });
+    expect(loaded.policy.defaults).toEqual({
+      unlisted_pending: 'leave',
+      over_limit: 'leave',
+      revoke: 'never',
+      whitelist: 'reconcile',
+      allow_wildcard: false,
+      require_approval: true,
+    });
     expect(loaded.policy.groups).toEqual({});
     expect(loaded.policy.services[0]).toEqual({ match: { id: 'x' }, allow: [], deny: [] });
     expect(loaded.sha256).toBe(createHash('sha256').update(text).digest('hex'));
@@ -99,13 +120,17 @@ services:
     const text = '{"version": 1, "services": [{"match": {"name": "pay-*"}},]}\n';
     writeFileSync(join(dir, 'p.json'), text);
     writeFileSync(join(dir, 'p.yaml'), text);
-    await expect(loadPolicyFile(join(dir, 'p.yaml'))).resolves.toMatchObject({ policy: { services: [{ match: { name: 'pay-*' } }] } });
+    await expect(loadPolicyFile(join(dir, 'p.yaml'))).resolves.toMatchObject({
+      policy: { services: [{ match: { name: 'pay-*' } }] },
+    });
     const err = await loadPolicyFile(join(dir, 'p.json')).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(PolicyError);
-    expect((err as PolicyError).problems).toEqual([expect.objectContaining({ path: '', line: 1, column: 58, message: "JSON: Unexpected token ']'" })]);
+    expect((err as PolicyError).problems).toEqual([
+      expect.objectContaining({ path: '', line: 1, column: 58, message: "JSON: Unexpected token ']'" }),
+    ]);
     expect((err as PolicyError).message).toContain('(line 1, column 58)');
     expect(policyFormatOf('a/b.JSON')).toBe('json');
     expect(policyFormatOf('a/b.yml')).toBe('yaml');
@@ -113,18 +138,29 @@ services:
 
   it('says that an empty policy file is empty', () => {
     for (const text of ['', '  \n', '# nothing yet\n']) {
-      expect(() => parsePolicy(text, 'e.yaml')).toThrow('e.yaml: 1 problem in the policy\n  (document): the policy file is empty: expected a mapping with version: 1 and services');
+      expect(() => parsePolicy(text, 'e.yaml')).toThrow(
+        'e.yaml: 1 problem in the policy\n  (document): the policy file is empty: expected a mapping with version: 1 and services',
+      );
     }
     expect(() => parsePolicy('', 'e.json', new Date(), { format: 'json' })).toThrow('the policy file is empty');
   });
 
   it('names an unknown group once', () => {
-    const text = 'version: 1\ngroups:\n  partners:\n    - domain: abc\nservices:\n  - match: { name: "*" }\n    allow:\n      - group: partnerz\n';
-    expect(() => parsePolicy(text, 'g.yaml')).toThrow('services[0].allow[0].group: unknown group; defined groups: partners; got "partnerz" (line 8, column 16)');
+    const text =
+      'version: 1\ngroups:\n  partners:\n    - domain: abc\nservices:\n  - match: { name: "*" }\n    allow:\n      - group: partnerz\n';
+    expect(() => parsePolicy(text, 'g.yaml')).toThrow(
+      'services[0].allow[0].group: unknown group; defined groups: partners; got "partnerz" (line 8, column 16)',
+    );
   });
 
   it('reads JSON policies', () => {
-    const loaded = parsePolicy(JSON.stringify({ version: 1, services: [{ match: { name: 'pay-*' }, allow: [{ domain: 'abc', max_connections: 2 }] }] }), 'p.json');
+    const loaded = parsePolicy(
+      JSON.stringify({
+        version: 1,
+        services: [{ match: { name: 'pay-*' }, allow: [{ domain: 'abc', max_connections: 2 }] }],
+      }),
+      'p.json',
+    );
     expect(loaded.policy.services[0]!.allow).toEqual([{ domain: 'abc', max_connections: 2 }]);
   });
 });

@@ -11,11 +11,20 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.ts'));
 
 function importsOf(file: string): string[] {
   const text = readFileSync(join(DIR, file), 'utf8');
-  const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/g), ...text.matchAll(/(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g)];
+  const specifiers = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"]([^'"]+)['"]/g),
+    ...text.matchAll(/(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ];
   return specifiers.map((m) => m[1]!);
 }
 
-const FORBIDDEN = [/^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process)$/, /(^|\/)vpcep(\/|$)/, /(^|\/)audit(\/|$)/, /^node-fetch$/, /^@aws-sdk\//];
+const FORBIDDEN = [
+  /^(node:)?(fs|fs\/promises|net|http|https|http2|dgram|tls|child_process)$/,
+  /(^|\/)vpcep(\/|$)/,
+  /(^|\/)audit(\/|$)/,
+  /^node-fetch$/,
+  /^@aws-sdk\//,
+];
 
 describe('lib/policy purity', () => {
   it('finds the modules it checks, imports included', () => {
@@ -24,7 +33,9 @@ describe('lib/policy purity', () => {
   });
 
   it.each(files.filter((f) => f !== 'load.ts'))('%s imports no I/O, client or audit module', (file) => {
-    const bad = importsOf(file).filter((spec) => FORBIDDEN.some((re) => re.test(spec)) || spec === 'node:crypto' || spec === 'crypto');
+    const bad = importsOf(file).filter(
+      (spec) => FORBIDDEN.some((re) => re.test(spec)) || spec === 'node:crypto' || spec === 'crypto',
+    );
     expect(bad).toEqual([]);
   });
 

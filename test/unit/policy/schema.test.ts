@@ -10,8 +10,10 @@ function properties(schema: unknown, path = ''): [string, Json][] {
   for (const [key, value] of Object.entries((s.properties as Record<string, Json> | undefined) ?? {})) {
     out.push([`${path}.${key}`, value], ...properties(value, `${path}.${key}`));
   }
-  for (const key of ['items', 'additionalProperties']) if (typeof s[key] === 'object') out.push(...properties(s[key], `${path}[]`));
-  for (const key of ['anyOf', 'oneOf']) if (Array.isArray(s[key])) for (const branch of s[key]) out.push(...properties(branch, path));
+  for (const key of ['items', 'additionalProperties'])
+    if (typeof s[key] === 'object') out.push(...properties(s[key], `${path}[]`));
+  for (const key of ['anyOf', 'oneOf'])
+    if (Array.isArray(s[key])) for (const branch of s[key]) out.push(...properties(branch, path));
   return out;
 }
 
@@ -19,7 +21,9 @@ describe('policySchema', () => {
   it('describes every field (the descriptions reach the JSON Schema)', () => {
     const props = properties(policyJsonSchema());
     expect(props.length).toBeGreaterThan(30);
-    const undocumented = props.filter(([, p]) => typeof p.description !== 'string' || p.description.length < 10).map(([path]) => path);
+    const undocumented = props
+      .filter(([, p]) => typeof p.description !== 'string' || p.description.length < 10)
+      .map(([path]) => path);
     expect(undocumented).toEqual([]);
   });
 
@@ -48,7 +52,14 @@ describe('policySchema', () => {
     const parsed = policySchema.parse({
       version: 1,
       owner_domain: '6e9dfd51d1124e8d8498dce894923a0d',
-      defaults: { unlisted_pending: 'leave', over_limit: 'leave', revoke: 'never', whitelist: 'reconcile', allow_wildcard: false, require_approval: true },
+      defaults: {
+        unlisted_pending: 'leave',
+        over_limit: 'leave',
+        revoke: 'never',
+        whitelist: 'reconcile',
+        allow_wildcard: false,
+        require_approval: true,
+      },
       groups: { partners: [{ domain: '5fc973eea581490997e82ea11a1df31f', expires: '2027-06-30', max_connections: 3 }] },
       services: [
         {

@@ -1,9 +1,10 @@
-import { Command } from 'commander';
-import { createServer, type AddressInfo } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+
 import { simulatorCommand } from '../../../lib/cli/commands/simulator';
 import { createCliContext } from '../../../lib/cli/context';
 import { signRequest } from '../../../lib/vpcep/sign';
@@ -20,12 +21,17 @@ describe('vpcep-approver simulator', () => {
     const stopped = new Promise<void>((r) => (release = r));
     const program = new Command('vpcep-approver').exitOverride();
     simulatorCommand(() => stopped)(program, ctx);
-    const running = program.parseAsync(['simulator', '--state', 'policies/examples/demo-state.json', '--ak', 'AK', '--sk', 'SK'], { from: 'user' });
+    const running = program.parseAsync(
+      ['simulator', '--state', 'policies/examples/demo-state.json', '--ak', 'AK', '--sk', 'SK'],
+      { from: 'user' },
+    );
     while (!out.includes('\n')) await new Promise((r) => setTimeout(r, 10));
     const url = out.split('\n')[0]!;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const target = `${url}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/vpc-endpoint-services`;
-    const signed = await fetch(target, { headers: signRequest({ method: 'GET', url: target, headers: {} }, { ak: 'AK', sk: 'SK' }) });
+    const signed = await fetch(target, {
+      headers: signRequest({ method: 'GET', url: target, headers: {} }, { ak: 'AK', sk: 'SK' }),
+    });
     expect(signed.status).toBe(200);
     expect(((await signed.json()) as { total_count: number }).total_count).toBe(3);
     expect((await fetch(target)).status).toBe(401);
@@ -64,14 +70,25 @@ describe('vpcep-approver simulator', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const { port } = blocker.address() as AddressInfo;
     try {
-      await expect(start(['--port', String(port)]).running).rejects.toThrow(`port ${port} is already in use on 127.0.0.1`);
+      await expect(start(['--port', String(port)]).running).rejects.toThrow(
+        `port ${port} is already in use on 127.0.0.1`,
+      );
     } finally {
       await new Promise((r) => blocker.close(r));
     }
   });
 
   it('injects the faults given on the command line', async () => {
-    const sim = start(['--state', 'policies/examples/demo-state.json', '--error-rate', '1', '--latency', '0', '--fault-seed', '7']);
+    const sim = start([
+      '--state',
+      'policies/examples/demo-state.json',
+      '--error-rate',
+      '1',
+      '--latency',
+      '0',
+      '--fault-seed',
+      '7',
+    ]);
     const target = `${await sim.url()}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/vpc-endpoint-services`;
     const res = await fetch(target);
     expect(res.status).toBe(500);
@@ -107,19 +124,34 @@ describe('vpcep-approver simulator', () => {
   it('documents the fault options in --help', async () => {
     const sim = start(['--help']);
     await expect(sim.running).rejects.toThrow();
-    for (const option of ['--fault-seed <n>', '--error-rate <r>', '--throttle-rate <r>', '--inject-on <which>', '--rate-limit <n>', '--retry-after <s>', '--latency <ms>', '--sk-file <path>', 'VPCEP_SIMULATOR_SK']) expect(sim.out()).toContain(option);
+    for (const option of [
+      '--fault-seed <n>',
+      '--error-rate <r>',
+      '--throttle-rate <r>',
+      '--inject-on <which>',
+      '--rate-limit <n>',
+      '--retry-after <s>',
+      '--latency <ms>',
+      '--sk-file <path>',
+      'VPCEP_SIMULATOR_SK',
+    ])
+      expect(sim.out()).toContain(option);
   });
 
   it('refuses --ak without --sk', async () => {
     const ctx = createCliContext({ env: {}, stdout: new PassThrough(), stderr: new PassThrough() });
     const program = new Command('vpcep-approver').exitOverride();
     simulatorCommand(() => Promise.resolve())(program, ctx);
-    await expect(program.parseAsync(['simulator', '--ak', 'AK'], { from: 'user' })).rejects.toThrow(/--ak and its secret key go together/);
+    await expect(program.parseAsync(['simulator', '--ak', 'AK'], { from: 'user' })).rejects.toThrow(
+      /--ak and its secret key go together/,
+    );
   });
 
   async function signedStatus(url: string, sk: string): Promise<number> {
     const target = `${url}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9/vpc-endpoint-services`;
-    return (await fetch(target, { headers: signRequest({ method: 'GET', url: target, headers: {} }, { ak: 'AK', sk }) })).status;
+    return (
+      await fetch(target, { headers: signRequest({ method: 'GET', url: target, headers: {} }, { ak: 'AK', sk }) })
+    ).status;
   }
 
   it('takes the secret key from --sk-file or VPCEP_SIMULATOR_SK, so that ps does not show it', async () => {
@@ -149,13 +181,26 @@ describe('vpcep-approver simulator', () => {
   });
 
   it('sends Retry-After with the rate limit only when asked, and injects faults on writes only with --inject-on write', async () => {
-    const sim = start(['--state', 'policies/examples/demo-state.json', '--rate-limit', '1', '--retry-after', '2', '--error-rate', '1', '--inject-on', 'write']);
+    const sim = start([
+      '--state',
+      'policies/examples/demo-state.json',
+      '--rate-limit',
+      '1',
+      '--retry-after',
+      '2',
+      '--error-rate',
+      '1',
+      '--inject-on',
+      'write',
+    ]);
     const base = `${await sim.url()}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
     const read = await fetch(`${base}/vpc-endpoint-services`);
     expect(read.status).toBe(200);
     const limited = await fetch(`${base}/vpc-endpoint-services`);
     expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '2']);
-    expect(sim.err()).toContain('rate limit 1 in any sliding second, Retry-After 2 s, errors and throttling on writes only');
+    expect(sim.err()).toContain(
+      'rate limit 1 in any sliding second, Retry-After 2 s, errors and throttling on writes only',
+    );
     sim.release();
     await sim.running;
   });

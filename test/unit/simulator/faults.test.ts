@@ -40,12 +40,26 @@ describe('FaultInjector rate limit', () => {
       kinds.push(inj.decide('p')?.kind ?? 'ok');
       t.advance(200);
     }
-    expect(kinds.slice(0, 10)).toEqual(['ok', 'ok', 'ok', 'rate-limit', 'rate-limit', 'ok', 'ok', 'ok', 'rate-limit', 'rate-limit']);
+    expect(kinds.slice(0, 10)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'rate-limit',
+      'rate-limit',
+      'ok',
+      'ok',
+      'ok',
+      'rate-limit',
+      'rate-limit',
+    ]);
     const refused = new FaultInjector({ rateLimitPerSecond: 1 }, t.clock);
     refused.decide('p');
     const answer = refused.decide('p')!;
     expect(answer.error.status).toBe(429);
-    expect(answer.error.body).toEqual({ error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second' });
+    expect(answer.error.body).toEqual({
+      error_code: 'APIGW.0308',
+      error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 second',
+    });
     expect(answer.error.headers).toEqual({});
   });
 
@@ -71,6 +85,13 @@ describe('FaultInjector rate limit', () => {
 
   it('with injectOn write fails only POST, PUT and DELETE', () => {
     const inj = new FaultInjector({ seed: 3, errorRate: 1, injectOn: 'write' }, clock);
-    expect(['GET', 'GET', 'POST', 'PUT', 'DELETE', 'GET'].map((m) => inj.decide('p', m)?.kind ?? 'ok')).toEqual(['ok', 'ok', 'error', 'error', 'error', 'ok']);
+    expect(['GET', 'GET', 'POST', 'PUT', 'DELETE', 'GET'].map((m) => inj.decide('p', m)?.kind ?? 'ok')).toEqual([
+      'ok',
+      'ok',
+      'error',
+      'error',
+      'error',
+      'ok',
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+
 import { SimulatorHttpError } from '../../../lib/simulator/errors';
 import { pageOf, parsePaging } from '../../../lib/simulator/query';
 
@@ -29,12 +30,18 @@ describe('parsePaging()', () => {
 describe('pageOf()', () => {
   it('walking pages in either direction visits every item exactly once', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 17 }), fc.constantFrom('asc' as const, 'desc' as const), (n, limit, sortDir) => {
-        const items = Array.from({ length: n }, (_, i) => i);
-        const seen: number[] = [];
-        for (let offset = 0; offset < n + limit; offset += limit) seen.push(...pageOf(items, { limit, offset, sortDir, sortKey: 'created_at' }));
-        expect(seen).toEqual(sortDir === 'asc' ? items : [...items].reverse());
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 60 }),
+        fc.integer({ min: 1, max: 17 }),
+        fc.constantFrom('asc' as const, 'desc' as const),
+        (n, limit, sortDir) => {
+          const items = Array.from({ length: n }, (_, i) => i);
+          const seen: number[] = [];
+          for (let offset = 0; offset < n + limit; offset += limit)
+            seen.push(...pageOf(items, { limit, offset, sortDir, sortKey: 'created_at' }));
+          expect(seen).toEqual(sortDir === 'asc' ? items : [...items].reverse());
+        },
+      ),
     );
   });
 });

@@ -1,5 +1,11 @@
-import { createVpcepClient, CreateVpcepClientOptions, RetryQuota, VpcepApiError, VpcepClient } from '../../../lib/vpcep/client';
 import { AppError } from '../../../lib/errors';
+import {
+  createVpcepClient,
+  CreateVpcepClientOptions,
+  RetryQuota,
+  VpcepApiError,
+  VpcepClient,
+} from '../../../lib/vpcep/client';
 import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
 
 const ENDPOINT = 'https://vpcep.tr-west-1.myhuaweicloud.com';
@@ -63,7 +69,12 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
   it('4.2.1 creates a service, sending the body and the project id', async () => {
     const t = setup(() => ({ body: fixture('4.2.1-create-service.response.json') }));
     const service = await t.client.createService(fixture('4.2.1-create-service.request.json') as never);
-    expect(service).toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', approval_enabled: false, status: 'available', ports: [{ client_port: 8080, server_port: 90, protocol: 'TCP' }, { client_port: 8081 }] });
+    expect(service).toMatchObject({
+      id: '4189d3c2-8882-4871-a3c2-d380272eed83',
+      approval_enabled: false,
+      status: 'available',
+      ports: [{ client_port: 8080, server_port: 90, protocol: 'TCP' }, { client_port: 8081 }],
+    });
     const req = t.requests[0]!;
     expect([req.method, req.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoint-services`]);
     expect(req.body).toEqual(fixture('4.2.1-create-service.request.json'));
@@ -73,36 +84,65 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.2.2 gets a service', async () => {
     const t = setup(() => ({ body: fixture('4.2.2-get-service.response.json') }));
-    expect(await t.client.getService(SERVICE)).toMatchObject({ service_name: 'test123', project_id: '6e9dfd51d1124e8d8498dce894923a0d' });
+    expect(await t.client.getService(SERVICE)).toMatchObject({
+      service_name: 'test123',
+      project_id: '6e9dfd51d1124e8d8498dce894923a0d',
+    });
     expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}`);
   });
 
   it('4.2.3 updates a service with PUT', async () => {
     const t = setup(() => ({ body: fixture('4.2.3-update-service.response.json') }));
     await t.client.updateService(SERVICE, fixture('4.2.3-update-service.request.json') as never);
-    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['PUT', `${BASE}/vpc-endpoint-services/${SERVICE}`]);
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual([
+      'PUT',
+      `${BASE}/vpc-endpoint-services/${SERVICE}`,
+    ]);
     expect(t.requests[0]?.body).toEqual(fixture('4.2.3-update-service.request.json'));
   });
 
   it('4.2.4 deletes a service (empty answer)', async () => {
     const t = setup(() => ({ status: 204 }));
     await expect(t.client.deleteService(SERVICE)).resolves.toBeUndefined();
-    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['DELETE', `${BASE}/vpc-endpoint-services/${SERVICE}`]);
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual([
+      'DELETE',
+      `${BASE}/vpc-endpoint-services/${SERVICE}`,
+    ]);
   });
 
   it('4.2.5 lists services, asking for 1000 a page, oldest first', async () => {
     const t = setup(() => ({ body: fixture('4.2.5-list-services.response.json') }));
     const services = await all(t.client.listServices());
-    expect(services).toEqual([expect.objectContaining({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', approval_enabled: false, updated_at: '2018-01-30T07:42:01Z' })]);
+    expect(services).toEqual([
+      expect.objectContaining({
+        id: '4189d3c2-8882-4871-a3c2-d380272eed83',
+        approval_enabled: false,
+        updated_at: '2018-01-30T07:42:01Z',
+      }),
+    ]);
     const q = t.requests[0]!.url.searchParams;
-    expect([q.get('limit'), q.get('offset'), q.get('sort_key'), q.get('sort_dir')]).toEqual(['1000', null, 'created_at', 'asc']);
+    expect([q.get('limit'), q.get('offset'), q.get('sort_key'), q.get('sort_dir')]).toEqual([
+      '1000',
+      null,
+      'created_at',
+      'asc',
+    ]);
   });
 
   it('4.2.6 lists connections with marker_id as a number and passes the filters', async () => {
     const t = setup(() => ({ body: fixture('4.2.6-list-connections.response.json') }));
-    const connections = await all(t.client.listConnections(SERVICE, { status: 'pendingAcceptance', marker_id: 16777510 }));
+    const connections = await all(
+      t.client.listConnections(SERVICE, { status: 'pendingAcceptance', marker_id: 16777510 }),
+    );
     expect(connections).toEqual([
-      { id: 'adb7b229-bb11-4072-bcc0-3327cd784263', status: 'accepted', marker_id: 16777510, domain_id: '5fc973eea581490997e82ea11a1df31f', created_at: '2018-09-17T11:10:11Z', updated_at: '2018-09-17T11:10:12Z' },
+      {
+        id: 'adb7b229-bb11-4072-bcc0-3327cd784263',
+        status: 'accepted',
+        marker_id: 16777510,
+        domain_id: '5fc973eea581490997e82ea11a1df31f',
+        created_at: '2018-09-17T11:10:11Z',
+        updated_at: '2018-09-17T11:10:12Z',
+      },
       expect.objectContaining({ id: 'fd69d29f-dc29-4a9b-80d8-b51d1e7e58ea', marker_id: 16777513 }),
     ]);
     const req = t.requests[0]!;
@@ -116,22 +156,44 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
     const result = await t.client.acceptOrReject(SERVICE, '705290f3-0d00-41f2-aedc-71f09844e879', 'receive');
     expect(result).toEqual([expect.objectContaining({ status: 'accepted', marker_id: Number('422321321312321321') })]);
     expect(typeof result[0]?.marker_id).toBe('number');
-    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoint-services/${SERVICE}/connections/action`]);
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual([
+      'POST',
+      `${BASE}/vpc-endpoint-services/${SERVICE}/connections/action`,
+    ]);
     expect(t.requests[0]?.body).toEqual(fixture('4.2.7-connection-action.request.json'));
   });
 
   it('4.2.7 reports the documented error body as a VpcepApiError', async () => {
-    const t = setup(() => ({ status: 400, body: fixture('4.2.7-connection-action.error.json'), headers: { 'X-Request-Id': 'req-42' } }));
+    const t = setup(() => ({
+      status: 400,
+      body: fixture('4.2.7-connection-action.error.json'),
+      headers: { 'X-Request-Id': 'req-42' },
+    }));
     const err = await failure(t.client.acceptOrReject(SERVICE, 'e1', 'reject'));
     expect(err).toBeInstanceOf(AppError);
-    expect(err).toMatchObject({ status: 400, errorCode: 'Endpoint.2013', errorMsg: 'The endpoint does not belong to the endpoint service.', requestId: 'req-42', retryable: false, operation: 'acceptOrReject', code: 'Endpoint.2013' });
+    expect(err).toMatchObject({
+      status: 400,
+      errorCode: 'Endpoint.2013',
+      errorMsg: 'The endpoint does not belong to the endpoint service.',
+      requestId: 'req-42',
+      retryable: false,
+      operation: 'acceptOrReject',
+      code: 'Endpoint.2013',
+    });
     expect(err.message).toContain('Endpoint.2013');
     expect(t.requests).toHaveLength(1);
   });
 
   it('4.2.8 lists whitelist records 500 a page', async () => {
     const t = setup(() => ({ body: fixture('4.2.8-list-whitelist.response.json') }));
-    expect(await all(t.client.listWhitelist(SERVICE))).toEqual([{ id: 'f2659906-c622-480a-83e9-ef42bdb67b90', permission: '*', description: 'demo', created_at: '2018-10-18T13:26:40Z' }]);
+    expect(await all(t.client.listWhitelist(SERVICE))).toEqual([
+      {
+        id: 'f2659906-c622-480a-83e9-ef42bdb67b90',
+        permission: '*',
+        description: 'demo',
+        created_at: '2018-10-18T13:26:40Z',
+      },
+    ]);
     expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}/permissions`);
     expect(t.requests[0]?.url.searchParams.get('limit')).toBe('500');
   });
@@ -140,8 +202,14 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
     const t = setup(() => ({ body: fixture('4.2.9-whitelist-action.response.json') }));
     const added = await t.client.updateWhitelist(SERVICE, 'add', ['iam:domain::fc973eea581490997e82ea11a1d0101']);
     await t.client.updateWhitelist(SERVICE, 'remove', ['iam:domain::5fc973eea581490997e82ea11a1d0101']);
-    expect(added).toEqual([{ permission: 'iam:domain::5fc973eea581490997e82ea11a1d0101' }, { permission: 'iam:domain::5fc973eea581490997e82ea11a1d0102' }]);
-    expect(t.requests.map((r) => r.body)).toEqual([fixture('4.2.9-whitelist-add.request.json'), fixture('4.2.9-whitelist-remove.request.json')]);
+    expect(added).toEqual([
+      { permission: 'iam:domain::5fc973eea581490997e82ea11a1d0101' },
+      { permission: 'iam:domain::5fc973eea581490997e82ea11a1d0102' },
+    ]);
+    expect(t.requests.map((r) => r.body)).toEqual([
+      fixture('4.2.9-whitelist-add.request.json'),
+      fixture('4.2.9-whitelist-remove.request.json'),
+    ]);
     expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoint-services/${SERVICE}/permissions/action`);
   });
 
@@ -178,21 +246,34 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
   it('4.3.1 creates an endpoint (marker_id string -> number, tags kept)', async () => {
     const t = setup(() => ({ body: fixture('4.3.1-create-endpoint.response.json') }));
     const endpoint = await t.client.createEndpoint(fixture('4.3.1-create-endpoint.request.json') as never);
-    expect(endpoint).toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83', status: 'creating', marker_id: 322312312312, enable_dns: false, enable_whitelist: true, tags: [{ key: 'test1', value: 'test1' }] });
+    expect(endpoint).toMatchObject({
+      id: '4189d3c2-8882-4871-a3c2-d380272eed83',
+      status: 'creating',
+      marker_id: 322312312312,
+      enable_dns: false,
+      enable_whitelist: true,
+      tags: [{ key: 'test1', value: 'test1' }],
+    });
     expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['POST', `${BASE}/vpc-endpoints`]);
     expect(t.requests[0]?.body).toEqual(fixture('4.3.1-create-endpoint.request.json'));
   });
 
   it('4.3.2 gets an endpoint', async () => {
     const t = setup(() => ({ body: fixture('4.3.2-get-endpoint.response.json') }));
-    expect(await t.client.getEndpoint('4189d3c2-8882-4871-a3c2-d380272eed83')).toMatchObject({ status: 'accepted', marker_id: 322312312312 });
+    expect(await t.client.getEndpoint('4189d3c2-8882-4871-a3c2-d380272eed83')).toMatchObject({
+      status: 'accepted',
+      marker_id: 322312312312,
+    });
     expect(t.requests[0]?.url.pathname).toBe(`${BASE}/vpc-endpoints/4189d3c2-8882-4871-a3c2-d380272eed83`);
   });
 
   it('4.3.3 deletes an endpoint', async () => {
     const t = setup(() => ({ status: 200 }));
     await t.client.deleteEndpoint('4189d3c2-8882-4871-a3c2-d380272eed83');
-    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual(['DELETE', `${BASE}/vpc-endpoints/4189d3c2-8882-4871-a3c2-d380272eed83`]);
+    expect([t.requests[0]?.method, t.requests[0]?.url.pathname]).toEqual([
+      'DELETE',
+      `${BASE}/vpc-endpoints/4189d3c2-8882-4871-a3c2-d380272eed83`,
+    ]);
   });
 
   it('4.3.4 lists endpoints: "true" booleans, string marker_ids, unknown dns_name dropped', async () => {
@@ -220,34 +301,59 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
 describe('authentication', () => {
   it('signs every request with AK/SK (the fake checks each signature) and sends the security token', async () => {
-    const t = setup(() => ({ body: fixture('4.2.2-get-service.response.json') }), { credentials: { ak: AK, sk: SK, securityToken: 'temp-token' } });
+    const t = setup(() => ({ body: fixture('4.2.2-get-service.response.json') }), {
+      credentials: { ak: AK, sk: SK, securityToken: 'temp-token' },
+    });
     await t.client.getService(SERVICE);
     const h = t.requests[0]!.headers;
-    expect(h.Authorization).toMatch(/^SDK-HMAC-SHA256 Access=TESTAKEXAMPLE0000001, SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token, Signature=[0-9a-f]{64}$/);
+    expect(h.Authorization).toMatch(
+      /^SDK-HMAC-SHA256 Access=TESTAKEXAMPLE0000001, SignedHeaders=content-type;host;x-project-id;x-sdk-date;x-security-token, Signature=[0-9a-f]{64}$/,
+    );
     expect(h['X-Sdk-Date']).toBe('20261126T080000Z');
     expect(h['X-Security-Token']).toBe('temp-token');
   });
 
   it('sends X-Auth-Token instead with token credentials', async () => {
     const fake = fakeFetch(() => ({ body: fixture('4.2.2-get-service.response.json') }), { checkSignature: false });
-    const client = createVpcepClient({ endpoint: ENDPOINT, projectId: PROJECT, credentials: { token: 'iam-token' }, fetch: fake.fetch });
+    const client = createVpcepClient({
+      endpoint: ENDPOINT,
+      projectId: PROJECT,
+      credentials: { token: 'iam-token' },
+      fetch: fake.fetch,
+    });
     await client.getService(SERVICE);
-    expect(fake.requests[0]?.headers).toEqual({ 'Content-Type': 'application/json', 'X-Project-Id': PROJECT, 'X-Auth-Token': 'iam-token' });
+    expect(fake.requests[0]?.headers).toEqual({
+      'Content-Type': 'application/json',
+      'X-Project-Id': PROJECT,
+      'X-Auth-Token': 'iam-token',
+    });
   });
 
   it('refuses http:// unless the host is loopback', () => {
     const fake = fakeFetch(() => ({}));
-    const make = (endpoint: string) => () => createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
+    const make = (endpoint: string) => () =>
+      createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
     expect(make('http://vpcep.example.com')).toThrow(/http:\/\/ .*not loopback/);
     expect(make('ftp://127.0.0.1')).toThrow(/must use https/);
-    for (const ok of ['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:1', 'http://[::1]:9000', 'https://vpcep.example.com']) expect(make(ok)).not.toThrow();
+    for (const ok of [
+      'http://127.0.0.1:8080',
+      'http://127.1.2.3',
+      'http://localhost:1',
+      'http://[::1]:9000',
+      'https://vpcep.example.com',
+    ])
+      expect(make(ok)).not.toThrow();
   });
 });
 
 describe('endpoint URLs with credentials', () => {
   it('refuses user:password in the endpoint without echoing the password', () => {
     const fake = fakeFetch(() => ({}));
-    for (const endpoint of ['https://admin:hunter2secret@vpcep.example.com', 'http://admin:hunter2secret@127.0.0.1:8080', 'https://admin:hunter2 secret@vpcep.example.com:x']) {
+    for (const endpoint of [
+      'https://admin:hunter2secret@vpcep.example.com',
+      'http://admin:hunter2secret@127.0.0.1:8080',
+      'https://admin:hunter2 secret@vpcep.example.com:x',
+    ]) {
       let message = '';
       try {
         createVpcepClient({ endpoint, projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch });
@@ -257,9 +363,14 @@ describe('endpoint URLs with credentials', () => {
       expect(message).not.toBe('');
       expect(message).not.toContain('hunter2');
     }
-    expect(() => createVpcepClient({ endpoint: 'https://admin:pw@vpcep.example.com', projectId: PROJECT, credentials: { ak: AK, sk: SK }, fetch: fake.fetch })).toThrow(
-      /must not carry a user name or password \(https:\/\/vpcep\.example\.com\)/,
-    );
+    expect(() =>
+      createVpcepClient({
+        endpoint: 'https://admin:pw@vpcep.example.com',
+        projectId: PROJECT,
+        credentials: { ak: AK, sk: SK },
+        fetch: fake.fetch,
+      }),
+    ).toThrow(/must not carry a user name or password \(https:\/\/vpcep\.example\.com\)/);
     expect(fake.requests).toHaveLength(0);
   });
 });
@@ -277,7 +388,9 @@ describe('network errors', () => {
     expect(err).toMatchObject({ errorCode: 'ENOTFOUND', retryable: false, attempts: 1 });
     expect(err.message).toContain('vpcep.tr-west-1.myhuaweicloud.com');
     expect(notFound.requests).toHaveLength(1);
-    const again = setup((_, i) => (i === 0 ? networkError('EAI_AGAIN') : { body: fixture('4.2.2-get-service.response.json') }));
+    const again = setup((_, i) =>
+      i === 0 ? networkError('EAI_AGAIN') : { body: fixture('4.2.2-get-service.response.json') },
+    );
     await again.client.getService(SERVICE);
     expect(again.requests).toHaveLength(2);
   });
@@ -285,7 +398,12 @@ describe('network errors', () => {
 
 describe('pagination', () => {
   function connections(n: number, from = 0) {
-    return Array.from({ length: n }, (_, i) => ({ id: `c-${from + i}`, domain_id: 'd1', status: 'pendingAcceptance', marker_id: String(1000 + from + i) }));
+    return Array.from({ length: n }, (_, i) => ({
+      id: `c-${from + i}`,
+      domain_id: 'd1',
+      status: 'pendingAcceptance',
+      marker_id: String(1000 + from + i),
+    }));
   }
   /** A server holding `total` connections that honours limit up to `cap` and offset. */
   function server(total: number, cap = 1000): Handler {
@@ -330,7 +448,10 @@ describe('pagination', () => {
 
   it('fails instead of looping when the API returns the same page forever', async () => {
     const t = setup(() => ({ body: { connections: connections(2), total_count: 5000 } }));
-    await expect(all(t.client.listConnections(SERVICE))).rejects.toMatchObject({ code: 'VPCEP_PAGE_REPEATED', message: expect.stringContaining(`connections of service ${SERVICE}`) });
+    await expect(all(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      code: 'VPCEP_PAGE_REPEATED',
+      message: expect.stringContaining(`connections of service ${SERVICE}`),
+    });
     expect(t.requests).toHaveLength(2);
   });
 
@@ -357,16 +478,37 @@ describe('retries', () => {
     const t = setup(failOnce(reply as never));
     await expect(t.client.getService(SERVICE)).resolves.toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' });
     expect(t.requests).toHaveLength(2);
-    expect(t.client.stats()).toEqual({ requests: 2, calls: 1, retries: 1, throttled: 0, byOperation: { getService: 2 } });
+    expect(t.client.stats()).toEqual({
+      requests: 2,
+      calls: 1,
+      retries: 1,
+      throttled: 0,
+      byOperation: { getService: 2 },
+    });
     // Full jitter: random() 0.5 of the first ceiling (100 ms, the AWS SDK's base).
     expect(t.sleeps).toEqual([wait]);
     expect(t.warnings[0]).toMatch(/getService .* failed .*retry 1 of 7/);
   });
 
   it.each([
-    ['EndPoint.0022 sent as HTTP 400', { status: 400, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit. Please try later.' } }],
-    ['APIGW.0308 from the gateway', { status: 429, body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' } }],
-    ['APIG.0308 (the other spelling)', { status: 429, body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached' } }],
+    [
+      'EndPoint.0022 sent as HTTP 400',
+      {
+        status: 400,
+        body: {
+          error_code: 'EndPoint.0022',
+          error_msg: 'The number of requests exceeded the limit. Please try later.',
+        },
+      },
+    ],
+    [
+      'APIGW.0308 from the gateway',
+      { status: 429, body: { error_code: 'APIGW.0308', error_msg: 'The throttling threshold has been reached' } },
+    ],
+    [
+      'APIG.0308 (the other spelling)',
+      { status: 429, body: { error_code: 'APIG.0308', error_msg: 'The throttling threshold has been reached' } },
+    ],
     ['a bare 429', { status: 429 }],
   ] as const)('waits longer after throttling (%s) and counts it', async (_name, reply) => {
     const t = setup(failOnce(reply as never));
@@ -381,7 +523,9 @@ describe('retries', () => {
     const once = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '3' } }));
     await once.client.getService(SERVICE);
     expect(once.sleeps).toEqual([3000]);
-    const long = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '3600' } }));
+    const long = setup(
+      failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '3600' } }),
+    );
     await long.client.getService(SERVICE);
     expect(long.sleeps).toEqual([20_000]);
   });
@@ -479,15 +623,25 @@ describe('the run deadline', () => {
   });
 
   it('gives each request only the time left before the deadline', async () => {
-    const t = setup((_, i) => (i === 0 ? 'hang' : ok()), { deadline: new Date(NOW.getTime() + 30), timeoutMs: 30_000, retry: { minCallMs: 10 } });
+    const t = setup((_, i) => (i === 0 ? 'hang' : ok()), {
+      deadline: new Date(NOW.getTime() + 30),
+      timeoutMs: 30_000,
+      retry: { minCallMs: 10 },
+    });
     const err = await failure(t.client.getService(SERVICE));
     // The request timed out after the 30 ms that were left, not 30 s, and no retry could fit.
-    expect(err).toMatchObject({ errorCode: 'TIMEOUT', errorMsg: "no answer within 30 ms (not retried: the run's deadline is too near)", attempts: 1 });
+    expect(err).toMatchObject({
+      errorCode: 'TIMEOUT',
+      errorMsg: "no answer within 30 ms (not retried: the run's deadline is too near)",
+      attempts: 1,
+    });
     expect(err.message).toContain("not retried: the run's deadline is too near");
   });
 
   it('does not wait for a retry that would end after the deadline', async () => {
-    const t = setup(() => ({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '10' } }), { deadline: new Date(NOW.getTime() + 5000) });
+    const t = setup(() => ({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': '10' } }), {
+      deadline: new Date(NOW.getTime() + 5000),
+    });
     const err = await failure(t.client.getService(SERVICE));
     expect(t.requests).toHaveLength(1);
     expect(t.sleeps).toEqual([]);
@@ -527,7 +681,8 @@ describe('interruption (signal)', () => {
     const controller = new AbortController();
     let answer: (() => void) | undefined;
     const fake = fakeFetch(ok);
-    const slowFetch: typeof fake.fetch = (url, init) => new Promise((resolve) => (answer = () => resolve(fake.fetch(url, init))));
+    const slowFetch: typeof fake.fetch = (url, init) =>
+      new Promise((resolve) => (answer = () => resolve(fake.fetch(url, init))));
     const t = setup(ok, { signal: controller.signal, fetch: slowFetch });
     const pending = t.client.getService(SERVICE);
     await new Promise((r) => setImmediate(r));
@@ -555,7 +710,15 @@ describe('path parameters', () => {
 
 describe('schema errors', () => {
   it('names the field of a response that breaks the schema', async () => {
-    const t = setup(() => ({ body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 1 }, { id: 'b', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 2 } }));
+    const t = setup(() => ({
+      body: {
+        connections: [
+          { id: 'a', domain_id: 'd', status: 'accepted', marker_id: 1 },
+          { id: 'b', domain_id: 'd', status: 'accepted', marker_id: 'abc' },
+        ],
+        total_count: 2,
+      },
+    }));
     const err = await failure(all(t.client.listConnections(SERVICE)));
     expect(err.code).toBe('VPCEP_BAD_RESPONSE');
     expect(err.message).toContain('connections[1].marker_id');
@@ -568,30 +731,61 @@ describe('schema errors', () => {
   });
 
   it('says what was expected and what was found', async () => {
-    const services = setup(() => ({ body: { endpoint_services: [{ id: 's1', approval_enabled: 'maybe' }], total_count: 1 } }));
-    await expect(all(services.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); got "maybe"');
-    const connections = setup(() => ({ body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 1 } }));
-    await expect(all(connections.client.listConnections(SERVICE))).rejects.toThrow('connections[0].marker_id: expected an integer or a numeric string; got "abc"');
+    const services = setup(() => ({
+      body: { endpoint_services: [{ id: 's1', approval_enabled: 'maybe' }], total_count: 1 },
+    }));
+    await expect(all(services.client.listServices())).rejects.toThrow(
+      'endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); got "maybe"',
+    );
+    const connections = setup(() => ({
+      body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 1 },
+    }));
+    await expect(all(connections.client.listConnections(SERVICE))).rejects.toThrow(
+      'connections[0].marker_id: expected an integer or a numeric string; got "abc"',
+    );
     const missing = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
-    await expect(all(missing.client.listServices())).rejects.toThrow('endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); missing');
+    await expect(all(missing.client.listServices())).rejects.toThrow(
+      'endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); missing',
+    );
     const typed = setup(() => ({ body: { endpoint_services: [{ id: 7, approval_enabled: true }], total_count: 1 } }));
     await expect(all(typed.client.listServices())).rejects.toThrow('endpoint_services[0].id: expected string; got 7');
   });
 
   it('rejects a body that is not JSON', async () => {
     const t = setup(() => ({ raw: '<html>' }));
-    await expect(t.client.getService(SERVICE)).rejects.toMatchObject({ code: 'VPCEP_BAD_RESPONSE', message: expect.stringContaining('not JSON') });
+    await expect(t.client.getService(SERVICE)).rejects.toMatchObject({
+      code: 'VPCEP_BAD_RESPONSE',
+      message: expect.stringContaining('not JSON'),
+    });
   });
 });
 
 describe('secrets', () => {
   it('never puts the AK, SK, token or signature into an error', async () => {
-    const leakyTransport = Object.assign(new Error(`socket hang up; headers: Authorization: SDK-HMAC-SHA256 Access=${AK}, Signature=abc; X-Security-Token: temp-token`), { code: 'ECONNRESET' });
-    const replies = [{ status: 401, body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' } }, leakyTransport, { raw: '{' }];
+    const leakyTransport = Object.assign(
+      new Error(
+        `socket hang up; headers: Authorization: SDK-HMAC-SHA256 Access=${AK}, Signature=abc; X-Security-Token: temp-token`,
+      ),
+      { code: 'ECONNRESET' },
+    );
+    const replies = [
+      { status: 401, body: { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' } },
+      leakyTransport,
+      { raw: '{' },
+    ];
     for (const reply of replies) {
-      const t = setup(() => reply, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token' }, retry: { maxAttempts: 1 } });
+      const t = setup(() => reply, {
+        credentials: { ak: AK, sk: SK, securityToken: 'temp-token' },
+        retry: { maxAttempts: 1 },
+      });
       const err = await failure(t.client.getService(SERVICE));
-      const text = [err.message, err.stack, JSON.stringify(err), String(err.cause), (err.cause as Error | undefined)?.message].join('\n');
+      const text = [
+        err.message,
+        err.stack,
+        JSON.stringify(err),
+        String(err.cause),
+        (err.cause as Error | undefined)?.message,
+      ].join('\n');
       for (const secret of [AK, SK, 'temp-token', 'Signature=']) expect(text).not.toContain(secret);
       for (const w of t.warnings) for (const secret of [AK, SK, 'temp-token']) expect(w).not.toContain(secret);
     }
@@ -601,7 +795,12 @@ describe('secrets', () => {
 describe('secrets echoed by the server', () => {
   function secretsOf(headers: Record<string, string>): string[] {
     const auth = headers.Authorization;
-    const out = [headers['X-Auth-Token'], headers['X-Security-Token'], auth, auth ? /Signature=([0-9a-f]+)/.exec(auth)?.[1] : undefined];
+    const out = [
+      headers['X-Auth-Token'],
+      headers['X-Security-Token'],
+      auth,
+      auth ? /Signature=([0-9a-f]+)/.exec(auth)?.[1] : undefined,
+    ];
     return out.filter((s): s is string => !!s);
   }
 
@@ -609,7 +808,10 @@ describe('secrets echoed by the server', () => {
     const echo: Handler = (req) => ({
       status: 400,
       headers: { 'X-Request-Id': `req-${req.headers['X-Security-Token']}` },
-      body: { error_code: 'EndPoint.0002', error_msg: `bad request; Authorization: ${req.headers.Authorization}; X-Security-Token: ${req.headers['X-Security-Token']}; ak=${AK}; sk=${SK}` },
+      body: {
+        error_code: 'EndPoint.0002',
+        error_msg: `bad request; Authorization: ${req.headers.Authorization}; X-Security-Token: ${req.headers['X-Security-Token']}; ak=${AK}; sk=${SK}`,
+      },
     });
     const t = setup(echo, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token-123' } });
     const err = await failure(t.client.getService(SERVICE));
@@ -623,11 +825,23 @@ describe('secrets echoed by the server', () => {
   });
 
   it('scrubs an echoed X-Auth-Token', async () => {
-    const fake = fakeFetch((req) => ({ status: 401, body: { error_code: 'APIGW.0301', error_msg: `token ${req.headers['X-Auth-Token']} is invalid` } }), { checkSignature: false });
-    const client = createVpcepClient({ endpoint: ENDPOINT, projectId: PROJECT, credentials: { token: 'iam-token-secret' }, fetch: fake.fetch });
+    const fake = fakeFetch(
+      (req) => ({
+        status: 401,
+        body: { error_code: 'APIGW.0301', error_msg: `token ${req.headers['X-Auth-Token']} is invalid` },
+      }),
+      { checkSignature: false },
+    );
+    const client = createVpcepClient({
+      endpoint: ENDPOINT,
+      projectId: PROJECT,
+      credentials: { token: 'iam-token-secret' },
+      fetch: fake.fetch,
+    });
     const err = await failure(client.getService(SERVICE));
     expect(fake.requests[0]?.headers['X-Auth-Token']).toBe('iam-token-secret');
-    for (const text of [err.message, err.errorMsg, String(err), JSON.stringify(err)]) expect(text).not.toContain('iam-token-secret');
+    for (const text of [err.message, err.errorMsg, String(err), JSON.stringify(err)])
+      expect(text).not.toContain('iam-token-secret');
     expect(err.errorMsg).toBe('token [redacted] is invalid');
   });
 });
@@ -640,23 +854,40 @@ describe('secrets in 2xx answers', () => {
         connections: req.headers['Authorization'],
         total_count: req.headers['X-Security-Token'],
         extra: { ak: AK },
-        endpoint_services: [{ id: req.headers['Authorization']!.split('Signature=')[1], approval_enabled: req.headers['X-Security-Token'] }],
+        endpoint_services: [
+          {
+            id: req.headers['Authorization']!.split('Signature=')[1],
+            approval_enabled: req.headers['X-Security-Token'],
+          },
+        ],
       },
     });
-    for (const read of [(c: VpcepClient) => all(c.listConnections(SERVICE)), (c: VpcepClient) => all(c.listServices())]) {
-      const t = setup(echo, { credentials: { ak: AK, sk: SK, securityToken: 'temp-token-with-"quotes"-and-a-long-tail-that-gets-cut-by-the-shortener-of-values' } });
+    for (const read of [
+      (c: VpcepClient) => all(c.listConnections(SERVICE)),
+      (c: VpcepClient) => all(c.listServices()),
+    ]) {
+      const t = setup(echo, {
+        credentials: {
+          ak: AK,
+          sk: SK,
+          securityToken: 'temp-token-with-"quotes"-and-a-long-tail-that-gets-cut-by-the-shortener-of-values',
+        },
+      });
       const err = await failure(read(t.client));
       expect(err.code).toBe('VPCEP_BAD_RESPONSE');
       const signature = String(t.requests[0]!.headers['Authorization']).split('Signature=')[1]!;
       const text = [err.message, err.stack, JSON.stringify(err)].join('\n');
       expect(text).toContain('[redacted]');
-      for (const secret of [AK, SK, signature, signature.slice(0, 20), 'temp-token', 'SDK-HMAC-SHA256 Access']) expect(text).not.toContain(secret);
+      for (const secret of [AK, SK, signature, signature.slice(0, 20), 'temp-token', 'SDK-HMAC-SHA256 Access'])
+        expect(text).not.toContain(secret);
     }
   });
 
   it('scrubs an echoed X-Auth-Token from a schema error', async () => {
     const token = 'MIIT' + 'x'.repeat(200);
-    const fake = fakeFetch((req) => ({ body: { permissions: req.headers['X-Auth-Token'] } }), { checkSignature: false });
+    const fake = fakeFetch((req) => ({ body: { permissions: req.headers['X-Auth-Token'] } }), {
+      checkSignature: false,
+    });
     const t = setup(() => ({}), { credentials: { token }, fetch: fake.fetch });
     const err = await failure(all(t.client.listWhitelist(SERVICE)));
     expect(err.message).toContain('permissions: expected array; got "[redacted]"');
@@ -666,11 +897,21 @@ describe('secrets in 2xx answers', () => {
 
 describe('stats()', () => {
   it('counts requests per operation', async () => {
-    const t = setup((req) => (req.url.pathname.endsWith('/permissions') ? { body: fixture('4.2.8-list-whitelist.response.json') } : { body: fixture('4.2.6-list-connections.response.json') }));
+    const t = setup((req) =>
+      req.url.pathname.endsWith('/permissions')
+        ? { body: fixture('4.2.8-list-whitelist.response.json') }
+        : { body: fixture('4.2.6-list-connections.response.json') },
+    );
     const client: VpcepClient = t.client;
     await all(client.listConnections(SERVICE));
     await all(client.listWhitelist(SERVICE));
     await all(client.listWhitelist(SERVICE));
-    expect(client.stats()).toEqual({ requests: 3, calls: 3, retries: 0, throttled: 0, byOperation: { listConnections: 1, listWhitelist: 2 } });
+    expect(client.stats()).toEqual({
+      requests: 3,
+      calls: 3,
+      retries: 0,
+      throttled: 0,
+      byOperation: { listConnections: 1, listWhitelist: 2 },
+    });
   });
 });

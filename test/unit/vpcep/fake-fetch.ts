@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+
 import type { FetchInit, FetchLike, FetchResponseLike } from '../../../lib/vpcep/http';
 import { verifySignature } from '../../../lib/vpcep/sign';
 
@@ -19,7 +20,8 @@ export interface RecordedRequest {
   body: unknown;
 }
 
-export type Reply = { status?: number; body?: unknown; raw?: string; headers?: Record<string, string> } | Error | 'hang';
+export type Reply =
+  { status?: number; body?: unknown; raw?: string; headers?: Record<string, string> } | Error | 'hang';
 export type Handler = (req: RecordedRequest, index: number) => Reply;
 
 /** Reads an example payload of the API reference (test/fixtures/api). */
@@ -28,19 +30,35 @@ export function fixture(name: string): unknown {
 }
 
 /** A fetch that answers with `handler` and records what it received. */
-export function fakeFetch(handler: Handler, options: { checkSignature?: boolean } = {}): { fetch: FetchLike; requests: RecordedRequest[] } {
+export function fakeFetch(
+  handler: Handler,
+  options: { checkSignature?: boolean } = {},
+): { fetch: FetchLike; requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
   const fetch: FetchLike = async (url: string, init: FetchInit): Promise<FetchResponseLike> => {
     const parsed = new URL(url);
-    const req: RecordedRequest = { method: init.method, url: parsed, headers: init.headers, body: init.body === undefined ? undefined : JSON.parse(init.body) };
+    const req: RecordedRequest = {
+      method: init.method,
+      url: parsed,
+      headers: init.headers,
+      body: init.body === undefined ? undefined : JSON.parse(init.body),
+    };
     requests.push(req);
     if (options.checkSignature !== false) {
-      const verdict = verifySignature({ method: init.method, url, headers: { ...init.headers, host: parsed.host }, body: init.body }, (ak) => (ak === AK ? SK : undefined), { now: NOW });
+      const verdict = verifySignature(
+        { method: init.method, url, headers: { ...init.headers, host: parsed.host }, body: init.body },
+        (ak) => (ak === AK ? SK : undefined),
+        { now: NOW },
+      );
       if (!verdict.ok) return respond({ status: 401, body: { error_code: 'APIGW.0301', error_msg: verdict.reason } });
     }
     const reply = handler(req, requests.length - 1);
     if (reply === 'hang') {
-      return new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' }))));
+      return new Promise((_, reject) =>
+        init.signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })),
+        ),
+      );
     }
     if (reply instanceof Error) throw reply;
     return respond(reply);
@@ -48,7 +66,12 @@ export function fakeFetch(handler: Handler, options: { checkSignature?: boolean 
   return { fetch, requests };
 }
 
-function respond(reply: { status?: number; body?: unknown; raw?: string; headers?: Record<string, string> }): FetchResponseLike {
+function respond(reply: {
+  status?: number;
+  body?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}): FetchResponseLike {
   const headers = new Map(Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   return {
     status: reply.status ?? 200,

@@ -1,11 +1,14 @@
-import { parseGatewayLimit } from '../../../lib/vpcep/rate-limiter';
 import { ROUTES } from '../../../lib/simulator/api';
-import { OPERATIONS, operationForRoute } from '../../../lib/vpcep/operations';
+import { operationForRoute, OPERATIONS } from '../../../lib/vpcep/operations';
+import { parseGatewayLimit } from '../../../lib/vpcep/rate-limiter';
 import { parseRetryAfter } from '../../../lib/vpcep/transport';
 
 describe('parseGatewayLimit()', () => {
   it.each([
-    ['The throttling threshold has been reached: policy user over ratelimit,limit:50,time:1 second', { requests: 50, windowMs: 1000 }],
+    [
+      'The throttling threshold has been reached: policy user over ratelimit,limit:50,time:1 second',
+      { requests: 50, windowMs: 1000 },
+    ],
     ['policy user over ratelimit,limit:100,time:1 minute', { requests: 100, windowMs: 60_000 }],
     ['policy ip over ratelimit, limit: 20, time: 2 seconds', { requests: 20, windowMs: 2000 }],
     ['The number of requests exceeded the limit. Please try later.', undefined],
@@ -32,7 +35,10 @@ describe('the operations table', () => {
     for (const route of ROUTES) {
       const [method, template] = route.name.split(' ') as [string, string];
       const name = operationForRoute(method, template);
-      expect([route.name, name && OPERATIONS[name].iamAction]).toEqual([route.name, expect.stringMatching(/^vpcep:[A-Za-z]+:[a-z]+$/)]);
+      expect([route.name, name && OPERATIONS[name].iamAction]).toEqual([
+        route.name,
+        expect.stringMatching(/^vpcep:[A-Za-z]+:[a-z]+$/),
+      ]);
     }
   });
 });

@@ -1,8 +1,19 @@
 import fc from 'fast-check';
+
 import { backoffDelay } from '../../../lib/backoff';
 import { VpcepFailure } from '../../../lib/vpcep/errors';
 import { RateLimiter } from '../../../lib/vpcep/rate-limiter';
-import { AttemptOutcome, callWithRetries, classifyFailure, DEFAULT_RETRY_OPTIONS, isTransient, provesNotApplied, RetryContext, RetryQuota, shouldRetry } from '../../../lib/vpcep/retry';
+import {
+  AttemptOutcome,
+  callWithRetries,
+  classifyFailure,
+  DEFAULT_RETRY_OPTIONS,
+  isTransient,
+  provesNotApplied,
+  RetryContext,
+  RetryQuota,
+  shouldRetry,
+} from '../../../lib/vpcep/retry';
 
 describe('classifyFailure()', () => {
   it.each([
@@ -60,7 +71,9 @@ describe('backoffDelay()', () => {
         expect(delay).toBeLessThan(Math.min(10_000, 200 * 2 ** retry));
       }),
     );
-    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, { baseDelayMs: 200, maxDelayMs: 10_000 }, () => 0.5))).toEqual([100, 200, 400, 800, 5000]);
+    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, { baseDelayMs: 200, maxDelayMs: 10_000 }, () => 0.5))).toEqual([
+      100, 200, 400, 800, 5000,
+    ]);
   });
 });
 
@@ -126,7 +139,16 @@ function fakeTime(start = 1_000_000) {
 describe('callWithRetries()', () => {
   function context(overrides: Partial<RetryContext> = {}) {
     const time = fakeTime();
-    const ctx: RetryContext = { idempotent: true, options: DEFAULT_RETRY_OPTIONS, quota: new RetryQuota(), limiter: new RateLimiter({ now: time.now, sleep: time.sleep }), now: time.now, sleep: time.sleep, random: () => 0.5, ...overrides };
+    const ctx: RetryContext = {
+      idempotent: true,
+      options: DEFAULT_RETRY_OPTIONS,
+      quota: new RetryQuota(),
+      limiter: new RateLimiter({ now: time.now, sleep: time.sleep }),
+      now: time.now,
+      sleep: time.sleep,
+      random: () => 0.5,
+      ...overrides,
+    };
     return { ctx, time };
   }
   const replies =
@@ -136,7 +158,10 @@ describe('callWithRetries()', () => {
 
   it('waits after throttling, without an attempt cap and without quota, until it succeeds', async () => {
     const { ctx, time } = context({ quota: new RetryQuota({ capacity: 0 }) });
-    const throttled = Array.from({ length: 20 }, () => ({ ok: false as const, failure: { status: 400, errorCode: 'EndPoint.0022' } }));
+    const throttled = Array.from({ length: 20 }, () => ({
+      ok: false as const,
+      failure: { status: 400, errorCode: 'EndPoint.0022' },
+    }));
     const result = await callWithRetries(replies(...throttled), 30_000, ctx);
     expect(result).toEqual({ ok: true, value: 'done', attempts: 21 });
     // Throttling backoff: base 500 ms, doubling, capped at 20 s (random 0.5 of each ceiling).
@@ -145,7 +170,10 @@ describe('callWithRetries()', () => {
 
   it('ends a throttled call when the next try could not finish before the deadline', async () => {
     const { ctx, time } = context({ deadline: fakeTime().now() + 10_000 });
-    const throttled = Array.from({ length: 50 }, () => ({ ok: false as const, failure: { status: 429, errorCode: 'APIGW.0308' } }));
+    const throttled = Array.from({ length: 50 }, () => ({
+      ok: false as const,
+      failure: { status: 429, errorCode: 'APIGW.0308' },
+    }));
     const result = await callWithRetries(replies(...throttled), 30_000, ctx);
     expect(result).toMatchObject({ ok: false, end: 'deadline' });
     expect(time.now()).toBeLessThanOrEqual(ctx.deadline!);
@@ -155,7 +183,11 @@ describe('callWithRetries()', () => {
     const quota = new RetryQuota({ capacity: 10 });
     const { ctx } = context({ quota });
     const err = { ok: false as const, failure: { status: 500 } };
-    expect(await callWithRetries(replies(err, err, err), 30_000, ctx)).toMatchObject({ ok: false, end: 'quota', attempts: 3 });
+    expect(await callWithRetries(replies(err, err, err), 30_000, ctx)).toMatchObject({
+      ok: false,
+      end: 'quota',
+      attempts: 3,
+    });
     expect(quota.available).toBe(0);
     expect(await callWithRetries(replies(), 30_000, ctx)).toMatchObject({ ok: true });
     expect(quota.available).toBe(1);
@@ -190,31 +222,37 @@ describe('RateLimiter', () => {
 
   it('paces just under a limit the gateway names: never more than 95% of it in any sliding window', async () => {
     fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 200 }), fc.constantFrom('second', 'minute'), fc.integer({ min: 0, max: 60 }), async (limit, unit, burst) => {
-        const time = fakeTime();
-        const limiter = new RateLimiter({ now: time.now, sleep: time.sleep });
-        const windowMs = unit === 'second' ? 1000 : 60_000;
-        // A burst before the first throttle, then the gateway's answer.
-        const starts: number[] = [];
-        for (let i = 0; i < burst; i++) {
-          const p = await limiter.acquire();
-          if (p.ok) p.release('ok');
-        }
-        const first = await limiter.acquire();
-        if (first.ok) first.release('throttled', { requests: limit, windowMs });
-        for (let i = 0; i < 3 * limit; i++) {
-          const p = await limiter.acquire();
-          if (!p.ok) throw new Error('refused');
-          starts.push(p.sentAt);
-          time.advance(1);
-          p.release('ok');
-        }
-        const cap = Math.max(1, Math.floor(limit * 0.95));
-        for (let i = cap; i < starts.length; i++) expect(starts[i]! - starts[i - cap]!).toBeGreaterThanOrEqual(windowMs - 1e-6);
-        // And close to it: 3 x limit requests take about 3 windows, not much more.
-        const span = starts[starts.length - 1]! - starts[0]!;
-        expect(span).toBeLessThanOrEqual((3 * limit * windowMs) / cap + windowMs);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 200 }),
+        fc.constantFrom('second', 'minute'),
+        fc.integer({ min: 0, max: 60 }),
+        async (limit, unit, burst) => {
+          const time = fakeTime();
+          const limiter = new RateLimiter({ now: time.now, sleep: time.sleep });
+          const windowMs = unit === 'second' ? 1000 : 60_000;
+          // A burst before the first throttle, then the gateway's answer.
+          const starts: number[] = [];
+          for (let i = 0; i < burst; i++) {
+            const p = await limiter.acquire();
+            if (p.ok) p.release('ok');
+          }
+          const first = await limiter.acquire();
+          if (first.ok) first.release('throttled', { requests: limit, windowMs });
+          for (let i = 0; i < 3 * limit; i++) {
+            const p = await limiter.acquire();
+            if (!p.ok) throw new Error('refused');
+            starts.push(p.sentAt);
+            time.advance(1);
+            p.release('ok');
+          }
+          const cap = Math.max(1, Math.floor(limit * 0.95));
+          for (let i = cap; i < starts.length; i++)
+            expect(starts[i]! - starts[i - cap]!).toBeGreaterThanOrEqual(windowMs - 1e-6);
+          // And close to it: 3 x limit requests take about 3 windows, not much more.
+          const span = starts[starts.length - 1]! - starts[0]!;
+          expect(span).toBeLessThanOrEqual((3 * limit * windowMs) / cap + windowMs);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -271,7 +309,10 @@ describe('RateLimiter', () => {
     const a = await limiter.acquire({ deadline: time.now() + 5000, minTimeMs: 1000 });
     expect(a.ok).toBe(true);
     if (a.ok) a.release('ok');
-    expect(await limiter.acquire({ deadline: time.now() + 1500, minTimeMs: 1000 })).toEqual({ ok: false, reason: 'deadline' });
+    expect(await limiter.acquire({ deadline: time.now() + 1500, minTimeMs: 1000 })).toEqual({
+      ok: false,
+      reason: 'deadline',
+    });
     const controller = new AbortController();
     controller.abort();
     expect(await limiter.acquire({ signal: controller.signal })).toEqual({ ok: false, reason: 'interrupted' });

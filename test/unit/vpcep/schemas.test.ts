@@ -22,20 +22,35 @@ describe('request-body schemas', () => {
   });
 
   it('name the offending field', () => {
-    const bad = whitelistActionRequestSchema.safeParse({ permissions: ['iam:domain::ok', 'domain::x'], action: 'grant' });
+    const bad = whitelistActionRequestSchema.safeParse({
+      permissions: ['iam:domain::ok', 'domain::x'],
+      action: 'grant',
+    });
     expect(bad.success).toBe(false);
-    if (!bad.success) expect(describeIssues(bad.error)).toMatch(/permissions\[1\]: expected "iam:domain::<domain id>" or "\*".*action: /);
+    if (!bad.success)
+      expect(describeIssues(bad.error)).toMatch(
+        /permissions\[1\]: expected "iam:domain::<domain id>" or "\*".*action: /,
+      );
     const action = connectionActionRequestSchema.safeParse({ action: 'accept', endpoints: [] });
     expect(action.success).toBe(false);
     if (!action.success) expect(describeIssues(action.error)).toMatch(/action: .*endpoints: /);
-    expect(createServiceRequestSchema.safeParse({ port_id: 'p', vpc_id: 'v', server_type: 'VM', ports: [{ server_port: 70000 }] }).success).toBe(false);
+    expect(
+      createServiceRequestSchema.safeParse({
+        port_id: 'p',
+        vpc_id: 'v',
+        server_type: 'VM',
+        ports: [{ server_port: 70000 }],
+      }).success,
+    ).toBe(false);
     expect(updateServiceRequestSchema.safeParse({ service_name: 'name with spaces' }).success).toBe(false);
   });
 });
 
 describe('connectionSchema', () => {
   it('normalises marker_id and drops unknown fields', () => {
-    expect(connectionSchema.parse({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: '42', error: [], surprise: 1 })).toEqual({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 42 });
+    expect(
+      connectionSchema.parse({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: '42', error: [], surprise: 1 }),
+    ).toEqual({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 42 });
   });
 
   it('refuses a marker_id that is not a number', () => {

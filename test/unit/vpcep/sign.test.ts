@@ -1,6 +1,15 @@
-import fc from 'fast-check';
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
-import { canonicalQueryString, canonicalUri, encodeRfc3986, formatSdkDate, parseSdkDate, signRequest, verifySignature } from '../../../lib/vpcep/sign';
+import fc from 'fast-check';
+
+import {
+  canonicalQueryString,
+  canonicalUri,
+  encodeRfc3986,
+  formatSdkDate,
+  parseSdkDate,
+  signRequest,
+  verifySignature,
+} from '../../../lib/vpcep/sign';
 
 /** Huawei's documented example (API signing guide, "Signing Procedure"). */
 const DOC = {
@@ -32,7 +41,11 @@ function officialAuthorization(req: OfficialRequest, ak: string, sk: string): st
 describe('signRequest()', () => {
   it("reproduces Huawei's documented example signature", () => {
     const url = `https://${DOC.host}${DOC.path}?limit=2&marker=${DOC.query.marker}`;
-    const headers = signRequest({ method: 'GET', url, headers: { 'Content-Type': 'application/json' } }, { ak: DOC.ak, sk: DOC.sk }, { date: DOC.date });
+    const headers = signRequest(
+      { method: 'GET', url, headers: { 'Content-Type': 'application/json' } },
+      { ak: DOC.ak, sk: DOC.sk },
+      { date: DOC.date },
+    );
     expect(headers.Authorization).toBe(DOC.authorization);
     expect(headers['X-Sdk-Date']).toBe('20191115T033655Z');
     expect(headers['Content-Type']).toBe('application/json');
@@ -40,7 +53,12 @@ describe('signRequest()', () => {
 
   it('agrees with the official signer on the documented example', () => {
     const official = officialAuthorization(
-      { method: 'GET', endpoint: `https://${DOC.host}${DOC.path}`, headers: { 'Content-Type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' }, queryParams: { ...DOC.query } },
+      {
+        method: 'GET',
+        endpoint: `https://${DOC.host}${DOC.path}`,
+        headers: { 'Content-Type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' },
+        queryParams: { ...DOC.query },
+      },
       DOC.ak,
       DOC.sk,
     );
@@ -61,8 +79,22 @@ describe('signRequest()', () => {
   it('hashes the exact body bytes (a string body is not JSON-quoted, unlike the official signer)', () => {
     const req = { method: 'POST', url: `https://${DOC.host}/v1/p/x`, headers: { 'content-type': 'application/json' } };
     const asString = signRequest({ ...req, body: '{"a":1}' }, { ak: 'a', sk: 's' }, { date: DOC.date });
-    const asBytes = signRequest({ ...req, body: new TextEncoder().encode('{"a":1}') }, { ak: 'a', sk: 's' }, { date: DOC.date });
-    const official = officialAuthorization({ method: 'POST', endpoint: req.url, headers: { 'content-type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' }, queryParams: {}, data: { a: 1 } }, 'a', 's');
+    const asBytes = signRequest(
+      { ...req, body: new TextEncoder().encode('{"a":1}') },
+      { ak: 'a', sk: 's' },
+      { date: DOC.date },
+    );
+    const official = officialAuthorization(
+      {
+        method: 'POST',
+        endpoint: req.url,
+        headers: { 'content-type': 'application/json', 'X-Sdk-Date': '20191115T033655Z' },
+        queryParams: {},
+        data: { a: 1 },
+      },
+      'a',
+      's',
+    );
     expect(asString.Authorization).toBe(asBytes.Authorization);
     expect(asString.Authorization).toBe(official);
   });
@@ -79,8 +111,16 @@ describe('signRequest()', () => {
     const text = fc.string({ unit: 'binary', maxLength: 12 });
     const queryName = fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }).filter((s) => s !== '__proto__');
     const headerName = fc.stringMatching(/^x-[a-z][a-z0-9-]{0,10}$/);
-    const headerValue = fc.string({ unit: fc.constantFrom(...'abc XYZ 0-9/=;,:é中'.split('')), maxLength: 16 }).map((s) => s.trim());
-    const body = fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.oneof(text, fc.integer(), fc.boolean(), fc.array(text, { maxLength: 3 }))), { nil: undefined });
+    const headerValue = fc
+      .string({ unit: fc.constantFrom(...'abc XYZ 0-9/=;,:é中'.split('')), maxLength: 16 })
+      .map((s) => s.trim());
+    const body = fc.option(
+      fc.dictionary(
+        fc.string({ maxLength: 6 }),
+        fc.oneof(text, fc.integer(), fc.boolean(), fc.array(text, { maxLength: 3 })),
+      ),
+      { nil: undefined },
+    );
 
     let count = 0;
     fc.assert(
@@ -103,10 +143,19 @@ describe('signRequest()', () => {
           }
           // Repeated names: the same value may appear twice, as on the wire.
           const wireQuery = query.map(([k, v]) => `${encodeRfc3986(k)}=${encodeRfc3986(v)}`).join('&');
-          const headers: Record<string, string> = { 'content-type': 'application/json', ...Object.fromEntries(headerPairs) };
+          const headers: Record<string, string> = {
+            'content-type': 'application/json',
+            ...Object.fromEntries(headerPairs),
+          };
           const sdkDate = formatSdkDate(date);
           const official = officialAuthorization(
-            { method, endpoint: `https://${DOC.host}${path}`, headers: { ...headers, 'X-Sdk-Date': sdkDate }, queryParams: { ...queryParams }, data },
+            {
+              method,
+              endpoint: `https://${DOC.host}${path}`,
+              headers: { ...headers, 'X-Sdk-Date': sdkDate },
+              queryParams: { ...queryParams },
+              data,
+            },
             DOC.ak,
             sk,
           );
@@ -136,7 +185,12 @@ describe('verifySignature()', () => {
   const now = new Date('2026-11-26T08:00:00Z');
 
   function signed(overrides: { body?: string; date?: Date } = {}) {
-    const req = { method: 'PUT', url: 'http://127.0.0.1:8080/v1/p/vpc-endpoint-services/s1?a=1&b=x%20y', headers: { 'Content-Type': 'application/json' }, body: overrides.body ?? '{"x":1}' };
+    const req = {
+      method: 'PUT',
+      url: 'http://127.0.0.1:8080/v1/p/vpc-endpoint-services/s1?a=1&b=x%20y',
+      headers: { 'Content-Type': 'application/json' },
+      body: overrides.body ?? '{"x":1}',
+    };
     const headers = signRequest(req, { ak: 'AK1', sk: 'secret-1' }, { date: overrides.date ?? now, projectId: 'p' });
     // As a server sees it: lower-case names, a Host header, a path-only URL.
     const incoming: Record<string, string> = { host: '127.0.0.1:8080' };
@@ -157,7 +211,8 @@ describe('verifySignature()', () => {
     const query = { ...signed(), url: '/v1/p/vpc-endpoint-services/s1?a=2&b=x%20y' };
     const header = signed();
     header.headers['x-project-id'] = 'other';
-    for (const req of [body, path, query, header]) expect(verifySignature(req, lookup, { now })).toEqual({ ok: false, reason: 'signature does not match' });
+    for (const req of [body, path, query, header])
+      expect(verifySignature(req, lookup, { now })).toEqual({ ok: false, reason: 'signature does not match' });
   });
 
   it('rejects an unknown AK, a stale date and a missing or malformed Authorization without naming secrets', () => {
@@ -178,8 +233,14 @@ describe('verifySignature()', () => {
 
   it('rejects a signature that leaves out host or x-sdk-date', () => {
     const req = signed();
-    req.headers.authorization = (req.headers.authorization ?? '').replace(/SignedHeaders=[^,]+/, 'SignedHeaders=content-type;host');
-    expect(verifySignature(req, lookup, { now })).toEqual({ ok: false, reason: 'SignedHeaders must include x-sdk-date' });
+    req.headers.authorization = (req.headers.authorization ?? '').replace(
+      /SignedHeaders=[^,]+/,
+      'SignedHeaders=content-type;host',
+    );
+    expect(verifySignature(req, lookup, { now })).toEqual({
+      ok: false,
+      reason: 'SignedHeaders must include x-sdk-date',
+    });
   });
 
   it('never throws, whatever it is given', () => {

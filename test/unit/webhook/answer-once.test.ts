@@ -8,7 +8,8 @@ function setup() {
   let nowMs = T0;
   const clock = () => new Date(nowMs);
   const store = createMemoryWebhookRequestStore(clock);
-  const claim = (runId: string, untilSeconds = 35, signature = SIG) => claimOnce(store, { signature, runId, now: clock(), until: new Date(nowMs + untilSeconds * 1000) });
+  const claim = (runId: string, untilSeconds = 35, signature = SIG) =>
+    claimOnce(store, { signature, runId, now: clock(), until: new Date(nowMs + untilSeconds * 1000) });
   return { store, clock, claim, advance: (ms: number) => (nowMs += ms) };
 }
 
@@ -29,7 +30,10 @@ describe('claimOnce()', () => {
     const copy = answered(await claim('run-2'));
     expect(copy.statusCode).toBe(409);
     expect(copy.headers['retry-after']).toBe('25');
-    expect(copy.json).toEqual({ error: 'in_progress', message: 'a copy of this request is being reviewed by run run-1; retry after 25 s for its answer' });
+    expect(copy.json).toEqual({
+      error: 'in_progress',
+      message: 'a copy of this request is being reviewed by run run-1; retry after 25 s for its answer',
+    });
   });
 
   it('gives every later copy the first answer, for 660 s', async () => {
@@ -38,7 +42,10 @@ describe('claimOnce()', () => {
     const answer = { statusCode: 200, body: JSON.stringify({ run_id: 'run-1', actions: [], left_pending: [] }) };
     expect(await first.finish(answer, clock())).toBe(true);
     advance(WEBHOOK_RECORD_KEEP_MS);
-    expect(answered(await claim('run-2'))).toMatchObject({ ...answer, headers: { 'content-type': 'application/json' } });
+    expect(answered(await claim('run-2'))).toMatchObject({
+      ...answer,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(WEBHOOK_RECORD_KEEP_MS).toBeGreaterThanOrEqual(660_000);
     // Past the keeping time the timestamp is stale anyway (verifyWebhook refuses it first).
     advance(1);
@@ -47,17 +54,27 @@ describe('claimOnce()', () => {
 
   it('keeps other answers too: a 404 or a 502 is the answer every copy gets', async () => {
     const { claim, clock } = setup();
-    const answer = { statusCode: 502, body: '{"run_id":"run-1","actions":[],"left_pending":[],"failures":[{"service_id":"s"}]}' };
+    const answer = {
+      statusCode: 502,
+      body: '{"run_id":"run-1","actions":[],"left_pending":[],"failures":[{"service_id":"s"}]}',
+    };
     await claimed(await claim('run-1')).finish(answer, clock());
     expect(answered(await claim('run-2'))).toMatchObject(answer);
   });
 
   it('answers 401 (replayed) when the first answer was too large to keep', async () => {
     const { claim, clock } = setup();
-    await claimed(await claim('run-1')).finish({ statusCode: 200, body: `"${'x'.repeat(MAX_KEPT_ANSWER_BYTES)}"` }, clock());
+    await claimed(await claim('run-1')).finish(
+      { statusCode: 200, body: `"${'x'.repeat(MAX_KEPT_ANSWER_BYTES)}"` },
+      clock(),
+    );
     const copy = answered(await claim('run-2'));
     expect(copy.statusCode).toBe(401);
-    expect(copy.json).toEqual({ error: 'unauthorized', message: 'this signature was already used (replayed request, reviewed by run run-1); sign again with a new timestamp' });
+    expect(copy.json).toEqual({
+      error: 'unauthorized',
+      message:
+        'this signature was already used (replayed request, reviewed by run run-1); sign again with a new timestamp',
+    });
   });
 
   it('lets a copy review once the first claim lapsed (a crashed review), and the stale holder can no longer finish', async () => {

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
+
 import { createReplayGuard } from '../../../lib/webhook/replay-guard';
 import { signWebhook } from '../../../lib/webhook/signature';
 import { MAX_BODY_BYTES, verifyWebhook, WebhookHttpRequest } from '../../../lib/webhook/verify';
@@ -10,7 +11,9 @@ const NOW_S = NOW.getTime() / 1000;
 const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
 
 /** A request signed as the contract says, with overridable parts. */
-function signedRequest(parts: { body?: string; timestamp?: number; headers?: Record<string, string>; secret?: string } = {}): WebhookHttpRequest {
+function signedRequest(
+  parts: { body?: string; timestamp?: number; headers?: Record<string, string>; secret?: string } = {},
+): WebhookHttpRequest {
   const body = parts.body ?? JSON.stringify({ service_id: SERVICE_ID });
   const timestamp = parts.timestamp ?? NOW_S;
   return {
@@ -25,7 +28,8 @@ function signedRequest(parts: { body?: string; timestamp?: number; headers?: Rec
   };
 }
 
-const verify = (req: WebhookHttpRequest, extra: Partial<Parameters<typeof verifyWebhook>[1]> = {}) => verifyWebhook(req, { secret: SECRET, now: NOW, ...extra });
+const verify = (req: WebhookHttpRequest, extra: Partial<Parameters<typeof verifyWebhook>[1]> = {}) =>
+  verifyWebhook(req, { secret: SECRET, now: NOW, ...extra });
 
 describe('signWebhook()', () => {
   it('is sha256= and the hex HMAC-SHA256 of timestamp "." raw body', () => {
@@ -38,20 +42,30 @@ describe('signWebhook()', () => {
 describe('verifyWebhook()', () => {
   it('accepts a correctly signed request and returns the parsed body', () => {
     const req = signedRequest();
-    expect(verify(req)).toEqual({ ok: true, request: { service_id: SERVICE_ID }, timestamp: NOW_S, signature: req.headers!['x-vpcep-signature'] });
+    expect(verify(req)).toEqual({
+      ok: true,
+      request: { service_id: SERVICE_ID },
+      timestamp: NOW_S,
+      signature: req.headers!['x-vpcep-signature'],
+    });
   });
 
   it('returns the signature lower-cased, so copies differing in hex case are one request', () => {
     const req = signedRequest();
     const upper = req.headers!['x-vpcep-signature']!.replace(/[0-9a-f]{64}$/, (hex) => hex.toUpperCase());
-    expect(verify({ ...req, headers: { ...req.headers, 'x-vpcep-signature': upper } })).toMatchObject({ ok: true, signature: req.headers!['x-vpcep-signature'] });
+    expect(verify({ ...req, headers: { ...req.headers, 'x-vpcep-signature': upper } })).toMatchObject({
+      ok: true,
+      signature: req.headers!['x-vpcep-signature'],
+    });
   });
 
   it('accepts an endpoint_id and headers in any letter case', () => {
     const body = JSON.stringify({ service_id: SERVICE_ID, endpoint_id: 'adb7b229-1b85-4d83-a5b4-97d8e3f1d0a1' });
     const req = signedRequest({ body });
     const shouted = Object.fromEntries(Object.entries(req.headers!).map(([k, v]) => [k.toUpperCase(), v]));
-    expect(verify({ ...req, headers: { ...shouted, 'Content-Type': 'application/json; charset=utf-8' } })).toMatchObject({
+    expect(
+      verify({ ...req, headers: { ...shouted, 'Content-Type': 'application/json; charset=utf-8' } }),
+    ).toMatchObject({
       ok: true,
       request: { service_id: SERVICE_ID, endpoint_id: 'adb7b229-1b85-4d83-a5b4-97d8e3f1d0a1' },
     });
@@ -70,42 +84,74 @@ describe('verifyWebhook()', () => {
     ])('refuses a missing %s header', (_what, header, message) => {
       const req = signedRequest();
       delete req.headers![header];
-      expect(verify(req)).toMatchObject({ ok: false, status: 401, error: 'unauthorized', message: expect.stringMatching(message) });
+      expect(verify(req)).toMatchObject({
+        ok: false,
+        status: 401,
+        error: 'unauthorized',
+        message: expect.stringMatching(message),
+      });
     });
 
     it('refuses a signature made with another secret', () => {
-      expect(verify(signedRequest({ secret: 'not-the-secret' }))).toMatchObject({ status: 401, message: expect.stringMatching(/does not match/) });
+      expect(verify(signedRequest({ secret: 'not-the-secret' }))).toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/does not match/),
+      });
     });
 
     it('refuses a body changed after signing', () => {
       const req = signedRequest();
-      expect(verify({ ...req, body: JSON.stringify({ service_id: 'ffffffff-8882-4871-a3c2-d380272eed88' }) })).toMatchObject({ status: 401 });
+      expect(
+        verify({ ...req, body: JSON.stringify({ service_id: 'ffffffff-8882-4871-a3c2-d380272eed88' }) }),
+      ).toMatchObject({ status: 401 });
     });
 
     it('refuses a signature not of the form sha256=<64 hex>', () => {
-      for (const bad of ['', 'md5=abc', 'sha256=', `sha256=${'g'.repeat(64)}`, `sha256=${'a'.repeat(63)}`, 'a'.repeat(64)]) {
-        expect(verify(signedRequest({ headers: { 'x-vpcep-signature': bad } }))).toMatchObject({ status: 401, message: expect.stringMatching(/sha256=<64 hex digits>/) });
+      for (const bad of [
+        '',
+        'md5=abc',
+        'sha256=',
+        `sha256=${'g'.repeat(64)}`,
+        `sha256=${'a'.repeat(63)}`,
+        'a'.repeat(64),
+      ]) {
+        expect(verify(signedRequest({ headers: { 'x-vpcep-signature': bad } }))).toMatchObject({
+          status: 401,
+          message: expect.stringMatching(/sha256=<64 hex digits>/),
+        });
       }
     });
 
     it('refuses a timestamp that is not unix seconds', () => {
       for (const bad of ['2026-11-26T08:00:00Z', '-5', '1764144000.5', '']) {
-        expect(verify(signedRequest({ headers: { 'x-vpcep-timestamp': bad } }))).toMatchObject({ status: 401, message: expect.stringMatching(/unix seconds/) });
+        expect(verify(signedRequest({ headers: { 'x-vpcep-timestamp': bad } }))).toMatchObject({
+          status: 401,
+          message: expect.stringMatching(/unix seconds/),
+        });
       }
     });
 
     it('accepts a timestamp exactly 300 s old or ahead and refuses 301 s (stale or future)', () => {
       expect(verify(signedRequest({ timestamp: NOW_S - 300 }))).toMatchObject({ ok: true });
       expect(verify(signedRequest({ timestamp: NOW_S + 300 }))).toMatchObject({ ok: true });
-      expect(verify(signedRequest({ timestamp: NOW_S - 301 }))).toMatchObject({ status: 401, message: expect.stringMatching(/301 s old/) });
-      expect(verify(signedRequest({ timestamp: NOW_S + 301 }))).toMatchObject({ status: 401, message: expect.stringMatching(/301 s in the future/) });
+      expect(verify(signedRequest({ timestamp: NOW_S - 301 }))).toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/301 s old/),
+      });
+      expect(verify(signedRequest({ timestamp: NOW_S + 301 }))).toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/301 s in the future/),
+      });
     });
 
     it('refuses a replay of an accepted request inside the window, and a fresh signature passes', () => {
       const replayGuard = createReplayGuard();
       const req = signedRequest();
       expect(verify(req, { replayGuard })).toMatchObject({ ok: true });
-      expect(verify(req, { replayGuard, now: new Date(NOW.getTime() + 60_000) })).toMatchObject({ status: 401, message: expect.stringMatching(/replayed/) });
+      expect(verify(req, { replayGuard, now: new Date(NOW.getTime() + 60_000) })).toMatchObject({
+        status: 401,
+        message: expect.stringMatching(/replayed/),
+      });
       expect(verify(signedRequest({ timestamp: NOW_S + 1 }), { replayGuard })).toMatchObject({ ok: true });
     });
 
@@ -120,20 +166,27 @@ describe('verifyWebhook()', () => {
     it('does not use up a signature on a request refused for its content type, so the corrected request passes', () => {
       const replayGuard = createReplayGuard();
       const req = signedRequest();
-      expect(verify({ ...req, headers: { ...req.headers, 'content-type': 'text/plain' } }, { replayGuard })).toMatchObject({ status: 415 });
+      expect(
+        verify({ ...req, headers: { ...req.headers, 'content-type': 'text/plain' } }, { replayGuard }),
+      ).toMatchObject({ status: 415 });
       expect(replayGuard.size).toBe(0);
       expect(verify(req, { replayGuard })).toMatchObject({ ok: true });
     });
 
     it('refuses any body that differs from the signed one by one byte', () => {
       fc.assert(
-        fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (id, pos, flip) => {
-          const req = signedRequest({ body: JSON.stringify({ service_id: id }) });
-          const bytes = Buffer.from(req.body!, 'utf8');
-          const i = pos % bytes.length;
-          bytes[i] = bytes[i]! ^ flip;
-          return verify({ ...req, body: bytes.toString('base64'), isBase64Encoded: true }).ok === false;
-        }),
+        fc.property(
+          fc.string({ minLength: 1, maxLength: 40 }),
+          fc.nat(),
+          fc.integer({ min: 1, max: 255 }),
+          (id, pos, flip) => {
+            const req = signedRequest({ body: JSON.stringify({ service_id: id }) });
+            const bytes = Buffer.from(req.body!, 'utf8');
+            const i = pos % bytes.length;
+            bytes[i] = bytes[i]! ^ flip;
+            return verify({ ...req, body: bytes.toString('base64'), isBase64Encoded: true }).ok === false;
+          },
+        ),
       );
     });
 
@@ -151,13 +204,19 @@ describe('verifyWebhook()', () => {
   describe('413', () => {
     it('refuses a body over 64 KiB before checking the signature', () => {
       const big = JSON.stringify({ service_id: SERVICE_ID, pad: 'x'.repeat(MAX_BODY_BYTES) });
-      expect(verify(signedRequest({ body: big }))).toMatchObject({ ok: false, status: 413, error: 'payload_too_large' });
+      expect(verify(signedRequest({ body: big }))).toMatchObject({
+        ok: false,
+        status: 413,
+        error: 'payload_too_large',
+      });
       expect(verify({ headers: {}, body: big })).toMatchObject({ status: 413 });
     });
 
     it('refuses an over-size base64 body by its decoded size', () => {
       const bytes = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
-      expect(verify({ headers: {}, body: bytes.toString('base64'), isBase64Encoded: true })).toMatchObject({ status: 413 });
+      expect(verify({ headers: {}, body: bytes.toString('base64'), isBase64Encoded: true })).toMatchObject({
+        status: 413,
+      });
     });
 
     it('accepts a body of exactly 64 KiB', () => {
@@ -168,9 +227,16 @@ describe('verifyWebhook()', () => {
   });
 
   describe('415', () => {
-    it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])('refuses Content-Type %s', (type) => {
-      expect(verify(signedRequest({ headers: { 'content-type': type } }))).toMatchObject({ status: 415, error: 'unsupported_media_type', message: expect.stringMatching(/is not JSON/) });
-    });
+    it.each(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x'])(
+      'refuses Content-Type %s',
+      (type) => {
+        expect(verify(signedRequest({ headers: { 'content-type': type } }))).toMatchObject({
+          status: 415,
+          error: 'unsupported_media_type',
+          message: expect.stringMatching(/is not JSON/),
+        });
+      },
+    );
 
     it('refuses a missing Content-Type', () => {
       const req = signedRequest();
@@ -179,7 +245,9 @@ describe('verifyWebhook()', () => {
     });
 
     it('accepts application/<vendor>+json', () => {
-      expect(verify(signedRequest({ headers: { 'content-type': 'application/vnd.vpcep+json' } }))).toMatchObject({ ok: true });
+      expect(verify(signedRequest({ headers: { 'content-type': 'application/vnd.vpcep+json' } }))).toMatchObject({
+        ok: true,
+      });
     });
   });
 
@@ -187,7 +255,11 @@ describe('verifyWebhook()', () => {
     const malformed = (body: string) => verify(signedRequest({ body }));
 
     it('refuses a body that is not JSON, saying so', () => {
-      expect(malformed('{"service_id":')).toMatchObject({ status: 400, error: 'malformed_body', message: expect.stringMatching(/not valid JSON/) });
+      expect(malformed('{"service_id":')).toMatchObject({
+        status: 400,
+        error: 'malformed_body',
+        message: expect.stringMatching(/not valid JSON/),
+      });
       expect(malformed('')).toMatchObject({ status: 400, message: expect.stringMatching(/not valid JSON/) });
     });
 
@@ -196,16 +268,25 @@ describe('verifyWebhook()', () => {
     });
 
     it('names a service_id that is not a string or is empty', () => {
-      expect(malformed('{"service_id":42}')).toMatchObject({ status: 400, message: expect.stringMatching(/service_id: .*string/) });
+      expect(malformed('{"service_id":42}')).toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/service_id: .*string/),
+      });
       expect(malformed('{"service_id":""}')).toMatchObject({ status: 400, message: 'service_id: must not be empty' });
     });
 
     it('names a bad endpoint_id', () => {
-      expect(malformed(JSON.stringify({ service_id: SERVICE_ID, endpoint_id: 7 }))).toMatchObject({ status: 400, message: expect.stringMatching(/^endpoint_id: /) });
+      expect(malformed(JSON.stringify({ service_id: SERVICE_ID, endpoint_id: 7 }))).toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/^endpoint_id: /),
+      });
     });
 
     it('refuses unknown keys, naming them', () => {
-      expect(malformed(JSON.stringify({ service_id: SERVICE_ID, action: 'accept' }))).toMatchObject({ status: 400, message: expect.stringMatching(/action/) });
+      expect(malformed(JSON.stringify({ service_id: SERVICE_ID, action: 'accept' }))).toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/action/),
+      });
     });
 
     it('refuses a JSON value that is not an object', () => {
