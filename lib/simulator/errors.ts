@@ -102,3 +102,8 @@ export function gatewayError(
 ): SimulatorHttpError {
   return new SimulatorHttpError(status, { error_code: code, error_msg: message }, undefined, headers);
 }
+
+/** The gateway's answer for a path or method no API has (404 APIGW.0101). */
+export function noSuchApiError(): SimulatorHttpError {
+  return gatewayError(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment');
+}
