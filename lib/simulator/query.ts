@@ -61,3 +61,10 @@ export function pageOf<T>(ascending: readonly T[], paging: Paging): T[] {
 export function fuzzy(value: string | undefined, needle: string): boolean {
   return value !== undefined && value.toLowerCase().includes(needle.toLowerCase());
 }
+
+/** The value of enumerated parameter `name`, or EndPoint.0019 when it is none of `values`. */
+export function checkEnum(query: URLSearchParams, name: string, values: readonly string[]): string | undefined {
+  const v = query.get(name);
+  if (v !== null && !values.includes(v)) throw vpcepError('EndPoint.0019', `${name}=${v}`);
+  return v ?? undefined;
+}

@@ -4,15 +4,19 @@ import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { serveAdmin } from './admin';
-import { ApiSettings, DOMAIN_ID, matchRoute } from './api';
+import { matchRoute } from './api';
 import { Authenticator } from './auth';
 import { noSuchApiError, SimulatorHttpError, vpcepError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
+import { ApiSettings } from './handlers/handler';
 import { flatHeaders, parseJson, readBody } from './http-request';
 import { Inspector, RequestLogEntry, SimulatorStats } from './inspect';
 import { isValidated, parseSimulatorState, SimulatorState, SimulatorStateInput } from './state';
 import { isoSeconds, SimulatorStore } from './store';
 import { versionModel } from './versions';
+
+/** Domain ids (CONTRACT section 2): what `X-Domain-Id` must look like. */
+const DOMAIN_ID = /^[A-Za-z0-9]{1,64}$/;
 
 export interface SimulatorOptions {
   /** TCP port; 0 (default) picks a free one. The simulator always binds 127.0.0.1. */
