@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
-import * as z from 'zod';
-
-import { UsageError } from '../errors';
-
 /**
  * The simulator's state file (CONTRACT.md section 5): one project, its endpoint services, each
  * with its connections (the VPC endpoints connected to it, 4.2.6) and whitelist records (4.2.8).
  * Every field other than `id` may be left out and gets a deterministic default, so a state
  * file can be as small as `{"services":[{"id":"svc-1"}]}`.
  */
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+
+import { UsageError } from '../errors';
 
 /** 4.2.2: status of an endpoint service. */
 export const SERVICE_STATUSES = ['creating', 'available', 'failed', 'deleting'] as const;
@@ -233,20 +232,13 @@ export function derivedDomainId(seed: string): string {
   return createHash('sha1').update(seed).digest('hex').slice(0, 32);
 }
 
-/** `$.services[2].connections[0].status` style path of a zod issue. */
+/** The path of a zod issue as problems name it: `services[2].connections[0].status`, or `(root)`. */
 function issuePath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
   return out.startsWith('.') ? out.slice(1) : out || '(root)';
 }
 
-/**
- * Validates a state file (CONTRACT section 5) and fills every default. Throws a UsageError that
- * names the source and the path of each problem, e.g.
- * `invalid simulator state in demo.json: services[0].connections[1].status: Invalid option...`.
- *
- * @example parseSimulatorState(JSON.parse(fs.readFileSync(file, 'utf8')), file)
- */
 /** `; got <value>` for the value at `path` in `json`, when there is one to show. */
 function foundAt(json: unknown, path: readonly PropertyKey[]): string {
   let value: unknown = json;
@@ -259,6 +251,13 @@ function foundAt(json: unknown, path: readonly PropertyKey[]): string {
   return `; got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
+/**
+ * Validates a state file (CONTRACT section 5) and fills every default. Throws a UsageError that
+ * names the source and the path of each problem, e.g.
+ * `invalid simulator state in demo.json: services[0].connections[1].status: Invalid option...`.
+ *
+ * @example parseSimulatorState(JSON.parse(fs.readFileSync(file, 'utf8')), file)
+ */
 export function parseSimulatorState(json: unknown, source = 'simulator state'): SimulatorState {
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {

@@ -1,3 +1,9 @@
+/**
+ * The simulator's in-memory model with the indexes that keep every request cheap at scale
+ * (10,000 services, 1,000,000 connections): connections are indexed per service, by id, by
+ * marker_id and by status, each kept sorted by creation time, so a page of a list is a slice,
+ * never a scan or a sort of everything.
+ */
 import {
   ConnectionState,
   ConnectionStatusValue,
@@ -7,13 +13,6 @@ import {
   ServiceState,
   SimulatorState,
 } from './state';
-
-/**
- * The simulator's in-memory model with the indexes that keep every request cheap at scale
- * (10,000 services, 1,000,000 connections): connections are indexed per service, by id, by
- * marker_id and by status, each kept sorted by creation time, so a page of a list is a slice,
- * never a scan or a sort of everything.
- */
 
 /** A connection (= a VPC endpoint, 4.2.6 / 4.3) as the store keeps it. */
 export interface ConnectionRecord extends ConnectionState {
@@ -83,8 +82,8 @@ export class ConnectionIndex {
   private readonly byStatus = new Map<string, ConnectionRecord[]>();
   readonly byId = new Map<string, ConnectionRecord>();
   readonly byMarker = new Map<number, ConnectionRecord>();
-  /** Views sorted by updated_at, built on demand and dropped on any change. */
-  private readonly updatedViews = new Map<string, ConnectionRecord[]>();
+  /** Lists sorted by updated_at, per status ('*' for all), built on demand and dropped on any change. */
+  private readonly byUpdatedCache = new Map<string, ConnectionRecord[]>();
 
   /** Loads many connections at once: one sort instead of many inserts. */
   bulkLoad(records: ConnectionRecord[]): void {
@@ -95,7 +94,7 @@ export class ConnectionIndex {
       this.byId.set(r.id, r);
       this.byMarker.set(r.marker_id, r);
     }
-    this.updatedViews.clear();
+    this.byUpdatedCache.clear();
   }
 
   get size(): number {
@@ -111,7 +110,7 @@ export class ConnectionIndex {
     sortedInsert(this.statusList(r.status), r, byCreated);
     this.byId.set(r.id, r);
     this.byMarker.set(r.marker_id, r);
-    this.updatedViews.clear();
+    this.byUpdatedCache.clear();
   }
 
   remove(r: ConnectionRecord): void {
@@ -119,7 +118,7 @@ export class ConnectionIndex {
     sortedRemove(this.statusList(r.status), r, byCreated);
     this.byId.delete(r.id);
     this.byMarker.delete(r.marker_id);
-    this.updatedViews.clear();
+    this.byUpdatedCache.clear();
   }
 
   /** Moves a connection to another status and stamps updated_at. */
@@ -129,18 +128,18 @@ export class ConnectionIndex {
     r.updated_at = isoSeconds(now);
     r.updatedMs = timeMs(r.updated_at);
     sortedInsert(this.statusList(status), r, byCreated);
-    this.updatedViews.clear();
+    this.byUpdatedCache.clear();
   }
 
-  /** All connections, or those of one status, ascending by the sort key. */
-  view(status: string | undefined, sortKey: 'created_at' | 'updated_at'): readonly ConnectionRecord[] {
+  /** All connections, or those of one status, ascending by the sort key (4.2.6 pages slice it). */
+  inOrder(status: string | undefined, sortKey: 'created_at' | 'updated_at'): readonly ConnectionRecord[] {
     const base = status === undefined ? this.all : (this.byStatus.get(status) ?? []);
     if (sortKey === 'created_at') return base;
     const key = status ?? '*';
-    let v = this.updatedViews.get(key);
+    let v = this.byUpdatedCache.get(key);
     if (!v) {
       v = [...base].sort(byUpdated);
-      this.updatedViews.set(key, v);
+      this.byUpdatedCache.set(key, v);
     }
     return v;
   }
@@ -170,10 +169,8 @@ export class SimulatorStore {
   /** Services ascending by creation time (4.2.5 default order is created_at). */
   private servicesSorted: ServiceRecord[] = [];
   private servicesByUpdated: ServiceRecord[] | undefined;
-  /** Every connection by endpoint id: 4.3.2 / 4.3.3 look endpoints up without a service id. */
-  readonly endpoints = new Map<string, ConnectionRecord>();
-  /** Endpoints by the consumer domain that owns them (4.3.4 lists the caller's own). */
-  readonly endpointsByDomain = new Map<string, Map<string, ConnectionRecord>>();
+  /** Endpoints by the consumer domain that owns them: 4.3.2 - 4.3.4 see only the caller's own. */
+  private readonly endpointsByDomain = new Map<string, Map<string, ConnectionRecord>>();
   private nextMarker = 16777216;
 
   constructor(state: SimulatorState) {
@@ -207,8 +204,8 @@ export class SimulatorStore {
     return this.nextMarker++;
   }
 
-  /** Services ascending by the sort key. */
-  serviceView(sortKey: 'created_at' | 'updated_at'): readonly ServiceRecord[] {
+  /** Every service, ascending by the sort key (4.2.5 pages slice it). */
+  servicesInOrder(sortKey: 'created_at' | 'updated_at'): readonly ServiceRecord[] {
     if (sortKey === 'created_at') return this.servicesSorted;
     this.servicesByUpdated ??= [...this.servicesSorted].sort(byUpdated);
     return this.servicesByUpdated;
@@ -253,6 +250,7 @@ export class SimulatorStore {
     this.unindexEndpoint(rec);
   }
 
+  /** The endpoints `domainId` owns, by id; domain ids compare case-insensitively. */
   domainEndpoints(domainId: string): Map<string, ConnectionRecord> | undefined {
     return this.endpointsByDomain.get(domainId.toLowerCase());
   }
@@ -292,7 +290,6 @@ export class SimulatorStore {
   }
 
   private indexEndpoint(r: ConnectionRecord): void {
-    this.endpoints.set(r.id, r);
     const key = r.domain_id.toLowerCase();
     let m = this.endpointsByDomain.get(key);
     if (!m) {
@@ -303,7 +300,6 @@ export class SimulatorStore {
   }
 
   private unindexEndpoint(r: ConnectionRecord): void {
-    this.endpoints.delete(r.id);
     this.endpointsByDomain.get(r.domain_id.toLowerCase())?.delete(r.id);
   }
 }

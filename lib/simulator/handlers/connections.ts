@@ -7,8 +7,8 @@ import { ConnectionRecord } from '../store';
 import { Handler, ok } from './handler';
 import { findService } from './services';
 
-/** 4.2.6 / 4.2.7 connection parameters. */
-function connectionView(c: ConnectionRecord): Record<string, unknown> {
+/** A connection as 4.2.6 lists it and 4.2.7 answers it. */
+function connectionJson(c: ConnectionRecord): Record<string, unknown> {
   const v: Record<string, unknown> = {
     id: c.id,
     marker_id: c.marker_id,
@@ -44,9 +44,9 @@ export const listConnections: Handler = (store, req) => {
         ? [hit]
         : [];
   } else {
-    matches = s.connections.view(status, paging.sortKey);
+    matches = s.connections.inOrder(status, paging.sortKey);
   }
-  return ok({ connections: pageOf(matches, paging).map(connectionView), total_count: matches.length });
+  return ok({ connections: pageOf(matches, paging).map(connectionJson), total_count: matches.length });
 };
 
 /** 4.2.7: accepts or rejects one connection; repeating a decision changes nothing. */
@@ -84,7 +84,7 @@ export const connectionAction: Handler = (store, req) => {
     mutated = true;
   }
   // Accepting an accepted (or rejecting a rejected) endpoint is a no-op that still succeeds.
-  return ok({ connections: [connectionView(c)] }, mutated);
+  return ok({ connections: [connectionJson(c)] }, mutated);
 };
 
 /** A stable private address for an approved interface endpoint. */

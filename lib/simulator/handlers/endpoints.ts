@@ -10,8 +10,8 @@ import { ApiRequest, Handler, ok } from './handler';
 import { findService } from './services';
 import { mayConnect } from './whitelist';
 
-/** 4.3.1 / 4.3.2 / 4.3.4 endpoint parameters. */
-function endpointView(store: SimulatorStore, c: ConnectionRecord): Record<string, unknown> {
+/** An endpoint as 4.3.1, 4.3.2 and 4.3.4 answer it. */
+function endpointJson(store: SimulatorStore, c: ConnectionRecord): Record<string, unknown> {
   const s = store.services.get(c.serviceId);
   const interfaceType = (s?.service_type ?? 'interface') === 'interface';
   const v: Record<string, unknown> = {
@@ -85,7 +85,7 @@ export const createEndpoint: Handler = (store, req) => {
   if (body.routetables !== undefined) rec.routetables = body.routetables;
   if (s.service_type === 'interface') rec.ip = body.port_ip ?? ipFor(marker);
   store.addEndpoint(rec);
-  return ok(endpointView(store, rec), true);
+  return ok(endpointJson(store, rec), true);
 };
 
 function ownEndpoint(store: SimulatorStore, req: ApiRequest): ConnectionRecord {
@@ -96,7 +96,7 @@ function ownEndpoint(store: SimulatorStore, req: ApiRequest): ConnectionRecord {
 }
 
 /** 4.3.2: one of the caller's endpoints. */
-export const getEndpoint: Handler = (store, req) => ok(endpointView(store, ownEndpoint(store, req)));
+export const getEndpoint: Handler = (store, req) => ok(endpointJson(store, ownEndpoint(store, req)));
 
 /** 4.3.3: deletes one of the caller's endpoints. */
 export const deleteEndpoint: Handler = (store, req) => {
@@ -124,5 +124,5 @@ export const listEndpoints: Handler = (store, req) => {
         (name === undefined || fuzzy(store.services.get(c.serviceId)?.service_name, name)),
     )
     .sort(paging.sortKey === 'created_at' ? byCreated : byUpdated);
-  return ok({ endpoints: pageOf(matches, paging).map((c) => endpointView(store, c)), total_count: matches.length });
+  return ok({ endpoints: pageOf(matches, paging).map((c) => endpointJson(store, c)), total_count: matches.length });
 };

@@ -15,7 +15,11 @@ import { SERVER_TYPES, SERVICE_STATUSES, ServiceState } from '../state';
 import { byCreated, byUpdated, ConnectionIndex, isoSeconds, ServiceRecord, SimulatorStore, timeMs } from '../store';
 import { Handler, ok } from './handler';
 
-function serviceView(store: SimulatorStore, s: ServiceRecord, now: Date, withCount: boolean): Record<string, unknown> {
+/**
+ * A service as 4.2.1 - 4.2.5 answer it; `withCount` adds 4.2.5's `connection_count`, which only the
+ * list shows.
+ */
+function serviceJson(store: SimulatorStore, s: ServiceRecord, now: Date, withCount: boolean): Record<string, unknown> {
   const v: Record<string, unknown> = {
     id: s.id,
     port_id: s.port_id,
@@ -82,7 +86,8 @@ function checkPorts(
   return normalised;
 }
 
-function isUuidish(v: string): boolean {
+/** VPC and port ids: 1-64 letters, digits or hyphens (UUIDs among them). */
+function isResourceId(v: string): boolean {
   return /^[A-Za-z0-9-]{1,64}$/.test(v);
 }
 
@@ -98,7 +103,7 @@ export const listServices: Handler = (store, req) => {
     const s = store.services.get(id);
     matches = s ? [s] : [];
   } else {
-    matches = store.serviceView(paging.sortKey);
+    matches = store.servicesInOrder(paging.sortKey);
   }
   if (status !== undefined || name !== undefined || id !== undefined) {
     matches = matches.filter(
@@ -108,7 +113,7 @@ export const listServices: Handler = (store, req) => {
     );
   }
   return ok({
-    endpoint_services: pageOf(matches, paging).map((s) => serviceView(store, s, req.now, true)),
+    endpoint_services: pageOf(matches, paging).map((s) => serviceJson(store, s, req.now, true)),
     total_count: matches.length,
   });
 };
@@ -123,8 +128,8 @@ export const createService: Handler = (store, req, settings) => {
   if (raw.server_type !== undefined && !(SERVER_TYPES as readonly unknown[]).includes(raw.server_type))
     throw vpcepError('EndPoint.3021', `server_type=${String(raw.server_type)}`);
   const body = parseBody(createServiceBody, raw);
-  if (!isUuidish(body.vpc_id)) throw vpcepError('EndPoint.0020', `vpc_id=${body.vpc_id}`);
-  if (!isUuidish(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
+  if (!isResourceId(body.vpc_id)) throw vpcepError('EndPoint.0020', `vpc_id=${body.vpc_id}`);
+  if (!isResourceId(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
   if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
     throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
   const ports = checkPorts(store, body.ports, body.port_id);
@@ -154,12 +159,12 @@ export const createService: Handler = (store, req, settings) => {
   };
   store.addService(rec);
   // 4.2.1 is asynchronous: the answer shows `creating`; a later read shows `available`.
-  return ok(serviceView(store, { ...rec, status: 'creating', readyAtMs: undefined }, req.now, false), true);
+  return ok(serviceJson(store, { ...rec, status: 'creating', readyAtMs: undefined }, req.now, false), true);
 };
 
 /** 4.2.2: one service. */
 export const getService: Handler = (store, req) =>
-  ok(serviceView(store, findService(store, req.params.service_id), req.now, false));
+  ok(serviceJson(store, findService(store, req.params.service_id), req.now, false));
 
 /** 4.2.3: changes an available service's name, approval, port id, ports or TCP proxy setting. */
 export const updateService: Handler = (store, req) => {
@@ -169,7 +174,7 @@ export const updateService: Handler = (store, req) => {
   if (store.serviceStatus(s, req.now) !== 'available') throw vpcepError('EndPoint.3045', `service is ${s.status}`);
   if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
     throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
-  if (body.port_id !== undefined && !isUuidish(body.port_id))
+  if (body.port_id !== undefined && !isResourceId(body.port_id))
     throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
   const portId = body.port_id ?? s.port_id;
   const ports = body.ports !== undefined ? checkPorts(store, body.ports, portId, s.id) : undefined;
@@ -180,7 +185,7 @@ export const updateService: Handler = (store, req) => {
   if (body.tcp_proxy !== undefined) s.tcp_proxy = body.tcp_proxy;
   if (ports) s.ports = ports;
   store.touchService(s, req.now);
-  return ok(serviceView(store, s, req.now, false), true);
+  return ok(serviceJson(store, s, req.now, false), true);
 };
 
 /** 4.2.4: deletes a service no endpoint still uses. */
