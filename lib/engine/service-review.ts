@@ -134,11 +134,9 @@ export async function surveyService(
       },
     };
   }
-  let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
-  try {
-    state = await readState(deps, match, service, options.scope);
-  } catch (err) {
+  const readFailed = (err: unknown): ServiceSurvey => {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
+    const error = toActionError(err);
     return {
       ...nothing,
       review: {
@@ -148,9 +146,15 @@ export async function surveyService(
         actions: [],
         left_pending: [],
         drift: [],
-        error: toActionError(err),
+        error,
       },
     };
+  };
+  let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
+  try {
+    state = await readState(deps, match, service, options.scope);
+  } catch (err) {
+    return readFailed(err);
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
   if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
@@ -161,19 +165,7 @@ export async function surveyService(
       const accepted = await deps.limit(() => collect(deps.client.listConnections(service.id, { status: 'accepted' })));
       state.connections = latestConnections([...state.connections, ...accepted]);
     } catch (err) {
-      deps.logger.warn('could not read service state', { service_id: service.id, error: err });
-      return {
-        ...nothing,
-        review: {
-          service_id: service.id,
-          managed: true,
-          rule: match.label,
-          actions: [],
-          left_pending: [],
-          drift: [],
-          error: toActionError(err),
-        },
-      };
+      return readFailed(err);
     }
   }
   const only = options.endpointId;
