@@ -282,12 +282,14 @@ async function sweep(
     client: { rateLimiter: createRateLimiter() },
   });
   const summary = await runReview(deps, policy, {
+    run: {
+      runId: `bench-${Date.now()}`,
+      projectId: projectId,
+      trigger: 'cli',
+      dryRun: false,
+      policySha256: sha256,
+    },
     scope: 'sweep',
-    dryRun: false,
-    trigger: 'cli',
-    runId: `bench-${Date.now()}`,
-    projectId,
-    policySha256: sha256,
   });
   await deps.auditor.close();
   return { summary, requests: deps.client.stats().requests };

@@ -107,12 +107,14 @@ async function main(): Promise<void> {
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const summary = await runReview(deps, policy, {
+      run: {
+        runId: 'bench',
+        projectId: state.project_id,
+        trigger: 'cli',
+        dryRun: false,
+        policySha256: sha256,
+      },
       scope: 'sweep',
-      dryRun: false,
-      trigger: 'cli',
-      runId: 'bench',
-      projectId: state.project_id,
-      policySha256: sha256,
       concurrency: CONCURRENCY,
     });
     const wall = performance.now() - started;
@@ -133,12 +135,14 @@ async function main(): Promise<void> {
       fallback: process.stderr,
     });
     const again = await runReview(second, policy, {
+      run: {
+        runId: 'bench-2',
+        projectId: state.project_id,
+        trigger: 'cli',
+        dryRun: false,
+        policySha256: sha256,
+      },
       scope: 'sweep',
-      dryRun: false,
-      trigger: 'cli',
-      runId: 'bench-2',
-      projectId: state.project_id,
-      policySha256: sha256,
       concurrency: CONCURRENCY,
     });
     await second.auditor.close();

@@ -9,8 +9,8 @@ import * as z from 'zod';
 
 import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
+import type { HuaweiCredentials } from './model';
 import { checkEndpoint } from './vpcep/endpoint';
-import type { Credentials } from './vpcep/sign';
 
 /** Empty strings count as unset, as shells and CI systems often export them. */
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
@@ -82,7 +82,7 @@ export interface ConnectionConfig {
   endpoint: string;
   projectId: string;
   /** AK/SK (preferred) or a token; undefined when they are to come from HUAWEICLOUD_CREDENTIALS_SECRET. */
-  credentials: Credentials | { token: string } | undefined;
+  credentials: HuaweiCredentials | undefined;
 }
 
 export interface Config {
@@ -170,7 +170,7 @@ export function loadArchiverConfig(env: Readonly<Record<string, string | undefin
 export function loadConnectionConfig(
   env: Readonly<Record<string, string | undefined>>,
   overrides: ConnectionOverrides = {},
-): ConnectionConfig & { credentials: Credentials | { token: string } } {
+): ConnectionConfig & { credentials: HuaweiCredentials } {
   const parsed = parseEnv(env, [
     'VPCEP_ENDPOINT',
     'HUAWEICLOUD_SDK_REGION',
@@ -183,7 +183,7 @@ export function loadConnectionConfig(
   const problems: string[] = [];
   const connection = resolveConnection(parsed, overrides, problems, true);
   throwIfProblems(problems);
-  return connection as ConnectionConfig & { credentials: Credentials | { token: string } };
+  return connection as ConnectionConfig & { credentials: HuaweiCredentials };
 }
 
 /** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */

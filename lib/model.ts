@@ -2,7 +2,8 @@
  * The normalised records the rest of the program sees (CONTRACT.md section 6).
  *
  * The VPCEP client turns whatever the API sends (numeric strings, "true" for booleans, extra
- * fields) into these shapes; the planner, engine, audit and CLI only ever see these. This module
+ * fields) into these shapes; the planner, engine, audit and CLI only ever see these, and share the
+ * run's vocabulary below (actions, outcomes, the run context, credentials). This module
  * has no imports on purpose: lib/policy may depend on it without depending on lib/vpcep.
  */
 
@@ -54,4 +55,66 @@ export const DOMAIN_PERMISSION_PREFIX = 'iam:domain::';
 /** The whitelist record that admits one domain. */
 export function domainPermission(domainId: string): string {
   return `${DOMAIN_PERMISSION_PREFIX}${domainId}`;
+}
+
+/** Huawei AK/SK (reference 3.2.2), with the security token of temporary credentials. */
+export interface AccessKeyCredentials {
+  ak: string;
+  sk: string;
+  /** Present with temporary AK/SK: sent and signed as X-Security-Token. */
+  securityToken?: string;
+}
+
+/** An IAM token (reference 3.2.1), sent as X-Auth-Token. */
+export interface TokenCredentials {
+  token: string;
+}
+
+/** How the client authenticates to the VPCEP API: AK/SK signing (preferred) or an IAM token. */
+export type HuaweiCredentials = AccessKeyCredentials | TokenCredentials;
+
+/** What a run can do (CONTRACT 1, plan --json; one audit event type each, CONTRACT 3). */
+export type ActionType =
+  'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
+
+/** One change the policy calls for (CONTRACT 1, plan --json). */
+export interface Action {
+  type: ActionType;
+  service_id: string;
+  /** connection.*: the VPC endpoint (connection) id. */
+  endpoint_id?: string;
+  /** connection.* and domain whitelist records: the account. */
+  domain_id?: string;
+  /** whitelist.*: the record, `iam:domain::<id>` or `*`. */
+  permission?: string;
+  /** Label of the rule that called for it. */
+  rule: string;
+  /** Why, for a person. */
+  reason: string;
+}
+
+/** How an action ended: carried out, refused or failed, or only planned (dry run, held). */
+export type Outcome = 'succeeded' | 'failed' | 'planned';
+
+/** Why a failed action or service failed, as events and summaries show it. */
+export interface ActionError {
+  code: string;
+  message: string;
+  /** The HTTP status, when the API answered. */
+  status?: number;
+}
+
+/** What started a run (CONTRACT 3, `data.trigger`). */
+export type Trigger = 'schedule' | 'webhook' | 'cli' | 'queue';
+
+/**
+ * What every part of one run shares, built once where the run starts (the CLI command, the
+ * Lambda handler) and passed down whole: every audit event of the run carries it.
+ */
+export interface RunContext {
+  runId: string;
+  projectId: string;
+  trigger: Trigger;
+  dryRun: boolean;
+  policySha256: string;
 }

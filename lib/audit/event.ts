@@ -1,32 +1,13 @@
 import { createHash } from 'node:crypto';
 
+import type { Action, ActionError, Outcome, RunContext } from '../model';
 import { dataSchemaUri } from './event-schemas';
 
 /**
  * CloudEvents 1.0 audit events (CONTRACT.md section 3). Pure builders: no I/O, the time and run
  * id come from the caller. The audit layer knows nothing of Huawei: an action is described by
- * the plain fields below (the planner's Action has exactly these).
+ * the model's Action (lib/model.ts), plain fields.
  */
-
-export type Trigger = 'schedule' | 'webhook' | 'cli' | 'queue';
-export type Outcome = 'succeeded' | 'failed' | 'planned';
-
-/** The action an event records (structurally the planner's Action). */
-export interface AuditedAction {
-  type: string;
-  service_id: string;
-  endpoint_id?: string;
-  domain_id?: string;
-  permission?: string;
-  rule: string;
-  reason: string;
-}
-
-export interface ActionError {
-  code: string;
-  message: string;
-  status?: number;
-}
 
 export interface AuditEvent<Data = Record<string, unknown>> {
   specversion: '1.0';
@@ -40,15 +21,6 @@ export interface AuditEvent<Data = Record<string, unknown>> {
   /** `urn:vpcep-approver:event:<type>:1`, the `$id` of `docs/events/<type>.schema.json`. */
   dataschema: string;
   data: Data;
-}
-
-/** What every event of one run shares. */
-export interface RunContext {
-  runId: string;
-  projectId: string;
-  trigger: Trigger;
-  dryRun: boolean;
-  policySha256: string;
 }
 
 /** SQS refuses a message over 256 KiB; events are kept under it with room for attributes. */
@@ -68,7 +40,7 @@ export function stableEventId(...parts: readonly string[]): string {
 }
 
 /** `<service_id>/connections/<endpoint_id>` for connection actions, `<service_id>` otherwise. */
-export function actionSubject(action: AuditedAction): string {
+export function actionSubject(action: Action): string {
   return action.endpoint_id ? `${action.service_id}/connections/${action.endpoint_id}` : action.service_id;
 }
 
@@ -79,7 +51,7 @@ export function actionSubject(action: AuditedAction): string {
  */
 export function buildActionEvent(
   run: RunContext,
-  action: AuditedAction,
+  action: Action,
   outcome: Outcome,
   time: Date,
   error?: ActionError,

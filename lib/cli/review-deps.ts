@@ -2,7 +2,7 @@ import { AuditSink } from '../audit/sink';
 import { loadLeaseConfig } from '../config';
 import { createLeaseStore, createRunDeps, RunDeps } from '../deps';
 import { createJsonLogger } from '../logger';
-import { connectionConfigFromOptions, ConnectionOptions, runClientOptions } from './connection';
+import { connectionConfigFromOptions, ConnectionOptions, runClientOptions } from './api-options';
 import { CliContext } from './context';
 
 /** One SQS SendMessageBatch. */

@@ -1,9 +1,9 @@
 import pLimit from 'p-limit';
 
-import { ActionError, buildComplianceReportEvent, buildRunCompletedEvent, RunContext } from '../audit/event';
+import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
 import { collect } from '../collect';
-import { EndpointService } from '../model';
-import { ActionType, Drift, LeftPending, Scope } from '../policy/evaluate';
+import { ActionError, ActionType, EndpointService, Trigger } from '../model';
+import { Drift, LeftPending, Scope } from '../policy/plan';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import {
@@ -16,9 +16,8 @@ import {
   stopReason,
   surveyService,
   toActionError,
-  Trigger,
   UnfinishedReason,
-} from './review';
+} from './service-review';
 
 export interface RunOptions extends ReviewOptions {
   /**
@@ -107,7 +106,7 @@ export interface RunSummary {
 export async function runReview(deps: EngineDeps, policy: Policy, options: RunOptions): Promise<RunSummary> {
   const startedAt = deps.clock();
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const log = deps.logger.child({ run_id: options.runId, scope: options.scope, dry_run: options.dryRun });
+  const log = deps.logger.child({ run_id: options.run.runId, scope: options.scope, dry_run: options.run.dryRun });
   const reviewDeps = { ...deps, limit, logger: log };
 
   let services: readonly EndpointService[];
@@ -217,13 +216,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   });
 
   if (!deps.auditor.failed) {
-    const run: RunContext = {
-      runId: options.runId,
-      projectId: options.projectId,
-      trigger: options.trigger,
-      dryRun: options.dryRun,
-      policySha256: options.policySha256,
-    };
+    const { run } = options;
     try {
       if (options.scope === 'compliance')
         await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
@@ -275,10 +268,10 @@ function summarise(
     0,
   );
   return {
-    run_id: options.runId,
+    run_id: options.run.runId,
     scope: options.scope,
-    dry_run: options.dryRun,
-    trigger: options.trigger,
+    dry_run: options.run.dryRun,
+    trigger: options.run.trigger,
     started_at: startedAt.toISOString(),
     finished_at: finishedAt.toISOString(),
     services: {

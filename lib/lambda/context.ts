@@ -1,10 +1,7 @@
 import type { Context } from 'aws-lambda';
 
 import { Logger } from '../logger';
-import type { Credentials } from '../vpcep/sign';
-
-/** Huawei credentials as the client takes them: AK/SK (preferred) or a token. */
-export type HuaweiCredentials = Credentials | { token: string };
+import type { HuaweiCredentials } from '../model';
 
 /** What the middlewares resolve for an invocation; never logged. */
 export interface InvocationSecrets {

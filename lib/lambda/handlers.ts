@@ -4,8 +4,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import { Config } from '../config';
-import { findManagedService } from '../engine/review';
 import { runReview, RunSummary } from '../engine/run';
+import { findManagedService } from '../engine/service-review';
 import { AppError } from '../errors';
 import { Logger } from '../logger';
 import { LoadedPolicy } from '../policy/load';
@@ -100,14 +100,16 @@ export function createScheduledHandler(
       let summary: RunSummary;
       try {
         summary = await runReview({ ...deps, client: ages.client(deps.client) }, loaded.policy, {
+          run: {
+            runId: context.runId,
+            projectId: setup.config.connection.projectId,
+            trigger: 'schedule',
+            // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
+            dryRun: !enforce,
+            policySha256: loaded.sha256,
+          },
           scope,
-          // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
-          dryRun: !enforce,
-          trigger: 'schedule',
           revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
-          runId: context.runId,
-          projectId: setup.config.connection.projectId,
-          policySha256: loaded.sha256,
           deadline,
         });
       } finally {
@@ -189,13 +191,15 @@ export function createReviewHandler(
           });
         const { service } = found;
         const summary = await runReview(deps, loaded.policy, {
+          run: {
+            runId: context.runId,
+            projectId: setup.config.connection.projectId,
+            trigger: 'webhook',
+            dryRun: !setup.config.controls.enforce,
+            policySha256: loaded.sha256,
+          },
           scope: 'sweep',
-          dryRun: !setup.config.controls.enforce,
-          trigger: 'webhook',
           revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },
-          runId: context.runId,
-          projectId: setup.config.connection.projectId,
-          policySha256: loaded.sha256,
           deadline,
           services: [service],
           ...(endpointId !== undefined && { endpointId }),

@@ -1,4 +1,4 @@
-import type { ActionResult, EngineClient } from '../engine/review';
+import type { ActionResult, EngineClient } from '../engine/service-review';
 
 /** Remembers when each connection a run read was created, to age the ones still waiting. */
 export interface PendingAges {

@@ -6,8 +6,8 @@ import { Config } from '../config';
 import { createAuditSink, createLeaseStore, createRateLimiter, createRunDeps, RunDeps } from '../deps';
 import { DynamoDbSend } from '../lease/dynamodb-table';
 import { Logger } from '../logger';
+import { HuaweiCredentials } from '../model';
 import { createNodeFetch } from '../vpcep/http';
-import { HuaweiCredentials } from './context';
 
 /** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
 export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger; deadline?: Date }) => RunDeps;

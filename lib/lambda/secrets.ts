@@ -5,7 +5,8 @@ import * as z from 'zod';
 
 import { Config } from '../config';
 import { ConfigError } from '../errors';
-import { AppContext, HuaweiCredentials, InvocationSecrets } from './context';
+import { HuaweiCredentials } from '../model';
+import { AppContext, InvocationSecrets } from './context';
 
 /** CONTRACT 4: the credentials secret is JSON with ak, sk and an optional security_token. */
 const credentialsSecretSchema = z.object({

@@ -3,7 +3,7 @@
  * as observed before the run (an item the run fixes is still listed). PURE, like evaluate.ts.
  */
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
-import type { Drift } from './evaluate';
+import { type Drift } from './plan';
 import {
   acceptedCountByDomain,
   allowedDomains,

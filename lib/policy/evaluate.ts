@@ -8,6 +8,7 @@
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { driftFor } from './drift';
 import { globMatches } from './glob';
+import type { Drift, Scope, ServicePlan } from './plan';
 import {
   acceptedCountByDomain,
   compareWhitelist,
@@ -20,64 +21,6 @@ import {
   type RuleView,
 } from './rule-view';
 import type { Policy, PolicyRule } from './schema';
-
-/** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
-export type Scope = 'sweep' | 'compliance';
-
-export type ActionType =
-  'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
-
-/** One change the policy calls for (CONTRACT 1, plan --json). */
-export interface Action {
-  type: ActionType;
-  service_id: string;
-  /** connection.*: the VPC endpoint (connection) id. */
-  endpoint_id?: string;
-  /** connection.* and domain whitelist records: the account. */
-  domain_id?: string;
-  /** whitelist.*: the record, `iam:domain::<id>` or `*`. */
-  permission?: string;
-  /** Label of the rule that called for it. */
-  rule: string;
-  /** Why, for a person. */
-  reason: string;
-}
-
-/** A pending connection the plan leaves alone (a `leave`), and why. */
-export interface LeftPending {
-  service_id: string;
-  endpoint_id: string;
-  domain_id: string;
-  rule: string;
-  reason: string;
-}
-
-export type DriftKind =
-  | 'unmanaged'
-  | 'wildcard'
-  | 'whitelist-extra'
-  | 'whitelist-missing'
-  | 'expired'
-  | 'over-limit'
-  | 'approval-disabled'
-  | 'accepted-not-allowed';
-
-/** A difference between the observed state and the policy (compliance scope only). */
-export interface Drift {
-  kind: DriftKind;
-  service_id: string;
-  rule?: string;
-  endpoint_id?: string;
-  domain_id?: string;
-  permission?: string;
-  detail: string;
-}
-
-export interface ServicePlan {
-  actions: Action[];
-  left_pending: LeftPending[];
-  drift: Drift[];
-}
 
 /**
  * CONTRACT 2, step 1: the first rule whose match fits the service (`match.id` equal to the

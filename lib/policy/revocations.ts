@@ -3,8 +3,7 @@
  * CONTRACT section 1 "Brake and cap"). PURE: the engine counts them across a run before it
  * carries any of them out.
  */
-import { DOMAIN_PERMISSION_PREFIX, type Connection } from '../model';
-import type { Action } from './evaluate';
+import { DOMAIN_PERMISSION_PREFIX, type Action, type Connection } from '../model';
 
 /**
  * The revocations among `actions`, given the connections observed: rejecting an accepted

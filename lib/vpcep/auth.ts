@@ -1,13 +1,11 @@
 /**
  * Request authentication (reference 3.2): AK/SK signing (preferred) or a token in X-Auth-Token.
  */
-import { Credentials, signRequest } from './sign';
-
-/** AK/SK credentials, or an IAM token. */
-export type Auth = Credentials | { token: string };
+import type { HuaweiCredentials, TokenCredentials } from '../model';
+import { signRequest } from './sign';
 
 /** True for token authentication. */
-export function isTokenAuth(auth: Auth): auth is { token: string } {
+export function isTokenAuth(auth: HuaweiCredentials): auth is TokenCredentials {
   return 'token' in auth;
 }
 
@@ -18,7 +16,7 @@ export function isTokenAuth(auth: Auth): auth is { token: string } {
  */
 export function authenticate(
   req: { method: string; url: URL; headers: Record<string, string>; body?: string },
-  auth: Auth,
+  auth: HuaweiCredentials,
   options: { date: Date; projectId: string },
 ): Record<string, string> {
   if (isTokenAuth(auth)) {

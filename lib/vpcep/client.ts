@@ -14,8 +14,9 @@
 import * as z from 'zod';
 
 import { ConfigError } from '../errors';
-import type { Connection, EndpointService, WhitelistRecord } from '../model';
-import { Auth, isTokenAuth } from './auth';
+import type { Logger } from '../logger';
+import type { Connection, EndpointService, HuaweiCredentials, WhitelistRecord } from '../model';
+import { isTokenAuth } from './auth';
 import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
 import { createNodeFetch, FetchLike } from './http';
@@ -52,7 +53,6 @@ import {
   whitelistActionRequestSchema,
   whitelistActionResponseSchema,
 } from './schemas';
-import { Credentials } from './sign';
 import { buildUrl, createTransport, describeFailure, Query, SendOutcome } from './transport';
 
 export { VpcepApiError } from './errors';
@@ -61,22 +61,18 @@ export { RetryQuota } from './retry';
 export { checkEndpoint, isLoopbackHost } from './endpoint';
 export type { FetchLike, FetchResponseLike, FetchInit } from './http';
 export type { RetryOptions } from './retry';
-export type { Credentials } from './sign';
 
-/** Where the client reports retries (never with secrets). Any console-like object fits. */
-export interface Logger {
-  debug?(message: string, fields?: Record<string, unknown>): void;
-  warn?(message: string, fields?: Record<string, unknown>): void;
-}
+/** Where the client reports retries (never with secrets): the program's Logger, or any console-like object. */
+export type ClientLogger = Partial<Pick<Logger, 'debug' | 'warn'>>;
 
 export interface CreateVpcepClientOptions {
   /** Base URL, e.g. `https://vpcep.tr-west-1.myhuaweicloud.com`. `http://` only for loopback hosts. */
   endpoint: string;
   projectId: string;
-  credentials: Credentials | { token: string };
+  credentials: HuaweiCredentials;
   fetch?: FetchLike;
   clock?: () => Date;
-  logger?: Logger;
+  logger?: ClientLogger;
   /** Per-request timeout (AbortController), default 30 s; shortened to what is left before `deadline`. */
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
@@ -210,7 +206,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const base = checkEndpoint(options.endpoint);
   if (!options.projectId)
     throw new ConfigError('the project id is empty (set HUAWEICLOUD_SDK_PROJECT_ID or --project-id)');
-  const auth: Auth = options.credentials;
+  const auth: HuaweiCredentials = options.credentials;
   if (isTokenAuth(auth) ? !auth.token : !auth.ak || !auth.sk)
     throw new ConfigError('the VPCEP client was given empty credentials');
   const clock = options.clock ?? (() => new Date());

@@ -23,12 +23,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
-export interface Credentials {
-  ak: string;
-  sk: string;
-  /** Present with temporary AK/SK: sent and signed as X-Security-Token. */
-  securityToken?: string;
-}
+import type { AccessKeyCredentials } from '../model';
 
 export interface SignableRequest {
   method: string;
@@ -53,7 +48,7 @@ const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
  */
 export function signRequest(
   req: SignableRequest,
-  credentials: Credentials,
+  credentials: AccessKeyCredentials,
   options: { date?: Date; projectId?: string } = {},
 ): Record<string, string> {
   const url = toUrl(req.url);

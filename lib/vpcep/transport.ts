@@ -7,7 +7,8 @@
  */
 import * as z from 'zod';
 
-import { Auth, authenticate } from './auth';
+import type { HuaweiCredentials } from '../model';
+import { authenticate } from './auth';
 import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { FetchLike } from './http';
 import { AttemptOutcome } from './retry';
@@ -18,7 +19,7 @@ export type Query = Record<string, string | number | undefined>;
 
 export interface TransportOptions {
   fetch: FetchLike;
-  auth: Auth;
+  auth: HuaweiCredentials;
   projectId: string;
   clock: () => Date;
 }

@@ -1,5 +1,6 @@
-import { AuditEvent, buildActionEvent, buildRunCompletedEvent, RunContext } from '../../lib/audit/event';
+import { AuditEvent, buildActionEvent, buildRunCompletedEvent } from '../../lib/audit/event';
 import { createSqsSink } from '../../lib/audit/sqs-sink';
+import { RunContext } from '../../lib/model';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 const run: RunContext = {

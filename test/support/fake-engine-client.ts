@@ -1,4 +1,4 @@
-import { EngineClient } from '../../lib/engine/review';
+import { EngineClient } from '../../lib/engine/service-review';
 import { Connection, EndpointService, WhitelistRecord } from '../../lib/model';
 
 export interface FakeService {

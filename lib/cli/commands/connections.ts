@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 
 import { collect } from '../../collect';
-import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../connection';
+import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
 

@@ -8,8 +8,8 @@ import { createRunDeps } from '../../deps';
 import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
 import { DOMAIN_PERMISSION_PREFIX } from '../../model';
-import { Scope } from '../../policy/evaluate';
 import { loadPolicyFile } from '../../policy/load';
+import { Scope } from '../../policy/plan';
 import { loadSimulatorStateFile, SimulatorState, startSimulator } from '../../simulator';
 import { CliContext } from '../context';
 import { formatTable } from '../output';
@@ -59,12 +59,14 @@ export function registerDemo(program: Command, ctx: CliContext): void {
             fallback: ctx.stderr,
           });
           const summary = await runReview(deps, loaded.policy, {
+            run: {
+              runId: randomUUID(),
+              projectId: sim.projectId,
+              trigger: 'cli',
+              dryRun: false,
+              policySha256: loaded.sha256,
+            },
             scope,
-            dryRun: false,
-            trigger: 'cli',
-            runId: randomUUID(),
-            projectId: sim.projectId,
-            policySha256: loaded.sha256,
           });
           await deps.auditor.close();
           summaries.push([scope, summary]);

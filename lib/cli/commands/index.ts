@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { CliContext } from '../context';
 import { registerConnections } from './connections';
 import { registerDemo } from './demo';
-import { registerPlanApply } from './review';
+import { registerPlanApply } from './plan-apply';
 import { registerSchema } from './schema';
 import { registerServices } from './services';
 import { simulatorCommand } from './simulator';

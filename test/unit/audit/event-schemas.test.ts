@@ -1,12 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import {
-  buildActionEvent,
-  buildComplianceReportEvent,
-  buildRunCompletedEvent,
-  RunContext,
-} from '../../../lib/audit/event';
+import { buildActionEvent, buildComplianceReportEvent, buildRunCompletedEvent } from '../../../lib/audit/event';
 import {
   dataSchemaUri,
   EVENT_TYPES,
@@ -14,6 +9,7 @@ import {
   eventDataSchemas,
   EventType,
 } from '../../../lib/audit/event-schemas';
+import { RunContext } from '../../../lib/model';
 
 const DOCS = join(__dirname, '../../../docs/events');
 const run: RunContext = {

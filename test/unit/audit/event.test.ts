@@ -2,15 +2,14 @@ import { CloudEvent } from 'cloudevents';
 import fc from 'fast-check';
 
 import {
-  AuditedAction,
   buildActionEvent,
   buildComplianceReportEvent,
   buildRunCompletedEvent,
   eventBytes,
   fitEvent,
-  RunContext,
   stableEventId,
 } from '../../../lib/audit/event';
+import { Action as AuditedAction, RunContext } from '../../../lib/model';
 
 const run: RunContext = {
   runId: 'run-1',

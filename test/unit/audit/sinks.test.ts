@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { SendMessageBatchCommand, SendMessageBatchCommandOutput } from '@aws-sdk/client-sqs';
 
-import { AuditEvent, buildActionEvent, RunContext } from '../../../lib/audit/event';
+import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { createFileSink, createStreamSink } from '../../../lib/audit/file-sink';
 import { AuditDeliveryError, createFanoutSink } from '../../../lib/audit/sink';
 import { createSqsSink, splitBatches } from '../../../lib/audit/sqs-sink';
+import { RunContext } from '../../../lib/model';
 
 const run: RunContext = { runId: 'run-1', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '00' };
 function events(n: number, reason = 'ok'): AuditEvent[] {

@@ -86,12 +86,8 @@ function setup(services = world()) {
   const auditor = createAuditor({ sink: mem.sink, fallback: stderr });
   const deps = { client: fake.client, auditor, clock: () => NOW, logger: silentLogger };
   const options: RunOptions = {
+    run: { runId: 'run-1', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'sha' },
     scope: 'sweep',
-    dryRun: false,
-    trigger: 'cli',
-    runId: 'run-1',
-    projectId: 'proj',
-    policySha256: 'sha',
   };
   return { fake, mem, auditor, deps, options, fallback: () => fallback };
 }
@@ -137,14 +133,14 @@ describe('runReview()', () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
     const before = mutations(t.fake.calls).length;
-    const again = await runReview(t.deps, policy, { ...t.options, runId: 'run-2' });
+    const again = await runReview(t.deps, policy, { ...t.options, run: { ...t.options.run, runId: 'run-2' } });
     expect(again.actions).toEqual([]);
     expect(mutations(t.fake.calls)).toHaveLength(before);
   });
 
   it('in dry run makes no mutating call and records planned events', async () => {
     const t = setup();
-    const summary = await runReview(t.deps, policy, { ...t.options, dryRun: true });
+    const summary = await runReview(t.deps, policy, { ...t.options, run: { ...t.options.run, dryRun: true } });
     await t.auditor.close();
     expect(mutations(t.fake.calls)).toEqual([]);
     expect(summary.actions.every((a) => a.outcome === 'planned')).toBe(true);
@@ -419,7 +415,7 @@ describe('runReview()', () => {
     })();
     const summary = await runReview(t.deps, policy, {
       ...t.options,
-      trigger: 'webhook',
+      run: { ...t.options.run, trigger: 'webhook' },
       services: services.slice(0, 1),
       endpointId: 'ep-2',
     });

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 
-import type { Connection, EndpointService, WhitelistRecord } from '../../../lib/model';
-import { findRule, needsAcceptedConnections, planService, type Action, type Scope } from '../../../lib/policy/evaluate';
+import { type Action, type Connection, type EndpointService, type WhitelistRecord } from '../../../lib/model';
+import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
+import { type Scope } from '../../../lib/policy/plan';
 import { policySchema, type Policy } from '../../../lib/policy/schema';
 
 /**

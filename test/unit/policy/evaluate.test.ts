@@ -1,11 +1,6 @@
 import type { Connection } from '../../../lib/model';
-import {
-  findRule,
-  needsAcceptedConnections,
-  planService,
-  type Scope,
-  type ServicePlan,
-} from '../../../lib/policy/evaluate';
+import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
+import { type Scope, type ServicePlan } from '../../../lib/policy/plan';
 import {
   connectionFactory,
   NOW,

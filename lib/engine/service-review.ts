@@ -1,23 +1,14 @@
 import { LimitFunction } from 'p-limit';
 
 import { AuditFailedError, Auditor } from '../audit/auditor';
-import { ActionError, buildActionEvent, RunContext } from '../audit/event';
+import { buildActionEvent } from '../audit/event';
 import { collect } from '../collect';
 import { LEASE_GRACE_MS, leaseKey, LeaseStore } from '../lease/lease';
 import { Logger } from '../logger';
-import { Connection, EndpointService, WhitelistRecord } from '../model';
-import {
-  Action,
-  Drift,
-  findRule,
-  latestConnections,
-  LeftPending,
-  matchService,
-  Scope,
-  ServiceRule,
-  unmanagedDrift,
-} from '../policy/evaluate';
-import { acceptedCount, RevocationCap, revocationHold, revocationsOf } from '../policy/revocations';
+import { Action, ActionError, Connection, EndpointService, Outcome, RunContext, WhitelistRecord } from '../model';
+import { findRule, latestConnections, matchService, ServiceRule, unmanagedDrift } from '../policy/evaluate';
+import { Drift, LeftPending, Scope } from '../policy/plan';
+import { revocationsOf } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 
 /**
@@ -49,15 +40,10 @@ export interface ReviewDeps extends EngineDeps {
   limit: LimitFunction;
 }
 
-export type Trigger = RunContext['trigger'];
-
 export interface ReviewOptions {
+  /** The run: its id, project, trigger, dry run and policy hash, as every audit event carries them. */
+  run: RunContext;
   scope: Scope;
-  dryRun: boolean;
-  trigger: Trigger;
-  runId: string;
-  projectId: string;
-  policySha256: string;
   /** Webhook reviews: act on this connection only (whitelist actions still apply). */
   endpointId?: string;
   /** No service or action starts at or after this time (Lambda: now + remaining time - a margin). */
@@ -73,8 +59,6 @@ export interface ReviewOptions {
   /** Actions being carried out now (added before the call, removed once it returns): what a second signal reports as unrecorded. */
   inFlight?: Set<Action>;
 }
-
-export type Outcome = 'succeeded' | 'failed' | 'planned';
 
 export interface ActionResult extends Action {
   outcome: Outcome;
@@ -125,29 +109,6 @@ const LEASE_RENEW_EVERY_MS = 20_000;
 const LEASE_RENEWED_FOR_MS = 60_000;
 
 /**
- * Reviews one endpoint service: surveys it (reads what the scope needs, plans) and acts on the
- * plan (actOnService), under the revocation cap when one is given. Never throws for an API
- * failure: failures are results.
- */
-export async function reviewService(
-  deps: ReviewDeps,
-  service: EndpointService,
-  policy: Policy,
-  options: ReviewOptions,
-  cap?: RevocationCap,
-): Promise<ServiceReview> {
-  const survey = await surveyService(deps, service, policy, options);
-  const hold =
-    cap === undefined || survey.revocations.length === 0
-      ? undefined
-      : revocationHold(
-          [{ service_id: service.id, revocations: survey.revocations, accepted: acceptedCount(survey.connections) }],
-          cap,
-        );
-  return actOnService(deps, survey, policy, options, hold);
-}
-
-/**
  * Reads what the scope needs of one service (CONTRACT section 2, "Scopes") and plans it with
  * the pure planner, without a lease and without acting. Most services need nothing on most
  * sweeps, so only those whose plan has actions go on to actOnService.
@@ -173,11 +134,9 @@ export async function surveyService(
       },
     };
   }
-  let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
-  try {
-    state = await readState(deps, match, service, options.scope);
-  } catch (err) {
+  const readFailed = (err: unknown): ServiceSurvey => {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
+    const error = toActionError(err);
     return {
       ...nothing,
       review: {
@@ -187,9 +146,15 @@ export async function surveyService(
         actions: [],
         left_pending: [],
         drift: [],
-        error: toActionError(err),
+        error,
       },
     };
+  };
+  let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
+  try {
+    state = await readState(deps, match, service, options.scope);
+  } catch (err) {
+    return readFailed(err);
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
   if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
@@ -200,19 +165,7 @@ export async function surveyService(
       const accepted = await deps.limit(() => collect(deps.client.listConnections(service.id, { status: 'accepted' })));
       state.connections = latestConnections([...state.connections, ...accepted]);
     } catch (err) {
-      deps.logger.warn('could not read service state', { service_id: service.id, error: err });
-      return {
-        ...nothing,
-        review: {
-          service_id: service.id,
-          managed: true,
-          rule: match.label,
-          actions: [],
-          left_pending: [],
-          drift: [],
-          error: toActionError(err),
-        },
-      };
+      return readFailed(err);
     }
   }
   const only = options.endpointId;
@@ -250,15 +203,15 @@ export async function actOnService(
   hold?: string,
 ): Promise<ServiceReview> {
   if (survey.actions.length === 0 || survey.review.error) return survey.review;
-  if (options.dryRun || !deps.lease) return applySurvey(deps, survey, options, hold);
+  if (options.run.dryRun || !deps.lease) return applySurvey(deps, survey, options, hold);
 
   const lease = deps.lease;
-  const key = leaseKey(options.projectId, survey.service.id);
+  const key = leaseKey(options.run.projectId, survey.service.id);
   const log = deps.logger.child({ service_id: survey.service.id });
   const until = () => leaseExpiry(deps.clock(), options);
   let taken;
   try {
-    taken = await lease.acquire(key, options.runId, until());
+    taken = await lease.acquire(key, options.run.runId, until());
   } catch (err) {
     log.warn('could not take the lease', { error: err });
     const error = toActionError(err);
@@ -274,7 +227,7 @@ export async function actOnService(
   const renewal = options.renewLeases
     ? setInterval(() => {
         lease
-          .renew(key, options.runId, until())
+          .renew(key, options.run.runId, until())
           .catch((err: unknown) => log.warn('could not renew the lease', { error: err }));
       }, LEASE_RENEW_EVERY_MS)
     : undefined;
@@ -287,7 +240,7 @@ export async function actOnService(
   } finally {
     if (renewal) clearInterval(renewal);
     await lease
-      .release(key, options.runId)
+      .release(key, options.run.runId)
       .catch((err: unknown) => log.warn('could not release the lease; it expires by itself', { error: err }));
   }
 }
@@ -306,13 +259,7 @@ async function applySurvey(
   options: ReviewOptions,
   hold: string | undefined,
 ): Promise<ServiceReview> {
-  const run: RunContext = {
-    runId: options.runId,
-    projectId: options.projectId,
-    trigger: options.trigger,
-    dryRun: options.dryRun,
-    policySha256: options.policySha256,
-  };
+  const { run } = options;
   const serviceId = survey.service.id;
   const observed = new Map(survey.connections.map((c) => [c.id, c.status]));
   const held = new Set(hold === undefined ? [] : survey.revocations);

@@ -7,7 +7,7 @@ import { Command } from 'commander';
 
 import { ConnectionConfig, loadConnectionConfig, loadRunLimits } from '../config';
 import { createRateLimiter } from '../deps';
-import { createVpcepClient, CreateVpcepClientOptions, Logger, VpcepClient } from '../vpcep/client';
+import { ClientLogger, createVpcepClient, CreateVpcepClientOptions, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
 
 /** The parsed connection options of a command (commander camel-cases --project-id). */
@@ -60,7 +60,7 @@ export function connectionConfigFromOptions(
 }
 
 /** A logger that writes warnings (retries) to stderr, keeping stdout for data. */
-export function stderrLogger(ctx: CliContext): Logger {
+export function stderrLogger(ctx: CliContext): ClientLogger {
   return { warn: (message) => ctx.stderr.write(`warning: ${message}\n`) };
 }
 

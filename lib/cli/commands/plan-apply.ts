@@ -7,13 +7,14 @@ import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
 import { loadAuditConfig, loadRunControls } from '../../config';
 import { createAuditSink, discardSink } from '../../deps';
-import { ActionResult } from '../../engine/review';
 import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
+import { ActionResult } from '../../engine/service-review';
 import { ConfigError, UsageError } from '../../errors';
-import { Action, Scope } from '../../policy/evaluate';
+import { Action } from '../../model';
 import { formatProblem, loadPolicyFile } from '../../policy/load';
+import { Scope } from '../../policy/plan';
 import { RevocationCap } from '../../policy/revocations';
-import { addConnectionOptions, ConnectionOptions } from '../connection';
+import { addConnectionOptions, ConnectionOptions } from '../api-options';
 import { CliContext, signalExitCode, StopSignal } from '../context';
 import { formatTable, printJson } from '../output';
 import { createCliRunDeps } from '../review-deps';
@@ -162,12 +163,14 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
   let summary: RunSummary;
   try {
     summary = await runReview(deps, loaded.policy, {
+      run: {
+        runId: randomUUID(),
+        projectId: deps.projectId,
+        trigger: 'cli',
+        dryRun: mode.dryRun,
+        policySha256: loaded.sha256,
+      },
       scope: options.scope,
-      dryRun: mode.dryRun,
-      trigger: 'cli',
-      runId: randomUUID(),
-      projectId: deps.projectId,
-      policySha256: loaded.sha256,
       concurrency: options.concurrency,
       deadline: deps.deadline,
       onProgress: progress,
