@@ -92,8 +92,10 @@ describe('apply under the API gateway rate limit', () => {
       policy,
       '--audit-file',
       join(dir, 'max-rate.jsonl'),
+      // Well under the gateway's 10 a second: the client paces by when it sends, the gateway counts by
+      // when requests arrive, and on a loaded machine the two can differ by a good part of a second.
       '--max-rate',
-      '9',
+      '5',
     ]);
     expect(run.code).toBe(0);
     expect(run.err).not.toMatch(/warning|error/);
