@@ -12,6 +12,7 @@ import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node }
 import type * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { formatPath, shortJson, valueAt } from '../zod-issues';
 import { expiryInstant, isExpired } from './expiry';
 import { KNOWN_KEYS, policySchema, type Policy } from './schema';
 
@@ -55,19 +56,6 @@ export class PolicyError extends UsageError {
 
 type Segment = string | number;
 
-/** `['services', 2, 'allow', 0, 'domain']` -> `services[2].allow[0].domain`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else {
-      const key = String(seg);
-      out += /^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(key) ? (out === '' ? key : `.${key}`) : `[${JSON.stringify(key)}]`;
-    }
-  }
-  return out;
-}
-
 /**
  * One line for a person: `services[0].allow[1].domain: expected ...; got "x!" (line 12, column 17)`.
  */
@@ -75,12 +63,6 @@ export function formatProblem(p: PolicyProblem): string {
   const where = p.line === undefined ? '' : ` (line ${p.line}, column ${p.column ?? 1})`;
   const got = p.value === undefined ? '' : `; got ${shortJson(p.value)}`;
   return `${p.path === '' ? '(document)' : p.path}: ${p.message}${got}${where}`;
-}
-
-function shortJson(value: unknown): string {
-  // Non-finite numbers (YAML reads 1234e5678 as Infinity) would print as null in JSON.
-  const text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** How policy text is read: `json` strictly as JSON (RFC 8259), `yaml` as YAML 1.2 (JSON is valid YAML too). */
@@ -539,16 +521,6 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
-}
-
-function valueAt(raw: unknown, segments: readonly Segment[]): unknown {
-  let cur = raw;
-  for (const seg of segments) {
-    if (Array.isArray(cur) && typeof seg === 'number') cur = cur[seg];
-    else if (isRecord(cur) && typeof seg === 'string' && Object.hasOwn(cur, seg)) cur = cur[seg];
-    else return undefined;
-  }
-  return cur;
 }
 
 function dedupe(problems: Problem[]): Problem[] {

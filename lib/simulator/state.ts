@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { formatIssues } from '../zod-issues';
 
 /** 4.2.2: status of an endpoint service. */
 export const SERVICE_STATUSES = ['creating', 'available', 'failed', 'deleting'] as const;
@@ -232,25 +233,6 @@ export function derivedDomainId(seed: string): string {
   return createHash('sha1').update(seed).digest('hex').slice(0, 32);
 }
 
-/** The path of a zod issue as problems name it: `services[2].connections[0].status`, or `(root)`. */
-function issuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
-  return out.startsWith('.') ? out.slice(1) : out || '(root)';
-}
-
-/** `; got <value>` for the value at `path` in `json`, when there is one to show. */
-function foundAt(json: unknown, path: readonly PropertyKey[]): string {
-  let value: unknown = json;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  if (value === undefined || (typeof value === 'object' && value !== null)) return '';
-  const text = JSON.stringify(value);
-  return `; got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
-}
-
 /**
  * Validates a state file (CONTRACT section 5) and fills every default. Throws a UsageError that
  * names the source and the path of each problem, e.g.
@@ -261,8 +243,8 @@ function foundAt(json: unknown, path: readonly PropertyKey[]): string {
 export function parseSimulatorState(json: unknown, source = 'simulator state'): SimulatorState {
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}${foundAt(json, i.path)}`);
-    throw new UsageError(`invalid simulator state in ${source}: ${problems.join('; ')}`, 'SIMULATOR_STATE');
+    const problems = formatIssues(parsed.error.issues, { input: json, max: 60 });
+    throw new UsageError(`invalid simulator state in ${source}: ${problems}`, 'SIMULATOR_STATE');
   }
   const input = parsed.data;
   const problems: string[] = [];
