@@ -8,19 +8,11 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { CONNECTION_STATUSES, DOMAIN_ID_PATTERN, PERMISSION_PATTERN } from '../model';
 import { formatIssues } from '../zod-issues';
 
 /** 4.2.2: status of an endpoint service. */
 export const SERVICE_STATUSES = ['creating', 'available', 'failed', 'deleting'] as const;
-/** 4.2.6: status of a connection. */
-export const CONNECTION_STATUSES = [
-  'pendingAcceptance',
-  'creating',
-  'accepted',
-  'rejected',
-  'failed',
-  'deleting',
-] as const;
 /** 4.2.1: backend resource types. */
 export const SERVER_TYPES = ['LB', 'VM', 'VIP', 'BMS'] as const;
 /** 4.2.1: tcp_proxy values. */
@@ -53,10 +45,7 @@ const portSchema = z.strictObject({
 
 const connectionSchema = z.strictObject({
   id: idString,
-  domain_id: z
-    .string()
-    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
-    .optional(),
+  domain_id: z.string().regex(DOMAIN_ID_PATTERN, 'must be 1-64 letters or digits').optional(),
   status: z.enum(CONNECTION_STATUSES).default('pendingAcceptance'),
   marker_id: markerId.optional(),
   created_at: timeString.optional(),
@@ -71,10 +60,7 @@ const connectionSchema = z.strictObject({
 
 const permissionSchema = z.strictObject({
   id: idString,
-  permission: z
-    .string()
-    .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'must be "*" or "iam:domain::<domain id>"')
-    .optional(),
+  permission: z.string().regex(PERMISSION_PATTERN, 'must be "*" or "iam:domain::<domain id>"').optional(),
   description: z.string().max(128).optional(),
   created_at: timeString.optional(),
 });
@@ -110,10 +96,7 @@ const stateSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens')
     .default(DEFAULT_PROJECT_ID),
-  domain_id: z
-    .string()
-    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
-    .default(DEFAULT_DOMAIN_ID),
+  domain_id: z.string().regex(DOMAIN_ID_PATTERN, 'must be 1-64 letters or digits').default(DEFAULT_DOMAIN_ID),
   quotas: z
     .strictObject({
       endpoint_service: z.number().int().nonnegative().optional(),

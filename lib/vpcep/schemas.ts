@@ -11,7 +11,7 @@
  */
 import * as z from 'zod';
 
-import type { Connection, EndpointService, WhitelistRecord } from '../model';
+import { PERMISSION_PATTERN, type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { formatIssues } from '../zod-issues';
 
 // ---------------------------------------------------------------------------------------------
@@ -243,9 +243,7 @@ export const connectionActionRequestSchema = z.object({
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
 
 /** 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone). */
-export const permissionSchema = z
-  .string()
-  .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'expected "iam:domain::<domain id>" or "*"');
+export const permissionSchema = z.string().regex(PERMISSION_PATTERN, 'expected "iam:domain::<domain id>" or "*"');
 
 /** 4.2.9 request body. */
 export const whitelistActionRequestSchema = z.object({
