@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DOMAIN_ID_PATTERN } from '../model';
+import { isoSeconds } from '../time';
 import { serveAdmin } from './admin';
 import { matchRoute } from './api';
 import { Authenticator } from './auth';
@@ -13,7 +14,7 @@ import { ApiSettings } from './handlers/handler';
 import { flatHeaders, parseJson, readBody } from './http-request';
 import { Inspector, RequestLogEntry, SimulatorStats } from './inspect';
 import { isValidated, parseSimulatorState, SimulatorState, SimulatorStateInput } from './state';
-import { isoSeconds, SimulatorStore } from './store';
+import { SimulatorStore } from './store';
 import { versionModel } from './versions';
 
 export interface SimulatorOptions {

@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 
 import { domainPermission, isWildcardPermission, PERMISSION_PATTERN } from '../../model';
+import { isoSeconds } from '../../time';
 import { bodyObject, parseBody, permissionActionBody, whitelistActionRequestSchema } from '../bodies';
 import { vpcepError } from '../errors';
 import { fuzzy, pageOf, parsePaging } from '../query';
-import { byCreated, isoSeconds, ServiceRecord, SimulatorStore, timeMs } from '../store';
+import { byCreated, ServiceRecord, SimulatorStore, timeMs } from '../store';
 import { Handler, ok } from './handler';
 import { findService } from './services';
 
