@@ -73,7 +73,8 @@ export interface IssueWording {
 export function describeIssue(issue: ZodIssue, wording: IssueWording = {}): string {
   const path = wording.prefix ? [...wording.prefix, ...issue.path] : issue.path;
   const where = formatPath(path) || (wording.root ?? '(root)');
-  if (!('input' in wording)) return `${where}: ${issue.message}`;
+  // An unknown key's message names it; the object it sits in would only repeat the input.
+  if (!('input' in wording) || issue.code === 'unrecognized_keys') return `${where}: ${issue.message}`;
   const found = valueAt(wording.input, issue.path);
   // zod's "Invalid input: expected string, received number" says less than the value itself.
   const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
