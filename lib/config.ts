@@ -11,6 +11,7 @@ import { ConfigError } from './errors';
 import type { LogLevel } from './logger';
 import type { HuaweiCredentials } from './model';
 import { checkEndpoint } from './vpcep/endpoint';
+import { describeIssue, shortJson } from './zod-issues';
 
 /** Empty strings count as unset, as shells and CI systems often export them. */
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
@@ -297,9 +298,8 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
       result.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '');
         // Name the bad value, except for variables that hold a secret.
-        const got =
-          SECRET_VARIABLES.has(key) || typeof input[key] !== 'string' ? '' : `; got ${JSON.stringify(input[key])}`;
-        return `${issue.path.join('.')}: ${issue.message}${got}`;
+        const got = SECRET_VARIABLES.has(key) || typeof input[key] !== 'string' ? '' : `; got ${shortJson(input[key])}`;
+        return `${describeIssue(issue)}${got}`;
       }),
     );
   }

@@ -11,6 +11,19 @@
 export type ConnectionStatus =
   'pendingAcceptance' | 'creating' | 'accepted' | 'rejected' | 'failed' | 'deleting' | (string & {});
 
+/** 4.2.6: the statuses a connection can be in (what the simulator holds and the CLI offers). */
+export const CONNECTION_STATUSES = [
+  'pendingAcceptance',
+  'creating',
+  'accepted',
+  'rejected',
+  'failed',
+  'deleting',
+] as const satisfies readonly ConnectionStatus[];
+
+/** CONTRACT 2: a domain (account) id is 1 to 64 letters or digits, compared case-insensitively. */
+export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+
 /** 4.2.5 / 4.2.2: an endpoint service. */
 export interface EndpointService {
   id: string;
@@ -55,6 +68,14 @@ export const DOMAIN_PERMISSION_PREFIX = 'iam:domain::';
 /** The whitelist record that admits one domain. */
 export function domainPermission(domainId: string): string {
   return `${DOMAIN_PERMISSION_PREFIX}${domainId}`;
+}
+
+/** 4.2.9: what a whitelist record may say: `iam:domain::<1-64 letters, digits or *>`, or `*`. */
+export const PERMISSION_PATTERN = /^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/;
+
+/** True for the record that admits any account (4.2.9: `*`, or `iam:domain::*` in any case). */
+export function isWildcardPermission(permission: string): boolean {
+  return permission === '*' || permission.toLowerCase() === `${DOMAIN_PERMISSION_PREFIX}*`;
 }
 
 /** Huawei AK/SK (reference 3.2.2), with the security token of temporary credentials. */

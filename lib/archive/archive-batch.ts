@@ -4,6 +4,7 @@ import * as z from 'zod';
 
 import { EVENT_TYPES, eventDataSchemas, EventType } from '../audit/event-schemas';
 import { Logger } from '../logger';
+import { formatIssues } from '../zod-issues';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from './keys';
 
 /** What the archive needs of an SQS message (the fields of Lambda's SQSRecord it reads). */
@@ -56,11 +57,10 @@ export function parseEvent(
   if (!envelope.success)
     return {
       ok: false,
-      problem: envelope.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; '),
+      problem: formatIssues(envelope.error.issues, { root: '(event)' }),
     };
   const data = eventDataSchemas[envelope.data.type].safeParse(envelope.data.data);
-  if (!data.success)
-    return { ok: false, problem: data.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; ') };
+  if (!data.success) return { ok: false, problem: formatIssues(data.error.issues, { prefix: ['data'] }) };
   return { ok: true, event: envelope.data, raw: value };
 }
 

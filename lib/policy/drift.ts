@@ -3,6 +3,7 @@
  * as observed before the run (an item the run fixes is still listed). PURE, like evaluate.ts.
  */
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
+import { compareStrings } from '../strings';
 import { type Drift } from './plan';
 import {
   acceptedCountByDomain,
@@ -110,7 +111,7 @@ export function driftFor(
         permission: e.permission,
         detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
       })),
-    ].sort((a, b) => (a.permission! < b.permission! ? -1 : a.permission! > b.permission! ? 1 : 0));
+    ].sort((a, b) => compareStrings(a.permission!, b.permission!));
     drift.push(...listed);
   }
   return drift;

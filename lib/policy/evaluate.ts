@@ -6,6 +6,7 @@
  * state, calls planService, and carries the actions out.
  */
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import { compareStrings } from '../strings';
 import { driftFor } from './drift';
 import { globMatches } from './glob';
 import type { Drift, Scope, ServicePlan } from './plan';
@@ -185,7 +186,7 @@ export function oldestFirst(connections: readonly Connection[]): Connection[] {
     const ta = time(a);
     const tb = time(b);
     if (ta !== tb) return ta < tb ? -1 : 1;
-    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    return compareStrings(a.id, b.id);
   });
 }
 
@@ -283,7 +284,7 @@ function planWhitelist(
           domain: undefined,
           reason: `record ${permission} admits every account and allow_wildcard is false; whitelist: reconcile`,
         }))),
-  ].sort((a, b) => (a.permission < b.permission ? -1 : a.permission > b.permission ? 1 : 0));
+  ].sort((a, b) => compareStrings(a.permission, b.permission));
   for (const r of removals) {
     plan.actions.push({
       type: 'whitelist.remove',

@@ -5,6 +5,7 @@
 import {
   DOMAIN_PERMISSION_PREFIX,
   domainPermission,
+  isWildcardPermission,
   type Connection,
   type EndpointService,
   type WhitelistRecord,
@@ -117,11 +118,6 @@ export function allowedDomains(view: RuleView): AllowedEntry[] {
 export function unlistedText(view: RuleView, domainId: string, expired?: { by: string; expires: string }): string {
   const base = `domain ${domainId} is not allowed by rule ${view.label}`;
   return expired ? `${base} (its entry ${expired.by} expired ${expired.expires})` : base;
-}
-
-/** True for the record that admits any account (4.2.9: `*`). */
-export function isWildcardPermission(permission: string): boolean {
-  return permission === '*' || permission.toLowerCase() === `${DOMAIN_PERMISSION_PREFIX}*`;
 }
 
 /** The whitelist as the policy wants it (CONTRACT 2, step 7): shared by planner and drift. */

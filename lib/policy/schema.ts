@@ -7,13 +7,12 @@
  * errors) and every field carries a description, which ends up in the JSON Schema.
  *
  * Checks that need more than one field at a time (unknown groups, duplicate rule labels, a
- * domain both allowed and denied, expired entries) live in load.ts, because they must also run
+ * domain both allowed and denied, expired entries) live in cross-checks.ts, because they must also run
  * when other parts of the file are broken: every problem is reported at once.
  */
 import * as z from 'zod';
 
-/** CONTRACT 2: domain IDs match this pattern (compared case-insensitively). */
-export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
+import { DOMAIN_ID_PATTERN } from '../model';
 
 /** Group names: what a YAML key can say plainly, so a reference to it is easy to read. */
 export const GROUP_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

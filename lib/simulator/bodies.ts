@@ -1,5 +1,6 @@
 import * as z from 'zod';
 
+import { describeIssue } from '../zod-issues';
 import { vpcepError } from './errors';
 
 /**
@@ -74,8 +75,7 @@ export const createEndpointBody = z.object({
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw vpcepError('EndPoint.0002', `${issue.path.join('.') || 'body'}: ${issue.message}`);
+  throw vpcepError('EndPoint.0002', describeIssue(result.error.issues[0]!, { root: 'body' }));
 }
 
 /** The body as an object, or EndPoint.0002 when it is JSON but not an object. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { describeIssue } from '../zod-issues';
 import { gatewayError, SimulatorHttpError, vpcepError } from './errors';
 import { mulberry32 } from './random';
 
@@ -68,11 +69,7 @@ export class FaultInjector {
   set(options: FaultOptions): void {
     const parsed = faultSchema.safeParse(options);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new UsageError(
-        `invalid simulator faults: ${issue.path.join('.') || '(root)'}: ${issue.message}`,
-        'SIMULATOR_FAULTS',
-      );
+      throw new UsageError(`invalid simulator faults: ${describeIssue(parsed.error.issues[0]!)}`, 'SIMULATOR_FAULTS');
     }
     this.options = parsed.data;
     this.random = mulberry32(parsed.data.seed ?? 0);

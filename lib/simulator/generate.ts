@@ -1,4 +1,5 @@
 import { domainPermission } from '../model';
+import { isoSeconds } from '../time';
 import { mulberry32, randomHex, sequentialUuids } from './random';
 import { ConnectionState, markValidated, PermissionState, ServiceState, SimulatorState } from './state';
 
@@ -95,5 +96,5 @@ export function generateState(options: GenerateStateOptions): SimulatorState {
 }
 
 function iso(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+  return isoSeconds(new Date(ms));
 }

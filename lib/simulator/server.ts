@@ -3,6 +3,8 @@ import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import { DOMAIN_ID_PATTERN } from '../model';
+import { isoSeconds } from '../time';
 import { serveAdmin } from './admin';
 import { matchRoute } from './api';
 import { Authenticator } from './auth';
@@ -12,11 +14,8 @@ import { ApiSettings } from './handlers/handler';
 import { flatHeaders, parseJson, readBody } from './http-request';
 import { Inspector, RequestLogEntry, SimulatorStats } from './inspect';
 import { isValidated, parseSimulatorState, SimulatorState, SimulatorStateInput } from './state';
-import { isoSeconds, SimulatorStore } from './store';
+import { SimulatorStore } from './store';
 import { versionModel } from './versions';
-
-/** Domain ids (CONTRACT section 2): what `X-Domain-Id` must look like. */
-const DOMAIN_ID = /^[A-Za-z0-9]{1,64}$/;
 
 export interface SimulatorOptions {
   /** TCP port; 0 (default) picks a free one. The simulator always binds 127.0.0.1. */
@@ -160,7 +159,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }
         const body = parseJson(method, raw);
         const callerDomain = requestHeaders['x-domain-id'] ?? store.domainId;
-        if (!DOMAIN_ID.test(callerDomain)) throw vpcepError('EndPoint.0002', 'X-Domain-Id');
+        if (!DOMAIN_ID_PATTERN.test(callerDomain)) throw vpcepError('EndPoint.0002', 'X-Domain-Id');
         const result = match.route.handler(
           store,
           { params: match.params, query: url.searchParams, body, now: clock(), callerDomain },

@@ -8,18 +8,11 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { CONNECTION_STATUSES, DOMAIN_ID_PATTERN, PERMISSION_PATTERN } from '../model';
+import { formatIssues } from '../zod-issues';
 
 /** 4.2.2: status of an endpoint service. */
 export const SERVICE_STATUSES = ['creating', 'available', 'failed', 'deleting'] as const;
-/** 4.2.6: status of a connection. */
-export const CONNECTION_STATUSES = [
-  'pendingAcceptance',
-  'creating',
-  'accepted',
-  'rejected',
-  'failed',
-  'deleting',
-] as const;
 /** 4.2.1: backend resource types. */
 export const SERVER_TYPES = ['LB', 'VM', 'VIP', 'BMS'] as const;
 /** 4.2.1: tcp_proxy values. */
@@ -52,10 +45,7 @@ const portSchema = z.strictObject({
 
 const connectionSchema = z.strictObject({
   id: idString,
-  domain_id: z
-    .string()
-    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
-    .optional(),
+  domain_id: z.string().regex(DOMAIN_ID_PATTERN, 'must be 1-64 letters or digits').optional(),
   status: z.enum(CONNECTION_STATUSES).default('pendingAcceptance'),
   marker_id: markerId.optional(),
   created_at: timeString.optional(),
@@ -70,10 +60,7 @@ const connectionSchema = z.strictObject({
 
 const permissionSchema = z.strictObject({
   id: idString,
-  permission: z
-    .string()
-    .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'must be "*" or "iam:domain::<domain id>"')
-    .optional(),
+  permission: z.string().regex(PERMISSION_PATTERN, 'must be "*" or "iam:domain::<domain id>"').optional(),
   description: z.string().max(128).optional(),
   created_at: timeString.optional(),
 });
@@ -109,10 +96,7 @@ const stateSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be 1-64 letters, digits or hyphens')
     .default(DEFAULT_PROJECT_ID),
-  domain_id: z
-    .string()
-    .regex(/^[A-Za-z0-9]{1,64}$/, 'must be 1-64 letters or digits')
-    .default(DEFAULT_DOMAIN_ID),
+  domain_id: z.string().regex(DOMAIN_ID_PATTERN, 'must be 1-64 letters or digits').default(DEFAULT_DOMAIN_ID),
   quotas: z
     .strictObject({
       endpoint_service: z.number().int().nonnegative().optional(),
@@ -232,25 +216,6 @@ export function derivedDomainId(seed: string): string {
   return createHash('sha1').update(seed).digest('hex').slice(0, 32);
 }
 
-/** The path of a zod issue as problems name it: `services[2].connections[0].status`, or `(root)`. */
-function issuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : `.${String(p)}`;
-  return out.startsWith('.') ? out.slice(1) : out || '(root)';
-}
-
-/** `; got <value>` for the value at `path` in `json`, when there is one to show. */
-function foundAt(json: unknown, path: readonly PropertyKey[]): string {
-  let value: unknown = json;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  if (value === undefined || (typeof value === 'object' && value !== null)) return '';
-  const text = JSON.stringify(value);
-  return `; got ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
-}
-
 /**
  * Validates a state file (CONTRACT section 5) and fills every default. Throws a UsageError that
  * names the source and the path of each problem, e.g.
@@ -261,8 +226,8 @@ function foundAt(json: unknown, path: readonly PropertyKey[]): string {
 export function parseSimulatorState(json: unknown, source = 'simulator state'): SimulatorState {
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${issuePath(i.path)}: ${i.message}${foundAt(json, i.path)}`);
-    throw new UsageError(`invalid simulator state in ${source}: ${problems.join('; ')}`, 'SIMULATOR_STATE');
+    const problems = formatIssues(parsed.error.issues, { input: json, max: 60 });
+    throw new UsageError(`invalid simulator state in ${source}: ${problems}`, 'SIMULATOR_STATE');
   }
   const input = parsed.data;
   const problems: string[] = [];

@@ -4,6 +4,8 @@
  * marker_id and by status, each kept sorted by creation time, so a page of a list is a slice,
  * never a scan or a sort of everything.
  */
+import { compareStrings } from '../strings';
+import { isoSeconds } from '../time';
 import {
   ConnectionState,
   ConnectionStatusValue,
@@ -38,12 +40,12 @@ type Sortable = { createdMs: number; updatedMs: number; id: string };
 
 /** Total order by creation time, then id: pages stay stable while nothing changes. */
 export function byCreated(a: Sortable, b: Sortable): number {
-  return a.createdMs - b.createdMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.createdMs - b.createdMs || compareStrings(a.id, b.id);
 }
 
 /** Total order by update time, then id. */
 export function byUpdated(a: Sortable, b: Sortable): number {
-  return a.updatedMs - b.updatedMs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return a.updatedMs - b.updatedMs || compareStrings(a.id, b.id);
 }
 
 function lowerBound<T>(arr: readonly T[], item: T, cmp: (a: T, b: T) => number): number {
@@ -69,11 +71,6 @@ function sortedRemove<T>(arr: T[], item: T, cmp: (a: T, b: T) => number): void {
 /** Parses an ISO time to epoch ms; the state schema has already checked the format. */
 export function timeMs(iso: string): number {
   return Date.parse(iso);
-}
-
-/** `YYYY-MM-DDTHH:MM:SSZ`, the format every time of the API uses (4.2.1). */
-export function isoSeconds(d: Date): string {
-  return `${d.toISOString().slice(0, 19)}Z`;
 }
 
 /** One service's connections, indexed for 4.2.6 queries and 4.2.7 actions. */

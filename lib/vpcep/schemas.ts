@@ -11,7 +11,8 @@
  */
 import * as z from 'zod';
 
-import type { Connection, EndpointService, WhitelistRecord } from '../model';
+import { PERMISSION_PATTERN, type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import { formatIssues } from '../zod-issues';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks
@@ -242,9 +243,7 @@ export const connectionActionRequestSchema = z.object({
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
 
 /** 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone). */
-export const permissionSchema = z
-  .string()
-  .regex(/^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/, 'expected "iam:domain::<domain id>" or "*"');
+export const permissionSchema = z.string().regex(PERMISSION_PATTERN, 'expected "iam:domain::<domain id>" or "*"');
 
 /** 4.2.9 request body. */
 export const whitelistActionRequestSchema = z.object({
@@ -280,42 +279,6 @@ export function describeIssues(
   error: z.ZodError,
   checked?: { input: unknown; scrub?: (text: string) => string },
 ): string {
-  const withInput = checked !== undefined;
-  const input = checked?.input;
-  const scrub = checked?.scrub ?? ((text: string) => text);
-  return error.issues
-    .slice(0, 5)
-    .map((issue) => {
-      const where = formatPath(issue.path) || '(body)';
-      if (!withInput) return `${where}: ${issue.message}`;
-      // What was expected, then what was found: `x.marker_id: expected an integer or a numeric string; got "abc"`.
-      const found = valueAt(input, issue.path);
-      const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
-      return `${where}: ${expected}; ${found.present ? `got ${shortJson(found.value, scrub)}` : 'missing'}`;
-    })
-    .join('; ');
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): { present: boolean; value?: unknown } {
-  let cur = input;
-  for (const part of path) {
-    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, part)) return { present: false };
-    cur = (cur as Record<PropertyKey, unknown>)[part];
-  }
-  return cur === undefined ? { present: false } : { present: true, value: cur };
-}
-
-function shortJson(value: unknown, scrub: (text: string) => string): string {
-  // Scrubbed whole, before it is shortened: a cut could leave part of a secret unmatched.
-  const text = scrub(JSON.stringify(value) ?? String(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
+  const found = checked === undefined ? {} : { input: checked.input, scrub: checked.scrub, max: 60 };
+  return formatIssues(error.issues, { root: '(body)', limit: 5, ...found });
 }

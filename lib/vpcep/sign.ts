@@ -24,6 +24,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 import type { AccessKeyCredentials } from '../model';
+import { isoSeconds } from '../time';
 
 export interface SignableRequest {
   method: string;
@@ -138,10 +139,7 @@ function fail(reason: string): { ok: false; reason: string } {
 
 /** `X-Sdk-Date` format: `YYYYMMDDTHHMMSSZ` in UTC (e.g. `20191115T033655Z`). */
 export function formatSdkDate(date: Date): string {
-  return date
-    .toISOString()
-    .replace(/\.\d{3}Z$/, 'Z')
-    .replace(/[-:]/g, '');
+  return isoSeconds(date).replace(/[-:]/g, '');
 }
 
 /** Parses `YYYYMMDDTHHMMSSZ`; undefined when malformed. */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 
+import { formatIssues } from '../zod-issues';
 import { ReplayGuard } from './replay-guard';
 import { isSignatureShaped, signatureMatches } from './signature';
 
@@ -129,11 +130,7 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   }
   const result = reviewRequestSchema.safeParse(parsed);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const where = issue.path.length > 0 ? issue.path.join('.') : 'body';
-      return `${where}: ${issue.message}`;
-    });
-    return refuse(400, 'malformed_body', problems.join('; '));
+    return refuse(400, 'malformed_body', formatIssues(result.error.issues, { root: 'body' }));
   }
   // Recorded only for an authentic, well-formed request, so forged requests cannot fill the
   // guard and a signed request refused for its body or type can be corrected and resent. The

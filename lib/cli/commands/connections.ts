@@ -1,12 +1,10 @@
 import { Command, Option } from 'commander';
 
 import { collect } from '../../collect';
+import { CONNECTION_STATUSES } from '../../model';
 import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
-
-/** 4.2.6: connection statuses. */
-const STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'];
 
 /** `connections <service-id> [--status S] [--json]`: every connection of a service (4.2.6). */
 export function registerConnections(program: Command, ctx: CliContext): void {
@@ -15,7 +13,7 @@ export function registerConnections(program: Command, ctx: CliContext): void {
       .command('connections')
       .description("list an endpoint service's connections (all pages)")
       .argument('<service-id>', 'endpoint service id')
-      .addOption(new Option('--status <status>', 'only connections in this status').choices(STATUSES))
+      .addOption(new Option('--status <status>', 'only connections in this status').choices(CONNECTION_STATUSES))
       .option('--json', 'print a JSON array of the normalised records'),
   ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean; status?: string }) => {
     const client = createClientFromOptions(options, ctx);

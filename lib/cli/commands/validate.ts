@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 
 import { AppError } from '../../errors';
-import { formatProblem, loadPolicyFile, PolicyError, type PolicyProblem } from '../../policy/load';
+import { loadPolicyFile, PolicyError } from '../../policy/load';
+import { formatProblem, type PolicyProblem } from '../../policy/problems';
 import { CliContext } from '../context';
 import { printJson } from '../output';
 

@@ -1,8 +1,8 @@
 /** 4.2.6 / 4.2.7: a service's connections, listed, accepted and rejected. */
+import { CONNECTION_STATUSES } from '../../model';
 import { bodyObject, connectionActionBody, connectionActionRequestSchema, parseBody } from '../bodies';
 import { vpcepError } from '../errors';
 import { checkEnum, pageOf, parsePaging } from '../query';
-import { CONNECTION_STATUSES } from '../state';
 import { ConnectionRecord } from '../store';
 import { Handler, ok } from './handler';
 import { findService } from './services';

@@ -1,10 +1,11 @@
 /** 4.3: the caller's own VPC endpoints, the consumer side of a connection. */
 import { randomUUID } from 'node:crypto';
 
+import { isoSeconds } from '../../time';
 import { bodyObject, createEndpointBody, createEndpointRequestSchema, parseBody } from '../bodies';
 import { vpcepError } from '../errors';
 import { fuzzy, pageOf, parsePaging } from '../query';
-import { byCreated, byUpdated, ConnectionRecord, isoSeconds, SimulatorStore, timeMs } from '../store';
+import { byCreated, byUpdated, ConnectionRecord, SimulatorStore, timeMs } from '../store';
 import { ipFor } from './connections';
 import { ApiRequest, Handler, ok } from './handler';
 import { findService } from './services';

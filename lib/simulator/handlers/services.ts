@@ -1,6 +1,7 @@
 /** 4.2.1 - 4.2.5, 4.2.10, 4.2.11: endpoint services, the project's own and the public ones. */
 import { randomUUID } from 'node:crypto';
 
+import { isoSeconds } from '../../time';
 import {
   bodyObject,
   createServiceBody,
@@ -12,7 +13,7 @@ import {
 import { vpcepError } from '../errors';
 import { checkEnum, fuzzy, pageOf, parsePaging } from '../query';
 import { SERVER_TYPES, SERVICE_STATUSES, ServiceState } from '../state';
-import { byCreated, byUpdated, ConnectionIndex, isoSeconds, ServiceRecord, SimulatorStore, timeMs } from '../store';
+import { byCreated, byUpdated, ConnectionIndex, ServiceRecord, SimulatorStore, timeMs } from '../store';
 import { Handler, ok } from './handler';
 
 /**

@@ -1,15 +1,14 @@
 /** 4.2.8 / 4.2.9: a service's whitelist (permission) records, and who they let connect. */
 import { randomUUID } from 'node:crypto';
 
-import { domainPermission } from '../../model';
+import { domainPermission, isWildcardPermission, PERMISSION_PATTERN } from '../../model';
+import { isoSeconds } from '../../time';
 import { bodyObject, parseBody, permissionActionBody, whitelistActionRequestSchema } from '../bodies';
 import { vpcepError } from '../errors';
 import { fuzzy, pageOf, parsePaging } from '../query';
-import { byCreated, isoSeconds, ServiceRecord, SimulatorStore, timeMs } from '../store';
+import { byCreated, ServiceRecord, SimulatorStore, timeMs } from '../store';
 import { Handler, ok } from './handler';
 import { findService } from './services';
-
-const PERMISSION = /^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/;
 
 /** 4.2.8: a service's whitelist records, filtered by permission and paged. */
 export const listPermissions: Handler = (store, req) => {
@@ -37,7 +36,7 @@ export const permissionAction: Handler = (store, req, settings) => {
     throw vpcepError('EndPoint.3035', `action=${String(raw.action)}`);
   const body = parseBody(permissionActionBody, raw);
   body.permissions.forEach((p, i) => {
-    if (!PERMISSION.test(p)) throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
+    if (!PERMISSION_PATTERN.test(p)) throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
   });
   parseBody(whitelistActionRequestSchema, raw);
   const existing = new Map(s.permissions.map((p) => [p.permission.toLowerCase(), p]));
@@ -64,8 +63,5 @@ export function mayConnect(store: SimulatorStore, s: ServiceRecord, domain: stri
   const d = domain.toLowerCase();
   if (d === store.domainId.toLowerCase()) return true;
   const wanted = domainPermission(d);
-  return s.permissions.some((p) => {
-    const v = p.permission.toLowerCase();
-    return v === '*' || v === 'iam:domain::*' || v === wanted;
-  });
+  return s.permissions.some((p) => isWildcardPermission(p.permission) || p.permission.toLowerCase() === wanted);
 }

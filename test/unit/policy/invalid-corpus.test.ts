@@ -3,7 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { loadPolicyFile, parsePolicy, PolicyError, policyFormatOf, type PolicyProblem } from '../../../lib/policy/load';
+import { loadPolicyFile, parsePolicy, PolicyError, policyFormatOf } from '../../../lib/policy/load';
+import type { PolicyProblem } from '../../../lib/policy/problems';
 
 /**
  * test/fixtures/policies/invalid/: broken policies. expectations.json names, for each file, the

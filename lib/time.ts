@@ -1,0 +1,4 @@
+/** `YYYY-MM-DDTHH:MM:SSZ`: an instant to the second, in UTC, the format every time of the API uses (4.2.1). */
+export function isoSeconds(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
+}
