@@ -61,7 +61,7 @@ export function invocationMiddlewares(
       ...(setup.clock && { clock: setup.clock }),
       ...(setup.newRunId && { newRunId: setup.newRunId }),
     }),
-    secretsMiddleware({
+    ...secretsMiddleware({
       config,
       ...(options.webhookSecret && { requireWebhookSecret: true }),
       ...(setup.ssmClient && { AwsClient: setup.ssmClient }),
