@@ -55,14 +55,14 @@ export function createScheduledHandler(
         context,
         loaded,
         { trigger: 'schedule', scope, dryRun: !enforce },
-        async (run) => ({ summary: await run.review({ client: ages.client(run.client) }), api: run.client }),
+        async (run) => ({ summary: await run.review({ client: ages.client(run.client) }), api: run.client.stats() }),
       );
       context.logger.info('run summary', { summary: { ...summary, actions: summary.actions.length } });
       publishRunMetrics(
         {
           summary,
           functionName: context.functionName,
-          api: api.stats(),
+          api,
           oldestAllowedPendingSeconds: ages.oldestAllowedPendingSeconds(summary.actions, clock()),
         },
         setup.metricsOut ?? process.stdout,
