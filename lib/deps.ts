@@ -1,3 +1,9 @@
+/**
+ * The one place where production defaults are chosen: the VPCEP client and its fetch, the SQS,
+ * DynamoDB and S3 clients, the audit sinks, the auditor and the clock. The functions, the CLI
+ * and the demo all build their dependencies here; tests pass overrides (a fake fetch, a local
+ * SQS client, a DynamoDB client) instead of mocking modules.
+ */
 import { Writable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -13,15 +19,13 @@ import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
 import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';
 import { Logger } from './logger';
+import { HuaweiCredentials } from './model';
 import { createVpcepClient, CreateVpcepClientOptions, RateLimiter, VpcepClient } from './vpcep/client';
+import { createNodeFetch, FetchLike } from './vpcep/http';
 import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
 import { WebhookRequestStore } from './webhook/request-store';
 
-/**
- * The one place where production defaults are chosen: the VPCEP client, the audit sinks, the
- * auditor and the clock. Functions, the CLI and the demo all build their dependencies here;
- * tests pass overrides (a fake fetch, a local SQS client) instead of mocking modules.
- */
+/** Where a run's audit events go (the sink choice of createAuditSink). */
 export interface AuditDestinations {
   /** SQS queue URL (AUDIT_QUEUE_URL). The AWS SDK finds region, credentials and endpoint itself. */
   queueUrl?: string;
@@ -37,7 +41,7 @@ export interface AuditDestinations {
 export function createAuditSink(destinations: AuditDestinations): AuditSink | undefined {
   const sinks: AuditSink[] = [];
   if (destinations.queueUrl)
-    sinks.push(createSqsSink({ client: destinations.sqsClient ?? new SQSClient({}), queueUrl: destinations.queueUrl }));
+    sinks.push(createSqsSink({ client: destinations.sqsClient ?? createSqsClient(), queueUrl: destinations.queueUrl }));
   if (destinations.file) sinks.push(createFileSink(destinations.file));
   if (destinations.stream) sinks.push(createStreamSink(destinations.stream));
   if (sinks.length === 0) return undefined;
@@ -61,41 +65,119 @@ export interface RunDeps extends EngineDeps {
   client: VpcepClient;
 }
 
-export interface CreateRunDepsOptions {
-  connection: Pick<ConnectionConfig, 'endpoint' | 'projectId'> & {
-    credentials: CreateVpcepClientOptions['credentials'];
-  };
-  sink: AuditSink;
-  logger: Logger;
+/**
+ * What the runs of one process share (a Lambda container, a CLI command, the demo): built once by
+ * createRunDepsFactory, so warm invocations and successive runs reuse them.
+ */
+export interface ProcessDepsOptions {
+  /** The VPCEP endpoint and project every run talks to. */
+  connection: Pick<ConnectionConfig, 'endpoint' | 'projectId'>;
+  /**
+   * Where each run's audit events go, when the run is not given a sink: the SQS queue, the file,
+   * the stream, or several; with none of them, JSON lines on `fallback`.
+   */
+  audit?: AuditDestinations;
   /** Where undeliverable audit events are written as fallback JSON lines (stderr). */
   fallback: Writable;
+  /** Default: node-fetch with keep-alive agents, one per process, so runs reuse their TLS connections. */
+  fetch?: FetchLike;
+  /** Default: createRateLimiter(), one per process: what it learnt of the API's limit holds for the next run. */
+  rateLimiter?: RateLimiter;
+  /** The lease store (VPCEP_LEASE_TABLE); unset, the runs are unleased. */
+  lease?: LeaseStore;
   clock?: () => Date;
+  /** Overrides for every run's client (benchmarks: a retry policy, a timeout). */
   client?: Partial<CreateVpcepClientOptions>;
+}
+
+/** What one run brings of its own. */
+export interface RunDepsRequest {
+  credentials: HuaweiCredentials;
+  logger: Logger;
+  /** The run's deadline, for every call and retry. */
+  deadline?: Date;
+  /** A sink already chosen and proven for this run (the CLI's plan and apply) instead of the process's destinations. */
+  sink?: AuditSink;
   /**
    * Most actions unaudited at once. Give it the run's call concurrency plus a batch, so the audit
    * bound never throttles the calls yet stays small (see createAuditor).
    */
   maxUnaudited?: number;
-  /** The lease store (VPCEP_LEASE_TABLE); unset, the run is unleased. */
-  lease?: LeaseStore;
 }
 
-export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
+/**
+ * The one factory of production dependencies. For a process it makes the pieces its runs share
+ * (fetch, the rate limiter, and the SQS client on first use, with the AWS SDK's defaults for
+ * region, credentials and endpoint); for each run it makes the VPCEP client with the run's
+ * credentials and deadline, the audit sink (SQS when a queue URL is given, a file, a stream;
+ * none: JSON lines on the fallback stream) and the auditor over it. The Lambda calls it once
+ * per container, the CLI and the demo once per command; tests pass a fake fetch or a local SQS
+ * client instead of mocking modules.
+ */
+export function createRunDepsFactory(options: ProcessDepsOptions): (run: RunDepsRequest) => RunDeps {
   const clock = options.clock ?? (() => new Date());
-  const client = createVpcepClient({
-    endpoint: options.connection.endpoint,
-    projectId: options.connection.projectId,
-    credentials: options.connection.credentials,
-    logger: options.logger,
-    clock,
-    ...options.client,
+  const fetch = options.fetch ?? createNodeFetch();
+  const rateLimiter = options.rateLimiter ?? createRateLimiter();
+  const { sqsClient: givenSqsClient, ...destinations } = options.audit ?? {};
+  let sqsClient = givenSqsClient;
+  return (run) => {
+    const sink =
+      run.sink ??
+      createAuditSink({
+        ...destinations,
+        ...(destinations.queueUrl && { sqsClient: (sqsClient ??= createSqsClient()) }),
+      }) ??
+      createStreamSink(options.fallback, 'stderr');
+    const client = createVpcepClient({
+      endpoint: options.connection.endpoint,
+      projectId: options.connection.projectId,
+      credentials: run.credentials,
+      logger: run.logger,
+      clock,
+      fetch,
+      rateLimiter,
+      ...(run.deadline && { deadline: run.deadline }),
+      ...options.client,
+    });
+    const auditor = createAuditor({
+      sink,
+      fallback: options.fallback,
+      ...(run.maxUnaudited !== undefined && { maxUnaudited: run.maxUnaudited }),
+    });
+    return { client, auditor, clock, logger: run.logger, ...(options.lease && { lease: options.lease }) };
+  };
+}
+
+export interface CreateRunDepsOptions extends Omit<ProcessDepsOptions, 'connection' | 'audit'> {
+  connection: ProcessDepsOptions['connection'] & { credentials: HuaweiCredentials };
+  sink: AuditSink;
+  logger: Logger;
+  maxUnaudited?: number;
+}
+
+/** createRunDepsFactory for a single run with its sink (the benchmarks). */
+export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
+  const {
+    connection: { credentials, ...connection },
+    sink,
+    logger,
+    maxUnaudited,
+    ...shared
+  } = options;
+  return createRunDepsFactory({ connection, ...shared })({
+    credentials,
+    logger,
+    sink,
+    ...(maxUnaudited !== undefined && { maxUnaudited }),
   });
-  const auditor = createAuditor({
-    sink: options.sink,
-    fallback: options.fallback,
-    ...(options.maxUnaudited !== undefined && { maxUnaudited: options.maxUnaudited }),
-  });
-  return { client, auditor, clock, logger: options.logger, ...(options.lease && { lease: options.lease }) };
+}
+
+/**
+ * The SQS client of the audit queue, with the AWS SDK's defaults for region, credentials and
+ * endpoint (so AWS_ENDPOINT_URL_SQS points it at a local server).
+ */
+export function createSqsClient(): SQSClient {
+  return new SQSClient({});
 }
 
 /**

@@ -5,7 +5,7 @@ import { ArchiveDeps, planArchive } from '../archive/archive-batch';
 import { loadArchiverConfig } from '../config';
 import { createS3Client } from '../deps';
 import { createJsonLogger } from '../logger';
-import type { LambdaHandler } from './handlers';
+import type { LambdaHandler } from './handler-setup';
 
 /**
  * The archiver (fed by the audit queue, SQS event source with ReportBatchItemFailures): writes

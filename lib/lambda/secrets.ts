@@ -1,5 +1,5 @@
 import { SSMClient } from '@aws-sdk/client-ssm';
-import type { MiddlewareObj, Request } from '@middy/core';
+import type { MiddlewareObj } from '@middy/core';
 import ssmMiddleware from '@middy/ssm';
 import * as z from 'zod';
 
@@ -26,9 +26,11 @@ export interface SecretsMiddlewareOptions {
 }
 
 const CREDENTIALS_KEY = 'vpcepCredentials';
+const WEBHOOK_KEY = 'vpcepWebhookSecret';
 // @middy/ssm caches per cacheKey at module level: one key per middleware instance.
 let instances = 0;
-const WEBHOOK_KEY = 'vpcepWebhookSecret';
+
+type SecretsMiddleware = MiddlewareObj<unknown, unknown, Error, AppContext>;
 
 /**
  * Resolves the Huawei credentials and the webhook secret into `context.secrets`: from the SSM
@@ -36,28 +38,34 @@ const WEBHOOK_KEY = 'vpcepWebhookSecret';
  * through @middy/ssm (one GetParameters call, decrypted, cached per warm container), or, when
  * those are not set (local runs), from HUAWEICLOUD_SDK_AK/SK (or the token) and WEBHOOK_SECRET.
  * Errors name the parameter or variable, never a value.
+ *
+ * Returns the middlewares to pass to middy's `.use()` in this order: @middy/ssm (only when a
+ * parameter is named), which leaves each value in `request.internal` as a promise, then
+ * resolveSecrets, which awaits, validates and maps them. The values stay out of the Lambda
+ * context (no `setToContext`), and a parameter that cannot be read fails in resolveSecrets,
+ * as a ConfigError naming it.
  */
-export function secretsMiddleware(
-  options: SecretsMiddlewareOptions,
-): MiddlewareObj<unknown, unknown, Error, AppContext> {
+export function secretsMiddleware(options: SecretsMiddlewareOptions): SecretsMiddleware[] {
   const { config } = options;
   const fetchData: Record<string, string> = {};
   if (config.credentialsSecretName) fetchData[CREDENTIALS_KEY] = config.credentialsSecretName;
   if (config.webhookSecretName) fetchData[WEBHOOK_KEY] = config.webhookSecretName;
-  const ssm =
-    Object.keys(fetchData).length > 0
-      ? ssmMiddleware({
-          fetchData,
-          cacheKey: `@middy/ssm:vpcep-approver:${++instances}`,
-          cacheExpiry: options.cacheExpiryMs ?? 15 * 60_000,
-          ...(options.AwsClient && { AwsClient: options.AwsClient as unknown as typeof SSMClient }),
-        })
-      : undefined;
+  if (Object.keys(fetchData).length === 0) return [resolveSecrets(options, fetchData)];
+  const ssm = ssmMiddleware({
+    fetchData,
+    cacheKey: `@middy/ssm:vpcep-approver:${++instances}`,
+    cacheExpiry: options.cacheExpiryMs ?? 15 * 60_000,
+    ...(options.AwsClient && { AwsClient: options.AwsClient as unknown as typeof SSMClient }),
+  });
+  return [ssm as SecretsMiddleware, resolveSecrets(options, fetchData)];
+}
 
+/** The parameters' values (fetched by @middy/ssm into `request.internal`, keyed as in `fetchData`) into `context.secrets`. */
+function resolveSecrets(options: SecretsMiddlewareOptions, fetchData: Record<string, string>): SecretsMiddleware {
+  const { config } = options;
   return {
     name: 'secrets',
     before: async (request) => {
-      if (ssm?.before) await ssm.before(request as unknown as Request);
       const fetched = async (key: string): Promise<unknown> => {
         try {
           return await (request.internal as Record<string, unknown>)[key];

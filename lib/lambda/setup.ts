@@ -4,7 +4,7 @@ import { loadConfig } from '../config';
 import { createDynamoDbClient, createWebhookRequestStore } from '../deps';
 import { createJsonLogger, Logger } from '../logger';
 import { loadPolicyFile } from '../policy/load';
-import { HandlerSetup, preloadPolicy } from './handlers';
+import { HandlerSetup, preloadPolicy } from './handler-setup';
 import { createLambdaRunDeps } from './run-deps';
 
 /**

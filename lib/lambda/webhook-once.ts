@@ -1,11 +1,10 @@
 import type middy from '@middy/core';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { claimOnce, OnceClaim } from '../webhook/answer-once';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { AppContext } from './context';
-
-type Result = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+import { HttpResult } from './http';
 
 /**
  * A claim outlives the invocation's own end (getRemainingTimeInMillis) by this much, so that a
@@ -17,12 +16,12 @@ const CLAIM_MARGIN_MS = 5_000;
 /** One review per signed webhook request across containers (CONTRACT 4); see createWebhookOnce. */
 export interface WebhookOnce {
   /** Records the answer of a claimed request for its copies, or gives the claim up when the handler threw. */
-  middleware: middy.MiddlewareObj<APIGatewayProxyEventV2, Result, Error, AppContext>;
+  middleware: middy.MiddlewareObj<APIGatewayProxyEventV2, HttpResult, Error, AppContext>;
   /**
    * Call after the request is verified: claims it for this invocation and returns undefined
    * (review it), or the answer to give instead (409 in progress, the first answer, 401).
    */
-  claim(context: AppContext, signature: string): Promise<Result | undefined>;
+  claim(context: AppContext, signature: string): Promise<HttpResult | undefined>;
 }
 
 /**

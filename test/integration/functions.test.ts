@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
-import { createReviewHandler, createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
+import { HandlerSetup } from '../../lib/lambda/handler-setup';
+import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { createScheduledHandler, RunFailedError } from '../../lib/lambda/scheduled';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';

@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 import { createCliContext } from '../../lib/cli/context';
 import { runCli } from '../../lib/cli/program';
-import { createReviewHandler } from '../../lib/lambda/handlers';
+import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { coldStart } from '../../lib/lambda/setup';
 import { silentLogger } from '../../lib/logger';
 import { loadSimulatorStateFile, startSimulator } from '../../lib/simulator';

@@ -6,8 +6,10 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import { RunSummary } from '../../lib/engine/run';
-import { createReviewHandler, createScheduledHandler, HttpResult } from '../../lib/lambda/handlers';
+import { HttpResult } from '../../lib/lambda/http';
+import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { createScheduledHandler } from '../../lib/lambda/scheduled';
 import { coldStart } from '../../lib/lambda/setup';
 import { leaseKey } from '../../lib/lease/lease';
 import { createJsonLogger } from '../../lib/logger';

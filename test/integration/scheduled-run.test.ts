@@ -6,8 +6,9 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 
 import type { RunSummary } from '../../lib/engine/run';
-import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
+import { HandlerSetup } from '../../lib/lambda/handler-setup';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { createScheduledHandler, RunFailedError } from '../../lib/lambda/scheduled';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';

@@ -5,7 +5,9 @@ import { PassThrough } from 'node:stream';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 import { createWebhookRequestStore } from '../../lib/deps';
-import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/handlers';
+import { HandlerSetup } from '../../lib/lambda/handler-setup';
+import { HttpResult } from '../../lib/lambda/http';
+import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';

@@ -3,8 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 
-import { createFileSink } from '../../audit/file-sink';
-import { createRunDeps } from '../../deps';
+import { createRunDepsFactory } from '../../deps';
 import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
 import { DOMAIN_PERMISSION_PREFIX } from '../../model';
@@ -51,13 +50,13 @@ export function registerDemo(program: Command, ctx: CliContext): void {
         w();
         const before = sim.state();
         const summaries: [Scope, RunSummary][] = [];
+        const runDeps = createRunDepsFactory({
+          connection: { endpoint: sim.url, projectId: sim.projectId },
+          audit: { file: auditFile },
+          fallback: ctx.stderr,
+        });
         for (const scope of ['sweep', 'compliance'] as const) {
-          const deps = createRunDeps({
-            connection: { endpoint: sim.url, projectId: sim.projectId, credentials },
-            sink: createFileSink(auditFile),
-            logger: silentLogger,
-            fallback: ctx.stderr,
-          });
+          const deps = runDeps({ credentials, logger: silentLogger });
           const summary = await runReview(deps, loaded.policy, {
             run: {
               runId: randomUUID(),

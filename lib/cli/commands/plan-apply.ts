@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, Option } from 'commander';
 
 import { Auditor } from '../../audit/auditor';
 import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
 import { loadAuditConfig, loadRunControls } from '../../config';
-import { createAuditSink, discardSink } from '../../deps';
+import { createAuditSink, createSqsClient, discardSink } from '../../deps';
 import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
 import { ActionResult } from '../../engine/service-review';
 import { ConfigError, UsageError } from '../../errors';
@@ -18,7 +17,7 @@ import { RevocationCap } from '../../policy/revocations';
 import { addConnectionOptions, ConnectionOptions } from '../api-options';
 import { CliContext, signalExitCode, StopSignal } from '../context';
 import { formatTable, printJson } from '../output';
-import { createCliRunDeps } from '../review-deps';
+import { createCliRunDeps } from '../run-deps';
 
 interface ReviewCommandOptions extends ConnectionOptions {
   policy: string;
@@ -139,7 +138,7 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
   const { auditQueueUrl } = loadAuditConfig(env);
   if (auditQueueUrl === undefined) return undefined;
   try {
-    await new SQSClient({}).config.region();
+    await createSqsClient().config.region();
   } catch {
     throw new ConfigError(
       `AUDIT_QUEUE_URL is set (${auditQueueUrl}) but no AWS region is: set AWS_REGION (or a profile with a region)`,

@@ -29,6 +29,12 @@ function config(over: Partial<Config> = {}): SecretsMiddlewareOptions['config'] 
   return { connection: { endpoint: 'http://127.0.0.1:1', projectId: 'p', credentials: undefined }, ...over };
 }
 
+/** Runs the middlewares' `before` in the order middy's `.use()` runs them. */
+async function before(middlewares: ReturnType<typeof secretsMiddleware>, request: object): Promise<void> {
+  for (const middleware of middlewares)
+    await middleware.before?.(request as unknown as Request<unknown, unknown, Error, AppContext>);
+}
+
 async function run(options: SecretsMiddlewareOptions): Promise<AppContext['secrets']> {
   const request = {
     event: {},
@@ -37,7 +43,7 @@ async function run(options: SecretsMiddlewareOptions): Promise<AppContext['secre
     error: undefined,
     internal: {},
   };
-  await secretsMiddleware(options).before!(request as unknown as Request<unknown, unknown, Error, AppContext>);
+  await before(secretsMiddleware(options), request);
   return request.context.secrets;
 }
 
@@ -64,7 +70,7 @@ describe('secretsMiddleware()', () => {
     });
     for (let i = 0; i < 3; i++) {
       const request = { event: {}, context: {} as AppContext, response: undefined, error: undefined, internal: {} };
-      await middleware.before!(request as unknown as Request<unknown, unknown, Error, AppContext>);
+      await before(middleware, request);
       expect(request.context.secrets.credentials).toEqual({ ak: 'AK1', sk: 'SK1' });
     }
     expect(ssm.calls).toHaveLength(1);
