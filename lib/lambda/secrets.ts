@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { Config } from '../config';
 import { ConfigError } from '../errors';
 import { HuaweiCredentials } from '../model';
+import { formatIssues } from '../zod-issues';
 import { AppContext, InvocationSecrets } from './context';
 
 /** CONTRACT 4: the credentials secret is JSON with ak, sk and an optional security_token. */
@@ -110,8 +111,8 @@ function resolveSecrets(options: SecretsMiddlewareOptions, fetchData: Record<str
 function parseCredentials(value: unknown, name: string): HuaweiCredentials {
   const parsed = credentialsSecretSchema.safeParse(value);
   if (!parsed.success) {
-    // Paths and messages only: the value itself is secret.
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(value)'}: ${i.message}`).join('; ');
+    // Paths and messages only (no `input`): the value itself is secret.
+    const problems = formatIssues(parsed.error.issues, { root: '(value)' });
     throw new ConfigError(
       `SSM parameter ${name} (HUAWEICLOUD_CREDENTIALS_SECRET) must be JSON {"ak","sk","security_token"?}: ${problems}`,
     );
