@@ -27,5 +27,5 @@ export function formatTable<Row>(
 
 function cellText(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  return String(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }

@@ -26,7 +26,7 @@ export function createArchiverHandler(deps: ArchiveDeps): LambdaHandler<SQSEvent
       { context },
     );
     logger.info('batch archived', { messages: event.Records.length, failed: response.batchItemFailures.length });
-    return response as SQSBatchResponse;
+    return response;
   };
 }
 

@@ -26,7 +26,7 @@ export function createPendingAges(): PendingAges {
         get(target, prop, receiver) {
           const value = Reflect.get(target, prop, receiver) as unknown;
           if (prop !== 'listConnections' || typeof value !== 'function')
-            return typeof value === 'function' ? value.bind(target) : value;
+            return typeof value === 'function' ? (value.bind(target) as unknown) : value;
           return async function* (serviceId: string, ...rest: unknown[]) {
             for await (const connection of (value as EngineClient['listConnections']).call(
               target,

@@ -58,7 +58,7 @@ export function secretsMiddleware(options: SecretsMiddlewareOptions): SecretsMid
     cacheExpiry: options.cacheExpiryMs ?? 15 * 60_000,
     ...(options.AwsClient && { AwsClient: options.AwsClient as unknown as typeof SSMClient }),
   });
-  return [ssm as SecretsMiddleware, resolveSecrets(options, fetchData)];
+  return [ssm, resolveSecrets(options, fetchData)];
 }
 
 /** The parameters' values (fetched by @middy/ssm into `request.internal`, keyed as in `fetchData`) into `context.secrets`. */

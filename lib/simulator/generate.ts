@@ -47,7 +47,7 @@ export function generateState(options: GenerateStateOptions): SimulatorState {
     const serviceCreated = iso(base + s * 60_000);
     const perService = perServiceOf(s);
     total += perService;
-    const connections: ConnectionState[] = new Array(perService);
+    const connections: ConnectionState[] = new Array<ConnectionState>(perService);
     for (let c = 0; c < perService; c++) {
       const created = iso(base + s * 60_000 + (c + 1) * 1000);
       connections[c] = {

@@ -224,7 +224,9 @@ function hmacHex(key: string, data: string): string {
   return createHmac('sha256', key).update(data).digest('hex');
 }
 
-function lowerCaseHeaders(headers: Record<string, unknown>): Map<string, string> {
+function lowerCaseHeaders(
+  headers: Record<string, string | number | readonly string[] | undefined>,
+): Map<string, string> {
   const map = new Map<string, string>();
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;

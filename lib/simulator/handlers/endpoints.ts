@@ -51,7 +51,7 @@ export const createEndpoint: Handler = (store, req) => {
     throw vpcepError('EndPoint.2029', 'endpoint_service_id');
   if (raw.vpc_id === undefined || raw.vpc_id === '') throw vpcepError('EndPoint.2011', 'vpc_id');
   if (raw.enable_dns !== undefined && typeof raw.enable_dns !== 'boolean')
-    throw vpcepError('EndPoint.2033', `enable_dns=${String(raw.enable_dns)}`);
+    throw vpcepError('EndPoint.2033', `enable_dns=${JSON.stringify(raw.enable_dns)}`);
   const body = parseBody(createEndpointBody, raw);
   parseBody(createEndpointRequestSchema, raw);
   const s = findService(store, body.endpoint_service_id);

@@ -127,7 +127,7 @@ export const createService: Handler = (store, req, settings) => {
   if (raw.ports === undefined || (Array.isArray(raw.ports) && raw.ports.length === 0))
     throw vpcepError('EndPoint.2028', 'ports');
   if (raw.server_type !== undefined && !(SERVER_TYPES as readonly unknown[]).includes(raw.server_type))
-    throw vpcepError('EndPoint.3021', `server_type=${String(raw.server_type)}`);
+    throw vpcepError('EndPoint.3021', `server_type=${JSON.stringify(raw.server_type)}`);
   const body = parseBody(createServiceBody, raw);
   if (!isResourceId(body.vpc_id)) throw vpcepError('EndPoint.0020', `vpc_id=${body.vpc_id}`);
   if (!isResourceId(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
