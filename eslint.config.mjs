@@ -1,5 +1,79 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+
+/**
+ * What each part of lib/ may import: a part is a folder of lib/ or a module at its top. An import
+ * of any other part fails the lint, so the layering stays as docs/ARCHITECTURE.md draws it.
+ * functions/ may import lib/lambda only; bench/, scripts/ and test/ may import anything.
+ */
+// prettier-ignore
+const LAYERS = {
+  lambda: ['archive', 'config', 'deps', 'engine', 'errors', 'lease', 'logger', 'model', 'policy', 'webhook', 'zod-issues'],
+  cli: ['audit', 'collect', 'config', 'deps', 'engine', 'errors', 'logger', 'model', 'policy', 'simulator', 'vpcep'],
+  deps: ['audit', 'config', 'engine', 'lease', 'logger', 'model', 'vpcep', 'webhook'],
+  archive: ['audit', 'logger', 'zod-issues'],
+  engine: ['audit', 'collect', 'lease', 'logger', 'model', 'policy'],
+  simulator: ['errors', 'model', 'strings', 'time', 'vpcep', 'zod-issues'],
+  config: ['errors', 'logger', 'model', 'vpcep', 'zod-issues'],
+  webhook: ['errors', 'lease', 'zod-issues'],
+  audit: ['backoff', 'errors', 'model'],
+  vpcep: ['backoff', 'errors', 'logger', 'model', 'time', 'zod-issues'],
+  policy: ['errors', 'model', 'strings', 'zod-issues'],
+  lease: ['errors'],
+  backoff: [],
+  collect: [],
+  errors: [],
+  logger: [],
+  model: [],
+  strings: [],
+  time: [],
+  'zod-issues': [],
+};
+const PARTS = Object.keys(LAYERS);
+const entries = readdirSync(join(import.meta.dirname, 'lib'), { withFileTypes: true });
+const FOLDERS = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+// A new part of lib/ gets its line above before anything else: unlisted, nothing would check it.
+const unlisted = entries.map((e) => e.name.replace(/\.ts$/, '')).filter((name) => !PARTS.includes(name));
+if (unlisted.length) throw new Error(`eslint.config.mjs: add lib/${unlisted.join(', lib/')} to LAYERS`);
+
+/** A no-restricted-imports block: files whose relative path to lib/ is `up`, refused the parts not in `allowed`. */
+function layer(files, up, name, allowed) {
+  const refused = PARTS.filter((p) => p !== name && !allowed.includes(p));
+  const escaped = up.replaceAll('.', '\\.').replaceAll('/', '\\/');
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^${escaped}(${refused.join('|')})(\\/|$)`,
+              message: allowed.length
+                ? `${name} may import only ${allowed.join(', ')} (docs/ARCHITECTURE.md).`
+                : `${name} imports no other part of lib/ (docs/ARCHITECTURE.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+const layers = [
+  ...Object.entries(LAYERS).flatMap(([name, allowed]) =>
+    FOLDERS.includes(name)
+      ? [
+          layer([`lib/${name}/*.ts`], '../', name, allowed),
+          layer([`lib/${name}/*/*.ts`], '../../', name, allowed),
+          layer([`lib/${name}/*/*/*.ts`], '../../../', name, allowed),
+        ]
+      : [layer([`lib/${name}.ts`], './', name, allowed)],
+  ),
+  layer(['functions/*.ts'], '../lib/', 'functions', ['lambda']),
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'coverage/', '.serverless/', '.esbuild/', 'out/', 'bin/'] },
@@ -11,6 +85,7 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  ...layers,
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {
