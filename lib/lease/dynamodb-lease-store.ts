@@ -7,7 +7,7 @@ import {
   isConditionFailed,
   Item,
   numberOf,
-  readItem,
+  openTable,
   stringOf,
   tableError,
 } from './dynamodb-table';
@@ -41,7 +41,6 @@ import { LeaseResult, LeaseStore } from './lease';
  *   a month. Storage (about 200 bytes per service, 2 MB) is negligible.
  * Other regions list prices up to about a third higher.
  */
-export type DynamoDbLeaseStoreOptions = DynamoDbTableOptions;
 
 /**
  * A refused acquire reads the holder back; if the lease was released or expired in between,
@@ -56,11 +55,8 @@ const MAX_ACQUIRE_ROUNDS = 5;
  * learns the holder from the refusal (ReturnValuesOnConditionCheckFailure) or, where the server
  * does not send it, from a consistent GetItem. Any other error is thrown naming the table.
  */
-export function createDynamoDbLeaseStore(options: DynamoDbLeaseStoreOptions): LeaseStore {
-  const { client, tableName } = options;
-  const clock = options.clock ?? (() => new Date());
-
-  const read = (key: string) => readItem(client, tableName, key, 'the lease');
+export function createDynamoDbLeaseStore(options: DynamoDbTableOptions): LeaseStore {
+  const { client, tableName, clock, read } = openTable(options, 'the lease');
 
   return {
     async acquire(key, holder, expiresAt): Promise<LeaseResult> {

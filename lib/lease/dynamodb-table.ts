@@ -93,3 +93,17 @@ export async function readItem(
     throw tableError(tableName, `reading ${what}`, key, err);
   }
 }
+
+/** A store's view of the table: its client and name, the clock (the system's unless given), and reads of `what`. */
+export function openTable(
+  options: DynamoDbTableOptions,
+  what: string,
+): Required<DynamoDbTableOptions> & { read(key: string): Promise<Item | undefined> } {
+  const { client, tableName } = options;
+  return {
+    client,
+    tableName,
+    clock: options.clock ?? (() => new Date()),
+    read: (key) => readItem(client, tableName, key, what),
+  };
+}

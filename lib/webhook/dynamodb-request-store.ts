@@ -7,7 +7,7 @@ import {
   isConditionFailed,
   Item,
   numberOf,
-  readItem,
+  openTable,
   stringOf,
   tableError,
 } from '../lease/dynamodb-table';
@@ -31,17 +31,13 @@ import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-s
  * Cost: two writes per signed request (claim, complete), each 1 WRU per KB of the item; copies
  * refused cost 1 WRU each. At webhook volumes (thousands a month) this is cents.
  */
-export type DynamoDbWebhookRequestStoreOptions = DynamoDbTableOptions;
 
 /** A refused claim reads the record back; if it vanished meanwhile (abandoned, expired) claim tries again. */
 const MAX_CLAIM_ROUNDS = 5;
 
 /** Creates a WebhookRequestStore on the lease table (conditional writes; see the layout above). */
-export function createDynamoDbWebhookRequestStore(options: DynamoDbWebhookRequestStoreOptions): WebhookRequestStore {
-  const { client, tableName } = options;
-  const clock = options.clock ?? (() => new Date());
-
-  const read = (key: string) => readItem(client, tableName, key, 'the webhook request');
+export function createDynamoDbWebhookRequestStore(options: DynamoDbTableOptions): WebhookRequestStore {
+  const { client, tableName, clock, read } = openTable(options, 'the webhook request');
 
   return {
     async claim(signature, holder, until): Promise<WebhookClaim> {
