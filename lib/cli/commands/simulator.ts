@@ -45,7 +45,7 @@ function milliseconds(value: string): number {
   return n;
 }
 
-interface SimulatorOptions {
+interface SimulatorCommandOptions {
   port: number;
   state?: string;
   ak?: string;
@@ -60,7 +60,7 @@ interface SimulatorOptions {
   latency?: number;
 }
 
-function faultOptions(opts: SimulatorOptions): FaultOptions | undefined {
+function faultOptions(opts: SimulatorCommandOptions): FaultOptions | undefined {
   const faults: FaultOptions = {
     ...(opts.faultSeed === undefined ? {} : { seed: opts.faultSeed }),
     ...(opts.errorRate === undefined ? {} : { errorRate: opts.errorRate }),
@@ -88,9 +88,9 @@ function describeFaults(f: FaultOptions | undefined): string {
 }
 
 /** How the command waits to be stopped; tests inject a promise they resolve. */
-export type StopSignal = () => Promise<void>;
+export type WaitForStop = () => Promise<void>;
 
-const untilSignal: StopSignal = () =>
+const untilSignal: WaitForStop = () =>
   new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -105,7 +105,7 @@ const untilSignal: StopSignal = () =>
  * The secret key requests must be signed with: --sk-file PATH (first line of the file),
  * VPCEP_SIMULATOR_SK, or --sk (shown by `ps`, so meant for throwaway keys); at most one.
  */
-async function secretKey(opts: SimulatorOptions, env: CliContext['env']): Promise<string | undefined> {
+async function secretKey(opts: SimulatorCommandOptions, env: CliContext['env']): Promise<string | undefined> {
   const fromEnv = loadSimulatorSecretKey(env);
   const given = [
     opts.sk !== undefined && '--sk',
@@ -140,7 +140,7 @@ async function secretKey(opts: SimulatorOptions, env: CliContext['env']): Promis
  * fault options let operators rehearse failures (errors, throttling, the gateway's rate limit,
  * slow answers).
  */
-export function simulatorCommand(waitForStop: StopSignal = untilSignal): RegisterCommand {
+export function simulatorCommand(waitForStop: WaitForStop = untilSignal): RegisterCommand {
   return (program: Command, ctx: CliContext) => {
     program
       .command('simulator')
@@ -177,7 +177,7 @@ export function simulatorCommand(waitForStop: StopSignal = untilSignal): Registe
         nonNegativeInteger,
       )
       .option('--latency <ms>', 'milliseconds added to every API response', milliseconds)
-      .action(async (opts: SimulatorOptions) => {
+      .action(async (opts: SimulatorCommandOptions) => {
         const sk = await secretKey(opts, ctx.env);
         if ((opts.ak === undefined) !== (sk === undefined))
           throw new UsageError(
