@@ -3,6 +3,7 @@
  * project's own client (createVpcepClient) and through raw signed requests (signRequest), so
  * both the happy paths and the exact error answers of reference section 7.2 are checked.
  */
+import { collect } from '../../lib/collect';
 import { generateState, Simulator, SimulatorOptions, startSimulator } from '../../lib/simulator';
 import { createVpcepClient, VpcepApiError } from '../../lib/vpcep/client';
 import { signRequest } from '../../lib/vpcep/sign';
@@ -95,12 +96,6 @@ const err = (code: string, msg: string) => ({ error_code: code, error_msg: msg }
 
 function clientFor(sim: Simulator, maxAttempts = 1) {
   return createVpcepClient({ endpoint: sim.url, projectId: PROJECT, credentials: CREDS, retry: { maxAttempts } });
-}
-
-async function collect<T>(gen: AsyncGenerator<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of gen) out.push(x);
-  return out;
 }
 
 let sim: Simulator;

@@ -3,6 +3,7 @@ import { PassThrough } from 'node:stream';
 import { createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
+import { collect } from '../../../lib/collect';
 import { RunOptions, runReview } from '../../../lib/engine/run';
 import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
@@ -408,11 +409,7 @@ describe('runReview()', () => {
 
   it('acts on one connection only when asked about one endpoint (webhook), whitelist included', async () => {
     const t = setup();
-    const services = await (async () => {
-      const out = [];
-      for await (const s of t.fake.client.listServices()) out.push(s);
-      return out;
-    })();
+    const services = await collect(t.fake.client.listServices());
     const summary = await runReview(t.deps, policy, {
       ...t.options,
       run: { ...t.options.run, trigger: 'webhook' },
