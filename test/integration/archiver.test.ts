@@ -12,6 +12,7 @@ import { createArchiverHandler } from '../../lib/lambda/archiver';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCliProcess } from '../support/cli-process';
+import { actionFactory, runContextFactory } from '../support/records';
 import { LocalSqs, startLocalSqs } from './support/sqs-server';
 
 // End to end: `apply` sends its audit events to a local SQS-compatible server (fauxqs, which also
@@ -188,15 +189,13 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
           messageId: `m-${i}`,
           body: JSON.stringify(
             buildActionEvent(
-              { runId: 'run-x', projectId: PROJECT, trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) },
-              {
-                type: 'connection.accept',
-                service_id: 'svc-0',
-                endpoint_id: `ep-${i}`,
-                domain_id: PARTNER,
-                rule: 'r',
-                reason: 'allowed',
-              },
+              runContextFactory({
+                runId: 'run-x',
+                projectId: PROJECT,
+                trigger: 'schedule',
+                policySha256: 'ab'.repeat(32),
+              }),
+              actionFactory({ service_id: 'svc-0', endpoint_id: `ep-${i}`, domain_id: PARTNER, reason: 'allowed' }),
               'succeeded',
               new Date(),
             ),

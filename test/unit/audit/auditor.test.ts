@@ -3,14 +3,10 @@ import { PassThrough } from 'node:stream';
 import { AuditFailedError, createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
+import { actionFactory, runContextFactory } from '../../support/records';
 
 const event = (i: number): AuditEvent =>
-  buildActionEvent(
-    { runId: 'r', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '0' },
-    { type: 'connection.accept', service_id: 's', endpoint_id: `ep-${i}`, rule: 'r', reason: 'x' },
-    'succeeded',
-    new Date(0),
-  );
+  buildActionEvent(runContextFactory(), actionFactory({ endpoint_id: `ep-${i}` }), 'succeeded', new Date(0));
 
 /** A sink whose sends can be held open and failed on demand. */
 function controllableSink() {

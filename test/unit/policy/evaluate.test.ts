@@ -8,7 +8,7 @@ import {
   SERVICE_ID,
   serviceFactory,
   whitelistRecordFactory,
-} from './factories';
+} from '../../support/records';
 
 const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
 const PARTNER = '5fc973eea581490997e82ea11a1df31f';
