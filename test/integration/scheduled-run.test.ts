@@ -1,22 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import type { Context, ScheduledEvent } from 'aws-lambda';
 
 import type { RunSummary } from '../../lib/engine/run';
 import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
-import { coldStart } from '../../lib/lambda/setup';
-import { createJsonLogger } from '../../lib/logger';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { Simulator, SimulatorStateInput } from '../../lib/simulator';
+import { captureStream } from '../support/capture';
+import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
+import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // A scheduled run as Lambda invokes it, against the simulator: the brake read from an
 // (injected) SSM client at every run, and the EMF metrics line checked against the run's summary.
 
-const AK = 'AKSCHEDULEDTEST00001';
-const SK = 'sk-scheduled-test-secret';
+const CREDS = { ak: 'AKSCHEDULEDTEST00001', sk: 'sk-scheduled-test-secret' };
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
 const PARTNER = '5fc973eea581490997e82ea11a1df31f';
@@ -96,56 +90,27 @@ function fakeSsm(values: { brake?: string; error?: Error }) {
   return { AwsClient: FakeSsmClient as unknown as HandlerSetup['ssmClient'], reads };
 }
 
-function sink() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, lines: () => Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean) };
-}
-
-let dir: string;
-const sims: Simulator[] = [];
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vpcep-scheduled-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
+const policies = tempFiles('vpcep-scheduled-', { 'policy.yaml': POLICY });
+const startSim = simulatorPerTest();
 
 async function harness(
   ssm: ReturnType<typeof fakeSsm>,
   env: Record<string, string> = { VPCEP_ENFORCE_PARAMETER: BRAKE },
 ) {
-  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
-  sims.push(sim);
-  const logs = sink();
-  const metrics = sink();
-  const audit = sink();
-  const base = coldStart(
-    {
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      POLICY_FILE: join(dir, 'policy.yaml'),
-      ...env,
-    },
-    { logger: createJsonLogger({ stream: logs.stream }) },
+  const sim = await startSim({ state: scenario(), credentials: CREDS });
+  const logs = captureStream();
+  const metrics = captureStream();
+  const audit = captureStream();
+  const container = coldStartContainer(
+    { ...apiEnv(sim, CREDS), POLICY_FILE: policies.path('policy.yaml'), ...env },
+    { logs: logs.stream, audit: audit.stream },
   );
-  const setup: HandlerSetup = {
-    ...base,
-    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit.stream }),
-    clock: () => NOW,
-    ssmClient: ssm.AwsClient,
-    metricsOut: metrics.stream,
-  };
+  const setup: HandlerSetup = { ...container, clock: () => NOW, ssmClient: ssm.AwsClient, metricsOut: metrics.stream };
   return {
     sim,
     setup,
-    logs: () => logs.lines().map((l) => JSON.parse(l) as Record<string, unknown>),
-    emf: () => metrics.lines().map((l) => JSON.parse(l) as Emf),
+    logs: () => logs.json<Record<string, unknown>>(),
+    emf: () => metrics.json<Emf>(),
   };
 }
 
@@ -157,23 +122,7 @@ interface Emf {
   [key: string]: unknown;
 }
 
-function context(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `vpcep-approver-test-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `req-${name}`,
-    logGroupName: `/aws/lambda/vpcep-approver-test-${name}`,
-    logStreamName: '2026/12/02/[$LATEST]0',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as unknown as ScheduledEvent;
+const event = scheduledEvent();
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
 const statusOf = (sim: Simulator, endpointId: string) =>
   sim.state().services[0]!.connections.find((c) => c.id === endpointId)?.status;

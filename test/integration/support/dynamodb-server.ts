@@ -76,3 +76,31 @@ export async function startLocalDynamoDb(options: { tableName?: string } = {}): 
     },
   };
 }
+
+/**
+ * A local DynamoDB for the test file, started before its tests and stopped after them, with the
+ * AWS SDK's defaults (region, credentials, endpoint) pointed at it for the time, as the deployed
+ * functions' DynamoDB client takes them; returns a getter for it (valid once beforeAll has run).
+ */
+export function localDynamoDbForSdkDefaults(): () => LocalDynamoDb {
+  let db: LocalDynamoDb | undefined;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    db = await startLocalDynamoDb();
+    for (const [k, v] of Object.entries({ ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint })) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await db?.stop();
+  });
+  return () => {
+    if (!db) throw new Error('localDynamoDbForSdkDefaults: used before beforeAll');
+    return db;
+  };
+}
