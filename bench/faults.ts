@@ -2,7 +2,7 @@
  * `npm run bench:faults`: the client under the API's real conditions, against the simulator,
  * measured against the targets of issue 10. One run prints one table:
  *
- *   (a) the contract scenario (test/integration/review.test.ts) under 20% 500s + 20% throttling,
+ *   (a) the contract scenario (test/support/contract-scenario.ts) under 20% 500s + 20% throttling,
  *       20 seeds: runs that ended in the fault-free end state with one succeeded event per action;
  *   (b) 1,000 services x 10 pending with 2% 500s: failed actions, requests made vs the minimum;
  *   (c) 60 services x 10 pending behind a gateway limit of 50 requests a second, 10 ms a call:
@@ -36,10 +36,10 @@ import {
   generateState,
   GenerateStateOptions,
   SimulatorState,
-  SimulatorStateInput,
   SimulatorStats,
   startSimulator,
 } from '../lib/simulator';
+import { CONTRACT_POLICY, contractScenario } from '../test/support/contract-scenario';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };
@@ -68,56 +68,6 @@ async function main(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The contract scenario of test/integration/review.test.ts: one of every sweep decision. */
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const CONTRACT_POLICY = `
-version: 1
-owner_domain: ${OWNER}
-defaults:
-  over_limit: reject
-services:
-  - rule: payments
-    match: { id: ${PAY} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-    deny:
-      - domain: ${DENIED}
-`;
-const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
-const contractScenario = (): SimulatorStateInput => ({
-  project_id: 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5',
-  domain_id: OWNER,
-  services: [
-    {
-      id: PAY,
-      service_name: 'payments',
-      approval_enabled: true,
-      connections: [
-        { id: 'ep-partner-accepted', domain_id: PARTNER, status: 'accepted', created_at: at(1) },
-        { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(2) },
-        { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(3) },
-        { id: 'ep-denied', domain_id: DENIED, status: 'pendingAcceptance', created_at: at(4) },
-        { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(5) },
-      ],
-      permissions: [
-        { id: 'perm-owner', permission: `iam:domain::${OWNER}` },
-        { id: 'perm-denied', permission: `iam:domain::${DENIED}` },
-      ],
-    },
-    {
-      id: '5133655d-0e28-4090-b669-13f87b355c78',
-      service_name: 'analytics',
-      approval_enabled: false,
-      connections: [{ id: 'ep-other', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(1) }],
-      permissions: [{ id: 'perm-star', permission: '*' }],
-    },
-  ],
-});
 const endState = (s: SimulatorState) =>
   JSON.stringify(
     s.services.map((svc) => ({

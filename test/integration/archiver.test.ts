@@ -12,6 +12,7 @@ import { createArchiverHandler } from '../../lib/lambda/archiver';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCliProcess } from '../support/cli-process';
+import { PARTNER } from '../support/ids';
 import { actionFactory, runContextFactory } from '../support/records';
 import { LocalSqs, startLocalSqs } from './support/sqs-server';
 
@@ -22,7 +23,6 @@ import { LocalSqs, startLocalSqs } from './support/sqs-server';
 const AK = 'TESTAKARCHIVE0000001';
 const SK = 'test-secret-key-archive';
 const PROJECT = 'c0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 const BUCKET = 'audit-archive';
 
 let dir: string;

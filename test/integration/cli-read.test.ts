@@ -9,11 +9,11 @@ import { startSimulator } from '../../lib/simulator';
 import { verifySignature } from '../../lib/vpcep/sign';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
+import { PAYMENTS as SERVICE } from '../support/ids';
 
 const AK = 'INTEGRATIONAK0000001';
 const SK = 'integration-secret-key';
 const PROJECT = 'p0a1b2c3d4';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const TOTAL = 2500;
 
 interface Served {

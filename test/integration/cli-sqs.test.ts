@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
+import { PARTNER } from '../support/ids';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
@@ -13,7 +14,6 @@ import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 const AK = 'TESTAKSQS00000000001';
 const SK = 'test-secret-key-sqs';
 const PROJECT = 'b0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 
 /** `services` services named pay-N, each with `perService` pending connections from the partner. */
 function state(services: number, perService: number): SimulatorStateInput {

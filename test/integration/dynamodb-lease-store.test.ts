@@ -5,13 +5,13 @@ import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
 import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
 import { leaseKey, LeaseStore } from '../../lib/lease/lease';
 import { createDynamoDbWebhookRequestStore } from '../../lib/webhook/dynamodb-request-store';
+import { PROJECT } from '../support/ids';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 // The DynamoDB lease store against a real DynamoDB-compatible server (dynalite on 127.0.0.1).
 // Each "container" has its own client and store; they share only the table, as Lambda
 // containers do. Time is an injected clock, moved by the test.
 
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const T0 = Date.UTC(2026, 11, 2, 18, 0, 0);
 
 let db: LocalDynamoDb;

@@ -5,6 +5,7 @@ import { createReviewHandler, createScheduledHandler, HandlerSetup, RunFailedErr
 import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { VpcepApiError } from '../../lib/vpcep/errors';
 import { captureStream } from '../support/capture';
+import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER, UNMANAGED } from '../support/ids';
 import {
   coldStartContainer,
   lambdaContext,
@@ -21,14 +22,7 @@ const AK = 'AKFUNCTIONSTEST000001';
 const SK = 'sk-functions-test-very-secret';
 const CREDS = { ak: AK, sk: SK };
 const WEBHOOK_SECRET = 'whsec-functions-test';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const STRANGER = '1234567890abcdef1234567890abcdef';
 const OLD = '00000000000000000000000000000001';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
 
 const POLICY = `version: 1
 owner_domain: ${OWNER}

@@ -5,6 +5,7 @@ import { createReviewHandler, createScheduledHandler, HttpResult } from '../../l
 import { leaseKey } from '../../lib/lease/lease';
 import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
+import { OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
 import { coldStartContainer, lambdaContext, scheduledEvent, signedReviewEvent } from '../support/lambda';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
@@ -18,11 +19,6 @@ import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
 const CREDS = { ak: 'AKLEASEDREVIEWS000001', sk: 'sk-leased-reviews-secret' };
 const WEBHOOK_SECRET = 'whsec-leased-reviews';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const PENDING_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
 const POLICY = `version: 1

@@ -8,6 +8,7 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
+import { OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 /**
@@ -17,10 +18,6 @@ import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dyna
 const AK = 'TESTAKOVERLAP0000001';
 const SK = 'test-secret-key-overlap';
 const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const CONNECTIONS_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
 const POLICY = `

@@ -4,6 +4,7 @@ import type { RunSummary } from '../../lib/engine/run';
 import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
 import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
+import { OWNER, PARTNER, PROJECT, PAYMENTS as SERVICE, STRANGER, UNMANAGED } from '../support/ids';
 import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
@@ -11,12 +12,6 @@ import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 // (injected) SSM client at every run, and the EMF metrics line checked against the run's summary.
 
 const CREDS = { ak: 'AKSCHEDULEDTEST00001', sk: 'sk-scheduled-test-secret' };
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
 const BRAKE = '/vpcep-approver/test/enforce';
 
 const POLICY = `version: 1

@@ -5,6 +5,7 @@ import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/
 import { createJsonLogger } from '../../lib/logger';
 import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
+import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, UNMANAGED } from '../support/ids';
 import { coldStartContainer, lambdaContext as reviewContext, signedReviewEvent } from '../support/lambda';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
@@ -15,12 +16,6 @@ import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
 const CREDS = { ak: 'AKIDEMPOTENCYTEST0001', sk: 'sk-idempotency-test-secret' };
 const WEBHOOK_SECRET = 'whsec-idempotency-test';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
 
 const POLICY = `version: 1
 owner_domain: ${OWNER}

@@ -12,8 +12,10 @@ import {
 } from '../../lib/model';
 import { parsePolicy } from '../../lib/policy/load';
 import type { Policy } from '../../lib/policy/schema';
+import { PAYMENTS } from './ids';
 
-export const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
+/** The service records belong to unless told otherwise. */
+export const SERVICE_ID = PAYMENTS;
 export const NOW = new Date('2026-11-26T08:00:00Z');
 
 export function serviceFactory(overrides: Partial<EndpointService> = {}): EndpointService {

@@ -7,10 +7,10 @@ import {
   VpcepApiError,
   VpcepClient,
 } from '../../../lib/vpcep/client';
+import { PAYMENTS as SERVICE } from '../../support/ids';
 import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
 
 const ENDPOINT = 'https://vpcep.tr-west-1.myhuaweicloud.com';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const BASE = `/v1/${PROJECT}`;
 
 function setup(handler: Handler, overrides: Partial<CreateVpcepClientOptions> = {}) {

@@ -1,0 +1,63 @@
+/**
+ * The contract scenario: one of every decision CONTRACT section 2 makes in a sweep (accept, reject
+ * over the limit, reject a denied domain, leave an unlisted one, add and remove whitelist records),
+ * and a service no rule manages. test/integration/review.test.ts checks the decisions through the
+ * CLI; bench/faults.ts runs the same sweep under injected faults.
+ */
+import type { SimulatorStateInput } from '../../lib/simulator';
+import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER } from './ids';
+
+export const CONTRACT_PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
+/** The unmanaged service of the scenario: its pending connection and `*` record stay as they are. */
+export const UNMANAGED_ANALYTICS = '5133655d-0e28-4090-b669-13f87b355c78';
+
+/** The partner is allowed two connections; the denied account none. */
+export const CONTRACT_POLICY = `
+version: 1
+owner_domain: ${OWNER}
+defaults:
+  over_limit: reject
+services:
+  - rule: payments
+    match: { id: ${PAYMENTS} }
+    allow:
+      - domain: ${PARTNER}
+        max_connections: 2
+    deny:
+      - domain: ${DENIED}
+`;
+
+const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
+
+/** A fresh copy of the scenario's state, for a simulator. */
+export function contractScenario(): SimulatorStateInput {
+  return {
+    project_id: CONTRACT_PROJECT,
+    domain_id: OWNER,
+    services: [
+      {
+        id: PAYMENTS,
+        service_name: 'payments',
+        approval_enabled: true,
+        connections: [
+          { id: 'ep-partner-accepted', domain_id: PARTNER, status: 'accepted', created_at: at(1) },
+          { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(2) },
+          { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(3) },
+          { id: 'ep-denied', domain_id: DENIED, status: 'pendingAcceptance', created_at: at(4) },
+          { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(5) },
+        ],
+        permissions: [
+          { id: 'perm-owner', permission: `iam:domain::${OWNER}` },
+          { id: 'perm-denied', permission: `iam:domain::${DENIED}` },
+        ],
+      },
+      {
+        id: UNMANAGED_ANALYTICS,
+        service_name: 'analytics',
+        approval_enabled: false,
+        connections: [{ id: 'ep-other', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(1) }],
+        permissions: [{ id: 'perm-star', permission: '*' }],
+      },
+    ],
+  };
+}
