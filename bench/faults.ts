@@ -2,7 +2,7 @@
  * `npm run bench:faults`: the client under the API's real conditions, against the simulator,
  * measured against the targets of issue 10. One run prints one table:
  *
- *   (a) the contract scenario (test/support/contract-scenario.ts) under 20% 500s + 20% throttling,
+ *   (a) the contract scenario (test/support/scenarios.ts) under 20% 500s + 20% throttling,
  *       20 seeds: runs that ended in the fault-free end state with one succeeded event per action;
  *   (b) 1,000 services x 10 pending with 2% 500s: failed actions, requests made vs the minimum;
  *   (c) 60 services x 10 pending behind a gateway limit of 50 requests a second, 10 ms a call:
@@ -39,7 +39,7 @@ import {
   SimulatorStats,
   startSimulator,
 } from '../lib/simulator';
-import { CONTRACT_POLICY, contractScenario } from '../test/support/contract-scenario';
+import { CONTRACT_POLICY, contractScenario } from '../test/support/scenarios';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };

@@ -13,6 +13,7 @@ import {
   scheduledEvent,
   signedReviewEvent,
 } from '../support/lambda';
+import { paymentsPolicy, scenarioConnection, scenarioRecord } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // The functions invoked as Lambda invokes them (event + context), against the simulator with
@@ -24,23 +25,13 @@ const CREDS = { ak: AK, sk: SK };
 const WEBHOOK_SECRET = 'whsec-functions-test';
 const OLD = '00000000000000000000000000000001';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-  revoke: denied
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-    deny:
-      - domain: ${DENIED}
-`;
+const POLICY = paymentsPolicy({
+  defaults: { unlisted_pending: 'reject', revoke: 'denied' },
+  allow: [{ domain: PARTNER, max_connections: 2 }],
+  deny: [DENIED],
+});
 
 function scenario(): SimulatorStateInput {
-  const t = (n: number) => `2026-11-0${n}T10:00:00Z`;
   return {
     project_id: PROJECT,
     domain_id: OWNER,
@@ -50,52 +41,14 @@ function scenario(): SimulatorStateInput {
         service_name: 'payments',
         approval_enabled: false,
         connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000001',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 1,
-            created_at: t(1),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000002',
-            domain_id: DENIED,
-            status: 'pendingAcceptance',
-            marker_id: 2,
-            created_at: t(2),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000003',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 3,
-            created_at: t(3),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000004',
-            domain_id: DENIED,
-            status: 'accepted',
-            marker_id: 4,
-            created_at: t(4),
-          },
+          scenarioConnection(1, PARTNER),
+          scenarioConnection(2, DENIED),
+          scenarioConnection(3, STRANGER),
+          scenarioConnection(4, DENIED, { status: 'accepted' }),
         ],
-        permissions: [
-          { id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` },
-          { id: 'p0000000-0000-4000-8000-000000000002', permission: `iam:domain::${OLD}` },
-        ],
+        permissions: [scenarioRecord(1, OWNER), scenarioRecord(2, OLD)],
       },
-      {
-        id: UNMANAGED,
-        service_name: 'internal',
-        connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000005',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 5,
-          },
-        ],
-      },
+      { id: UNMANAGED, service_name: 'internal', connections: [scenarioConnection(5, STRANGER)] },
     ],
   };
 }

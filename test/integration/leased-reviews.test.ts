@@ -7,6 +7,7 @@ import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
 import { OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
 import { coldStartContainer, lambdaContext, scheduledEvent, signedReviewEvent } from '../support/lambda';
+import { paymentsPolicy, scenarioConnection as pending, scenarioRecord } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
@@ -21,25 +22,9 @@ const CREDS = { ak: 'AKLEASEDREVIEWS000001', sk: 'sk-leased-reviews-secret' };
 const WEBHOOK_SECRET = 'whsec-leased-reviews';
 const PENDING_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-`;
+const POLICY = paymentsPolicy({ defaults: { unlisted_pending: 'reject' }, allow: [{ domain: PARTNER }] });
 
 function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({
-    id: `c0000000-0000-4000-8000-00000000000${n}`,
-    domain_id: domain,
-    status: 'pendingAcceptance' as const,
-    marker_id: n,
-    created_at: `2026-11-0${n}T10:00:00Z`,
-  });
   return {
     project_id: PROJECT,
     domain_id: OWNER,
@@ -48,7 +33,7 @@ function scenario(): SimulatorStateInput {
         id: PAYMENTS,
         service_name: 'payments',
         connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, STRANGER)],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
+        permissions: [scenarioRecord(1, OWNER)],
       },
     ],
   };

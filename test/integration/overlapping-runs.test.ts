@@ -9,6 +9,7 @@ import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
 import { OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import { paymentsPolicy } from '../support/scenarios';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 /**
@@ -20,19 +21,10 @@ const SK = 'test-secret-key-overlap';
 const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
 const CONNECTIONS_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
-const POLICY = `
-version: 1
-owner_domain: ${OWNER}
-defaults:
-  over_limit: reject
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${PAY} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-`;
+const POLICY = paymentsPolicy({
+  defaults: { over_limit: 'reject', unlisted_pending: 'reject' },
+  allow: [{ domain: PARTNER, max_connections: 2 }],
+});
 
 function state(connections: NonNullable<SimulatorStateInput['services']>[number]['connections']): SimulatorStateInput {
   return {

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 
 import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
+import { DENIED, OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
 import {
   UNMANAGED_ANALYTICS as OTHER,
   CONTRACT_POLICY as POLICY,
   CONTRACT_PROJECT as PROJECT,
   contractScenario as scenario,
-} from '../support/contract-scenario';
-import { DENIED, OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+} from '../support/scenarios';
 
 /**
  * plan / apply end to end: the real CLI, the real client, signed HTTP to the simulator.

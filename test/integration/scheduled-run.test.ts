@@ -6,6 +6,7 @@ import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
 import { OWNER, PARTNER, PROJECT, PAYMENTS as SERVICE, STRANGER, UNMANAGED } from '../support/ids';
 import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
+import { paymentsPolicy, scenarioConnection, scenarioRecord } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // A scheduled run as Lambda invokes it, against the simulator: the brake read from an
@@ -14,17 +15,10 @@ import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 const CREDS = { ak: 'AKSCHEDULEDTEST00001', sk: 'sk-scheduled-test-secret' };
 const BRAKE = '/vpcep-approver/test/enforce';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${SERVICE} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 5
-`;
+const POLICY = paymentsPolicy({
+  defaults: { unlisted_pending: 'reject' },
+  allow: [{ domain: PARTNER, max_connections: 5 }],
+});
 
 // The handler's clock, fixed: the outcome heartbeat's age is measured against it.
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -40,29 +34,11 @@ function scenario(): SimulatorStateInput {
         service_name: 'payments',
         approval_enabled: true,
         connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000001',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 1,
-            created_at: ago(3600),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000002',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 2,
-            created_at: ago(600),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000003',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 3,
-            created_at: ago(7200),
-          },
+          scenarioConnection(1, PARTNER, { created_at: ago(3600) }),
+          scenarioConnection(2, PARTNER, { created_at: ago(600) }),
+          scenarioConnection(3, STRANGER, { created_at: ago(7200) }),
         ],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
+        permissions: [scenarioRecord(1, OWNER)],
       },
       { id: UNMANAGED, service_name: 'internal' },
     ],

@@ -7,6 +7,7 @@ import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
 import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, UNMANAGED } from '../support/ids';
 import { coldStartContainer, lambdaContext as reviewContext, signedReviewEvent } from '../support/lambda';
+import { paymentsPolicy, scenarioConnection as pending, scenarioRecord } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
@@ -17,25 +18,9 @@ import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 const CREDS = { ak: 'AKIDEMPOTENCYTEST0001', sk: 'sk-idempotency-test-secret' };
 const WEBHOOK_SECRET = 'whsec-idempotency-test';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-    deny:
-      - domain: ${DENIED}
-`;
+const POLICY = paymentsPolicy({ allow: [{ domain: PARTNER }], deny: [DENIED] });
 
 function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({
-    id: `c0000000-0000-4000-8000-00000000000${n}`,
-    domain_id: domain,
-    status: 'pendingAcceptance' as const,
-    marker_id: n,
-    created_at: `2026-11-0${n}T10:00:00Z`,
-  });
   return {
     project_id: PROJECT,
     domain_id: OWNER,
@@ -44,7 +29,7 @@ function scenario(): SimulatorStateInput {
         id: PAYMENTS,
         service_name: 'payments',
         connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
+        permissions: [scenarioRecord(1, OWNER)],
       },
       { id: UNMANAGED, service_name: 'internal' },
     ],
