@@ -5,7 +5,7 @@ import { createReviewHandler, createScheduledHandler, HandlerSetup, RunFailedErr
 import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { VpcepApiError } from '../../lib/vpcep/errors';
 import { captureStream } from '../support/capture';
-import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER, UNMANAGED } from '../support/ids';
+import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER, UNMANAGED } from '../support/ids';
 import {
   coldStartContainer,
   lambdaContext,
@@ -13,7 +13,13 @@ import {
   scheduledEvent,
   signedReviewEvent,
 } from '../support/lambda';
-import { paymentsPolicy, scenarioConnection, scenarioRecord } from '../support/scenarios';
+import {
+  paymentsPolicy,
+  paymentsScenario,
+  scenarioConnection,
+  scenarioRecord,
+  UNMANAGED_SERVICE,
+} from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // The functions invoked as Lambda invokes them (event + context), against the simulator with
@@ -32,25 +38,19 @@ const POLICY = paymentsPolicy({
 });
 
 function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        approval_enabled: false,
-        connections: [
-          scenarioConnection(1, PARTNER),
-          scenarioConnection(2, DENIED),
-          scenarioConnection(3, STRANGER),
-          scenarioConnection(4, DENIED, { status: 'accepted' }),
-        ],
-        permissions: [scenarioRecord(1, OWNER), scenarioRecord(2, OLD)],
-      },
-      { id: UNMANAGED, service_name: 'internal', connections: [scenarioConnection(5, STRANGER)] },
-    ],
-  };
+  return paymentsScenario(
+    {
+      approval_enabled: false,
+      connections: [
+        scenarioConnection(1, PARTNER),
+        scenarioConnection(2, DENIED),
+        scenarioConnection(3, STRANGER),
+        scenarioConnection(4, DENIED, { status: 'accepted' }),
+      ],
+      permissions: [scenarioRecord(1, OWNER), scenarioRecord(2, OLD)],
+    },
+    [{ ...UNMANAGED_SERVICE, connections: [scenarioConnection(5, STRANGER)] }],
+  );
 }
 
 interface Harness {

@@ -3,11 +3,10 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { RunSummary } from '../../lib/engine/run';
 import { createReviewHandler, createScheduledHandler, HttpResult } from '../../lib/lambda/handlers';
 import { leaseKey } from '../../lib/lease/lease';
-import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
-import { OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
+import { PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
 import { coldStartContainer, lambdaContext, scheduledEvent, signedReviewEvent } from '../support/lambda';
-import { paymentsPolicy, scenarioConnection as pending, scenarioRecord } from '../support/scenarios';
+import { paymentsPolicy, paymentsScenario, scenarioConnection as pending } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
@@ -24,20 +23,10 @@ const PENDING_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/c
 
 const POLICY = paymentsPolicy({ defaults: { unlisted_pending: 'reject' }, allow: [{ domain: PARTNER }] });
 
-function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, STRANGER)],
-        permissions: [scenarioRecord(1, OWNER)],
-      },
-    ],
-  };
-}
+const scenario = () =>
+  paymentsScenario({
+    connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, STRANGER)],
+  });
 
 /** Holds the first `n` requests `matches` picks until the n-th has arrived; later ones pass. */
 function barrier(n: number, matches: (r: { method: string; route: string; query: URLSearchParams }) => boolean) {

@@ -8,8 +8,8 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
-import { OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
-import { paymentsPolicy } from '../support/scenarios';
+import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import { paymentsPolicy, paymentsScenario } from '../support/scenarios';
 import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 /**
@@ -27,19 +27,8 @@ const POLICY = paymentsPolicy({
 });
 
 function state(connections: NonNullable<SimulatorStateInput['services']>[number]['connections']): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAY,
-        service_name: 'payments',
-        approval_enabled: true,
-        connections,
-        permissions: [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }],
-      },
-    ],
-  };
+  const permissions = [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }];
+  return paymentsScenario({ approval_enabled: true, connections, permissions }, [], PROJECT);
 }
 
 /** A gate that holds the first request `matches` picks, until `release()`. */

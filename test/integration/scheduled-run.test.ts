@@ -4,9 +4,9 @@ import type { RunSummary } from '../../lib/engine/run';
 import { createScheduledHandler, HandlerSetup, RunFailedError } from '../../lib/lambda/handlers';
 import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
-import { OWNER, PARTNER, PROJECT, PAYMENTS as SERVICE, STRANGER, UNMANAGED } from '../support/ids';
+import { PARTNER, PAYMENTS as SERVICE, STRANGER } from '../support/ids';
 import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
-import { paymentsPolicy, scenarioConnection, scenarioRecord } from '../support/scenarios';
+import { paymentsPolicy, paymentsScenario, scenarioConnection, UNMANAGED_SERVICE } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // A scheduled run as Lambda invokes it, against the simulator: the brake read from an
@@ -25,24 +25,17 @@ const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
 
 function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: SERVICE,
-        service_name: 'payments',
-        approval_enabled: true,
-        connections: [
-          scenarioConnection(1, PARTNER, { created_at: ago(3600) }),
-          scenarioConnection(2, PARTNER, { created_at: ago(600) }),
-          scenarioConnection(3, STRANGER, { created_at: ago(7200) }),
-        ],
-        permissions: [scenarioRecord(1, OWNER)],
-      },
-      { id: UNMANAGED, service_name: 'internal' },
-    ],
-  };
+  return paymentsScenario(
+    {
+      approval_enabled: true,
+      connections: [
+        scenarioConnection(1, PARTNER, { created_at: ago(3600) }),
+        scenarioConnection(2, PARTNER, { created_at: ago(600) }),
+        scenarioConnection(3, STRANGER, { created_at: ago(7200) }),
+      ],
+    },
+    [UNMANAGED_SERVICE],
+  );
 }
 
 /** A stand-in for SSMClient answering GetParameter from a table (undefined: ParameterNotFound). */

@@ -3,11 +3,15 @@ import { PassThrough } from 'node:stream';
 import { createWebhookRequestStore } from '../../lib/deps';
 import { createReviewHandler, HandlerSetup, HttpResult } from '../../lib/lambda/handlers';
 import { createJsonLogger } from '../../lib/logger';
-import { SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
-import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, UNMANAGED } from '../support/ids';
+import { DENIED, PARTNER, PAYMENTS, UNMANAGED } from '../support/ids';
 import { coldStartContainer, lambdaContext as reviewContext, signedReviewEvent } from '../support/lambda';
-import { paymentsPolicy, scenarioConnection as pending, scenarioRecord } from '../support/scenarios';
+import {
+  paymentsPolicy,
+  paymentsScenario,
+  scenarioConnection as pending,
+  UNMANAGED_SERVICE,
+} from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
@@ -20,21 +24,11 @@ const WEBHOOK_SECRET = 'whsec-idempotency-test';
 
 const POLICY = paymentsPolicy({ allow: [{ domain: PARTNER }], deny: [DENIED] });
 
-function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)],
-        permissions: [scenarioRecord(1, OWNER)],
-      },
-      { id: UNMANAGED, service_name: 'internal' },
-    ],
-  };
-}
+const scenario = () =>
+  paymentsScenario(
+    { connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)] },
+    [UNMANAGED_SERVICE],
+  );
 
 const policies = tempFiles('vpcep-idempotency-', { 'policy.yaml': POLICY });
 const db = localDynamoDbForSdkDefaults();

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 
 import { domainPermission } from '../../lib/model';
 import type { SimulatorStateInput } from '../../lib/simulator';
-import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER } from './ids';
+import { DENIED, OWNER, PARTNER, PAYMENTS, PROJECT, STRANGER, UNMANAGED } from './ids';
 
 /** What the payments rule says: its allow and deny entries, and the defaults of the policy. */
 export interface PaymentsPolicyOptions {
@@ -35,6 +35,28 @@ export function paymentsPolicy(options: PaymentsPolicyOptions): string {
 type ServiceInput = NonNullable<SimulatorStateInput['services']>[number];
 type ConnectionInput = NonNullable<ServiceInput['connections']>[number];
 type PermissionInput = NonNullable<ServiceInput['permissions']>[number];
+
+/**
+ * The owner's project with the payments service as `payments` says (by default no connections
+ * and the owner's whitelist record), and `others` after it.
+ */
+export function paymentsScenario(
+  payments: Partial<ServiceInput>,
+  others: ServiceInput[] = [],
+  projectId = PROJECT,
+): SimulatorStateInput {
+  return {
+    project_id: projectId,
+    domain_id: OWNER,
+    services: [
+      { id: PAYMENTS, service_name: 'payments', permissions: [scenarioRecord(1, OWNER)], ...payments },
+      ...others,
+    ],
+  };
+}
+
+/** The service of a scenario no rule manages. */
+export const UNMANAGED_SERVICE: ServiceInput = { id: UNMANAGED, service_name: 'internal' };
 
 /**
  * Connection `n` (1 to 9) of a scenario: id `c0000000-0000-4000-8000-00000000000<n>`, marker `n`,
