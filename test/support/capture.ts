@@ -3,12 +3,12 @@ import { PassThrough } from 'node:stream';
 import { CliContext, createCliContext } from '../../lib/cli/context';
 import { runCli } from '../../lib/cli/program';
 
-/** A stream whose writes are kept: read back as text, as lines, or as one JSON value a line. */
+/** A stream whose writes are kept: read back as text, as lines, or as one JSON value a line (as JSON.parse types it). */
 export function captureStream(): {
   stream: PassThrough;
   text: () => string;
   lines: () => string[];
-  json: <T = unknown>() => T[];
+  json: <T = ReturnType<typeof JSON.parse>>() => T[];
 } {
   const stream = new PassThrough();
   const chunks: Buffer[] = [];

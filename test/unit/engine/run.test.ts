@@ -1,5 +1,3 @@
-import { PassThrough } from 'node:stream';
-
 import { createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
@@ -7,6 +5,7 @@ import { collect } from '../../../lib/collect';
 import { RunOptions, runReview } from '../../../lib/engine/run';
 import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
+import { captureStream } from '../../support/capture';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
 import {
   connectionFactory,
@@ -82,16 +81,14 @@ function memorySink() {
 function setup(services = world()) {
   const fake = createFakeEngineClient(services);
   const mem = memorySink();
-  const stderr = new PassThrough();
-  let fallback = '';
-  stderr.on('data', (d) => (fallback += d));
-  const auditor = createAuditor({ sink: mem.sink, fallback: stderr });
+  const stderr = captureStream();
+  const auditor = createAuditor({ sink: mem.sink, fallback: stderr.stream });
   const deps = { client: fake.client, auditor, clock: () => NOW, logger: silentLogger };
   const options: RunOptions = {
     run: runContextFactory(),
     scope: 'sweep',
   };
-  return { fake, mem, auditor, deps, options, fallback: () => fallback };
+  return { fake, mem, auditor, deps, options, fallback: stderr.text };
 }
 
 const mutations = (calls: string[]) => calls.filter((c) => /^(receive|reject|whitelist|updateService)/.test(c));
