@@ -41,7 +41,7 @@ function barrier(n: number, matches: (r: { method: string; route: string; query:
 }
 
 const policies = tempFiles('vpcep-leased-', { 'policy.yaml': POLICY });
-const dynamodb = localDynamoDbForSdkDefaults();
+const db = localDynamoDbForSdkDefaults();
 const startSim = simulatorPerTest();
 const reviewEvent = () => signedReviewEvent({ service_id: PAYMENTS }, { secret: WEBHOOK_SECRET });
 
@@ -53,7 +53,6 @@ interface AuditLine {
 
 describe('two sweeps and a webhook review at once, with the lease table', () => {
   it('take each action once, with one event', async () => {
-    const db = dynamodb();
     const sim = await startSim({
       state: scenario(),
       credentials: CREDS,

@@ -47,7 +47,7 @@ async function harness(containers: number) {
     ...apiEnv(sim, CREDS),
     WEBHOOK_SECRET,
     POLICY_FILE: policies.path('policy.yaml'),
-    VPCEP_LEASE_TABLE: db().tableName,
+    VPCEP_LEASE_TABLE: db.tableName,
   };
   // No audit queue: the events go to the function's stderr, captured here for all containers.
   const setups: HandlerSetup[] = Array.from({ length: containers }, () =>
@@ -158,7 +158,7 @@ describe('POST /review with the lease table: one review per signed request', () 
     const setup: HandlerSetup = {
       ...h.setups[0]!,
       logger: createJsonLogger({ stream: logStream }),
-      webhookRequests: createWebhookRequestStore('no-such-table', { client: db().client }),
+      webhookRequests: createWebhookRequestStore('no-such-table', { client: db.client }),
     };
     const res = await createReviewHandler(setup)(signedEvent({ service_id: PAYMENTS }), lambdaContext());
     expect(res.statusCode).toBe(500);

@@ -78,15 +78,15 @@ export async function startLocalDynamoDb(options: { tableName?: string } = {}): 
 }
 
 /**
- * A local DynamoDB for the test file, started before its tests and stopped after them, with the
- * AWS SDK's defaults (region, credentials, endpoint) pointed at it for the time, as the deployed
- * functions' DynamoDB client takes them; returns a getter for it (valid once beforeAll has run).
+ * A local DynamoDB for the test file: started before its tests, stopped after them. The object
+ * returned stands for it from beforeAll on.
  */
-export function localDynamoDbForSdkDefaults(): () => LocalDynamoDb {
+export function localDynamoDb(options: { useForSdkDefaults?: boolean } = {}): LocalDynamoDb {
   let db: LocalDynamoDb | undefined;
   const saved: Record<string, string | undefined> = {};
   beforeAll(async () => {
     db = await startLocalDynamoDb();
+    if (!options.useForSdkDefaults) return;
     for (const [k, v] of Object.entries({ ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint })) {
       saved[k] = process.env[k];
       process.env[k] = v;
@@ -99,8 +99,27 @@ export function localDynamoDbForSdkDefaults(): () => LocalDynamoDb {
     }
     await db?.stop();
   });
-  return () => {
-    if (!db) throw new Error('localDynamoDbForSdkDefaults: used before beforeAll');
+  const started = () => {
+    if (!db) throw new Error('localDynamoDb: used before beforeAll');
     return db;
   };
+  return {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get client() {
+      return started().client;
+    },
+    get tableName() {
+      return started().tableName;
+    },
+    newClient: () => started().newClient(),
+    stop: () => started().stop(),
+  };
 }
+
+/**
+ * localDynamoDb() with the AWS SDK's defaults (region, credentials, endpoint) pointed at it while
+ * the test file runs, as the deployed functions' DynamoDB client takes them.
+ */
+export const localDynamoDbForSdkDefaults = (): LocalDynamoDb => localDynamoDb({ useForSdkDefaults: true });
