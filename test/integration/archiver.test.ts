@@ -14,6 +14,7 @@ import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCliProcess } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
 import { actionFactory, runContextFactory } from '../support/records';
+import { apiEnv } from '../support/simulator';
 import { LocalSqs, startLocalSqs } from './support/sqs-server';
 
 // End to end: `apply` sends its audit events to a local SQS-compatible server (fauxqs, which also
@@ -123,10 +124,7 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
   it('stores every event of the run, reports the poisoned message as a batch item failure and keeps it raw', async () => {
     const queueUrl = await sqs.createQueue('audit');
     const run = await runCliProcess(['apply', '--policy', join(dir, 'policy.yaml'), '--json'], {
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      ...apiEnv(sim, { ak: AK, sk: SK }),
       AUDIT_QUEUE_URL: queueUrl,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_REGION: 'us-east-1',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
+import { apiEnv } from '../support/simulator';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
@@ -47,10 +48,7 @@ beforeAll(async () => {
 
 function env(sim: Simulator, sqs: LocalSqs, queueUrl: string): Record<string, string> {
   return {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+    ...apiEnv(sim, { ak: AK, sk: SK }),
     AUDIT_QUEUE_URL: queueUrl,
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     AWS_REGION: 'us-east-1',

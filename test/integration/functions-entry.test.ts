@@ -4,6 +4,7 @@ import type { Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
 import type { AuditEvent } from '../../lib/audit/event';
 import { loadSimulatorStateFile, Simulator, startSimulator } from '../../lib/simulator';
+import { apiEnv } from '../support/simulator';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
@@ -35,10 +36,7 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
     const queueUrl = await sqs.createQueue('entry-audit');
     process.env = {
       PATH: saved.PATH,
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+      ...apiEnv(sim, { ak: AK, sk: SK }),
       POLICY_FILE: join(ROOT, 'policies/examples/demo-policy.yaml'),
       AUDIT_QUEUE_URL: queueUrl,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,

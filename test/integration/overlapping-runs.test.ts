@@ -10,7 +10,8 @@ import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
 import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
 import { paymentsPolicy, paymentsScenario } from '../support/scenarios';
-import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { apiEnv } from '../support/simulator';
+import { LOCAL_AWS_ENV, localDynamoDb } from './support/dynamodb-server';
 
 /**
  * Runs that overlap on one service, reproduced deterministically: the simulator's gate holds one
@@ -58,12 +59,7 @@ beforeAll(async () => {
   await writeFile(policyFile, POLICY);
 });
 
-const env = (sim: Simulator) => ({
-  HUAWEICLOUD_SDK_AK: AK,
-  HUAWEICLOUD_SDK_SK: SK,
-  VPCEP_ENDPOINT: sim.url,
-  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-});
+const env = (sim: Simulator) => apiEnv(sim, { ak: AK, sk: SK });
 const statusOf = (sim: Simulator, id: string) => sim.state().services[0]!.connections.find((c) => c.id === id)?.status;
 const rejects = (sim: Simulator) =>
   sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
@@ -143,11 +139,7 @@ describe('overlapping runs on one service', () => {
 
 describe('apply with VPCEP_LEASE_TABLE', () => {
   let sim: Simulator;
-  let dynamo: LocalDynamoDb;
-  beforeAll(async () => {
-    dynamo = await startLocalDynamoDb();
-  });
-  afterAll(async () => dynamo?.stop());
+  const dynamo = localDynamoDb();
   afterEach(async () => sim?.stop());
 
   it('skips a service another run holds (exit 0, nothing done), and acts once the lease is free', async () => {

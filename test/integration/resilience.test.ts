@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { generateState, Simulator, SimulatorState, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
+import { apiEnv } from '../support/simulator';
 
 /**
  * `apply` against the simulator under the API's real conditions: the gateway's rate limit, and
@@ -41,10 +42,7 @@ async function allowAllPolicy(state: SimulatorState): Promise<string> {
 
 function cli(sim: Simulator, args: string[], env: Record<string, string> = {}) {
   return runCaptured(args, {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+    ...apiEnv(sim, { ak: AK, sk: SK }),
     ...env,
   });
 }

@@ -11,6 +11,7 @@ import {
   CONTRACT_PROJECT as PROJECT,
   contractScenario as scenario,
 } from '../support/scenarios';
+import { apiEnv } from '../support/simulator';
 
 /**
  * plan / apply end to end: the real CLI, the real client, signed HTTP to the simulator.
@@ -37,12 +38,7 @@ beforeAll(async () => {
 });
 
 function cli(sim: Simulator, args: string[]) {
-  return runCaptured(args, {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-  });
+  return runCaptured(args, apiEnv(sim, { ak: AK, sk: SK }));
 }
 
 function statusOf(sim: Simulator, endpointId: string): string | undefined {
@@ -199,10 +195,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
   it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     const run = await runCaptured(['apply', '--policy', policyFile], {
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      ...apiEnv(sim, { ak: AK, sk: SK }),
       AUDIT_QUEUE_URL: 'not-a-url',
     });
     expect(run.code).toBe(1);

@@ -8,6 +8,7 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { runCaptured } from '../support/capture';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { OWNER, PARTNER } from '../support/ids';
+import { apiEnv } from '../support/simulator';
 
 /**
  * The safety rails of `apply`, end to end against the simulator: the brake, the revocation cap,
@@ -71,10 +72,7 @@ beforeAll(async () => {
 });
 
 const env = (sim: Simulator, extra: Record<string, string> = {}) => ({
-  HUAWEICLOUD_SDK_AK: AK,
-  HUAWEICLOUD_SDK_SK: SK,
-  VPCEP_ENDPOINT: sim.url,
-  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+  ...apiEnv(sim, { ak: AK, sk: SK }),
   ...extra,
 });
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
