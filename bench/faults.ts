@@ -17,18 +17,15 @@
  * (b) to (d) run the simulator in a child process (bench/sweep-simulator.ts), so that it does not
  * share the engine's event loop; each run has its own rate limiter, as a CLI process would.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
 import { createRateLimiter, createRunDeps } from '../lib/deps';
 import { runReview, RunSummary } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
-import { planService } from '../lib/policy/evaluate';
 import { parsePolicy } from '../lib/policy/load';
 import { Policy } from '../lib/policy/schema';
 import {
@@ -39,7 +36,9 @@ import {
   SimulatorStats,
   startSimulator,
 } from '../lib/simulator';
-import { CONTRACT_POLICY, contractScenario } from '../test/support/scenarios';
+import { runContextFactory } from '../test/support/records';
+import { consumerDomains, CONTRACT_POLICY, contractScenario, generatedStatePolicy } from '../test/support/scenarios';
+import { minimumRequests, startRemoteSimulator } from './remote-simulator';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };
@@ -232,13 +231,7 @@ async function sweep(
     client: { rateLimiter: createRateLimiter() },
   });
   const summary = await runReview(deps, policy, {
-    run: {
-      runId: `bench-${Date.now()}`,
-      projectId: projectId,
-      trigger: 'cli',
-      dryRun: false,
-      policySha256: sha256,
-    },
+    run: runContextFactory({ runId: `bench-${Date.now()}`, projectId, policySha256: sha256 }),
     scope: 'sweep',
   });
   await deps.auditor.close();
@@ -246,16 +239,7 @@ async function sweep(
 }
 
 function allowAll(state: SimulatorState): { policy: Policy; sha256: string } {
-  const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
-  const text = [
-    'version: 1',
-    `owner_domain: ${state.domain_id}`,
-    'services:',
-    '  - rule: bench',
-    '    match: { name: "svc-*" }',
-    '    allow:',
-    ...domains.map((d) => `      - domain: ${d}`),
-  ].join('\n');
+  const text = generatedStatePolicy(state, { rule: 'bench', allow: consumerDomains(state) });
   return parsePolicy(text, 'bench-faults-policy', NOW);
 }
 
@@ -268,30 +252,9 @@ async function remoteSweep(
 ) {
   const state = generateState(stateOptions);
   const { policy, sha256 } = allowAll(state);
-  // The minimum: services list pages, two reads per service, one call per connection action, one
-  // whitelist batch per service and direction.
-  let connectionActions = 0;
-  let whitelistBatches = 0;
-  for (const s of state.services) {
-    const plan = planService(policy, s, s.connections, s.permissions, NOW, 'sweep');
-    connectionActions += plan.actions.filter((a) => a.type.startsWith('connection.')).length;
-    whitelistBatches += new Set(plan.actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => a.type)).size;
-  }
-  const minimum =
-    Math.ceil(state.services.length / 1000) + state.services.length * 2 + connectionActions + whitelistBatches;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(__dirname, 'sweep-simulator.ts'),
-      JSON.stringify({ state: stateOptions, latencyMs, faults, ...CREDS }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { minimum, connectionActions, whitelistBatches } = minimumRequests(policy, state, NOW);
+  const { url, child } = await startRemoteSimulator({ state: stateOptions, latencyMs, faults, credentials: CREDS });
   try {
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const url = (await lines.next()).value as string;
     const started = performance.now();
     const run = await sweep(url, state.project_id, policy, sha256, join(dir, `${name}.jsonl`));
     const wallMs = performance.now() - started;

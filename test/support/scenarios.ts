@@ -32,6 +32,34 @@ export function paymentsPolicy(options: PaymentsPolicyOptions): string {
   });
 }
 
+/** The accounts with connections in `state`, sorted: what a policy over a generated state lists. */
+export function consumerDomains(state: { services: { connections: { domain_id: string }[] }[] }): string[] {
+  return [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
+}
+
+/**
+ * A policy file (YAML) for a state of lib/simulator's generateState(): one rule over its
+ * services (`svc-*`) allowing `allow` and denying `deny`.
+ */
+export function generatedStatePolicy(
+  state: { domain_id: string },
+  options: { rule?: string; defaults?: Record<string, string>; allow: string[]; deny?: string[] },
+): string {
+  return stringify({
+    version: 1,
+    owner_domain: state.domain_id,
+    ...(options.defaults && { defaults: options.defaults }),
+    services: [
+      {
+        ...(options.rule && { rule: options.rule }),
+        match: { name: 'svc-*' },
+        allow: options.allow.map((domain) => ({ domain })),
+        ...(options.deny && { deny: options.deny.map((domain) => ({ domain })) }),
+      },
+    ],
+  });
+}
+
 type ServiceInput = NonNullable<SimulatorStateInput['services']>[number];
 type ConnectionInput = NonNullable<ServiceInput['connections']>[number];
 type PermissionInput = NonNullable<ServiceInput['permissions']>[number];
