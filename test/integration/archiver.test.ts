@@ -15,7 +15,7 @@ import { runCliProcess } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
 import { actionFactory, runContextFactory } from '../support/records';
 import { apiEnv } from '../support/simulator';
-import { LocalSqs, startLocalSqs } from './support/sqs-server';
+import { auditQueueEnv, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 // End to end: `apply` sends its audit events to a local SQS-compatible server (fauxqs, which also
 // serves S3); the archiver handler gets the received messages in Lambda's SQS event shape, one
@@ -125,11 +125,7 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
     const queueUrl = await sqs.createQueue('audit');
     const run = await runCliProcess(['apply', '--policy', join(dir, 'policy.yaml'), '--json'], {
       ...apiEnv(sim, { ak: AK, sk: SK }),
-      AUDIT_QUEUE_URL: queueUrl,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      ...auditQueueEnv(sqs, queueUrl),
     });
     expect(run.code).toBe(0);
     const poison = '{"specversion":"1.0","type":"vpcep.connection.accept", truncated';

@@ -6,7 +6,7 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
 import { apiEnv } from '../support/simulator';
-import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
+import { auditQueueEnv, drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
  * `apply` with AUDIT_QUEUE_URL, as a separate process with only the documented environment:
@@ -49,11 +49,7 @@ beforeAll(async () => {
 function env(sim: Simulator, sqs: LocalSqs, queueUrl: string): Record<string, string> {
   return {
     ...apiEnv(sim, { ak: AK, sk: SK }),
-    AUDIT_QUEUE_URL: queueUrl,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    ...auditQueueEnv(sqs, queueUrl),
   };
 }
 
