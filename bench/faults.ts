@@ -2,7 +2,7 @@
  * `npm run bench:faults`: the client under the API's real conditions, against the simulator,
  * measured against the targets of issue 10. One run prints one table:
  *
- *   (a) the contract scenario (test/integration/review.test.ts) under 20% 500s + 20% throttling,
+ *   (a) the contract scenario (test/support/scenarios.ts) under 20% 500s + 20% throttling,
  *       20 seeds: runs that ended in the fault-free end state with one succeeded event per action;
  *   (b) 1,000 services x 10 pending with 2% 500s: failed actions, requests made vs the minimum;
  *   (c) 60 services x 10 pending behind a gateway limit of 50 requests a second, 10 ms a call:
@@ -17,18 +17,15 @@
  * (b) to (d) run the simulator in a child process (bench/sweep-simulator.ts), so that it does not
  * share the engine's event loop; each run has its own rate limiter, as a CLI process would.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
 import { createRateLimiter, createRunDeps } from '../lib/deps';
 import { runReview, RunSummary } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
-import { planService } from '../lib/policy/evaluate';
 import { parsePolicy } from '../lib/policy/load';
 import { Policy } from '../lib/policy/schema';
 import {
@@ -36,10 +33,12 @@ import {
   generateState,
   GenerateStateOptions,
   SimulatorState,
-  SimulatorStateInput,
   SimulatorStats,
   startSimulator,
 } from '../lib/simulator';
+import { runContextFactory } from '../test/support/records';
+import { consumerDomains, CONTRACT_POLICY, contractScenario, generatedStatePolicy } from '../test/support/scenarios';
+import { minimumRequests, startRemoteSimulator } from './remote-simulator';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };
@@ -68,56 +67,6 @@ async function main(): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** The contract scenario of test/integration/review.test.ts: one of every sweep decision. */
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const CONTRACT_POLICY = `
-version: 1
-owner_domain: ${OWNER}
-defaults:
-  over_limit: reject
-services:
-  - rule: payments
-    match: { id: ${PAY} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-    deny:
-      - domain: ${DENIED}
-`;
-const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
-const contractScenario = (): SimulatorStateInput => ({
-  project_id: 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5',
-  domain_id: OWNER,
-  services: [
-    {
-      id: PAY,
-      service_name: 'payments',
-      approval_enabled: true,
-      connections: [
-        { id: 'ep-partner-accepted', domain_id: PARTNER, status: 'accepted', created_at: at(1) },
-        { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(2) },
-        { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(3) },
-        { id: 'ep-denied', domain_id: DENIED, status: 'pendingAcceptance', created_at: at(4) },
-        { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(5) },
-      ],
-      permissions: [
-        { id: 'perm-owner', permission: `iam:domain::${OWNER}` },
-        { id: 'perm-denied', permission: `iam:domain::${DENIED}` },
-      ],
-    },
-    {
-      id: '5133655d-0e28-4090-b669-13f87b355c78',
-      service_name: 'analytics',
-      approval_enabled: false,
-      connections: [{ id: 'ep-other', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(1) }],
-      permissions: [{ id: 'perm-star', permission: '*' }],
-    },
-  ],
-});
 const endState = (s: SimulatorState) =>
   JSON.stringify(
     s.services.map((svc) => ({
@@ -282,13 +231,7 @@ async function sweep(
     client: { rateLimiter: createRateLimiter() },
   });
   const summary = await runReview(deps, policy, {
-    run: {
-      runId: `bench-${Date.now()}`,
-      projectId: projectId,
-      trigger: 'cli',
-      dryRun: false,
-      policySha256: sha256,
-    },
+    run: runContextFactory({ runId: `bench-${Date.now()}`, projectId, policySha256: sha256 }),
     scope: 'sweep',
   });
   await deps.auditor.close();
@@ -296,16 +239,7 @@ async function sweep(
 }
 
 function allowAll(state: SimulatorState): { policy: Policy; sha256: string } {
-  const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
-  const text = [
-    'version: 1',
-    `owner_domain: ${state.domain_id}`,
-    'services:',
-    '  - rule: bench',
-    '    match: { name: "svc-*" }',
-    '    allow:',
-    ...domains.map((d) => `      - domain: ${d}`),
-  ].join('\n');
+  const text = generatedStatePolicy(state, { rule: 'bench', allow: consumerDomains(state) });
   return parsePolicy(text, 'bench-faults-policy', NOW);
 }
 
@@ -318,30 +252,9 @@ async function remoteSweep(
 ) {
   const state = generateState(stateOptions);
   const { policy, sha256 } = allowAll(state);
-  // The minimum: services list pages, two reads per service, one call per connection action, one
-  // whitelist batch per service and direction.
-  let connectionActions = 0;
-  let whitelistBatches = 0;
-  for (const s of state.services) {
-    const plan = planService(policy, s, s.connections, s.permissions, NOW, 'sweep');
-    connectionActions += plan.actions.filter((a) => a.type.startsWith('connection.')).length;
-    whitelistBatches += new Set(plan.actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => a.type)).size;
-  }
-  const minimum =
-    Math.ceil(state.services.length / 1000) + state.services.length * 2 + connectionActions + whitelistBatches;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(__dirname, 'sweep-simulator.ts'),
-      JSON.stringify({ state: stateOptions, latencyMs, faults, ...CREDS }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { minimum, connectionActions, whitelistBatches } = minimumRequests(policy, state, NOW);
+  const { url, child } = await startRemoteSimulator({ state: stateOptions, latencyMs, faults, credentials: CREDS });
   try {
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-    const url = (await lines.next()).value as string;
     const started = performance.now();
     const run = await sweep(url, state.project_id, policy, sha256, join(dir, `${name}.jsonl`));
     const wallMs = performance.now() - started;

@@ -9,20 +9,20 @@
  * accept/reject + whitelist batches), wall time vs the lower bound calls x latency / concurrency,
  * and peak memory of the engine's process. The simulator runs in a child process.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
 import { createRunDeps } from '../lib/deps';
 import { runReview } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
-import { planService } from '../lib/policy/evaluate';
 import { parsePolicy } from '../lib/policy/load';
 import { generateState, GenerateStateOptions } from '../lib/simulator';
+import { runContextFactory } from '../test/support/records';
+import { consumerDomains, generatedStatePolicy } from '../test/support/scenarios';
+import { minimumRequests, startRemoteSimulator } from './remote-simulator';
 
 const { values: args } = parseArgs({
   options: {
@@ -49,44 +49,17 @@ async function main(): Promise<void> {
     seed: 42,
   };
   const state = generateState(stateOptions);
-  const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
-  const policyText = [
-    'version: 1',
-    `owner_domain: ${state.domain_id}`,
-    'services:',
-    '  - rule: bench',
-    '    match: { name: "svc-*" }',
-    '    allow:',
-    ...domains.slice(0, 40).map((d) => `      - domain: ${d}`),
-    '    deny:',
-    ...domains.slice(40, 45).map((d) => `      - domain: ${d}`),
-  ].join('\n');
+  const domains = consumerDomains(state);
+  const policyText = generatedStatePolicy(state, {
+    rule: 'bench',
+    allow: domains.slice(0, 40),
+    deny: domains.slice(40, 45),
+  });
   const { policy, sha256 } = parsePolicy(policyText, 'bench-policy', NOW);
 
-  // The minimum: one list page of services per 1000, per service one page of pending
-  // connections and one of whitelist records (each fits a page), one call per accept/reject,
-  // one whitelist call per service and direction that has records to change.
-  let connectionActions = 0;
-  let whitelistBatches = 0;
-  for (const s of state.services) {
-    const plan = planService(policy, s, s.connections, s.permissions, NOW, 'sweep');
-    connectionActions += plan.actions.filter((a) => a.type.startsWith('connection.')).length;
-    whitelistBatches += new Set(plan.actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => a.type)).size;
-  }
-  const minimum = Math.ceil(SERVICES / 1000) + SERVICES * 2 + connectionActions + whitelistBatches;
-
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(__dirname, 'sweep-simulator.ts'),
-      JSON.stringify({ state: stateOptions, latencyMs: LATENCY_MS, ...CREDS }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const url = (await lines.next()).value as string;
+  const { minimum, connectionActions } = minimumRequests(policy, state, NOW);
+  const sim = await startRemoteSimulator({ state: stateOptions, latencyMs: LATENCY_MS, credentials: CREDS });
+  const { url, child } = sim;
   const dir = await mkdtemp(join(tmpdir(), 'vpcep-bench-'));
   try {
     const deps = createRunDeps({
@@ -107,13 +80,7 @@ async function main(): Promise<void> {
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
     const summary = await runReview(deps, policy, {
-      run: {
-        runId: 'bench',
-        projectId: state.project_id,
-        trigger: 'cli',
-        dryRun: false,
-        policySha256: sha256,
-      },
+      run: runContextFactory({ runId: 'bench', projectId: state.project_id, policySha256: sha256 }),
       scope: 'sweep',
       concurrency: CONCURRENCY,
     });
@@ -126,7 +93,7 @@ async function main(): Promise<void> {
     const lowerBound = (calls * LATENCY_MS) / CONCURRENCY;
     const simStats = (await (await fetch(`${url}/__admin/stats`)).json()) as { peak_concurrency: number };
     child.kill('SIGUSR2');
-    const simCpuMs = (JSON.parse((await lines.next()).value as string) as { cpuMs: number }).cpuMs;
+    const simCpuMs = (JSON.parse(await sim.nextLine()) as { cpuMs: number }).cpuMs;
 
     const second = createRunDeps({
       connection: { endpoint: url, projectId: state.project_id, credentials: CREDS },
@@ -135,13 +102,7 @@ async function main(): Promise<void> {
       fallback: process.stderr,
     });
     const again = await runReview(second, policy, {
-      run: {
-        runId: 'bench-2',
-        projectId: state.project_id,
-        trigger: 'cli',
-        dryRun: false,
-        policySha256: sha256,
-      },
+      run: runContextFactory({ runId: 'bench-2', projectId: state.project_id, policySha256: sha256 }),
       scope: 'sweep',
       concurrency: CONCURRENCY,
     });

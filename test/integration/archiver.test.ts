@@ -12,7 +12,10 @@ import { createArchiverHandler } from '../../lib/lambda/archiver';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCliProcess } from '../support/cli-process';
-import { LocalSqs, startLocalSqs } from './support/sqs-server';
+import { PARTNER } from '../support/ids';
+import { actionFactory, runContextFactory } from '../support/records';
+import { apiEnv } from '../support/simulator';
+import { auditQueueEnv, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 // End to end: `apply` sends its audit events to a local SQS-compatible server (fauxqs, which also
 // serves S3); the archiver handler gets the received messages in Lambda's SQS event shape, one
@@ -21,7 +24,6 @@ import { LocalSqs, startLocalSqs } from './support/sqs-server';
 const AK = 'TESTAKARCHIVE0000001';
 const SK = 'test-secret-key-archive';
 const PROJECT = 'c0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 const BUCKET = 'audit-archive';
 
 let dir: string;
@@ -122,15 +124,8 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
   it('stores every event of the run, reports the poisoned message as a batch item failure and keeps it raw', async () => {
     const queueUrl = await sqs.createQueue('audit');
     const run = await runCliProcess(['apply', '--policy', join(dir, 'policy.yaml'), '--json'], {
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      AUDIT_QUEUE_URL: queueUrl,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      ...apiEnv(sim, { ak: AK, sk: SK }),
+      ...auditQueueEnv(sqs, queueUrl),
     });
     expect(run.code).toBe(0);
     const poison = '{"specversion":"1.0","type":"vpcep.connection.accept", truncated';
@@ -188,15 +183,13 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
           messageId: `m-${i}`,
           body: JSON.stringify(
             buildActionEvent(
-              { runId: 'run-x', projectId: PROJECT, trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) },
-              {
-                type: 'connection.accept',
-                service_id: 'svc-0',
-                endpoint_id: `ep-${i}`,
-                domain_id: PARTNER,
-                rule: 'r',
-                reason: 'allowed',
-              },
+              runContextFactory({
+                runId: 'run-x',
+                projectId: PROJECT,
+                trigger: 'schedule',
+                policySha256: 'ab'.repeat(32),
+              }),
+              actionFactory({ service_id: 'svc-0', endpoint_id: `ep-${i}`, domain_id: PARTNER, reason: 'allowed' }),
               'succeeded',
               new Date(),
             ),

@@ -1,28 +1,21 @@
 import { AuditEvent, buildActionEvent, buildRunCompletedEvent } from '../../lib/audit/event';
 import { createSqsSink } from '../../lib/audit/sqs-sink';
-import { RunContext } from '../../lib/model';
+import { actionFactory, runContextFactory } from '../support/records';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
-const run: RunContext = {
-  runId: 'run-sqs',
-  projectId: 'proj',
-  trigger: 'cli',
-  dryRun: false,
-  policySha256: 'f'.repeat(64),
-};
+const run = runContextFactory({ runId: 'run-sqs', policySha256: 'f'.repeat(64) });
 
 function sampleEvents(n: number): AuditEvent[] {
   const evs = Array.from({ length: n }, (_, i) =>
     buildActionEvent(
       run,
-      {
+      actionFactory({
         type: i % 2 ? 'connection.reject' : 'connection.accept',
         service_id: `svc-${i % 4}`,
         endpoint_id: `ep-${i}`,
         domain_id: 'abc',
-        rule: 'r',
         reason: 'test',
-      },
+      }),
       'succeeded',
       new Date(),
     ),

@@ -9,11 +9,12 @@ import { startSimulator } from '../../lib/simulator';
 import { verifySignature } from '../../lib/vpcep/sign';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
+import { PAYMENTS as SERVICE } from '../support/ids';
+import { apiEnv } from '../support/simulator';
 
 const AK = 'INTEGRATIONAK0000001';
 const SK = 'integration-secret-key';
 const PROJECT = 'p0a1b2c3d4';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const TOTAL = 2500;
 
 interface Served {
@@ -157,12 +158,7 @@ describe('read commands in-process', () => {
   it('says so when a listing is empty', async () => {
     const sim = await startSimulator({ state: { project_id: PROJECT, services: [] } });
     try {
-      const env = {
-        HUAWEICLOUD_SDK_AK: AK,
-        HUAWEICLOUD_SDK_SK: SK,
-        VPCEP_ENDPOINT: sim.url,
-        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      };
+      const env = apiEnv(sim, { ak: AK, sk: SK });
       expect(await run(['services'], env)).toEqual({ code: 0, out: 'no endpoint services\n', err: '' });
       expect(await run(['services', '--json'], env)).toEqual({ code: 0, out: '[]\n', err: '' });
     } finally {
@@ -170,12 +166,7 @@ describe('read commands in-process', () => {
     }
     const empty = await startSimulator({ state: { project_id: PROJECT, services: [{ id: SERVICE }] } });
     try {
-      const env = {
-        HUAWEICLOUD_SDK_AK: AK,
-        HUAWEICLOUD_SDK_SK: SK,
-        VPCEP_ENDPOINT: empty.url,
-        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      };
+      const env = apiEnv(empty, { ak: AK, sk: SK });
       expect(await run(['connections', SERVICE], env)).toEqual({ code: 0, out: 'no connections\n', err: '' });
       expect(await run(['connections', SERVICE, '--status', 'pendingAcceptance'], env)).toEqual({
         code: 0,

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
-import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
+import { PARTNER } from '../support/ids';
+import { apiEnv } from '../support/simulator';
+import { auditQueueEnv, drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
  * `apply` with AUDIT_QUEUE_URL, as a separate process with only the documented environment:
@@ -13,7 +15,6 @@ import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 const AK = 'TESTAKSQS00000000001';
 const SK = 'test-secret-key-sqs';
 const PROJECT = 'b0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 
 /** `services` services named pay-N, each with `perService` pending connections from the partner. */
 function state(services: number, perService: number): SimulatorStateInput {
@@ -47,15 +48,8 @@ beforeAll(async () => {
 
 function env(sim: Simulator, sqs: LocalSqs, queueUrl: string): Record<string, string> {
   return {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-    AUDIT_QUEUE_URL: queueUrl,
-    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
+    ...apiEnv(sim, { ak: AK, sk: SK }),
+    ...auditQueueEnv(sqs, queueUrl),
   };
 }
 

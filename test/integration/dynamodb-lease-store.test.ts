@@ -5,27 +5,18 @@ import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
 import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
 import { leaseKey, LeaseStore } from '../../lib/lease/lease';
 import { createDynamoDbWebhookRequestStore } from '../../lib/webhook/dynamodb-request-store';
-import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { manualClock } from '../support/clock';
+import { PROJECT } from '../support/ids';
+import { LOCAL_AWS_ENV, localDynamoDb } from './support/dynamodb-server';
 
 // The DynamoDB lease store against a real DynamoDB-compatible server (dynalite on 127.0.0.1).
 // Each "container" has its own client and store; they share only the table, as Lambda
 // containers do. Time is an injected clock, moved by the test.
 
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const T0 = Date.UTC(2026, 11, 2, 18, 0, 0);
 
-let db: LocalDynamoDb;
-let nowMs = T0;
-const clock = () => new Date(nowMs);
-const at = (seconds: number) => new Date(T0 + seconds * 1000);
-
-beforeAll(async () => {
-  db = await startLocalDynamoDb();
-});
-afterAll(() => db.stop());
-beforeEach(() => {
-  nowMs = T0;
-});
+const db = localDynamoDb();
+const { clock, at, set: setClock } = manualClock(T0);
 
 let keys = 0;
 const freshKey = () => leaseKey(PROJECT, `4189d3c2-8882-4871-a3c2-${String(++keys).padStart(12, '0')}`);
@@ -71,12 +62,12 @@ describe('createDynamoDbLeaseStore()', () => {
     const key = freshKey();
     const [a, b, c] = [storeOf(db.newClient()), storeOf(db.newClient()), storeOf(db.newClient())];
     expect(await a.acquire(key, 'run-a', at(10))).toEqual({ acquired: true });
-    nowMs = at(5).getTime();
+    setClock(at(5));
     expect(await b.acquire(key, 'run-b', at(70))).toEqual({ acquired: false, holder: 'run-a', expiresAt: at(10) });
     // At its expiry the lease is still held (expires_at < now frees it).
-    nowMs = at(10).getTime();
+    setClock(at(10));
     expect(await b.acquire(key, 'run-b', at(70))).toMatchObject({ acquired: false, holder: 'run-a' });
-    nowMs = at(11).getTime();
+    setClock(at(11));
     expect(await b.acquire(key, 'run-b', at(70))).toEqual({ acquired: true });
     expect(await a.renew(key, 'run-a', at(100))).toBe(false);
     await a.release(key, 'run-a');
@@ -89,7 +80,7 @@ describe('createDynamoDbLeaseStore()', () => {
     await a.acquire(key, 'run-a', at(30));
     expect(await b.renew(key, 'run-b', at(300))).toBe(false);
     expect(await a.renew(key, 'run-a', at(50))).toBe(true);
-    nowMs = at(40).getTime();
+    setClock(at(40));
     // Still held: the renewal moved expires_at from 30 s to 50 s.
     expect(await b.acquire(key, 'run-b', at(100))).toEqual({ acquired: false, holder: 'run-a', expiresAt: at(50) });
     const { Item } = await db.client.send(
@@ -117,7 +108,7 @@ describe('createDynamoDbLeaseStore()', () => {
     const [a, b] = [storeOf(db.newClient()), storeOf(db.newClient())];
     await a.acquire(key, 'run-a', at(10));
     expect(await a.acquire(key, 'run-a', at(90))).toEqual({ acquired: true });
-    nowMs = at(30).getTime();
+    setClock(at(30));
     expect(await b.acquire(key, 'run-b', at(90))).toEqual({ acquired: false, holder: 'run-a', expiresAt: at(90) });
   });
 

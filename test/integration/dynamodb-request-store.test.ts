@@ -2,24 +2,15 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { createDynamoDbWebhookRequestStore } from '../../lib/webhook/dynamodb-request-store';
 import { webhookRecordKey, WebhookRequestStore } from '../../lib/webhook/request-store';
-import { LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { manualClock } from '../support/clock';
+import { localDynamoDb } from './support/dynamodb-server';
 
 // Webhook request records in the lease table, against dynalite on 127.0.0.1. Time is an
 // injected clock, moved by the test.
 
 const T0 = Date.UTC(2026, 11, 2, 18, 0, 0);
-let db: LocalDynamoDb;
-let nowMs = T0;
-const clock = () => new Date(nowMs);
-const at = (seconds: number) => new Date(T0 + seconds * 1000);
-
-beforeAll(async () => {
-  db = await startLocalDynamoDb();
-});
-afterAll(() => db.stop());
-beforeEach(() => {
-  nowMs = T0;
-});
+const db = localDynamoDb();
+const { clock, at, set: setClock } = manualClock(T0);
 
 let n = 0;
 const freshSignature = () => `sha256=${(++n).toString(16).padStart(64, '0')}`;
@@ -56,7 +47,7 @@ describe('createDynamoDbWebhookRequestStore()', () => {
     expect(await a.claim(signature, 'run-a', at(35))).toEqual({ state: 'claimed' });
     const answer = { statusCode: 200, body: '{"run_id":"run-a","actions":[],"left_pending":[]}' };
     expect(await a.complete(signature, 'run-a', answer, at(660))).toBe(true);
-    nowMs = at(600).getTime();
+    setClock(at(600));
     expect(await b.claim(signature, 'run-b', at(635))).toEqual({ state: 'completed', holder: 'run-a', answer });
     expect(await itemOf(signature)).toEqual({
       pk: { S: webhookRecordKey(signature) },
@@ -70,7 +61,7 @@ describe('createDynamoDbWebhookRequestStore()', () => {
     });
     expect(JSON.stringify(await itemOf(signature))).not.toContain(signature.slice(7));
     // Past its keeping time (TTL has not removed it: conditions decide, not TTL).
-    nowMs = at(661).getTime();
+    setClock(at(661));
     expect(await b.claim(signature, 'run-b', at(700))).toEqual({ state: 'claimed' });
   });
 
@@ -86,9 +77,9 @@ describe('createDynamoDbWebhookRequestStore()', () => {
     const [a, b, c] = [storeOf(), storeOf(), storeOf()];
     const signature = freshSignature();
     await a.claim(signature, 'run-a', at(35));
-    nowMs = at(35).getTime();
+    setClock(at(35));
     expect(await b.claim(signature, 'run-b', at(70))).toMatchObject({ state: 'in_progress', holder: 'run-a' });
-    nowMs = at(36).getTime();
+    setClock(at(36));
     expect(await b.claim(signature, 'run-b', at(70))).toEqual({ state: 'claimed' });
     expect(await a.complete(signature, 'run-a', { statusCode: 200, body: '{}' }, at(660))).toBe(false);
     await a.abandon(signature, 'run-a');

@@ -4,7 +4,9 @@ import type { Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 
 import type { AuditEvent } from '../../lib/audit/event';
 import { loadSimulatorStateFile, Simulator, startSimulator } from '../../lib/simulator';
-import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
+import { lambdaContext, scheduledEvent } from '../support/lambda';
+import { apiEnv } from '../support/simulator';
+import { auditQueueEnv, drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 /**
  * The deployed entry point itself: functions/sweep.ts imported as Lambda imports it, configured
@@ -35,34 +37,16 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
     const queueUrl = await sqs.createQueue('entry-audit');
     process.env = {
       PATH: saved.PATH,
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+      ...apiEnv(sim, { ak: AK, sk: SK }),
       POLICY_FILE: join(ROOT, 'policies/examples/demo-policy.yaml'),
-      AUDIT_QUEUE_URL: queueUrl,
-      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      ...auditQueueEnv(sqs, queueUrl),
     };
     let handler: (event: ScheduledEvent, context: Context) => Promise<{ actions: { type: string; outcome: string }[] }>;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       handler = require('../../functions/sweep').handler;
     });
-    const event = {
-      'detail-type': 'Scheduled Event',
-      source: 'aws.events',
-      time: new Date().toISOString(),
-      detail: {},
-    } as unknown as ScheduledEvent;
-    const context = {
-      awsRequestId: 'entry-1',
-      functionName: 'vpcep-approver-test-sweep',
-      getRemainingTimeInMillis: () => 60_000,
-    } as unknown as Context;
-    const summary = await handler!(event, context);
+    const summary = await handler!(scheduledEvent(), lambdaContext('sweep'));
 
     expect(summary.actions.map((a) => `${a.type} ${a.outcome}`)).toEqual([
       'whitelist.add succeeded',

@@ -1,108 +1,58 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { HandlerSetup } from '../../lib/lambda/handler-setup';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { createScheduledHandler, RunFailedError } from '../../lib/lambda/scheduled';
-import { coldStart } from '../../lib/lambda/setup';
-import { createJsonLogger } from '../../lib/logger';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { VpcepApiError } from '../../lib/vpcep/errors';
-import { signWebhook } from '../../lib/webhook/signature';
+import { captureStream } from '../support/capture';
+import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER, UNMANAGED } from '../support/ids';
+import {
+  coldStartContainer,
+  lambdaContext,
+  reviewHttpEvent,
+  scheduledEvent,
+  signedReviewEvent,
+} from '../support/lambda';
+import {
+  paymentsPolicy,
+  paymentsScenario,
+  scenarioConnection,
+  scenarioRecord,
+  UNMANAGED_SERVICE,
+} from '../support/scenarios';
+import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // The functions invoked as Lambda invokes them (event + context), against the simulator with
 // AK/SK signing. Configuration comes from an environment, as in a local stage (CONTRACT 4).
 
 const AK = 'AKFUNCTIONSTEST000001';
 const SK = 'sk-functions-test-very-secret';
+const CREDS = { ak: AK, sk: SK };
 const WEBHOOK_SECRET = 'whsec-functions-test';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const STRANGER = '1234567890abcdef1234567890abcdef';
 const OLD = '00000000000000000000000000000001';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-  revoke: denied
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-    deny:
-      - domain: ${DENIED}
-`;
+const POLICY = paymentsPolicy({
+  defaults: { unlisted_pending: 'reject', revoke: 'denied' },
+  allow: [{ domain: PARTNER, max_connections: 2 }],
+  deny: [DENIED],
+});
 
 function scenario(): SimulatorStateInput {
-  const t = (n: number) => `2026-11-0${n}T10:00:00Z`;
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        approval_enabled: false,
-        connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000001',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 1,
-            created_at: t(1),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000002',
-            domain_id: DENIED,
-            status: 'pendingAcceptance',
-            marker_id: 2,
-            created_at: t(2),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000003',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 3,
-            created_at: t(3),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000004',
-            domain_id: DENIED,
-            status: 'accepted',
-            marker_id: 4,
-            created_at: t(4),
-          },
-        ],
-        permissions: [
-          { id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` },
-          { id: 'p0000000-0000-4000-8000-000000000002', permission: `iam:domain::${OLD}` },
-        ],
-      },
-      {
-        id: UNMANAGED,
-        service_name: 'internal',
-        connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000005',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 5,
-          },
-        ],
-      },
-    ],
-  };
+  return paymentsScenario(
+    {
+      approval_enabled: false,
+      connections: [
+        scenarioConnection(1, PARTNER),
+        scenarioConnection(2, DENIED),
+        scenarioConnection(3, STRANGER),
+        scenarioConnection(4, DENIED, { status: 'accepted' }),
+      ],
+      permissions: [scenarioRecord(1, OWNER), scenarioRecord(2, OLD)],
+    },
+    [{ ...UNMANAGED_SERVICE, connections: [scenarioConnection(5, STRANGER)] }],
+  );
 }
 
 interface Harness {
@@ -112,29 +62,18 @@ interface Harness {
   audit: () => { type: string; data: Record<string, unknown> }[];
 }
 
-let dir: string;
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vpcep-functions-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  writeFileSync(join(dir, 'broken.yaml'), 'version: 1\nservices:\n  - match: { id: x, name: y }\n');
+const policies = tempFiles('vpcep-functions-', {
+  'policy.yaml': POLICY,
+  'broken.yaml': 'version: 1\nservices:\n  - match: { id: x, name: y }\n',
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const startSim = simulatorPerTest();
 
-const harnesses: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(harnesses.splice(0).map((s) => s.stop()));
-});
-
-async function harness(policyFile = join(dir, 'policy.yaml')): Promise<Harness> {
-  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
-  harnesses.push(sim);
-  const logStream = collect();
-  const auditStream = collect();
+async function harness(policyFile = policies.path('policy.yaml')): Promise<Harness> {
+  const sim = await startSim({ state: scenario(), credentials: CREDS });
+  const logs = captureStream();
+  const audit = captureStream();
   const env = {
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
+    ...apiEnv(sim, CREDS),
     WEBHOOK_SECRET,
     POLICY_FILE: policyFile,
     // Empty, as the local stage of serverless.yml sets them: environment secrets are used.
@@ -142,101 +81,20 @@ async function harness(policyFile = join(dir, 'policy.yaml')): Promise<Harness> 
     WEBHOOK_SECRET_NAME: '',
     AUDIT_QUEUE_URL: '',
   };
-  const base = coldStart(env, { logger: createJsonLogger({ stream: logStream.stream }) });
   // No queue configured: audit events go to the function's stderr, captured here.
   // EMF metrics lines (stdout in Lambda) are checked in scheduled-run.test.ts; kept off the test output here.
   const setup = {
-    ...base,
-    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: auditStream.stream }),
+    ...coldStartContainer(env, { logs: logs.stream, audit: audit.stream }),
     metricsOut: new PassThrough().resume(),
   };
-  return {
-    sim,
-    setup,
-    logs: logStream.text,
-    audit: () =>
-      auditStream
-        .text()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> }),
-  };
-}
-
-function collect() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
-}
-
-let invocation = 0;
-function lambdaContext(functionName: string, remainingMs = 60_000): Context {
-  invocation++;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `vpcep-approver-test-${functionName}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: `req-${invocation}`,
-    logGroupName: `/aws/lambda/vpcep-approver-test-${functionName}`,
-    logStreamName: '2026/11/26/[$LATEST]0',
-    getRemainingTimeInMillis: () => remainingMs,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-const scheduledEvent = (): ScheduledEvent => ({
-  version: '0',
-  id: 'e0000000-0000-4000-8000-000000000001',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: new Date().toISOString(),
-  region: 'eu-central-1',
-  resources: ['arn:aws:events:eu-central-1:123456789012:rule/vpcep-approver-test-sweep'],
-  detail: {},
-});
-
-/** An HTTP API (payload 2.0) event for POST /review. */
-function httpEvent(body: string, headers: Record<string, string>, isBase64Encoded = false): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /review',
-    rawPath: '/review',
-    rawQueryString: '',
-    headers,
-    body,
-    isBase64Encoded,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.test',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/review', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'r',
-      routeKey: 'POST /review',
-      stage: '$default',
-      time: '26/Nov/2026:08:00:00 +0000',
-      timeEpoch: 0,
-    },
-  };
+  return { sim, setup, logs: logs.text, audit: audit.json };
 }
 
 function signed(
   payload: unknown,
   options: { timestamp?: number; secret?: string; contentType?: string } = {},
 ): APIGatewayProxyEventV2 {
-  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  return httpEvent(body, {
-    'content-type': options.contentType ?? 'application/json',
-    'x-vpcep-timestamp': String(timestamp),
-    'x-vpcep-signature': signWebhook(options.secret ?? WEBHOOK_SECRET, timestamp, body),
-  });
+  return signedReviewEvent(payload, { ...options, secret: options.secret ?? WEBHOOK_SECRET });
 }
 
 const statusOf = (sim: Simulator, serviceId: string) =>
@@ -359,7 +217,7 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
   });
 
   it('fails every invocation loudly, with no API call, when the bundled policy is invalid', async () => {
-    const h = await harness(join(dir, 'broken.yaml'));
+    const h = await harness(policies.path('broken.yaml'));
     await expect(createScheduledHandler(h.setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'))).rejects.toThrow(
       /broken\.yaml: .*problem/,
     );
@@ -437,7 +295,7 @@ describe('functions/review (POST /review)', () => {
       'no signature',
       401,
       () =>
-        httpEvent(JSON.stringify({ service_id: PAYMENTS }), {
+        reviewHttpEvent(JSON.stringify({ service_id: PAYMENTS }), {
           'content-type': 'application/json',
           'x-vpcep-timestamp': String(Math.floor(Date.now() / 1000)),
         }),

@@ -1,21 +1,16 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import { RunSummary } from '../../lib/engine/run';
 import { HttpResult } from '../../lib/lambda/http';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { createScheduledHandler } from '../../lib/lambda/scheduled';
-import { coldStart } from '../../lib/lambda/setup';
 import { leaseKey } from '../../lib/lease/lease';
-import { createJsonLogger } from '../../lib/logger';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
-import { signWebhook } from '../../lib/webhook/signature';
-import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { captureStream } from '../support/capture';
+import { PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
+import { coldStartContainer, lambdaContext, scheduledEvent, signedReviewEvent } from '../support/lambda';
+import { paymentsPolicy, paymentsScenario, scenarioConnection as pending } from '../support/scenarios';
+import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
+import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
 // Issue 9, "Done when": two sweeps and a webhook review at once against one service, with the
 // lease table on a local DynamoDB-compatible server (dynalite): each action is taken once, with
@@ -24,48 +19,16 @@ import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dyna
 // so the three surveys see the same state and plan the same actions: without leases every run
 // would act on them (and record each action again).
 
-const AK = 'AKLEASEDREVIEWS000001';
-const SK = 'sk-leased-reviews-secret';
+const CREDS = { ak: 'AKLEASEDREVIEWS000001', sk: 'sk-leased-reviews-secret' };
 const WEBHOOK_SECRET = 'whsec-leased-reviews';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const PENDING_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-`;
+const POLICY = paymentsPolicy({ defaults: { unlisted_pending: 'reject' }, allow: [{ domain: PARTNER }] });
 
-function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({
-    id: `c0000000-0000-4000-8000-00000000000${n}`,
-    domain_id: domain,
-    status: 'pendingAcceptance' as const,
-    marker_id: n,
-    created_at: `2026-11-0${n}T10:00:00Z`,
+const scenario = () =>
+  paymentsScenario({
+    connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, STRANGER)],
   });
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, STRANGER)],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
-      },
-    ],
-  };
-}
 
 /** Holds the first `n` requests `matches` picks until the n-th has arrived; later ones pass. */
 function barrier(n: number, matches: (r: { method: string; route: string; query: URLSearchParams }) => boolean) {
@@ -79,90 +42,10 @@ function barrier(n: number, matches: (r: { method: string; route: string; query:
   };
 }
 
-let dir: string;
-let db: LocalDynamoDb;
-let sim: Simulator;
-const savedEnv: Record<string, string | undefined> = {};
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'vpcep-leased-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  db = await startLocalDynamoDb();
-  // The functions' DynamoDB client takes the AWS SDK's defaults, as deployed: point them here.
-  for (const [k, v] of Object.entries({ ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint })) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await sim?.stop();
-  await db.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-let invocation = 0;
-function lambdaContext(functionName: string): Context {
-  invocation++;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `vpcep-approver-test-${functionName}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `req-${invocation}`,
-    logGroupName: `/aws/lambda/vpcep-approver-test-${functionName}`,
-    logStreamName: '2026/12/02/[$LATEST]0',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
-const scheduledEvent = (): ScheduledEvent => ({
-  version: '0',
-  id: 'e0000000-0000-4000-8000-000000000001',
-  'detail-type': 'Scheduled Event',
-  source: 'aws.events',
-  account: '123456789012',
-  time: new Date().toISOString(),
-  region: 'eu-central-1',
-  resources: ['arn:aws:events:eu-central-1:123456789012:rule/vpcep-approver-test-sweep'],
-  detail: {},
-});
-
-function reviewEvent(): APIGatewayProxyEventV2 {
-  const body = JSON.stringify({ service_id: PAYMENTS });
-  const timestamp = Math.floor(Date.now() / 1000);
-  return {
-    version: '2.0',
-    routeKey: 'POST /review',
-    rawPath: '/review',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      'x-vpcep-timestamp': String(timestamp),
-      'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body),
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.test',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/review', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'r',
-      routeKey: 'POST /review',
-      stage: '$default',
-      time: '02/Dec/2026:18:00:00 +0000',
-      timeEpoch: 0,
-    },
-  };
-}
+const policies = tempFiles('vpcep-leased-', { 'policy.yaml': POLICY });
+const db = localDynamoDbForSdkDefaults();
+const startSim = simulatorPerTest();
+const reviewEvent = () => signedReviewEvent({ service_id: PAYMENTS }, { secret: WEBHOOK_SECRET });
 
 interface AuditLine {
   type: string;
@@ -172,30 +55,22 @@ interface AuditLine {
 
 describe('two sweeps and a webhook review at once, with the lease table', () => {
   it('take each action once, with one event', async () => {
-    sim = await startSimulator({
+    const sim = await startSim({
       state: scenario(),
-      credentials: { ak: AK, sk: SK },
+      credentials: CREDS,
       // Some latency, so the run holding the lease is still at work when the others ask for it.
       faults: { latencyMs: 20 },
       gate: barrier(3, (r) => r.route === PENDING_ROUTE && r.query.get('status') === 'pendingAcceptance'),
     });
-    const audit = new PassThrough();
-    const chunks: Buffer[] = [];
-    audit.on('data', (c: Buffer) => chunks.push(c));
+    const audit = captureStream();
     const env = {
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
+      ...apiEnv(sim, CREDS),
       WEBHOOK_SECRET,
-      POLICY_FILE: join(dir, 'policy.yaml'),
+      POLICY_FILE: policies.path('policy.yaml'),
       VPCEP_LEASE_TABLE: db.tableName,
     };
-    const container = () => {
-      const base = coldStart(env, { logger: createJsonLogger({ stream: new PassThrough().resume() }) });
-      // The production factory (leases from VPCEP_LEASE_TABLE); audit events to a captured stderr.
-      return { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit }) };
-    };
+    // The production factory (leases from VPCEP_LEASE_TABLE); audit events to a captured stderr.
+    const container = () => coldStartContainer(env, { audit: audit.stream });
 
     const [sweepA, sweepB, review] = await Promise.all([
       createScheduledHandler(container(), 'sweep')(scheduledEvent(), lambdaContext('sweep')),
@@ -203,11 +78,7 @@ describe('two sweeps and a webhook review at once, with the lease table', () => 
       createReviewHandler(container())(reviewEvent(), lambdaContext('review')),
     ]);
 
-    const events = Buffer.concat(chunks)
-      .toString('utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as AuditLine);
+    const events = audit.json<AuditLine>();
     const actions = events.filter((e) => e.type !== 'vpcep.run.completed');
     // Each action once: 3 accepts, 1 reject, 1 whitelist add, all by one run, with no "changed meanwhile".
     expect(actions.map((e) => `${e.type} ${e.subject}`).sort()).toEqual(

@@ -8,7 +8,10 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
-import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import { paymentsPolicy, paymentsScenario } from '../support/scenarios';
+import { apiEnv } from '../support/simulator';
+import { LOCAL_AWS_ENV, localDynamoDb } from './support/dynamodb-server';
 
 /**
  * Runs that overlap on one service, reproduced deterministically: the simulator's gate holds one
@@ -17,40 +20,16 @@ import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dyna
 const AK = 'TESTAKOVERLAP0000001';
 const SK = 'test-secret-key-overlap';
 const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const CONNECTIONS_ROUTE = 'GET /v1/{project_id}/vpc-endpoint-services/{service_id}/connections';
 
-const POLICY = `
-version: 1
-owner_domain: ${OWNER}
-defaults:
-  over_limit: reject
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${PAY} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-`;
+const POLICY = paymentsPolicy({
+  defaults: { over_limit: 'reject', unlisted_pending: 'reject' },
+  allow: [{ domain: PARTNER, max_connections: 2 }],
+});
 
 function state(connections: NonNullable<SimulatorStateInput['services']>[number]['connections']): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAY,
-        service_name: 'payments',
-        approval_enabled: true,
-        connections,
-        permissions: [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }],
-      },
-    ],
-  };
+  const permissions = [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }];
+  return paymentsScenario({ approval_enabled: true, connections, permissions }, [], PROJECT);
 }
 
 /** A gate that holds the first request `matches` picks, until `release()`. */
@@ -80,12 +59,7 @@ beforeAll(async () => {
   await writeFile(policyFile, POLICY);
 });
 
-const env = (sim: Simulator) => ({
-  HUAWEICLOUD_SDK_AK: AK,
-  HUAWEICLOUD_SDK_SK: SK,
-  VPCEP_ENDPOINT: sim.url,
-  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-});
+const env = (sim: Simulator) => apiEnv(sim, { ak: AK, sk: SK });
 const statusOf = (sim: Simulator, id: string) => sim.state().services[0]!.connections.find((c) => c.id === id)?.status;
 const rejects = (sim: Simulator) =>
   sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
@@ -165,11 +139,7 @@ describe('overlapping runs on one service', () => {
 
 describe('apply with VPCEP_LEASE_TABLE', () => {
   let sim: Simulator;
-  let dynamo: LocalDynamoDb;
-  beforeAll(async () => {
-    dynamo = await startLocalDynamoDb();
-  });
-  afterAll(async () => dynamo?.stop());
+  const dynamo = localDynamoDb();
   afterEach(async () => sim?.stop());
 
   it('skips a service another run holds (exit 0, nothing done), and acts once the lease is free', async () => {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 
 import { generateState, Simulator, SimulatorState, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
+import { consumerDomains, generatedStatePolicy } from '../support/scenarios';
+import { apiEnv } from '../support/simulator';
 
 /**
  * `apply` against the simulator under the API's real conditions: the gateway's rate limit, and
@@ -22,29 +24,15 @@ afterAll(async () => {
 
 /** Every pending connection comes from an allowed domain: each is accepted, each whitelist gets its records. */
 async function allowAllPolicy(state: SimulatorState): Promise<string> {
-  const domains = [...new Set(state.services.flatMap((s) => s.connections.map((c) => c.domain_id)))].sort();
   const file = join(dir, `policy-${state.services.length}.yaml`);
-  await writeFile(
-    file,
-    [
-      'version: 1',
-      `owner_domain: ${state.domain_id}`,
-      'defaults: { whitelist: add-only }',
-      'services:',
-      '  - match: { name: "svc-*" }',
-      '    allow:',
-      ...domains.map((d) => `      - domain: ${d}`),
-    ].join('\n'),
-  );
+  const policy = generatedStatePolicy(state, { defaults: { whitelist: 'add-only' }, allow: consumerDomains(state) });
+  await writeFile(file, policy);
   return file;
 }
 
 function cli(sim: Simulator, args: string[], env: Record<string, string> = {}) {
   return runCaptured(args, {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+    ...apiEnv(sim, { ak: AK, sk: SK }),
     ...env,
   });
 }

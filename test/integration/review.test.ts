@@ -2,8 +2,16 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
+import { DENIED, OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import {
+  UNMANAGED_ANALYTICS as OTHER,
+  CONTRACT_POLICY as POLICY,
+  CONTRACT_PROJECT as PROJECT,
+  contractScenario as scenario,
+} from '../support/scenarios';
+import { apiEnv } from '../support/simulator';
 
 /**
  * plan / apply end to end: the real CLI, the real client, signed HTTP to the simulator.
@@ -11,63 +19,8 @@ import { runCaptured } from '../support/capture';
  */
 const AK = 'TESTAKREVIEW00000001';
 const SK = 'test-secret-key-review';
-const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f'; // allowed, max_connections 2
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const PAY = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const OTHER = '5133655d-0e28-4090-b669-13f87b355c78';
 
-const POLICY = `
-version: 1
-owner_domain: ${OWNER}
-defaults:
-  over_limit: reject
-services:
-  - rule: payments
-    match: { id: ${PAY} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 2
-    deny:
-      - domain: ${DENIED}
-`;
-
-const at = (day: number) => `2026-11-${String(day).padStart(2, '0')}T10:00:00Z`;
-function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAY,
-        service_name: 'payments',
-        approval_enabled: true,
-        connections: [
-          { id: 'ep-partner-accepted', domain_id: PARTNER, status: 'accepted', created_at: at(1) },
-          { id: 'ep-partner-1', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(2) },
-          { id: 'ep-partner-2', domain_id: PARTNER, status: 'pendingAcceptance', created_at: at(3) },
-          { id: 'ep-denied', domain_id: DENIED, status: 'pendingAcceptance', created_at: at(4) },
-          { id: 'ep-stranger', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(5) },
-        ],
-        permissions: [
-          { id: 'perm-owner', permission: `iam:domain::${OWNER}` },
-          { id: 'perm-denied', permission: `iam:domain::${DENIED}` },
-        ],
-      },
-      {
-        id: OTHER,
-        service_name: 'analytics',
-        approval_enabled: false,
-        connections: [{ id: 'ep-other', domain_id: STRANGER, status: 'pendingAcceptance', created_at: at(1) }],
-        permissions: [{ id: 'perm-star', permission: '*' }],
-      },
-    ],
-  };
-}
-
-/** The decisions the contract calls for in the scenario above. */
+/** The decisions the contract calls for in the scenario. */
 const EXPECTED_ACTIONS = [
   ['connection.accept', 'ep-partner-1'],
   ['connection.reject', 'ep-partner-2'], // over_limit: reject (1 accepted + 1 accepted now = max 2)
@@ -85,12 +38,7 @@ beforeAll(async () => {
 });
 
 function cli(sim: Simulator, args: string[]) {
-  return runCaptured(args, {
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-  });
+  return runCaptured(args, apiEnv(sim, { ak: AK, sk: SK }));
 }
 
 function statusOf(sim: Simulator, endpointId: string): string | undefined {
@@ -247,10 +195,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
   it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     const run = await runCaptured(['apply', '--policy', policyFile], {
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      ...apiEnv(sim, { ak: AK, sk: SK }),
       AUDIT_QUEUE_URL: 'not-a-url',
     });
     expect(run.code).toBe(1);

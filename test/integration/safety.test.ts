@@ -7,6 +7,8 @@ import { MAX_POLICY_BYTES } from '../../lib/policy/load';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 import { runCliProcess, spawnCli } from '../support/cli-process';
+import { OWNER, PARTNER } from '../support/ids';
+import { apiEnv } from '../support/simulator';
 
 /**
  * The safety rails of `apply`, end to end against the simulator: the brake, the revocation cap,
@@ -16,8 +18,6 @@ import { runCliProcess, spawnCli } from '../support/cli-process';
 const AK = 'TESTAKSAFETY00000001';
 const SK = 'test-secret-key-safety';
 const PROJECT = 'a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 
 const hex = (n: number, width = 32) => n.toString(16).padStart(width, '0');
 const serviceId = (i: number) => `${hex(i, 8)}-0000-4000-8000-${hex(i, 12)}`;
@@ -72,10 +72,7 @@ beforeAll(async () => {
 });
 
 const env = (sim: Simulator, extra: Record<string, string> = {}) => ({
-  HUAWEICLOUD_SDK_AK: AK,
-  HUAWEICLOUD_SDK_SK: SK,
-  VPCEP_ENDPOINT: sim.url,
-  HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+  ...apiEnv(sim, { ak: AK, sk: SK }),
   ...extra,
 });
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);

@@ -1,84 +1,42 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import type { Context, ScheduledEvent } from 'aws-lambda';
 
 import type { RunSummary } from '../../lib/engine/run';
 import { HandlerSetup } from '../../lib/lambda/handler-setup';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
 import { createScheduledHandler, RunFailedError } from '../../lib/lambda/scheduled';
-import { coldStart } from '../../lib/lambda/setup';
-import { createJsonLogger } from '../../lib/logger';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
+import { Simulator, SimulatorStateInput } from '../../lib/simulator';
+import { captureStream } from '../support/capture';
+import { PARTNER, PAYMENTS as SERVICE, STRANGER } from '../support/ids';
+import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
+import { paymentsPolicy, paymentsScenario, scenarioConnection, UNMANAGED_SERVICE } from '../support/scenarios';
+import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 // A scheduled run as Lambda invokes it, against the simulator: the brake read from an
 // (injected) SSM client at every run, and the EMF metrics line checked against the run's summary.
 
-const AK = 'AKSCHEDULEDTEST00001';
-const SK = 'sk-scheduled-test-secret';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const STRANGER = '1234567890abcdef1234567890abcdef';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
+const CREDS = { ak: 'AKSCHEDULEDTEST00001', sk: 'sk-scheduled-test-secret' };
 const BRAKE = '/vpcep-approver/test/enforce';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-defaults:
-  unlisted_pending: reject
-services:
-  - rule: payments
-    match: { id: ${SERVICE} }
-    allow:
-      - domain: ${PARTNER}
-        max_connections: 5
-`;
+const POLICY = paymentsPolicy({
+  defaults: { unlisted_pending: 'reject' },
+  allow: [{ domain: PARTNER, max_connections: 5 }],
+});
 
 // The handler's clock, fixed: the outcome heartbeat's age is measured against it.
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
 
 function scenario(): SimulatorStateInput {
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: SERVICE,
-        service_name: 'payments',
-        approval_enabled: true,
-        connections: [
-          {
-            id: 'c0000000-0000-4000-8000-000000000001',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 1,
-            created_at: ago(3600),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000002',
-            domain_id: PARTNER,
-            status: 'pendingAcceptance',
-            marker_id: 2,
-            created_at: ago(600),
-          },
-          {
-            id: 'c0000000-0000-4000-8000-000000000003',
-            domain_id: STRANGER,
-            status: 'pendingAcceptance',
-            marker_id: 3,
-            created_at: ago(7200),
-          },
-        ],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
-      },
-      { id: UNMANAGED, service_name: 'internal' },
-    ],
-  };
+  return paymentsScenario(
+    {
+      approval_enabled: true,
+      connections: [
+        scenarioConnection(1, PARTNER, { created_at: ago(3600) }),
+        scenarioConnection(2, PARTNER, { created_at: ago(600) }),
+        scenarioConnection(3, STRANGER, { created_at: ago(7200) }),
+      ],
+    },
+    [UNMANAGED_SERVICE],
+  );
 }
 
 /** A stand-in for SSMClient answering GetParameter from a table (undefined: ParameterNotFound). */
@@ -97,56 +55,27 @@ function fakeSsm(values: { brake?: string; error?: Error }) {
   return { AwsClient: FakeSsmClient as unknown as HandlerSetup['ssmClient'], reads };
 }
 
-function sink() {
-  const stream = new PassThrough();
-  const chunks: Buffer[] = [];
-  stream.on('data', (c: Buffer) => chunks.push(c));
-  return { stream, lines: () => Buffer.concat(chunks).toString('utf8').split('\n').filter(Boolean) };
-}
-
-let dir: string;
-const sims: Simulator[] = [];
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'vpcep-scheduled-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
+const policies = tempFiles('vpcep-scheduled-', { 'policy.yaml': POLICY });
+const startSim = simulatorPerTest();
 
 async function harness(
   ssm: ReturnType<typeof fakeSsm>,
   env: Record<string, string> = { VPCEP_ENFORCE_PARAMETER: BRAKE },
 ) {
-  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
-  sims.push(sim);
-  const logs = sink();
-  const metrics = sink();
-  const audit = sink();
-  const base = coldStart(
-    {
-      VPCEP_ENDPOINT: sim.url,
-      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-      HUAWEICLOUD_SDK_AK: AK,
-      HUAWEICLOUD_SDK_SK: SK,
-      POLICY_FILE: join(dir, 'policy.yaml'),
-      ...env,
-    },
-    { logger: createJsonLogger({ stream: logs.stream }) },
+  const sim = await startSim({ state: scenario(), credentials: CREDS });
+  const logs = captureStream();
+  const metrics = captureStream();
+  const audit = captureStream();
+  const container = coldStartContainer(
+    { ...apiEnv(sim, CREDS), POLICY_FILE: policies.path('policy.yaml'), ...env },
+    { logs: logs.stream, audit: audit.stream },
   );
-  const setup: HandlerSetup = {
-    ...base,
-    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit.stream }),
-    clock: () => NOW,
-    ssmClient: ssm.AwsClient,
-    metricsOut: metrics.stream,
-  };
+  const setup: HandlerSetup = { ...container, clock: () => NOW, ssmClient: ssm.AwsClient, metricsOut: metrics.stream };
   return {
     sim,
     setup,
-    logs: () => logs.lines().map((l) => JSON.parse(l) as Record<string, unknown>),
-    emf: () => metrics.lines().map((l) => JSON.parse(l) as Emf),
+    logs: () => logs.json<Record<string, unknown>>(),
+    emf: () => metrics.json<Emf>(),
   };
 }
 
@@ -158,23 +87,7 @@ interface Emf {
   [key: string]: unknown;
 }
 
-function context(name: string): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: `vpcep-approver-test-${name}`,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-${name}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: `req-${name}`,
-    logGroupName: `/aws/lambda/vpcep-approver-test-${name}`,
-    logStreamName: '2026/12/02/[$LATEST]0',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} } as unknown as ScheduledEvent;
+const event = scheduledEvent();
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
 const statusOf = (sim: Simulator, endpointId: string) =>
   sim.state().services[0]!.connections.find((c) => c.id === endpointId)?.status;

@@ -5,6 +5,7 @@ import path from 'node:path';
 
 import { loadSimulatorStateFile, Simulator, startSimulator } from '../../lib/simulator';
 import { signWebhook } from '../../lib/webhook/signature';
+import { apiEnv } from '../support/simulator';
 import { LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
 
 /**
@@ -48,10 +49,7 @@ describe('serverless offline --stage local', () => {
         env: {
           PATH: `${path.join(ROOT, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}`,
           HOME: process.env.HOME ?? '/tmp',
-          VPCEP_ENDPOINT: sim.url,
-          HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
-          HUAWEICLOUD_SDK_AK: AK,
-          HUAWEICLOUD_SDK_SK: SK,
+          ...apiEnv(sim, { ak: AK, sk: SK }),
           WEBHOOK_SECRET: SECRET,
           POLICY_FILE: 'policies/examples/demo-policy.yaml',
           // The lease table on dynalite: webhook requests are idempotent across the worker threads.

@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { LEASE_TABLE_ACTIONS } from '../../lib/lease/dynamodb-table';
+import { PROJECT } from '../support/ids';
 
 // `npx serverless package` (osls) must work offline with no AWS account: dummy credentials,
 // no network. Two runs in the whole suite: one stage that packages (its template is shared by
 // every test here) and one that must fail.
 const ROOT = join(__dirname, '../..');
 const SERVERLESS = join(ROOT, 'node_modules/serverless/bin/serverless.js');
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 
 type Json = Record<string, unknown>;
 interface Resource {

@@ -3,16 +3,15 @@
  * project's own client (createVpcepClient) and through raw signed requests (signRequest), so
  * both the happy paths and the exact error answers of reference section 7.2 are checked.
  */
+import { collect } from '../../lib/collect';
 import { generateState, Simulator, SimulatorOptions, startSimulator } from '../../lib/simulator';
 import { createVpcepClient, VpcepApiError } from '../../lib/vpcep/client';
 import { signRequest } from '../../lib/vpcep/sign';
+import { OWNER, PARTNER, PAYMENTS as SVC } from '../support/ids';
 
 const CREDS = { ak: 'SIMULATORTESTAK', sk: 'simulator-test-secret-key' };
 const PROJECT = 'p0a1b2c3d4e5f607';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 const STRANGER = 'ffffffffffffffffffffffffffffffff';
-const SVC = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const OPEN_SVC = '5133655d-0e28-4090-b669-13f87b355c78';
 
 function baseState() {
@@ -95,12 +94,6 @@ const err = (code: string, msg: string) => ({ error_code: code, error_msg: msg }
 
 function clientFor(sim: Simulator, maxAttempts = 1) {
   return createVpcepClient({ endpoint: sim.url, projectId: PROJECT, credentials: CREDS, retry: { maxAttempts } });
-}
-
-async function collect<T>(gen: AsyncGenerator<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of gen) out.push(x);
-  return out;
 }
 
 let sim: Simulator;

@@ -1,95 +1,40 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 import { createWebhookRequestStore } from '../../lib/deps';
 import { HandlerSetup } from '../../lib/lambda/handler-setup';
 import { HttpResult } from '../../lib/lambda/http';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
-import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
-import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
-import { signWebhook } from '../../lib/webhook/signature';
-import { LOCAL_AWS_ENV, LocalDynamoDb, startLocalDynamoDb } from './support/dynamodb-server';
+import { captureStream } from '../support/capture';
+import { DENIED, PARTNER, PAYMENTS, UNMANAGED } from '../support/ids';
+import { coldStartContainer, lambdaContext as reviewContext, signedReviewEvent } from '../support/lambda';
+import {
+  paymentsPolicy,
+  paymentsScenario,
+  scenarioConnection as pending,
+  UNMANAGED_SERVICE,
+} from '../support/scenarios';
+import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
+import { localDynamoDbForSdkDefaults } from './support/dynamodb-server';
 
 // CONTRACT 4: a webhook request is idempotent on its signature across containers. Several
 // review functions ("containers", each from its own cold start with VPCEP_LEASE_TABLE, so with
 // its own DynamoDB client and memory) share one lease table on dynalite and one simulator.
 
-const AK = 'AKIDEMPOTENCYTEST0001';
-const SK = 'sk-idempotency-test-secret';
+const CREDS = { ak: 'AKIDEMPOTENCYTEST0001', sk: 'sk-idempotency-test-secret' };
 const WEBHOOK_SECRET = 'whsec-idempotency-test';
-const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
-const PAYMENTS = '4189d3c2-8882-4871-a3c2-d380272eed88';
-const UNMANAGED = '9d0c1b2a-0000-4000-8000-000000000001';
 
-const POLICY = `version: 1
-owner_domain: ${OWNER}
-services:
-  - rule: payments
-    match: { id: ${PAYMENTS} }
-    allow:
-      - domain: ${PARTNER}
-    deny:
-      - domain: ${DENIED}
-`;
+const POLICY = paymentsPolicy({ allow: [{ domain: PARTNER }], deny: [DENIED] });
 
-function scenario(): SimulatorStateInput {
-  const pending = (n: number, domain: string) => ({
-    id: `c0000000-0000-4000-8000-00000000000${n}`,
-    domain_id: domain,
-    status: 'pendingAcceptance' as const,
-    marker_id: n,
-    created_at: `2026-11-0${n}T10:00:00Z`,
-  });
-  return {
-    project_id: PROJECT,
-    domain_id: OWNER,
-    services: [
-      {
-        id: PAYMENTS,
-        service_name: 'payments',
-        connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)],
-        permissions: [{ id: 'p0000000-0000-4000-8000-000000000001', permission: `iam:domain::${OWNER}` }],
-      },
-      { id: UNMANAGED, service_name: 'internal' },
-    ],
-  };
-}
+const scenario = () =>
+  paymentsScenario(
+    { connections: [pending(1, PARTNER), pending(2, PARTNER), pending(3, PARTNER), pending(4, DENIED)] },
+    [UNMANAGED_SERVICE],
+  );
 
-let dir: string;
-let db: LocalDynamoDb;
-const savedEnv: Record<string, string | undefined> = {};
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'vpcep-idempotency-'));
-  writeFileSync(join(dir, 'policy.yaml'), POLICY);
-  db = await startLocalDynamoDb();
-  // The functions' DynamoDB client takes the AWS SDK's defaults, as deployed: point them here.
-  const aws = { ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint };
-  for (const [k, v] of Object.entries(aws)) {
-    savedEnv[k] = process.env[k];
-    process.env[k] = v;
-  }
-});
-afterAll(async () => {
-  for (const [k, v] of Object.entries(savedEnv)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  await db.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const sims: Simulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.stop()));
-});
+const policies = tempFiles('vpcep-idempotency-', { 'policy.yaml': POLICY });
+const db = localDynamoDbForSdkDefaults();
+const startSim = simulatorPerTest();
 
 interface AuditLine {
   type: string;
@@ -98,89 +43,33 @@ interface AuditLine {
 
 /** `containers` review functions over one simulator (20 ms per call) and the lease table. */
 async function harness(containers: number) {
-  const sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 20 } });
-  sims.push(sim);
-  const audit = new PassThrough();
-  const chunks: Buffer[] = [];
-  audit.on('data', (c: Buffer) => chunks.push(c));
+  const sim = await startSim({ state: scenario(), credentials: CREDS, faults: { latencyMs: 20 } });
+  const audit = captureStream();
   const env = {
-    VPCEP_ENDPOINT: sim.url,
-    HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-    HUAWEICLOUD_SDK_AK: AK,
-    HUAWEICLOUD_SDK_SK: SK,
+    ...apiEnv(sim, CREDS),
     WEBHOOK_SECRET,
-    POLICY_FILE: join(dir, 'policy.yaml'),
+    POLICY_FILE: policies.path('policy.yaml'),
     VPCEP_LEASE_TABLE: db.tableName,
   };
-  const setups: HandlerSetup[] = Array.from({ length: containers }, () => {
-    const base = coldStart(env, { logger: createJsonLogger({ stream: new PassThrough().resume() }) });
-    // No audit queue: the events go to the function's stderr, captured here for all containers.
-    return { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: audit }) };
-  });
+  // No audit queue: the events go to the function's stderr, captured here for all containers.
+  const setups: HandlerSetup[] = Array.from({ length: containers }, () =>
+    coldStartContainer(env, { audit: audit.stream }),
+  );
   return {
     sim,
     setups,
     handlers: setups.map((s) => createReviewHandler(s)),
-    audit: (): AuditLine[] =>
-      Buffer.concat(chunks)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as AuditLine),
+    audit: () => audit.json<AuditLine>(),
     mutations: () => sim.log().filter((e) => e.method !== 'GET'),
   };
 }
 
-let invocation = 0;
-function lambdaContext(): Context {
-  invocation++;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'vpcep-approver-test-review',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-central-1:123456789012:function:vpcep-approver-test-review',
-    memoryLimitInMB: '512',
-    awsRequestId: `req-${invocation}`,
-    logGroupName: '/aws/lambda/vpcep-approver-test-review',
-    logStreamName: '2026/12/02/[$LATEST]0',
-    getRemainingTimeInMillis: () => 29_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+const lambdaContext = () => reviewContext('review', { remainingMs: 29_000 });
 
 let signed = 0;
 /** A signed request; each call a different timestamp (so a different signature): the tests share one table. */
-function signedEvent(payload: unknown): APIGatewayProxyEventV2 {
-  const body = JSON.stringify(payload);
-  const timestamp = Math.floor(Date.now() / 1000) - ++signed;
-  return {
-    version: '2.0',
-    routeKey: 'POST /review',
-    rawPath: '/review',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      'x-vpcep-timestamp': String(timestamp),
-      'x-vpcep-signature': signWebhook(WEBHOOK_SECRET, timestamp, body),
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.test',
-      domainPrefix: 'api',
-      http: { method: 'POST', path: '/review', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'r',
-      routeKey: 'POST /review',
-      stage: '$default',
-      time: '02/Dec/2026:18:00:00 +0000',
-      timeEpoch: 0,
-    },
-  };
-}
+const signedEvent = (payload: unknown) =>
+  signedReviewEvent(payload, { secret: WEBHOOK_SECRET, timestamp: Math.floor(Date.now() / 1000) - ++signed });
 
 const bodyOf = (res: HttpResult) =>
   JSON.parse(res.body) as {

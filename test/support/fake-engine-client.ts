@@ -1,5 +1,6 @@
 import { EngineClient } from '../../lib/engine/service-review';
 import { Connection, EndpointService, WhitelistRecord } from '../../lib/model';
+import { whitelistRecordFactory } from './records';
 
 export interface FakeService {
   service: EndpointService;
@@ -60,7 +61,8 @@ export function createFakeEngineClient(services: FakeService[]) {
     async updateWhitelist(serviceId, action, permissions) {
       enter(`whitelist ${action} ${serviceId} ${permissions.length}`);
       const s = find(serviceId);
-      if (action === 'add') s.whitelist.push(...permissions.map((p) => ({ id: `perm-${nextId++}`, permission: p })));
+      if (action === 'add')
+        s.whitelist.push(...permissions.map((p) => whitelistRecordFactory(p, { id: `perm-${nextId++}` })));
       else s.whitelist = s.whitelist.filter((r) => !permissions.includes(r.permission));
       return [];
     },

@@ -1,31 +1,15 @@
-import { PassThrough } from 'node:stream';
-
 import { createJsonLogger, redact } from '../../lib/logger';
-
-function capture() {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (d) => (text += d));
-  return {
-    stream,
-    lines: () =>
-      text
-        .trimEnd()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-  };
-}
+import { captureStream } from '../support/capture';
 
 describe('createJsonLogger()', () => {
   it('writes one JSON object per line with level, message, child fields and time', () => {
-    const out = capture();
+    const out = captureStream();
     const log = createJsonLogger({ stream: out.stream, clock: () => new Date('2026-01-01T00:00:00Z') }).child({
       run_id: 'r1',
     });
     log.info('service reviewed', { service_id: 's1', actions: 2 });
     log.debug('not shown at info');
-    expect(out.lines()).toEqual([
+    expect(out.json()).toEqual([
       {
         time: '2026-01-01T00:00:00.000Z',
         level: 'info',
@@ -38,16 +22,16 @@ describe('createJsonLogger()', () => {
   });
 
   it('never writes a secret, whatever the field is called or how deep it is', () => {
-    const out = capture();
+    const out = captureStream();
     const log = createJsonLogger({ stream: out.stream });
     log.error('call failed', {
       request: { headers: { Authorization: 'SDK-HMAC-SHA256 Access=AK, Signature=abc', 'X-Security-Token': 'tok' } },
       sk: 'SECRETKEY',
       webhookSecret: 'x',
     });
-    const text = JSON.stringify(out.lines());
+    const text = JSON.stringify(out.json());
     for (const secret of ['Signature=abc', 'tok', 'SECRETKEY', '"x"']) expect(text).not.toContain(secret);
-    expect(out.lines()[0].request.headers.Authorization).toBe('[redacted]');
+    expect(out.json()[0].request.headers.Authorization).toBe('[redacted]');
   });
 });
 

@@ -76,3 +76,50 @@ export async function startLocalDynamoDb(options: { tableName?: string } = {}): 
     },
   };
 }
+
+/**
+ * A local DynamoDB for the test file: started before its tests, stopped after them. The object
+ * returned stands for it from beforeAll on.
+ */
+export function localDynamoDb(options: { useForSdkDefaults?: boolean } = {}): LocalDynamoDb {
+  let db: LocalDynamoDb | undefined;
+  const saved: Record<string, string | undefined> = {};
+  beforeAll(async () => {
+    db = await startLocalDynamoDb();
+    if (!options.useForSdkDefaults) return;
+    for (const [k, v] of Object.entries({ ...LOCAL_AWS_ENV, AWS_ENDPOINT_URL_DYNAMODB: db.endpoint })) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+  });
+  afterAll(async () => {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    await db?.stop();
+  });
+  const started = () => {
+    if (!db) throw new Error('localDynamoDb: used before beforeAll');
+    return db;
+  };
+  return {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get client() {
+      return started().client;
+    },
+    get tableName() {
+      return started().tableName;
+    },
+    newClient: () => started().newClient(),
+    stop: () => started().stop(),
+  };
+}
+
+/**
+ * localDynamoDb() with the AWS SDK's defaults (region, credentials, endpoint) pointed at it while
+ * the test file runs, as the deployed functions' DynamoDB client takes them.
+ */
+export const localDynamoDbForSdkDefaults = (): LocalDynamoDb => localDynamoDb({ useForSdkDefaults: true });

@@ -19,6 +19,20 @@ export interface LocalSqs {
   stop(): Promise<void>;
 }
 
+/**
+ * The settings that send a CLI run's (or a function's) audit events to `queueUrl` on the local
+ * server: the queue, and the AWS SDK's endpoint, region and dummy credentials for SQS.
+ */
+export function auditQueueEnv(sqs: LocalSqs, queueUrl: string): Record<string, string> {
+  return {
+    AUDIT_QUEUE_URL: queueUrl,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  };
+}
+
 export interface LocalSqsOptions {
   /** Fixed port (a restart reuses the port of the first start); default any free port. */
   port?: number;

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { parseEvent } from '../../../lib/archive/archive-batch';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from '../../../lib/archive/keys';
 import { buildRunCompletedEvent } from '../../../lib/audit/event';
+import { runContextFactory } from '../../support/records';
 
 describe('archive object keys', () => {
   it('partitions by the UTC day of the event time', () => {
@@ -30,7 +31,7 @@ describe('archive object keys', () => {
 
 describe('parseEvent()', () => {
   const good = buildRunCompletedEvent(
-    { runId: 'r', projectId: 'p', trigger: 'schedule', dryRun: false, policySha256: 'ab'.repeat(32) },
+    runContextFactory({ runId: 'r', projectId: 'p', trigger: 'schedule', policySha256: 'ab'.repeat(32) }),
     {
       scope: 'sweep',
       started_at: '2026-12-02T10:00:00.000Z',

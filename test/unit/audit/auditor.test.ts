@@ -1,16 +1,11 @@
-import { PassThrough } from 'node:stream';
-
 import { AuditFailedError, createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
+import { captureStream } from '../../support/capture';
+import { actionFactory, runContextFactory } from '../../support/records';
 
 const event = (i: number): AuditEvent =>
-  buildActionEvent(
-    { runId: 'r', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '0' },
-    { type: 'connection.accept', service_id: 's', endpoint_id: `ep-${i}`, rule: 'r', reason: 'x' },
-    'succeeded',
-    new Date(0),
-  );
+  buildActionEvent(runContextFactory(), actionFactory({ endpoint_id: `ep-${i}` }), 'succeeded', new Date(0));
 
 /** A sink whose sends can be held open and failed on demand. */
 function controllableSink() {
@@ -39,25 +34,10 @@ function controllableSink() {
   };
 }
 
-function stderr() {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (d) => (text += d));
-  return {
-    stream,
-    lines: () =>
-      text
-        .trimEnd()
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l)),
-  };
-}
-
 describe('createAuditor()', () => {
   it('delivers every recorded event in order, in batches', async () => {
     const s = controllableSink();
-    const auditor = createAuditor({ sink: s.sink, fallback: stderr().stream, batchSize: 10 });
+    const auditor = createAuditor({ sink: s.sink, fallback: captureStream().stream, batchSize: 10 });
     for (let i = 0; i < 25; i++) {
       await auditor.reserve();
       await auditor.record(event(i));
@@ -71,7 +51,7 @@ describe('createAuditor()', () => {
   it('never lets more than maxUnaudited actions be unaudited: reserve waits for delivery', async () => {
     const s = controllableSink();
     s.hold();
-    const auditor = createAuditor({ sink: s.sink, fallback: stderr().stream, batchSize: 2, maxUnaudited: 4 });
+    const auditor = createAuditor({ sink: s.sink, fallback: captureStream().stream, batchSize: 2, maxUnaudited: 4 });
     let started = 0;
     const actions = Array.from({ length: 10 }, async (_, i) => {
       await auditor.reserve();
@@ -88,7 +68,7 @@ describe('createAuditor()', () => {
 
   it('when the sink fails for good: writes unsent events to the fallback, refuses new actions, and fails close', async () => {
     const s = controllableSink();
-    const err = stderr();
+    const err = captureStream();
     const auditor = createAuditor({ sink: s.sink, fallback: err.stream, batchSize: 10 });
     for (let i = 0; i < 3; i++) {
       await auditor.reserve();
@@ -98,7 +78,7 @@ describe('createAuditor()', () => {
     await expect(auditor.flush()).rejects.toBeInstanceOf(AuditFailedError);
     await expect(auditor.reserve()).rejects.toThrow(/audit sink test failed: queue unreachable/);
     await expect(auditor.close()).rejects.toBeInstanceOf(AuditFailedError);
-    const lines = err.lines();
+    const lines = err.json();
     expect(lines.map((l) => [l.fallback, l.event.subject])).toEqual([
       [true, 's/connections/ep-0'],
       [true, 's/connections/ep-1'],
@@ -109,12 +89,12 @@ describe('createAuditor()', () => {
 
   it('writes an event recorded after the failure to the fallback too', async () => {
     const s = controllableSink();
-    const err = stderr();
+    const err = captureStream();
     const auditor = createAuditor({ sink: s.sink, fallback: err.stream, batchSize: 1 });
     s.failNext(new Error('down'));
     await auditor.reserve();
     await expect(auditor.record(event(0))).rejects.toBeInstanceOf(AuditFailedError);
     await expect(auditor.emit(event(1))).rejects.toBeInstanceOf(AuditFailedError);
-    expect(err.lines().map((l) => l.event.subject)).toEqual(['s/connections/ep-0', 's/connections/ep-1']);
+    expect(err.json().map((l) => l.event.subject)).toEqual(['s/connections/ep-0', 's/connections/ep-1']);
   });
 });

@@ -9,16 +9,10 @@ import {
   eventDataSchemas,
   EventType,
 } from '../../../lib/audit/event-schemas';
-import { RunContext } from '../../../lib/model';
+import { runContextFactory } from '../../support/records';
 
 const DOCS = join(__dirname, '../../../docs/events');
-const run: RunContext = {
-  runId: 'run-1',
-  projectId: 'proj-1',
-  trigger: 'schedule',
-  dryRun: false,
-  policySha256: 'ab'.repeat(32),
-};
+const run = runContextFactory({ projectId: 'proj-1', trigger: 'schedule', policySha256: 'ab'.repeat(32) });
 const time = new Date('2026-11-26T08:00:00.123Z');
 
 /** Parses an event's data with its type's schema; a field the schema does not know would be stripped, so compare. */

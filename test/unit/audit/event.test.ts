@@ -9,24 +9,17 @@ import {
   fitEvent,
   stableEventId,
 } from '../../../lib/audit/event';
-import { Action as AuditedAction, RunContext } from '../../../lib/model';
+import { actionFactory, runContextFactory } from '../../support/records';
 
-const run: RunContext = {
-  runId: 'run-1',
-  projectId: 'proj-1',
-  trigger: 'cli',
-  dryRun: false,
-  policySha256: 'ab'.repeat(32),
-};
+const run = runContextFactory({ projectId: 'proj-1', policySha256: 'ab'.repeat(32) });
 const time = new Date('2026-11-26T08:00:00.123Z');
-const accept: AuditedAction = {
-  type: 'connection.accept',
-  service_id: 'svc-1',
+const accept = actionFactory({
   endpoint_id: 'ep-1',
+  service_id: 'svc-1',
   domain_id: '5fc973eea581490997e82ea11a1df31f',
   rule: 'payments',
   reason: 'domain 5fc9... allowed by services[0].allow[0]',
-};
+});
 
 describe('buildActionEvent()', () => {
   it('builds the CloudEvent of CONTRACT section 3 for a connection action', () => {

@@ -8,21 +8,14 @@ import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { createFileSink, createStreamSink } from '../../../lib/audit/file-sink';
 import { AuditDeliveryError, createFanoutSink } from '../../../lib/audit/sink';
 import { createSqsSink, splitBatches } from '../../../lib/audit/sqs-sink';
-import { RunContext } from '../../../lib/model';
+import { actionFactory, runContextFactory } from '../../support/records';
 
-const run: RunContext = { runId: 'run-1', projectId: 'p', trigger: 'cli', dryRun: false, policySha256: '00' };
+const run = runContextFactory({ projectId: 'p', policySha256: '00' });
 function events(n: number, reason = 'ok'): AuditEvent[] {
   return Array.from({ length: n }, (_, i) =>
     buildActionEvent(
       run,
-      {
-        type: 'connection.accept',
-        service_id: `svc-${i % 3}`,
-        endpoint_id: `ep-${i}`,
-        domain_id: 'd',
-        rule: 'r',
-        reason,
-      },
+      actionFactory({ service_id: `svc-${i % 3}`, endpoint_id: `ep-${i}`, domain_id: 'd', reason }),
       'succeeded',
       new Date(0),
     ),

@@ -1,22 +1,27 @@
-import { PassThrough } from 'node:stream';
-
 import { createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
+import { collect } from '../../../lib/collect';
 import { RunOptions, runReview } from '../../../lib/engine/run';
 import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
-import { parsePolicy } from '../../../lib/policy/load';
+import { captureStream } from '../../support/capture';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
+import {
+  connectionFactory,
+  NOW,
+  policyFromYaml,
+  runContextFactory,
+  serviceFactory,
+  whitelistRecordFactory,
+} from '../../support/records';
 
-const NOW = new Date('2026-11-26T08:00:00Z');
 const ALLOWED = 'a11111111111111111111111111111a1';
 const DENIED = 'd22222222222222222222222222222d2';
 const STRANGER = 'e33333333333333333333333333333e3';
 const OWNER = '0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa0';
 
-const policy = parsePolicy(
-  `
+const policy = policyFromYaml(`
 version: 1
 owner_domain: ${OWNER}
 services:
@@ -27,37 +32,33 @@ services:
         max_connections: 2
     deny:
       - domain: ${DENIED}
-`,
-  'test-policy.yaml',
-  NOW,
-).policy;
+`);
 
+/** A connection made `minute` minutes after an hour before NOW. */
 function conn(id: string, domain: string, status = 'pendingAcceptance', minute = 0) {
-  return {
+  const created = new Date(NOW.getTime() - 3600_000 + minute * 60_000);
+  return connectionFactory({
     id,
     domain_id: domain,
     status,
     marker_id: 1,
-    created_at: new Date(NOW.getTime() - 3600_000 + minute * 60_000).toISOString().replace('.000', ''),
-  };
+    created_at: created.toISOString().replace('.000', ''),
+  });
 }
 
 function world(): FakeService[] {
   return [
     {
-      service: { id: 'svc-pay', service_name: 'pay-api', approval_enabled: true },
+      service: serviceFactory({ id: 'svc-pay', service_name: 'pay-api' }),
       connections: [
         conn('ep-1', ALLOWED, 'pendingAcceptance', 1),
         conn('ep-2', DENIED, 'pendingAcceptance', 2),
         conn('ep-3', STRANGER, 'pendingAcceptance', 3),
       ],
-      whitelist: [
-        { id: 'w-owner', permission: `iam:domain::${OWNER}` },
-        { id: 'w-old', permission: `iam:domain::${STRANGER}` },
-      ],
+      whitelist: [whitelistRecordFactory(OWNER, { id: 'w-owner' }), whitelistRecordFactory(STRANGER, { id: 'w-old' })],
     },
     {
-      service: { id: 'svc-other', service_name: 'internal', approval_enabled: false },
+      service: serviceFactory({ id: 'svc-other', service_name: 'internal', approval_enabled: false }),
       connections: [conn('ep-9', STRANGER)],
       whitelist: [],
     },
@@ -80,16 +81,14 @@ function memorySink() {
 function setup(services = world()) {
   const fake = createFakeEngineClient(services);
   const mem = memorySink();
-  const stderr = new PassThrough();
-  let fallback = '';
-  stderr.on('data', (d) => (fallback += d));
-  const auditor = createAuditor({ sink: mem.sink, fallback: stderr });
+  const stderr = captureStream();
+  const auditor = createAuditor({ sink: mem.sink, fallback: stderr.stream });
   const deps = { client: fake.client, auditor, clock: () => NOW, logger: silentLogger };
   const options: RunOptions = {
-    run: { runId: 'run-1', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'sha' },
+    run: runContextFactory(),
     scope: 'sweep',
   };
-  return { fake, mem, auditor, deps, options, fallback: () => fallback };
+  return { fake, mem, auditor, deps, options, fallback: stderr.text };
 }
 
 const mutations = (calls: string[]) => calls.filter((c) => /^(receive|reject|whitelist|updateService)/.test(c));
@@ -244,7 +243,7 @@ describe('runReview()', () => {
   it('keeps going when one service cannot be read', async () => {
     const services = world();
     services.push({
-      service: { id: 'svc-pay-2', service_name: 'pay-2', approval_enabled: true },
+      service: serviceFactory({ id: 'svc-pay-2', service_name: 'pay-2' }),
       connections: [conn('ep-x', ALLOWED)],
       whitelist: [],
     });
@@ -270,7 +269,7 @@ describe('runReview()', () => {
   it('splits a whitelist batch only when the API refuses its size', async () => {
     const services = world();
     const many = Array.from({ length: 5 }, (_, i) => `d${i}`.padEnd(32, '0'));
-    services[0]!.whitelist.push(...many.map((d, i) => ({ id: `x${i}`, permission: `iam:domain::${d}` })));
+    services[0]!.whitelist.push(...many.map((d, i) => whitelistRecordFactory(d, { id: `x${i}` })));
     const t = setup(services);
     t.fake.hooks.before = (call) => {
       const m = /^whitelist remove svc-pay (\d+)$/.exec(call);
@@ -321,11 +320,9 @@ describe('runReview()', () => {
       'listConnections svc-pay accepted',
       'listConnections svc-pay ep-2',
     ]);
-    const unlimited = parsePolicy(
+    const unlimited = policyFromYaml(
       `version: 1\nservices:\n  - match: { name: "pay-*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
-      'p',
-      NOW,
-    ).policy;
+    );
     // (Without whitelist records this policy removes: removing a domain's record also needs its accepted connections, for the revocation cap.)
     const u = setup(world().map((s) => ({ ...s, whitelist: [] })));
     await runReview(u.deps, unlimited, u.options);
@@ -341,11 +338,9 @@ describe('runReview()', () => {
   });
 
   it('does not read the whitelist of a rule with whitelist: off', async () => {
-    const off = parsePolicy(
+    const off = policyFromYaml(
       `version: 1\nservices:\n  - match: { name: "pay-*" }\n    whitelist: off\n    allow:\n      - domain: ${ALLOWED}\n`,
-      'p',
-      NOW,
-    ).policy;
+    );
     const t = setup();
     const summary = await runReview(t.deps, off, t.options);
     expect(t.fake.calls.some((c) => c.startsWith('listWhitelist'))).toBe(false);
@@ -353,11 +348,9 @@ describe('runReview()', () => {
   });
 
   it('compliance revokes accepted connections the policy no longer allows and turns approval on', async () => {
-    const strict = parsePolicy(
+    const strict = policyFromYaml(
       `version: 1\nowner_domain: ${OWNER}\ndefaults:\n  revoke: unlisted\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
-      'strict.yaml',
-      NOW,
-    ).policy;
+    );
     const services = world();
     services[1]!.connections.push(conn('ep-old', STRANGER, 'accepted'));
     const t = setup(services);
@@ -391,11 +384,7 @@ describe('runReview()', () => {
         throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
       }
     };
-    const everything = parsePolicy(
-      `version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`,
-      'p',
-      NOW,
-    ).policy;
+    const everything = policyFromYaml(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`);
     const summary = await runReview(t.deps, everything, { ...t.options, scope: 'compliance' });
     expect(summary.actions.filter((a) => a.type === 'service.enable-approval')).toEqual([
       expect.objectContaining({
@@ -408,11 +397,7 @@ describe('runReview()', () => {
 
   it('acts on one connection only when asked about one endpoint (webhook), whitelist included', async () => {
     const t = setup();
-    const services = await (async () => {
-      const out = [];
-      for await (const s of t.fake.client.listServices()) out.push(s);
-      return out;
-    })();
+    const services = await collect(t.fake.client.listServices());
     const summary = await runReview(t.deps, policy, {
       ...t.options,
       run: { ...t.options.run, trigger: 'webhook' },

@@ -4,6 +4,7 @@ import { type Action, type Connection, type EndpointService, type WhitelistRecor
 import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
 import { type Scope } from '../../../lib/policy/plan';
 import { policySchema, type Policy } from '../../../lib/policy/schema';
+import { PAYMENTS as SERVICE_ID } from '../../support/ids';
 
 /**
  * Planner invariants over random policies and states (DESIGN.md "Tests read like the contract").
@@ -12,7 +13,6 @@ import { policySchema, type Policy } from '../../../lib/policy/schema';
  */
 const NOW = new Date('2026-11-26T08:00:00Z');
 const RUNS = { numRuns: 1000 };
-const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const DOMAINS = ['aaaa1111', 'bbbb2222', 'cccc3333', 'dddd4444', 'eeee5555', 'ffff6666'];
 const EXPIRIES = [
   undefined,

@@ -1,6 +1,7 @@
 import type { Connection } from '../../../lib/model';
 import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
 import { type Scope, type ServicePlan } from '../../../lib/policy/plan';
+import { DENIED, OWNER, PARTNER } from '../../support/ids';
 import {
   connectionFactory,
   NOW,
@@ -8,12 +9,9 @@ import {
   SERVICE_ID,
   serviceFactory,
   whitelistRecordFactory,
-} from './factories';
+} from '../../support/records';
 
-const OWNER = '6e9dfd51d1124e8d8498dce894923a0d';
-const PARTNER = '5fc973eea581490997e82ea11a1df31f';
 const LIMITED = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
-const DENIED = 'ffffffffffffffffffffffffffffffff';
 const STRANGER = '1111111111111111111111111111aaaa';
 const EXPIRED = '2222222222222222222222222222bbbb';
 

@@ -1,3 +1,4 @@
+import { collect } from '../../../lib/collect';
 import { AppError } from '../../../lib/errors';
 import {
   createVpcepClient,
@@ -6,10 +7,10 @@ import {
   VpcepApiError,
   VpcepClient,
 } from '../../../lib/vpcep/client';
+import { PAYMENTS as SERVICE } from '../../support/ids';
 import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
 
 const ENDPOINT = 'https://vpcep.tr-west-1.myhuaweicloud.com';
-const SERVICE = '4189d3c2-8882-4871-a3c2-d380272eed88';
 const BASE = `/v1/${PROJECT}`;
 
 function setup(handler: Handler, overrides: Partial<CreateVpcepClientOptions> = {}) {
@@ -30,12 +31,6 @@ function setup(handler: Handler, overrides: Partial<CreateVpcepClientOptions> = 
     ...overrides,
   });
   return { client, requests: fake.requests, sleeps, warnings };
-}
-
-async function all<T>(gen: AsyncGenerator<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of gen) out.push(x);
-  return out;
 }
 
 async function failure(promise: Promise<unknown>): Promise<VpcepApiError> {
@@ -112,7 +107,7 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.2.5 lists services, asking for 1000 a page, oldest first', async () => {
     const t = setup(() => ({ body: fixture('4.2.5-list-services.response.json') }));
-    const services = await all(t.client.listServices());
+    const services = await collect(t.client.listServices());
     expect(services).toEqual([
       expect.objectContaining({
         id: '4189d3c2-8882-4871-a3c2-d380272eed83',
@@ -131,7 +126,7 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.2.6 lists connections with marker_id as a number and passes the filters', async () => {
     const t = setup(() => ({ body: fixture('4.2.6-list-connections.response.json') }));
-    const connections = await all(
+    const connections = await collect(
       t.client.listConnections(SERVICE, { status: 'pendingAcceptance', marker_id: 16777510 }),
     );
     expect(connections).toEqual([
@@ -186,7 +181,7 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.2.8 lists whitelist records 500 a page', async () => {
     const t = setup(() => ({ body: fixture('4.2.8-list-whitelist.response.json') }));
-    expect(await all(t.client.listWhitelist(SERVICE))).toEqual([
+    expect(await collect(t.client.listWhitelist(SERVICE))).toEqual([
       {
         id: 'f2659906-c622-480a-83e9-ef42bdb67b90',
         permission: '*',
@@ -222,7 +217,7 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.2.10 lists public services with is_charge "true" as a boolean', async () => {
     const t = setup(() => ({ body: fixture('4.2.10-list-public-services.response.json') }));
-    const services = await all(t.client.listPublicServices());
+    const services = await collect(t.client.listPublicServices());
     expect(services.map((s) => [s.service_name, s.owner, s.is_charge])).toEqual([
       ['test123', 'example', true],
       ['OBS', 'example', true],
@@ -278,7 +273,7 @@ describe('createVpcepClient(): every operation on the reference examples', () =>
 
   it('4.3.4 lists endpoints: "true" booleans, string marker_ids, unknown dns_name dropped', async () => {
     const t = setup(() => ({ body: fixture('4.3.4-list-endpoints.response.json') }));
-    const endpoints = await all(t.client.listEndpoints());
+    const endpoints = await collect(t.client.listEndpoints());
     expect(endpoints.map((e) => [e.marker_id, e.enable_dns, e.ip])).toEqual([
       [16777337, true, '192.168.0.232'],
       [16777322, true, '192.168.0.115'],
@@ -417,7 +412,7 @@ describe('pagination', () => {
 
   it('reads every page with the largest limit and stops at total_count', async () => {
     const t = setup(server(2345));
-    const rows = await all(t.client.listConnections(SERVICE));
+    const rows = await collect(t.client.listConnections(SERVICE));
     expect(rows).toHaveLength(2345);
     expect(new Set(rows.map((r) => r.id)).size).toBe(2345);
     expect(t.requests.map((r) => [r.url.searchParams.get('limit'), r.url.searchParams.get('offset')])).toEqual([
@@ -429,26 +424,26 @@ describe('pagination', () => {
 
   it('asks no further page when total_count is reached on a full page', async () => {
     const t = setup(server(1000));
-    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1000);
+    expect(await collect(t.client.listConnections(SERVICE))).toHaveLength(1000);
     expect(t.requests).toHaveLength(1);
   });
 
   it('keeps going when the server sends smaller pages than asked', async () => {
     const t = setup(server(1250, 300));
-    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1250);
+    expect(await collect(t.client.listConnections(SERVICE))).toHaveLength(1250);
     expect(t.requests.map((r) => r.url.searchParams.get('offset'))).toEqual([null, '300', '600', '900', '1200']);
   });
 
   it('skips records repeated across pages (a record added during the listing shifts the pages)', async () => {
     const pages = [connections(3, 0), connections(3, 2)];
     const t = setup((_, i) => ({ body: { connections: pages[i] ?? [], total_count: 6 } }), {});
-    const rows = await all(t.client.listConnections(SERVICE));
+    const rows = await collect(t.client.listConnections(SERVICE));
     expect(rows.map((r) => r.id)).toEqual(['c-0', 'c-1', 'c-2', 'c-3', 'c-4']);
   });
 
   it('fails instead of looping when the API returns the same page forever', async () => {
     const t = setup(() => ({ body: { connections: connections(2), total_count: 5000 } }));
-    await expect(all(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
       code: 'VPCEP_PAGE_REPEATED',
       message: expect.stringContaining(`connections of service ${SERVICE}`),
     });
@@ -457,7 +452,7 @@ describe('pagination', () => {
 
   it('stops at a short page when total_count is missing', async () => {
     const t = setup((_, i) => ({ body: { connections: i === 0 ? connections(1000) : connections(7, 1000) } }));
-    expect(await all(t.client.listConnections(SERVICE))).toHaveLength(1007);
+    expect(await collect(t.client.listConnections(SERVICE))).toHaveLength(1007);
     expect(t.requests).toHaveLength(2);
   });
 });
@@ -696,7 +691,7 @@ describe('path parameters', () => {
   it.each(['.', '..', 'a/b', '../other', ''])('refuses the service id %j before any request', async (id) => {
     const t = setup(() => ({ body: {} }));
     await expect(t.client.getService(id)).rejects.toMatchObject({ code: 'INVALID_ID' });
-    await expect(all(t.client.listConnections(id))).rejects.toMatchObject({ code: 'INVALID_ID' });
+    await expect(collect(t.client.listConnections(id))).rejects.toMatchObject({ code: 'INVALID_ID' });
     await expect(t.client.acceptOrReject(SERVICE, id, 'receive')).rejects.toMatchObject({ code: 'INVALID_ID' });
     await expect(t.client.updateWhitelist(id, 'add', [])).rejects.toMatchObject({ code: 'INVALID_ID' });
     expect(t.requests).toHaveLength(0);
@@ -719,7 +714,7 @@ describe('schema errors', () => {
         total_count: 2,
       },
     }));
-    const err = await failure(all(t.client.listConnections(SERVICE)));
+    const err = await failure(collect(t.client.listConnections(SERVICE)));
     expect(err.code).toBe('VPCEP_BAD_RESPONSE');
     expect(err.message).toContain('connections[1].marker_id');
     expect(err.retryable).toBe(false);
@@ -727,28 +722,30 @@ describe('schema errors', () => {
 
   it('names a missing required field', async () => {
     const t = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
-    await expect(all(t.client.listServices())).rejects.toThrow(/endpoint_services\[0\]\.approval_enabled/);
+    await expect(collect(t.client.listServices())).rejects.toThrow(/endpoint_services\[0\]\.approval_enabled/);
   });
 
   it('says what was expected and what was found', async () => {
     const services = setup(() => ({
       body: { endpoint_services: [{ id: 's1', approval_enabled: 'maybe' }], total_count: 1 },
     }));
-    await expect(all(services.client.listServices())).rejects.toThrow(
+    await expect(collect(services.client.listServices())).rejects.toThrow(
       'endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); got "maybe"',
     );
     const connections = setup(() => ({
       body: { connections: [{ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 'abc' }], total_count: 1 },
     }));
-    await expect(all(connections.client.listConnections(SERVICE))).rejects.toThrow(
+    await expect(collect(connections.client.listConnections(SERVICE))).rejects.toThrow(
       'connections[0].marker_id: expected an integer or a numeric string; got "abc"',
     );
     const missing = setup(() => ({ body: { endpoint_services: [{ id: 's1' }], total_count: 1 } }));
-    await expect(all(missing.client.listServices())).rejects.toThrow(
+    await expect(collect(missing.client.listServices())).rejects.toThrow(
       'endpoint_services[0].approval_enabled: expected a boolean (true/false or "true"/"false"); missing',
     );
     const typed = setup(() => ({ body: { endpoint_services: [{ id: 7, approval_enabled: true }], total_count: 1 } }));
-    await expect(all(typed.client.listServices())).rejects.toThrow('endpoint_services[0].id: expected string; got 7');
+    await expect(collect(typed.client.listServices())).rejects.toThrow(
+      'endpoint_services[0].id: expected string; got 7',
+    );
   });
 
   it('rejects a body that is not JSON', async () => {
@@ -863,8 +860,8 @@ describe('secrets in 2xx answers', () => {
       },
     });
     for (const read of [
-      (c: VpcepClient) => all(c.listConnections(SERVICE)),
-      (c: VpcepClient) => all(c.listServices()),
+      (c: VpcepClient) => collect(c.listConnections(SERVICE)),
+      (c: VpcepClient) => collect(c.listServices()),
     ]) {
       const t = setup(echo, {
         credentials: {
@@ -889,7 +886,7 @@ describe('secrets in 2xx answers', () => {
       checkSignature: false,
     });
     const t = setup(() => ({}), { credentials: { token }, fetch: fake.fetch });
-    const err = await failure(all(t.client.listWhitelist(SERVICE)));
+    const err = await failure(collect(t.client.listWhitelist(SERVICE)));
     expect(err.message).toContain('permissions: expected array; got "[redacted]"');
     expect(err.message).not.toContain('MIIT');
   });
@@ -903,9 +900,9 @@ describe('stats()', () => {
         : { body: fixture('4.2.6-list-connections.response.json') },
     );
     const client: VpcepClient = t.client;
-    await all(client.listConnections(SERVICE));
-    await all(client.listWhitelist(SERVICE));
-    await all(client.listWhitelist(SERVICE));
+    await collect(client.listConnections(SERVICE));
+    await collect(client.listWhitelist(SERVICE));
+    await collect(client.listWhitelist(SERVICE));
     expect(client.stats()).toEqual({
       requests: 3,
       calls: 3,

@@ -4,11 +4,11 @@ import fc from 'fast-check';
 import { createReplayGuard } from '../../../lib/webhook/replay-guard';
 import { signWebhook } from '../../../lib/webhook/signature';
 import { MAX_BODY_BYTES, verifyWebhook, WebhookHttpRequest } from '../../../lib/webhook/verify';
+import { PAYMENTS as SERVICE_ID } from '../../support/ids';
 
 const SECRET = 'whsec-test-1f2e3d';
 const NOW = new Date('2026-11-26T08:00:00Z');
 const NOW_S = NOW.getTime() / 1000;
-const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
 
 /** A request signed as the contract says, with overridable parts. */
 function signedRequest(

@@ -1,9 +1,21 @@
-/** Record factories for planner tests: small, readable defaults, overridable per test. */
-import { domainPermission, type Connection, type EndpointService, type WhitelistRecord } from '../../../lib/model';
-import { parsePolicy } from '../../../lib/policy/load';
-import type { Policy } from '../../../lib/policy/schema';
+/**
+ * Record factories shared by planner, engine and audit tests (and bench/): small, readable
+ * defaults, typed with lib/model.ts's types, overridable per call.
+ */
+import {
+  domainPermission,
+  type Action,
+  type Connection,
+  type EndpointService,
+  type RunContext,
+  type WhitelistRecord,
+} from '../../lib/model';
+import { parsePolicy } from '../../lib/policy/load';
+import type { Policy } from '../../lib/policy/schema';
+import { PAYMENTS } from './ids';
 
-export const SERVICE_ID = '4189d3c2-8882-4871-a3c2-d380272eed88';
+/** The service records belong to unless told otherwise. */
+export const SERVICE_ID = PAYMENTS;
 export const NOW = new Date('2026-11-26T08:00:00Z');
 
 export function serviceFactory(overrides: Partial<EndpointService> = {}): EndpointService {
@@ -24,6 +36,7 @@ export function connectionFactory(overrides: Partial<Connection> = {}): Connecti
   };
 }
 
+/** A whitelist record for a domain id (`iam:domain::<id>`), or for the permission given as it is (`*`). */
 export function whitelistRecordFactory(
   domainOrPermission: string,
   overrides: Partial<WhitelistRecord> = {},
@@ -34,6 +47,16 @@ export function whitelistRecordFactory(
       ? domainOrPermission
       : domainPermission(domainOrPermission);
   return { id: `perm-${seq}`, permission, ...overrides };
+}
+
+/** An action of a run: accepting a connection unless told otherwise. */
+export function actionFactory(overrides: Partial<Action> = {}): Action {
+  return { type: 'connection.accept', service_id: 's', endpoint_id: 'ep-1', rule: 'r', reason: 'x', ...overrides };
+}
+
+/** The context of one run, as the CLI or a Lambda handler builds it. */
+export function runContextFactory(overrides: Partial<RunContext> = {}): RunContext {
+  return { runId: 'run-1', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'sha', ...overrides };
 }
 
 /** Parses policy YAML (so tests read like policy files) and fails loudly if it is invalid. */

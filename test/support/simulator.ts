@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { AccessKeyCredentials } from '../../lib/model';
+import { Simulator, SimulatorOptions, startSimulator } from '../../lib/simulator';
+
+/**
+ * The settings a function or the CLI needs to call the simulator with AK/SK signing (CONTRACT 4):
+ * its endpoint and project, and the credentials it was started with.
+ */
+export function apiEnv(sim: Simulator, credentials: AccessKeyCredentials): Record<string, string> {
+  return {
+    VPCEP_ENDPOINT: sim.url,
+    HUAWEICLOUD_SDK_PROJECT_ID: sim.projectId,
+    HUAWEICLOUD_SDK_AK: credentials.ak,
+    HUAWEICLOUD_SDK_SK: credentials.sk,
+  };
+}
+
+/** A start function for simulators that are all stopped after each test. */
+export function simulatorPerTest(): (options: SimulatorOptions) => Promise<Simulator> {
+  const started: Simulator[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((s) => s.stop()));
+  });
+  return async (options) => {
+    const sim = await startSimulator(options);
+    started.push(sim);
+    return sim;
+  };
+}
+
+/**
+ * A temporary folder for the test file, holding `files` (name: text) from beforeAll and removed
+ * after all its tests; `path(name)` is where a file of it is (valid once beforeAll has run).
+ */
+export function tempFiles(
+  prefix: string,
+  files: Record<string, string> = {},
+): { dir: () => string; path: (name: string) => string } {
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  const here = () => {
+    if (!dir) throw new Error('tempFiles: used before beforeAll');
+    return dir;
+  };
+  return { dir: here, path: (name) => join(here(), name) };
+}
