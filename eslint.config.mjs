@@ -78,14 +78,32 @@ const layers = [
 export default tseslint.config(
   { ignores: ['node_modules/', 'coverage/', '.serverless/', '.esbuild/', 'out/', 'bin/'] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+  },
   {
     rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      // An async function without await is how an in-memory store or a fake implements a
+      // Promise-returning interface and still turns a throw into a rejection.
+      '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
     },
   },
   ...layers,
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // Jest's asymmetric matchers (expect.stringMatching, expect.any...) are typed `any`: placing
+      // one in an expected object is the point of them, not an unsafe assignment.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
+  },
+  // Plain JavaScript (configs, the bin shim) is outside tsconfig: no type information for it.
+  { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
   {
     files: ['**/*.js', '**/*.cjs'],
     languageOptions: {

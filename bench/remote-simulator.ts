@@ -30,7 +30,7 @@ export async function startRemoteSimulator(options: {
     ['--import', 'tsx', join(__dirname, 'sweep-simulator.ts'), JSON.stringify({ ...rest, ...credentials })],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async () => (await lines.next()).value as string;
   return { url: await nextLine(), child, nextLine };
 }

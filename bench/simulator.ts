@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     `generated ${state.services.length} services, ${connections} connections in ${fmt(performance.now() - t)}`,
   );
   t = performance.now();
-  const sim = await startSimulator({ state: state!, credentials: CREDS });
+  const sim = await startSimulator({ state: state, credentials: CREDS });
   console.log(
     `loaded and listening in ${fmt(performance.now() - t)}; heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`,
   );

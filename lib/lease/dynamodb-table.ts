@@ -98,7 +98,7 @@ export async function readItem(
 export function openTable(
   options: DynamoDbTableOptions,
   what: string,
-): Required<DynamoDbTableOptions> & { read(key: string): Promise<Item | undefined> } {
+): Required<DynamoDbTableOptions> & { read: (key: string) => Promise<Item | undefined> } {
   const { client, tableName } = options;
   return {
     client,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
+import { ApplyJson, parseJson } from '../support/json';
 import { apiEnv } from '../support/simulator';
 import { auditQueueEnv, drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
@@ -71,7 +72,7 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     const run = await runCliProcess(['apply', '--policy', policyFile, '--json'], env(sim, sqs, queueUrl));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout).actions).toHaveLength(12);
+    expect(parseJson<ApplyJson>(run.stdout).actions).toHaveLength(12);
     const received = await drain(sqs.client(), queueUrl);
     const actionEvents = received.filter((r) => r.body.type === 'vpcep.connection.accept');
     expect(actionEvents.map((r) => r.body.data.endpoint_id).sort()).toEqual(accepted(sim).sort());

@@ -44,7 +44,7 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
     let handler: (event: ScheduledEvent, context: Context) => Promise<{ actions: { type: string; outcome: string }[] }>;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handler = require('../../functions/sweep').handler;
+      handler = (require('../../functions/sweep') as typeof import('../../functions/sweep')).handler;
     });
     const summary = await handler!(scheduledEvent(), lambdaContext('sweep'));
 
@@ -94,7 +94,7 @@ describe('functions/sweep.ts and functions/archiver.ts as deployed', () => {
     let handler: (event: SQSEvent, context: Context) => Promise<{ batchItemFailures: unknown[] }>;
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      handler = require('../../functions/archiver').handler;
+      handler = (require('../../functions/archiver') as typeof import('../../functions/archiver')).handler;
     });
     const records = sweepEvents.map(
       (body, i) =>

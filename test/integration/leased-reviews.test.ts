@@ -1,7 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { RunSummary } from '../../lib/engine/run';
-import { HttpResult } from '../../lib/lambda/http';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { createScheduledHandler } from '../../lib/lambda/scheduled';
 import { leaseKey } from '../../lib/lease/lease';
@@ -105,7 +104,7 @@ describe('two sweeps and a webhook review at once, with the lease table', () => 
     // lease held says so with 409 service_leased.
     expect(events.filter((e) => e.type === 'vpcep.run.completed')).toHaveLength(3);
     for (const summary of [sweepA, sweepB] as RunSummary[]) expect(summary.failed).toBe(false);
-    const answer = review as HttpResult;
+    const answer = review;
     expect([200, 409]).toContain(answer.statusCode);
     if (answer.statusCode === 409) {
       expect(JSON.parse(answer.body)).toMatchObject({

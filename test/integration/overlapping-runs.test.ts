@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -9,6 +9,7 @@ import { createVpcepClient } from '../../lib/vpcep/client';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
 import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import { ApplyJson, parseJson, readJsonLines } from '../support/json';
 import { paymentsPolicy, paymentsScenario } from '../support/scenarios';
 import { apiEnv } from '../support/simulator';
 import { LOCAL_AWS_ENV, localDynamoDb } from './support/dynamodb-server';
@@ -63,11 +64,6 @@ const env = (sim: Simulator) => apiEnv(sim, { ak: AK, sk: SK });
 const statusOf = (sim: Simulator, id: string) => sim.state().services[0]!.connections.find((c) => c.id === id)?.status;
 const rejects = (sim: Simulator) =>
   sim.log().filter((e) => e.method === 'POST' && e.mutated && e.path.endsWith('/connections/action'));
-const readEvents = async (file: string) =>
-  (await readFile(file, 'utf8'))
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l) as { type: string; data: Record<string, unknown> });
 
 describe('overlapping runs on one service', () => {
   let sim: Simulator;
@@ -96,7 +92,7 @@ describe('overlapping runs on one service', () => {
       env(sim),
     );
     expect(runB.code).toBe(0);
-    expect(JSON.parse(runB.out).actions.map((a: { type: string }) => a.type)).toEqual([
+    expect(parseJson<ApplyJson>(runB.out).actions.map((a: { type: string }) => a.type)).toEqual([
       'connection.accept',
       'connection.accept',
     ]);
@@ -104,11 +100,11 @@ describe('overlapping runs on one service', () => {
     const a = await runA;
 
     expect(a.code).toBe(0);
-    expect(JSON.parse(a.out).actions).toEqual([]); // both seen accepted: nothing to do
+    expect(parseJson<ApplyJson>(a.out).actions).toEqual([]); // both seen accepted: nothing to do
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
     expect(statusOf(sim, 'ep-partner-2')).toBe('accepted');
     expect(sim.log().filter((e) => e.mutated)).toHaveLength(2); // B's two accepts, nothing else
-    expect((await readEvents(join(dir, 'a.jsonl'))).map((e) => e.type)).toEqual(['vpcep.run.completed']);
+    expect((await readJsonLines(join(dir, 'a.jsonl'))).map((e) => e.type)).toEqual(['vpcep.run.completed']);
   });
 
   it('does not reject a pending connection that a person accepted after the listing', async () => {
@@ -130,10 +126,10 @@ describe('overlapping runs on one service', () => {
     const result = await sweep;
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.out).actions).toEqual([]); // the reject was withdrawn: nothing was done
+    expect(parseJson<ApplyJson>(result.out).actions).toEqual([]); // the reject was withdrawn: nothing was done
     expect(statusOf(sim, 'ep-stranger')).toBe('accepted');
     expect(rejects(sim)).toHaveLength(1); // the person's accept only
-    expect((await readEvents(auditFile)).map((e) => e.type)).toEqual(['vpcep.run.completed']);
+    expect((await readJsonLines(auditFile)).map((e) => e.type)).toEqual(['vpcep.run.completed']);
   });
 });
 
@@ -178,7 +174,9 @@ describe('apply with VPCEP_LEASE_TABLE', () => {
       processEnv,
     );
     expect(applied.code).toBe(0);
-    expect(JSON.parse(applied.stdout).actions.map((a: { type: string }) => a.type)).toEqual(['connection.accept']);
+    expect(parseJson<ApplyJson>(applied.stdout).actions.map((a: { type: string }) => a.type)).toEqual([
+      'connection.accept',
+    ]);
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
     // Released at the end: anyone may take it now.
     expect(await leases.acquire(key, 'next-run', new Date(Date.now() + 1000))).toEqual({ acquired: true });

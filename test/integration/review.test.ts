@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { Simulator, startSimulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 import { DENIED, OWNER, PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
+import { ApplyJson, parseJson, PlanJson, readJsonLines } from '../support/json';
 import {
   UNMANAGED_ANALYTICS as OTHER,
   CONTRACT_POLICY as POLICY,
@@ -52,11 +53,6 @@ const permissionsOf = (sim: Simulator, serviceId: string) =>
     .permissions.map((p) => p.permission)
     .sort();
 const mutations = (sim: Simulator) => sim.log().filter((e) => e.mutated);
-const readEvents = async (file: string) =>
-  (await readFile(file, 'utf8'))
-    .trimEnd()
-    .split('\n')
-    .map((l) => JSON.parse(l));
 
 describe('vpcep-approver apply / plan against the simulator', () => {
   let sim: Simulator;
@@ -70,7 +66,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     const first = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
     expect(first.err).toBe('');
     expect(first.code).toBe(0);
-    const result = JSON.parse(first.out);
+    const result = parseJson<ApplyJson>(first.out);
     expect(
       result.actions.map((a: { type: string; endpoint_id?: string; permission?: string }) => [
         a.type,
@@ -94,7 +90,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(mutations(sim)).toHaveLength(5);
     expect(sim.log().filter((e) => e.path.includes(OTHER))).toEqual([]); // unmanaged: never read
 
-    const events = await readEvents(auditFile);
+    const events = await readJsonLines(auditFile);
     // One event per action, in the order the calls finished, then the run's closing event.
     expect(
       events
@@ -111,7 +107,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
 
     const again = await cli(sim, ['apply', '--policy', policyFile, '--audit-file', auditFile, '--json']);
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.out).actions).toEqual([]);
+    expect(parseJson<ApplyJson>(again.out).actions).toEqual([]);
     expect(mutations(sim)).toHaveLength(5);
   });
 
@@ -121,12 +117,12 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     const auditFile = join(dir, 'dry.jsonl');
     const run = await cli(sim, ['apply', '--policy', policyFile, '--dry-run', '--audit-file', auditFile, '--json']);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(
+    expect(parseJson<ApplyJson>(run.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual(
       Array(EXPECTED_ACTIONS.length).fill('planned'),
     );
     expect(mutations(sim)).toEqual([]);
     expect(sim.state()).toEqual(before);
-    const events = await readEvents(auditFile);
+    const events = await readJsonLines(auditFile);
     expect(events.filter((e) => e.type !== 'vpcep.run.completed').map((e) => [e.data.outcome, e.data.dry_run])).toEqual(
       Array(EXPECTED_ACTIONS.length).fill(['planned', true]),
     );
@@ -136,7 +132,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     const plan = await cli(sim, ['plan', '--policy', policyFile, '--json', '--detailed-exitcode']);
     expect(plan.code).toBe(2);
-    const doc = JSON.parse(plan.out);
+    const doc = parseJson<PlanJson>(plan.out);
     expect(Object.keys(doc)).toEqual(['actions', 'left_pending', 'drift', 'skipped']); // CONTRACT 1: skipped services (leases) are listed too
     expect(doc.actions.map((a: { type: string }) => a.type)).toEqual(EXPECTED_ACTIONS.map(([t]) => t));
     expect(doc.actions.every((a: object) => !('outcome' in a))).toBe(true);
@@ -164,12 +160,12 @@ describe('vpcep-approver apply / plan against the simulator', () => {
       '--json',
     ]);
     expect(run.code).toBe(0);
-    const doc = JSON.parse(run.out);
+    const doc = parseJson<ApplyJson>(run.out);
     expect(doc.actions).toEqual([]);
     expect(doc.drift.map((d: { kind: string; service_id: string }) => [d.kind, d.service_id])).toEqual([
       ['unmanaged', OTHER],
     ]);
-    const events = await readEvents(auditFile);
+    const events = await readJsonLines(auditFile);
     expect(events.map((e) => e.type)).toEqual(['vpcep.compliance.report', 'vpcep.run.completed']);
   });
 
@@ -188,7 +184,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/error: cannot list the endpoint services: APIGW\.0301: /);
     expect(run.err).not.toContain(SK);
-    const events = await readEvents(auditFile);
+    const events = await readJsonLines(auditFile);
     expect(events.map((e) => [e.type, e.data.error?.code])).toEqual([['vpcep.run.completed', 'APIGW.0301']]);
   });
 
@@ -232,7 +228,7 @@ describe('vpcep-approver apply / plan against the simulator', () => {
         p: svc.permissions.map((p) => p.permission).sort(),
       }));
     expect(strip(sim.state())).toEqual(strip(wanted));
-    const events = (await readEvents(auditFile)).filter((e) => e.type !== 'vpcep.run.completed');
+    const events = (await readJsonLines(auditFile)).filter((e) => e.type !== 'vpcep.run.completed');
     const keys = events.map((e) => `${e.id}/${e.data.outcome}`);
     expect(new Set(keys).size).toBe(keys.length);
     expect(events).toHaveLength(EXPECTED_ACTIONS.length);
@@ -246,7 +242,9 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     ]);
     expect([a.code, b.code, a.err, b.err]).toEqual([0, 0, '', '']);
     for (const r of [a, b])
-      expect(JSON.parse(r.out).actions.every((x: { outcome: string }) => x.outcome === 'succeeded')).toBe(true);
+      expect(parseJson<ApplyJson>(r.out).actions.every((x: { outcome: string }) => x.outcome === 'succeeded')).toBe(
+        true,
+      );
     expect(statusOf(sim, 'ep-partner-1')).toBe('accepted');
     expect(statusOf(sim, 'ep-partner-2')).toBe('rejected');
     expect(statusOf(sim, 'ep-denied')).toBe('rejected');

@@ -8,6 +8,7 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { runCaptured } from '../support/capture';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { OWNER, PARTNER } from '../support/ids';
+import { ApplyJson, parseJson } from '../support/json';
 import { apiEnv } from '../support/simulator';
 
 /**
@@ -104,7 +105,7 @@ describe('apply: the brake and the revocation cap', () => {
       /revocations held: the run would revoke 50 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 10/,
     );
     expect(mutations(sim)).toEqual([]);
-    const actions = JSON.parse(held.out).actions as { type: string; outcome: string; note?: string }[];
+    const actions = parseJson<ApplyJson>(held.out).actions as { type: string; outcome: string; note?: string }[];
     expect(actions).toHaveLength(50);
     expect(
       actions.every((a) => a.type === 'connection.reject' && a.outcome === 'planned' && a.note?.startsWith('held: ')),
@@ -162,7 +163,7 @@ describe('apply: the brake and the revocation cap', () => {
     expect(result.code).toBe(0);
     expect(result.err).toMatch(/VPCEP_ENFORCE=false: this is a dry run/);
     expect(mutations(sim)).toEqual([]);
-    expect(JSON.parse(result.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual([
+    expect(parseJson<ApplyJson>(result.out).actions.map((a: { outcome: string }) => a.outcome)).toEqual([
       'planned',
       'planned',
       'planned',
@@ -219,7 +220,7 @@ describe('apply: the audit trail', () => {
       env(sim),
     );
     expect(result.code).toBe(1);
-    const actions = JSON.parse(result.out).actions as { endpoint_id: string; outcome: string }[];
+    const actions = parseJson<ApplyJson>(result.out).actions as { endpoint_id: string; outcome: string }[];
     const changed = mutations(sim);
     expect(changed.length).toBeGreaterThan(0);
     expect(changed.length).toBeLessThan(30); // it stopped: no action started after the trail failed

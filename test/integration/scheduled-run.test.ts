@@ -44,7 +44,7 @@ function fakeSsm(values: { brake?: string; error?: Error }) {
   const reads: string[] = [];
   class FakeSsmClient {
     async send(command: GetParameterCommand) {
-      if (!(command instanceof GetParameterCommand)) throw new Error(`unexpected SSM command ${command}`);
+      if (!(command instanceof GetParameterCommand)) throw new Error('unexpected SSM command');
       reads.push(command.input.Name!);
       if (values.error) throw values.error;
       if (values.brake === undefined)

@@ -31,7 +31,9 @@ describe('createJsonLogger()', () => {
     });
     const text = JSON.stringify(out.json());
     for (const secret of ['Signature=abc', 'tok', 'SECRETKEY', '"x"']) expect(text).not.toContain(secret);
-    expect(out.json()[0].request.headers.Authorization).toBe('[redacted]');
+    expect(out.json<{ request: { headers: Record<string, string> } }>()[0]!.request.headers.Authorization).toBe(
+      '[redacted]',
+    );
   });
 });
 

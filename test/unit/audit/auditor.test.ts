@@ -2,6 +2,7 @@ import { AuditFailedError, createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
 import { captureStream } from '../../support/capture';
+import { FallbackLine } from '../../support/json';
 import { actionFactory, runContextFactory } from '../../support/records';
 
 const event = (i: number): AuditEvent =>
@@ -78,7 +79,7 @@ describe('createAuditor()', () => {
     await expect(auditor.flush()).rejects.toBeInstanceOf(AuditFailedError);
     await expect(auditor.reserve()).rejects.toThrow(/audit sink test failed: queue unreachable/);
     await expect(auditor.close()).rejects.toBeInstanceOf(AuditFailedError);
-    const lines = err.json();
+    const lines = err.json<FallbackLine>();
     expect(lines.map((l) => [l.fallback, l.event.subject])).toEqual([
       [true, 's/connections/ep-0'],
       [true, 's/connections/ep-1'],
@@ -95,6 +96,6 @@ describe('createAuditor()', () => {
     await auditor.reserve();
     await expect(auditor.record(event(0))).rejects.toBeInstanceOf(AuditFailedError);
     await expect(auditor.emit(event(1))).rejects.toBeInstanceOf(AuditFailedError);
-    expect(err.json().map((l) => l.event.subject)).toEqual(['s/connections/ep-0', 's/connections/ep-1']);
+    expect(err.json<FallbackLine>().map((l) => l.event.subject)).toEqual(['s/connections/ep-0', 's/connections/ep-1']);
   });
 });

@@ -8,6 +8,7 @@ import { AuditEvent, buildActionEvent } from '../../../lib/audit/event';
 import { createFileSink, createStreamSink } from '../../../lib/audit/file-sink';
 import { AuditDeliveryError, createFanoutSink } from '../../../lib/audit/sink';
 import { createSqsSink, splitBatches } from '../../../lib/audit/sqs-sink';
+import { parseJson } from '../../support/json';
 import { actionFactory, runContextFactory } from '../../support/records';
 
 const run = runContextFactory({ projectId: 'p', policySha256: '00' });
@@ -111,7 +112,10 @@ describe('createSqsSink()', () => {
       baseDelayMs: 100,
     }).send(evs);
     expect(sqs.calls).toHaveLength(2);
-    expect(sqs.calls[1]!.Entries!.map((e) => JSON.parse(e.MessageBody!).id)).toEqual([evs[1]!.id, evs[3]!.id]);
+    expect(sqs.calls[1]!.Entries!.map((e) => parseJson<AuditEvent>(e.MessageBody!).id)).toEqual([
+      evs[1]!.id,
+      evs[3]!.id,
+    ]);
     expect(delays).toEqual([50]);
   });
 
@@ -150,7 +154,7 @@ describe('createFileSink()', () => {
     const lines = (await readFile(path, 'utf8'))
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => parseJson<unknown>(l));
     expect(lines).toEqual([{ earlier: true }, ...evs]);
   });
 

@@ -7,6 +7,7 @@ import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
 import { captureStream } from '../../support/capture';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
+import { AuditEventJson, FallbackLine, parseJson } from '../../support/json';
 import {
   connectionFactory,
   NOW,
@@ -114,7 +115,7 @@ describe('runReview()', () => {
       'whitelist remove svc-pay 1',
     ]);
     expect(t.fake.calls.filter((c) => c.includes('svc-other'))).toEqual([]);
-    const types = t.mem.events.map((e) => `${e.type} ${e.data.outcome ?? ''}`.trim());
+    const types = t.mem.events.map((e) => `${e.type} ${(e as AuditEventJson).data.outcome ?? ''}`.trim());
     expect(types).toEqual(
       expect.arrayContaining([
         'vpcep.connection.accept succeeded',
@@ -303,7 +304,7 @@ describe('runReview()', () => {
       .fallback()
       .trimEnd()
       .split('\n')
-      .map((l) => JSON.parse(l));
+      .map((l) => parseJson<FallbackLine>(l));
     expect(fallback.length).toBeGreaterThan(0);
     expect(fallback.every((l) => l.fallback === true)).toBe(true);
     // Every action that ran has its event in the fallback: nothing is lost.

@@ -48,8 +48,8 @@ describe('vpcep-approver simulator', () => {
     program.configureOutput({ writeOut: (t) => ctx.stdout.write(t), writeErr: (t) => ctx.stderr.write(t) });
     simulatorCommand(() => stopped)(program, ctx);
     const running = program.parseAsync(['simulator', ...args], { from: 'user' });
-    let failed: unknown;
-    running.catch((e: unknown) => (failed = e ?? 'failed'));
+    let failed: Error | undefined;
+    running.catch((e: unknown) => (failed = e instanceof Error ? e : new Error(String(e))));
     return {
       running,
       release,

@@ -470,7 +470,7 @@ describe('retries', () => {
     ['HTTP 503 without a body', { status: 503, raw: '<html>busy</html>' }, 50],
     ['a connection reset', networkError('ECONNRESET'), 50],
   ] as const)('retries a read after %s (transient: short backoff)', async (_name, reply, wait) => {
-    const t = setup(failOnce(reply as never));
+    const t = setup(failOnce(reply));
     await expect(t.client.getService(SERVICE)).resolves.toMatchObject({ id: '4189d3c2-8882-4871-a3c2-d380272eed83' });
     expect(t.requests).toHaveLength(2);
     expect(t.client.stats()).toEqual({
@@ -506,7 +506,7 @@ describe('retries', () => {
     ],
     ['a bare 429', { status: 429 }],
   ] as const)('waits longer after throttling (%s) and counts it', async (_name, reply) => {
-    const t = setup(failOnce(reply as never));
+    const t = setup(failOnce(reply));
     await t.client.getService(SERVICE);
     expect(t.client.stats()).toMatchObject({ requests: 2, retries: 1, throttled: 1 });
     // The throttling base (500 ms) instead of 100 ms.

@@ -221,7 +221,7 @@ describe('RateLimiter', () => {
   });
 
   it('paces just under a limit the gateway names: never more than 95% of it in any sliding window', async () => {
-    fc.assert(
+    await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 200 }),
         fc.constantFrom('second', 'minute'),

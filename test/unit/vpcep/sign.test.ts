@@ -34,7 +34,7 @@ interface OfficialRequest {
 /** The official Node.js signer's Authorization header for a request. */
 function officialAuthorization(req: OfficialRequest, ak: string, sk: string): string {
   const credential = { getAk: () => ak, getSk: () => sk };
-  const headers = AKSKSigner.sign(req as never, credential as never) as Record<string, string>;
+  const headers = AKSKSigner.sign(req, credential as never) as Record<string, string>;
   return headers.Authorization ?? '';
 }
 
