@@ -6,6 +6,7 @@ import { createScheduledHandler } from '../../lib/lambda/scheduled';
 import { leaseKey } from '../../lib/lease/lease';
 import { captureStream } from '../support/capture';
 import { PARTNER, PAYMENTS, PROJECT, STRANGER } from '../support/ids';
+import { AuditEventJson } from '../support/json';
 import { coldStartContainer, lambdaContext, scheduledEvent, signedReviewEvent } from '../support/lambda';
 import { paymentsPolicy, paymentsScenario, scenarioConnection as pending } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
@@ -46,12 +47,6 @@ const db = localDynamoDbForSdkDefaults();
 const startSim = simulatorPerTest();
 const reviewEvent = () => signedReviewEvent({ service_id: PAYMENTS }, { secret: WEBHOOK_SECRET });
 
-interface AuditLine {
-  type: string;
-  subject: string;
-  data: { run_id: string; outcome?: string; note?: string };
-}
-
 describe('two sweeps and a webhook review at once, with the lease table', () => {
   it('take each action once, with one event', async () => {
     const sim = await startSim({
@@ -77,7 +72,7 @@ describe('two sweeps and a webhook review at once, with the lease table', () => 
       createReviewHandler(container())(reviewEvent(), lambdaContext('review')),
     ]);
 
-    const events = audit.json<AuditLine>();
+    const events = audit.json<AuditEventJson>();
     const actions = events.filter((e) => e.type !== 'vpcep.run.completed');
     // Each action once: 3 accepts, 1 reject, 1 whitelist add, all by one run, with no "changed meanwhile".
     expect(actions.map((e) => `${e.type} ${e.subject}`).sort()).toEqual(

@@ -7,6 +7,7 @@ import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { createJsonLogger } from '../../lib/logger';
 import { captureStream } from '../support/capture';
 import { DENIED, PARTNER, PAYMENTS, UNMANAGED } from '../support/ids';
+import { AuditEventJson } from '../support/json';
 import { coldStartContainer, lambdaContext as reviewContext, signedReviewEvent } from '../support/lambda';
 import {
   paymentsPolicy,
@@ -36,11 +37,6 @@ const policies = tempFiles('vpcep-idempotency-', { 'policy.yaml': POLICY });
 const db = localDynamoDbForSdkDefaults();
 const startSim = simulatorPerTest();
 
-interface AuditLine {
-  type: string;
-  data: { run_id: string; endpoint_id?: string };
-}
-
 /** `containers` review functions over one simulator (20 ms per call) and the lease table. */
 async function harness(containers: number) {
   const sim = await startSim({ state: scenario(), credentials: CREDS, faults: { latencyMs: 20 } });
@@ -59,7 +55,7 @@ async function harness(containers: number) {
     sim,
     setups,
     handlers: setups.map((s) => createReviewHandler(s)),
-    audit: () => audit.json<AuditLine>(),
+    audit: () => audit.json<AuditEventJson>(),
     mutations: () => sim.log().filter((e) => e.method !== 'GET'),
   };
 }

@@ -24,6 +24,7 @@ export interface PlanJson extends Omit<ApplyJson, 'actions'> {
  * unknown (lib/audit/event-schemas.ts holds each type's full schema).
  */
 export type AuditEventJson = AuditEvent<{
+  run_id?: string;
   endpoint_id?: string;
   domain_id?: string;
   permission?: string;

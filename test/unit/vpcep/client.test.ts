@@ -8,12 +8,12 @@ import {
   VpcepClient,
 } from '../../../lib/vpcep/client';
 import { PAYMENTS as SERVICE } from '../../support/ids';
-import { AK, fakeFetch, fixture, Handler, networkError, NOW, PROJECT, SK } from './fake-fetch';
+import { AK, fakeFetch, fixture, networkError, NOW, PROJECT, Responder, SK } from './fake-fetch';
 
 const ENDPOINT = 'https://vpcep.tr-west-1.myhuaweicloud.com';
 const BASE = `/v1/${PROJECT}`;
 
-function setup(handler: Handler, overrides: Partial<CreateVpcepClientOptions> = {}) {
+function setup(handler: Responder, overrides: Partial<CreateVpcepClientOptions> = {}) {
   const fake = fakeFetch(handler);
   const sleeps: number[] = [];
   const warnings: string[] = [];
@@ -401,7 +401,7 @@ describe('pagination', () => {
     }));
   }
   /** A server holding `total` connections that honours limit up to `cap` and offset. */
-  function server(total: number, cap = 1000): Handler {
+  function server(total: number, cap = 1000): Responder {
     const rows = connections(total);
     return (req) => {
       const limit = Math.min(Number(req.url.searchParams.get('limit') ?? 10), cap);
@@ -460,7 +460,7 @@ describe('pagination', () => {
 describe('retries', () => {
   const ok = () => ({ body: fixture('4.2.2-get-service.response.json') });
   const failOnce =
-    (first: ReturnType<Handler>): Handler =>
+    (first: ReturnType<Responder>): Responder =>
     (_, i) =>
       i === 0 ? first : ok();
   const serverError = { status: 500, body: { error_code: 'EndPoint.0001', error_msg: 'System error. Please retry.' } };
@@ -802,7 +802,7 @@ describe('secrets echoed by the server', () => {
   }
 
   it('scrubs the Authorization header, signature, AK, SK and security token from an echoed error_msg', async () => {
-    const echo: Handler = (req) => ({
+    const echo: Responder = (req) => ({
       status: 400,
       headers: { 'X-Request-Id': `req-${req.headers['X-Security-Token']}` },
       body: {
@@ -846,7 +846,7 @@ describe('secrets echoed by the server', () => {
 describe('secrets in 2xx answers', () => {
   it('scrubs the echoed Authorization header, signature and security token from a schema error', async () => {
     // A server that answers 200 with the request's own credentials where lists are expected.
-    const echo: Handler = (req) => ({
+    const echo: Responder = (req) => ({
       body: {
         connections: req.headers['Authorization'],
         total_count: req.headers['X-Security-Token'],

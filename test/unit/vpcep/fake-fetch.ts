@@ -22,7 +22,7 @@ export interface RecordedRequest {
 
 export type Reply =
   { status?: number; body?: unknown; raw?: string; headers?: Record<string, string> } | Error | 'hang';
-export type Handler = (req: RecordedRequest, index: number) => Reply;
+export type Responder = (req: RecordedRequest, index: number) => Reply;
 
 /** Reads an example payload of the API reference (test/fixtures/api). */
 export function fixture(name: string): unknown {
@@ -31,7 +31,7 @@ export function fixture(name: string): unknown {
 
 /** A fetch that answers with `handler` and records what it received. */
 export function fakeFetch(
-  handler: Handler,
+  handler: Responder,
   options: { checkSignature?: boolean } = {},
 ): { fetch: FetchLike; requests: RecordedRequest[] } {
   const requests: RecordedRequest[] = [];
