@@ -106,6 +106,14 @@ export interface RunDepsRequest {
 }
 
 /**
+ * The VPCEP client of a command that only reads (services, connections, whitelist): node-fetch
+ * with keep-alive; the caller gives the connection, logger, rate limiter and deadline.
+ */
+export function createReadClient(options: CreateVpcepClientOptions): VpcepClient {
+  return createVpcepClient({ fetch: createNodeFetch(), ...options });
+}
+
+/**
  * The one factory of production dependencies. For a process it makes the pieces its runs share
  * (fetch, the rate limiter, and the SQS client on first use, with the AWS SDK's defaults for
  * region, credentials and endpoint); for each run it makes the VPCEP client with the run's

@@ -6,8 +6,8 @@
 import { Command } from 'commander';
 
 import { ConnectionConfig, loadConnectionConfig, loadRunLimits } from '../config';
-import { createRateLimiter } from '../deps';
-import { ClientLogger, createVpcepClient, CreateVpcepClientOptions, VpcepClient } from '../vpcep/client';
+import { createRateLimiter, createReadClient } from '../deps';
+import { ClientLogger, CreateVpcepClientOptions, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
 
 /** The parsed connection options of a command (commander camel-cases --project-id). */
@@ -85,7 +85,7 @@ export function createClientFromOptions(
   overrides: Partial<CreateVpcepClientOptions> = {},
 ): VpcepClient {
   const config = connectionConfigFromOptions(options, ctx);
-  return createVpcepClient({
+  return createReadClient({
     endpoint: config.endpoint,
     projectId: config.projectId,
     credentials: config.credentials,
