@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { Command } from 'commander';
 
 /** The signals a long command handles (CONTRACT section 1: exit 130 / 143). */
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -43,3 +44,6 @@ export function createCliContext(overrides: Partial<CliContext> = {}): CliContex
 export function signalExitCode(signal: StopSignal): number {
   return signal === 'SIGINT' ? 130 : 143;
 }
+
+/** A command module adds its subcommand(s) to the program (lib/cli/commands/index.ts lists them). */
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;

@@ -1,6 +1,4 @@
-import { Command } from 'commander';
-
-import { CliContext } from '../context';
+import { RegisterCommand } from '../context';
 import { registerConnections } from './connections';
 import { registerDemo } from './demo';
 import { registerPlanApply } from './plan-apply';
@@ -9,9 +7,6 @@ import { registerServices } from './services';
 import { simulatorCommand } from './simulator';
 import { registerValidate } from './validate';
 import { registerWhitelist } from './whitelist';
-
-/** A command module adds its subcommand(s) to the program. */
-export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Every subcommand of vpcep-approver, in the order `--help` lists them. */
 export const commands: RegisterCommand[] = [

@@ -4,8 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
 import { loadSimulatorStateFile, startSimulator, type FaultOptions } from '../../simulator';
-import { CliContext } from '../context';
-import type { RegisterCommand } from './index';
+import { CliContext, RegisterCommand } from '../context';
 
 function portNumber(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) > 65535)
