@@ -91,6 +91,8 @@ export interface ServiceReview {
  */
 export interface ServiceSurvey {
   service: EndpointService;
+  /** The rule that governs the service, as matched for the survey; undefined when unmanaged. */
+  rule?: ServiceRule;
   /** The review as far as the survey goes: rule, left_pending, drift, or the read error; no actions yet. */
   review: ServiceReview;
   /** The actions to carry out (after the webhook's endpoint filter); empty when nothing is to be done. */
@@ -111,15 +113,17 @@ const LEASE_RENEWED_FOR_MS = 60_000;
 /**
  * Reads what the scope needs of one service (CONTRACT section 2, "Scopes") and plans it with
  * the pure planner, without a lease and without acting. Most services need nothing on most
- * sweeps, so only those whose plan has actions go on to actOnService.
+ * sweeps, so only those whose plan has actions go on to actOnService. `rule` is the rule already
+ * matched for the service (the second read under a lease); without it the policy is matched here.
  */
 export async function surveyService(
   deps: ReviewDeps,
   service: EndpointService,
   policy: Policy,
   options: ReviewOptions,
+  rule?: ServiceRule,
 ): Promise<ServiceSurvey> {
-  const match = matchService(policy, service, deps.clock());
+  const match = rule ?? matchService(policy, service, deps.clock());
   const nothing = { service, actions: [], connections: [], revocations: [] };
   if (!match) {
     // Unmanaged: never read further (compliance reports it as drift).
@@ -174,6 +178,7 @@ export async function surveyService(
   const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
   return {
     service,
+    rule: match,
     actions,
     connections: state.connections,
     revocations: revocationsOf(actions, state.connections),
@@ -233,8 +238,9 @@ export async function actOnService(
     : undefined;
   renewal?.unref();
   try {
-    // Under the lease: read and plan again, since another run may have acted since the survey.
-    const fresh = await surveyService(deps, survey.service, policy, options);
+    // Under the lease: read and plan again, since another run may have acted since the survey;
+    // the rule stays the one matched, prepared at this later instant (an entry may have expired).
+    const fresh = await surveyService(deps, survey.service, policy, options, survey.rule?.at(deps.clock()));
     if (fresh.review.error || fresh.actions.length === 0) return fresh.review;
     return await applySurvey(deps, fresh, options, hold);
   } finally {

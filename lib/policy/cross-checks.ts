@@ -7,6 +7,7 @@
 import { formatPath } from '../zod-issues';
 import { expiryInstant, isExpired } from './expiry';
 import { isRecord, problem, warning, type Problem, type Segment } from './problems';
+import { ruleLabel } from './rule-view';
 
 /** The errors and warnings across fields of `raw`, the document as read; expiry is judged at `now`. */
 export function crossChecks(raw: unknown, now: Date): Problem[] {
@@ -43,7 +44,7 @@ export function crossChecks(raw: unknown, now: Date): Problem[] {
   const matchIds = new Map<string, number>();
   raw.services.forEach((rule, i) => {
     if (!isRecord(rule)) return;
-    const label = typeof rule.rule === 'string' && rule.rule !== '' ? rule.rule : `services[${i}]`;
+    const label = ruleLabel(rule, i);
     const firstLabel = labels.get(label);
     if (firstLabel !== undefined) {
       const segs: Segment[] = typeof rule.rule === 'string' ? ['services', i, 'rule'] : ['services', i];

@@ -64,13 +64,21 @@ export interface ServiceRule {
   needsAccepted(pending: readonly Connection[]): boolean;
   /** Plans the service from what was read (see planService). */
   plan(connections: readonly Connection[], whitelist: readonly WhitelistRecord[], scope: Scope): ServicePlan;
+  /**
+   * The same rule prepared again at a later instant, without matching again: for a second read
+   * of the service (under its lease), where an entry may have expired since.
+   */
+  at(now: Date): ServiceRule;
 }
 
 /** CONTRACT 2, step 1: the rule that governs `service`, prepared at `now`; undefined when the service is unmanaged. */
 export function matchService(policy: Policy, service: EndpointService, now: Date): ServiceRule | undefined {
   const found = findRule(policy, service);
-  if (!found) return undefined;
-  const view = viewRule(policy, found.index, now);
+  return found && prepareRule(policy, found.index, service, now);
+}
+
+function prepareRule(policy: Policy, index: number, service: EndpointService, now: Date): ServiceRule {
+  const view = viewRule(policy, index, now);
   return {
     label: view.label,
     view,
@@ -82,6 +90,7 @@ export function matchService(policy: Policy, service: EndpointService, now: Date
         return s.kind === 'allowed' && s.max_connections !== undefined;
       }),
     plan: (connections, whitelist, scope) => planWithView(view, service, connections, whitelist, scope),
+    at: (later) => prepareRule(policy, index, service, later),
   };
 }
 

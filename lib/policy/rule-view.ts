@@ -41,9 +41,12 @@ export interface RuleView {
   owner?: string;
 }
 
-/** The label a rule goes by: its `rule`, or `services[i]`. */
-export function ruleLabel(rule: PolicyRule, index: number): string {
-  return rule.rule ?? `services[${index}]`;
+/**
+ * The label a rule goes by: its `rule`, or `services[i]`. Takes a rule not yet validated too
+ * (the policy's cross-field checks label rules before the schema has passed).
+ */
+export function ruleLabel(rule: Pick<PolicyRule, 'rule'> | Record<string, unknown>, index: number): string {
+  return typeof rule.rule === 'string' && rule.rule !== '' ? rule.rule : `services[${index}]`;
 }
 
 /** The rule's settings: the policy's defaults with the rule's own overrides. */
