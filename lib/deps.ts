@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 import { createAuditor } from './audit/auditor';
 import { createFileSink, createStreamSink } from './audit/file-sink';
@@ -83,7 +84,14 @@ export interface ProcessDepsOptions {
   fetch?: FetchLike;
   /** Default: createRateLimiter(), one per process: what it learnt of the API's limit holds for the next run. */
   rateLimiter?: RateLimiter;
-  /** The lease store (VPCEP_LEASE_TABLE); unset, the runs are unleased. */
+  /**
+   * The lease table (VPCEP_LEASE_TABLE): every review takes the service's lease there before
+   * acting. Unset (and no `lease`), the runs are unleased.
+   */
+  leaseTable?: string;
+  /** The DynamoDB client of the lease table (a container shares one); default: the AWS SDK's. */
+  dynamodb?: DynamoDbSend;
+  /** A lease store already made (tests: the in-memory one); it wins over `leaseTable`. */
   lease?: LeaseStore;
   clock?: () => Date;
   /** Overrides for every run's client (benchmarks: a retry policy, a timeout). */
@@ -105,12 +113,17 @@ export interface RunDepsRequest {
   maxUnaudited?: number;
 }
 
+/** Builds the engine's dependencies for one run (its auditor is closed by the caller after the run). */
+export type RunDepsFactory = (run: RunDepsRequest) => RunDeps;
+
 /**
  * The VPCEP client of a command that only reads (services, connections, whitelist): node-fetch
  * with keep-alive; the caller gives the connection, logger, rate limiter and deadline.
  */
-export function createReadClient(options: CreateVpcepClientOptions): VpcepClient {
-  return createVpcepClient({ fetch: createNodeFetch(), ...options });
+export function createReadClient(
+  options: Omit<CreateVpcepClientOptions, 'fetch'> & Partial<Pick<CreateVpcepClientOptions, 'fetch'>>,
+): VpcepClient {
+  return createVpcepClient({ ...options, fetch: options.fetch ?? createNodeFetch() });
 }
 
 /**
@@ -122,8 +135,16 @@ export function createReadClient(options: CreateVpcepClientOptions): VpcepClient
  * per container, the CLI and the demo once per command; tests pass a fake fetch or a local SQS
  * client instead of mocking modules.
  */
-export function createRunDepsFactory(options: ProcessDepsOptions): (run: RunDepsRequest) => RunDeps {
+export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactory {
   const clock = options.clock ?? (() => new Date());
+  const lease =
+    options.lease ??
+    (options.leaseTable === undefined
+      ? undefined
+      : createLeaseStore(options.leaseTable, {
+          ...(options.dynamodb && { client: options.dynamodb }),
+          ...(options.clock && { clock: options.clock }),
+        }));
   const fetch = options.fetch ?? createNodeFetch();
   const rateLimiter = options.rateLimiter ?? createRateLimiter();
   const { sqsClient: givenSqsClient, ...destinations } = options.audit ?? {};
@@ -152,7 +173,7 @@ export function createRunDepsFactory(options: ProcessDepsOptions): (run: RunDeps
       fallback: options.fallback,
       ...(run.maxUnaudited !== undefined && { maxUnaudited: run.maxUnaudited }),
     });
-    return { client, auditor, clock, logger: run.logger, ...(options.lease && { lease: options.lease }) };
+    return { client, auditor, clock, logger: run.logger, ...(lease && { lease }) };
   };
 }
 
@@ -186,6 +207,14 @@ export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
  */
 export function createSqsClient(): SQSClient {
   return new SQSClient({});
+}
+
+/**
+ * The SSM client of the functions' parameters (the brake), with the AWS SDK's defaults; tests
+ * give a fake class, as they do to the secrets middleware.
+ */
+export function createSsmClient(AwsClient: new (config: object) => Pick<SSMClient, 'send'> = SSMClient) {
+  return new AwsClient({});
 }
 
 /**

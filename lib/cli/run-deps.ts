@@ -1,6 +1,6 @@
 import { AuditSink } from '../audit/sink';
 import { loadLeaseConfig } from '../config';
-import { createLeaseStore, createRunDepsFactory, RunDeps } from '../deps';
+import { createRunDepsFactory, RunDeps } from '../deps';
 import { createJsonLogger } from '../logger';
 import { connectionConfigFromOptions, ConnectionOptions, runClientOptions } from './api-options';
 import { CliContext } from './context';
@@ -27,7 +27,7 @@ export function createCliRunDeps(
     connection,
     fallback: ctx.stderr,
     rateLimiter,
-    ...(leaseTable !== undefined && { lease: createLeaseStore(leaseTable) }),
+    ...(leaseTable !== undefined && { leaseTable }),
   });
   const deps = runDeps({
     credentials,

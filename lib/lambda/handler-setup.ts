@@ -3,12 +3,12 @@ import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 
 import { Config } from '../config';
+import { RunDepsFactory } from '../deps';
 import { Logger } from '../logger';
 import { LoadedPolicy } from '../policy/load';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { AppContext } from './context';
 import { loggingMiddleware } from './logging';
-import { RunDepsFactory } from './run-deps';
 import { secretsMiddleware, SecretsMiddlewareOptions } from './secrets';
 
 /** Everything a handler is built from, once per container (cold start). */

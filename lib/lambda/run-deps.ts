@@ -1,13 +1,8 @@
 import { Writable } from 'node:stream';
 
 import { Config } from '../config';
-import { createLeaseStore, createRunDepsFactory, RunDeps } from '../deps';
+import { createRunDepsFactory, RunDepsFactory } from '../deps';
 import { DynamoDbSend } from '../lease/dynamodb-table';
-import { Logger } from '../logger';
-import { HuaweiCredentials } from '../model';
-
-/** Builds the engine's dependencies for one invocation (its auditor is closed after the run). */
-export type RunDepsFactory = (options: { credentials: HuaweiCredentials; logger: Logger; deadline?: Date }) => RunDeps;
 
 export interface LambdaRunDepsOptions {
   config: Pick<Config, 'connection' | 'auditQueueUrl' | 'leaseTable'>;
@@ -29,18 +24,12 @@ export interface LambdaRunDepsOptions {
  */
 export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFactory {
   const { connection, auditQueueUrl, leaseTable } = options.config;
-  const lease = leaseTable
-    ? createLeaseStore(leaseTable, {
-        ...(options.dynamodb && { client: options.dynamodb }),
-        ...(options.clock && { clock: options.clock }),
-      })
-    : undefined;
-  const runDeps = createRunDepsFactory({
+  return createRunDepsFactory({
     connection: { endpoint: connection.endpoint, projectId: connection.projectId },
     ...(auditQueueUrl && { audit: { queueUrl: auditQueueUrl } }),
     fallback: options.stderr ?? process.stderr,
-    ...(lease && { lease }),
+    ...(leaseTable !== undefined && { leaseTable }),
+    ...(options.dynamodb && { dynamodb: options.dynamodb }),
     ...(options.clock && { clock: options.clock }),
   });
-  return ({ credentials, logger, deadline }) => runDeps({ credentials, logger, ...(deadline && { deadline }) });
 }

@@ -1,7 +1,8 @@
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 
+import { createSsmClient } from '../deps';
 import { RunSummary } from '../engine/run';
 import { AppError } from '../errors';
 import { readEnforce } from './brake';
@@ -45,7 +46,7 @@ export function createScheduledHandler(
       const enforce = await readEnforce({
         config: setup.config,
         logger: context.logger,
-        ssm: () => (ssm ??= new (setup.ssmClient ?? SSMClient)({})),
+        ssm: () => (ssm ??= createSsmClient(setup.ssmClient)),
       });
       if (!enforce) context.logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
       const ages = createPendingAges();

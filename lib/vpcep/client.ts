@@ -19,7 +19,7 @@ import type { Connection, EndpointService, HuaweiCredentials, WhitelistRecord } 
 import { isTokenAuth } from './auth';
 import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
-import { createNodeFetch, FetchLike } from './http';
+import { FetchLike } from './http';
 import { checkPathParameter, OperationName, operationPath, OPERATIONS } from './operations';
 import { paginate } from './paginate';
 import { RateLimiter } from './rate-limiter';
@@ -70,7 +70,8 @@ export interface CreateVpcepClientOptions {
   endpoint: string;
   projectId: string;
   credentials: HuaweiCredentials;
-  fetch?: FetchLike;
+  /** How requests are sent: lib/deps.ts gives node-fetch with keep-alive; tests a fake or a local one. */
+  fetch: FetchLike;
   clock?: () => Date;
   logger?: ClientLogger;
   /** Per-request timeout (AbortController), default 30 s; shortened to what is left before `deadline`. */
@@ -94,8 +95,6 @@ export interface CreateVpcepClientOptions {
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
-  /** Keep-alive connections for the default fetch (default true). */
-  keepAlive?: boolean;
 }
 
 type SortDir = 'asc' | 'desc';
@@ -223,7 +222,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const deadline = options.deadline?.getTime();
   const logger = options.logger ?? {};
   const transport = createTransport({
-    fetch: options.fetch ?? createNodeFetch({ keepAlive: options.keepAlive }),
+    fetch: options.fetch,
     auth,
     projectId: options.projectId,
     clock,

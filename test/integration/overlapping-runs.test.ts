@@ -6,6 +6,7 @@ import { createDynamoDbLeaseStore } from '../../lib/lease/dynamodb-lease-store';
 import { leaseKey } from '../../lib/lease/lease';
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { createVpcepClient } from '../../lib/vpcep/client';
+import { createNodeFetch } from '../../lib/vpcep/http';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
 import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
@@ -120,7 +121,12 @@ describe('overlapping runs on one service', () => {
     const auditFile = join(dir, 'person.jsonl');
     const sweep = runCaptured(['apply', '--policy', policyFile, '--audit-file', auditFile, '--json'], env(sim));
     await hold.arrival;
-    const person = createVpcepClient({ endpoint: sim.url, projectId: PROJECT, credentials: { ak: AK, sk: SK } });
+    const person = createVpcepClient({
+      endpoint: sim.url,
+      projectId: PROJECT,
+      credentials: { ak: AK, sk: SK },
+      fetch: createNodeFetch(),
+    });
     await person.acceptOrReject(PAY, 'ep-stranger', 'receive');
     hold.release();
     const result = await sweep;

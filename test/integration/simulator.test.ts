@@ -6,11 +6,14 @@
 import { collect } from '../../lib/collect';
 import { generateState, Simulator, SimulatorOptions, startSimulator } from '../../lib/simulator';
 import { createVpcepClient, VpcepApiError } from '../../lib/vpcep/client';
+import { createNodeFetch } from '../../lib/vpcep/http';
 import { signRequest } from '../../lib/vpcep/sign';
 import { OWNER, PARTNER, PAYMENTS as SVC } from '../support/ids';
 
 const CREDS = { ak: 'SIMULATORTESTAK', sk: 'simulator-test-secret-key' };
 const PROJECT = 'p0a1b2c3d4e5f607';
+/** The client's fetch, as lib/deps.ts gives it in production (raw requests below use the global fetch). */
+const nodeFetch = createNodeFetch();
 const STRANGER = 'ffffffffffffffffffffffffffffffff';
 const OPEN_SVC = '5133655d-0e28-4090-b669-13f87b355c78';
 
@@ -93,7 +96,13 @@ const api = (p: string) => `/v1/${PROJECT}${p}`;
 const err = (code: string, msg: string) => ({ error_code: code, error_msg: msg });
 
 function clientFor(sim: Simulator, maxAttempts = 1) {
-  return createVpcepClient({ endpoint: sim.url, projectId: PROJECT, credentials: CREDS, retry: { maxAttempts } });
+  return createVpcepClient({
+    endpoint: sim.url,
+    projectId: PROJECT,
+    credentials: CREDS,
+    fetch: nodeFetch,
+    retry: { maxAttempts },
+  });
 }
 
 let sim: Simulator;
@@ -132,6 +141,7 @@ describe('simulator: endpoint services (4.2.1-4.2.5)', () => {
     let now = new Date('2026-11-26T08:00:00Z');
     await start({ clock: () => now, creatingDelayMs: 60_000 });
     const client = createVpcepClient({
+      fetch: nodeFetch,
       endpoint: sim.url,
       projectId: PROJECT,
       credentials: CREDS,
@@ -633,6 +643,7 @@ describe('simulator: authentication (3.2)', () => {
     expect(bad).toMatchObject({ status: 401, body: { error_code: 'APIGW.0301' } });
     expect(JSON.stringify(bad.body)).not.toContain('bad-token');
     const client = createVpcepClient({
+      fetch: nodeFetch,
       endpoint: sim.url,
       projectId: PROJECT,
       credentials: { token: 'good-token' },
@@ -717,6 +728,7 @@ describe('simulator: fault injection', () => {
   it('the client retries injected throttling and succeeds', async () => {
     await start({ faults: { seed: 5, throttleRate: 0.5 } });
     const client = createVpcepClient({
+      fetch: nodeFetch,
       endpoint: sim.url,
       projectId: PROJECT,
       credentials: CREDS,
