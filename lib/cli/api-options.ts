@@ -1,28 +1,25 @@
 /**
- * The connection options every API command shares (CONTRACT.md section 1): --endpoint, --region,
+ * The API options every command that calls VPCEP shares (CONTRACT.md section 1): --endpoint, --region,
  * --project-id, --max-rate and --timeout, with the environment (ctx.env) behind them, and the
  * client built from them.
  */
 import { Command } from 'commander';
 
-import { ConnectionConfig, loadConnectionConfig, loadRunLimits } from '../config';
+import { ConnectionConfig, ConnectionOverrides, loadConnectionConfig, loadRunLimits } from '../config';
 import { createRateLimiter, createReadClient } from '../deps';
 import { ClientLogger, CreateVpcepClientOptions, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
 
-/** The parsed connection options of a command (commander camel-cases --project-id). */
-export interface ConnectionOptions {
-  endpoint?: string;
-  region?: string;
-  projectId?: string;
+/** The parsed API options of a command (commander camel-cases --project-id). */
+export interface ApiOptions extends ConnectionOverrides {
   /** --max-rate, as given (checked by loadRunLimits). */
   maxRate?: string;
   /** --timeout, as given. */
   timeout?: string;
 }
 
-/** Adds --endpoint, --region and --project-id to `command` and returns it. */
-export function addConnectionOptions(command: Command): Command {
+/** Adds --endpoint, --region, --project-id, --max-rate and --timeout to `command` and returns it. */
+export function addApiOptions(command: Command): Command {
   return command
     .option('--endpoint <url>', 'VPCEP API base URL (env VPCEP_ENDPOINT); http:// only for loopback hosts')
     .option(
@@ -48,8 +45,8 @@ export function addConnectionOptions(command: Command): Command {
 }
 
 /** The connection settings from the options, falling back to ctx.env; throws ConfigError naming what is missing or wrong. */
-export function connectionConfigFromOptions(
-  options: ConnectionOptions,
+export function apiConnectionFromOptions(
+  options: ApiOptions,
   ctx: CliContext,
 ): ConnectionConfig & { credentials: NonNullable<ConnectionConfig['credentials']> } {
   return loadConnectionConfig(ctx.env, {
@@ -70,7 +67,7 @@ export function stderrLogger(ctx: CliContext): ClientLogger {
  * bad value.
  */
 export function runClientOptions(
-  options: ConnectionOptions,
+  options: ApiOptions,
   ctx: CliContext,
   now: Date = new Date(),
 ): Pick<CreateVpcepClientOptions, 'rateLimiter' | 'deadline'> & { deadline: Date } {
@@ -80,11 +77,11 @@ export function runClientOptions(
 
 /** Builds a VPCEP client from a command's connection options and ctx.env. */
 export function createClientFromOptions(
-  options: ConnectionOptions,
+  options: ApiOptions,
   ctx: CliContext,
   overrides: Partial<CreateVpcepClientOptions> = {},
 ): VpcepClient {
-  const config = connectionConfigFromOptions(options, ctx);
+  const config = apiConnectionFromOptions(options, ctx);
   return createReadClient({
     endpoint: config.endpoint,
     projectId: config.projectId,

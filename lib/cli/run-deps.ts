@@ -2,7 +2,7 @@ import { AuditSink } from '../audit/sink';
 import { loadLeaseConfig } from '../config';
 import { createRunDepsFactory, RunDeps } from '../deps';
 import { createJsonLogger } from '../logger';
-import { connectionConfigFromOptions, ConnectionOptions, runClientOptions } from './api-options';
+import { apiConnectionFromOptions, ApiOptions, runClientOptions } from './api-options';
 import { CliContext } from './context';
 
 /** One SQS SendMessageBatch. */
@@ -16,10 +16,10 @@ const AUDIT_BATCH = 10;
  */
 export function createCliRunDeps(
   ctx: CliContext,
-  options: ConnectionOptions & { concurrency: number },
+  options: ApiOptions & { concurrency: number },
   sink: AuditSink,
 ): RunDeps & { projectId: string; deadline: Date } {
-  const { credentials, ...connection } = connectionConfigFromOptions(options, ctx);
+  const { credentials, ...connection } = apiConnectionFromOptions(options, ctx);
   const { leaseTable } = loadLeaseConfig(ctx.env);
   // --max-rate and --timeout: the process's rate limiter and the run's deadline, for every call.
   const { rateLimiter, deadline } = runClientOptions(options, ctx);

@@ -9,7 +9,7 @@ import {
   acceptedCountByDomain,
   allowedDomains,
   compareWhitelist,
-  describeService,
+  serviceText,
   standing,
   unlistedText,
   type RuleView,
@@ -36,7 +36,7 @@ export function driftFor(
     drift.push({
       ...base,
       kind: 'approval-disabled',
-      detail: `approval is disabled on service ${describeService(service)} and require_approval is true`,
+      detail: `approval is disabled on service ${serviceText(service)} and require_approval is true`,
     });
   }
 

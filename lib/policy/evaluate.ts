@@ -13,8 +13,8 @@ import type { Drift, Scope, ServicePlan } from './plan';
 import {
   acceptedCountByDomain,
   compareWhitelist,
-  describeService,
   ruleLabel,
+  serviceText,
   standing,
   unlistedText,
   viewRule,
@@ -101,7 +101,7 @@ export function unmanagedDrift(service: EndpointService, scope: Scope): Drift[] 
         {
           kind: 'unmanaged',
           service_id: service.id,
-          detail: `no rule of the policy matches service ${describeService(service)}; nothing is done to it`,
+          detail: `no rule of the policy matches service ${serviceText(service)}; nothing is done to it`,
         },
       ]
     : [];
@@ -161,7 +161,7 @@ function planWithView(
       type: 'service.enable-approval',
       service_id: service.id,
       rule: view.label,
-      reason: `require_approval is true but approval is disabled on service ${describeService(service)}`,
+      reason: `require_approval is true but approval is disabled on service ${serviceText(service)}`,
     });
   }
   if (scope === 'compliance') plan.drift = driftFor(view, service, ordered, whitelist);

@@ -165,7 +165,7 @@ export function whitelistDomainText(view: RuleView, domainId: string): string {
 }
 
 /** `name (id)` or just the id. */
-export function describeService(service: EndpointService): string {
+export function serviceText(service: EndpointService): string {
   return service.service_name ? `${service.service_name} (${service.id})` : service.id;
 }
 

@@ -5,8 +5,8 @@ import type { HuaweiCredentials, TokenCredentials } from '../model';
 import { signRequest } from './sign';
 
 /** True for token authentication. */
-export function isTokenAuth(auth: HuaweiCredentials): auth is TokenCredentials {
-  return 'token' in auth;
+export function isTokenCredentials(credentials: HuaweiCredentials): credentials is TokenCredentials {
+  return 'token' in credentials;
 }
 
 /**
@@ -16,11 +16,11 @@ export function isTokenAuth(auth: HuaweiCredentials): auth is TokenCredentials {
  */
 export function authenticate(
   req: { method: string; url: URL; headers: Record<string, string>; body?: string },
-  auth: HuaweiCredentials,
+  credentials: HuaweiCredentials,
   options: { date: Date; projectId: string },
 ): Record<string, string> {
-  if (isTokenAuth(auth)) {
-    return { ...req.headers, 'X-Project-Id': options.projectId, 'X-Auth-Token': auth.token };
+  if (isTokenCredentials(credentials)) {
+    return { ...req.headers, 'X-Project-Id': options.projectId, 'X-Auth-Token': credentials.token };
   }
-  return signRequest(req, auth, { date: options.date, projectId: options.projectId });
+  return signRequest(req, credentials, { date: options.date, projectId: options.projectId });
 }

@@ -16,7 +16,7 @@ import * as z from 'zod';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
 import type { Connection, EndpointService, HuaweiCredentials, WhitelistRecord } from '../model';
-import { isTokenAuth } from './auth';
+import { isTokenCredentials } from './auth';
 import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
 import { FetchLike } from './http';
@@ -205,8 +205,8 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const base = checkEndpoint(options.endpoint);
   if (!options.projectId)
     throw new ConfigError('the project id is empty (set HUAWEICLOUD_SDK_PROJECT_ID or --project-id)');
-  const auth: HuaweiCredentials = options.credentials;
-  if (isTokenAuth(auth) ? !auth.token : !auth.ak || !auth.sk)
+  const credentials: HuaweiCredentials = options.credentials;
+  if (isTokenCredentials(credentials) ? !credentials.token : !credentials.ak || !credentials.sk)
     throw new ConfigError('the VPCEP client was given empty credentials');
   const clock = options.clock ?? (() => new Date());
   const now = () => clock().getTime();
@@ -223,7 +223,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const logger = options.logger ?? {};
   const transport = createTransport({
     fetch: options.fetch,
-    auth,
+    credentials,
     projectId: options.projectId,
     clock,
   });

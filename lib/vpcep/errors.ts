@@ -89,9 +89,11 @@ export function scrubSecrets(text: string, secrets: readonly (string | undefined
  */
 export function requestSecrets(
   headers: Record<string, string>,
-  auth: { ak?: string; sk?: string; securityToken?: string; token?: string },
+  credentials: { ak?: string; sk?: string; securityToken?: string; token?: string },
 ): string[] {
-  const out = [auth.ak, auth.sk, auth.securityToken, auth.token].filter((s): s is string => !!s);
+  const out = [credentials.ak, credentials.sk, credentials.securityToken, credentials.token].filter(
+    (s): s is string => !!s,
+  );
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
     if (lower === 'authorization') {

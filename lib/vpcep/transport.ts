@@ -19,7 +19,7 @@ export type Query = Record<string, string | number | undefined>;
 
 export interface TransportOptions {
   fetch: FetchLike;
-  auth: HuaweiCredentials;
+  credentials: HuaweiCredentials;
   projectId: string;
   clock: () => Date;
 }
@@ -44,15 +44,19 @@ export interface Transport {
 
 /** Creates the transport over `fetch`: authenticates each request and parses each answer. */
 export function createTransport(options: TransportOptions): Transport {
-  const { fetch, auth, projectId, clock } = options;
+  const { fetch, credentials, projectId, clock } = options;
   return {
     async send(request, schema, timeoutMs) {
       const { method, url, body } = request;
-      const headers = authenticate({ method, url, headers: { 'Content-Type': 'application/json' }, body }, auth, {
-        date: clock(),
-        projectId,
-      });
-      const secrets = requestSecrets(headers, auth);
+      const headers = authenticate(
+        { method, url, headers: { 'Content-Type': 'application/json' }, body },
+        credentials,
+        {
+          date: clock(),
+          projectId,
+        },
+      );
+      const secrets = requestSecrets(headers, credentials);
       const scrub = (s: string | undefined) => (s === undefined ? undefined : scrubSecrets(s, secrets));
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);

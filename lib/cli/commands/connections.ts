@@ -2,20 +2,20 @@ import { Command, Option } from 'commander';
 
 import { collect } from '../../collect';
 import { CONNECTION_STATUSES } from '../../model';
-import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../api-options';
+import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
 
 /** `connections <service-id> [--status S] [--json]`: every connection of a service (4.2.6). */
 export function registerConnections(program: Command, ctx: CliContext): void {
-  addConnectionOptions(
+  addApiOptions(
     program
       .command('connections')
       .description("list an endpoint service's connections (all pages)")
       .argument('<service-id>', 'endpoint service id')
       .addOption(new Option('--status <status>', 'only connections in this status').choices(CONNECTION_STATUSES))
       .option('--json', 'print a JSON array of the normalised records'),
-  ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean; status?: string }) => {
+  ).action(async (serviceId: string, options: ApiOptions & { json?: boolean; status?: string }) => {
     const client = createClientFromOptions(options, ctx);
     const connections = await collect(
       client.listConnections(serviceId, options.status ? { status: options.status } : {}),

@@ -14,12 +14,12 @@ import { loadPolicyFile } from '../../policy/load';
 import { Scope } from '../../policy/plan';
 import { formatProblem } from '../../policy/problems';
 import { RevocationCap } from '../../policy/revocations';
-import { addConnectionOptions, ConnectionOptions } from '../api-options';
+import { addApiOptions, ApiOptions } from '../api-options';
 import { CliContext, signalExitCode, StopSignal } from '../context';
 import { formatTable, printJson } from '../output';
 import { createCliRunDeps } from '../run-deps';
 
-interface ReviewCommandOptions extends ConnectionOptions {
+interface ReviewCommandOptions extends ApiOptions {
   policy: string;
   scope: Scope;
   json?: boolean;
@@ -44,7 +44,7 @@ const RUN_HELP =
  */
 export function registerPlanApply(program: Command, ctx: CliContext): void {
   const common = (command: Command) =>
-    addConnectionOptions(
+    addApiOptions(
       command
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
         .addOption(

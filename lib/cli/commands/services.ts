@@ -1,18 +1,18 @@
 import { Command } from 'commander';
 
 import { collect } from '../../collect';
-import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../api-options';
+import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
 
 /** `services [--json]`: every endpoint service of the project (4.2.5). */
 export function registerServices(program: Command, ctx: CliContext): void {
-  addConnectionOptions(
+  addApiOptions(
     program
       .command('services')
       .description('list the endpoint services of the project (all pages)')
       .option('--json', 'print a JSON array of the normalised records'),
-  ).action(async (options: ConnectionOptions & { json?: boolean }) => {
+  ).action(async (options: ApiOptions & { json?: boolean }) => {
     const client = createClientFromOptions(options, ctx);
     const services = await collect(client.listServices());
     if (options.json) return printJson(ctx, services);

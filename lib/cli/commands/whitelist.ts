@@ -1,19 +1,19 @@
 import { Command } from 'commander';
 
 import { collect } from '../../collect';
-import { addConnectionOptions, ConnectionOptions, createClientFromOptions } from '../api-options';
+import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
 import { formatTable, printJson } from '../output';
 
 /** `whitelist <service-id> [--json]`: every whitelist record of a service (4.2.8). */
 export function registerWhitelist(program: Command, ctx: CliContext): void {
-  addConnectionOptions(
+  addApiOptions(
     program
       .command('whitelist')
       .description("list an endpoint service's whitelist records (all pages)")
       .argument('<service-id>', 'endpoint service id')
       .option('--json', 'print a JSON array of the normalised records'),
-  ).action(async (serviceId: string, options: ConnectionOptions & { json?: boolean }) => {
+  ).action(async (serviceId: string, options: ApiOptions & { json?: boolean }) => {
     const client = createClientFromOptions(options, ctx);
     const records = await collect(client.listWhitelist(serviceId));
     if (options.json) return printJson(ctx, records);
