@@ -1,4 +1,4 @@
-import { connectionAction, listConnections } from './handlers/connections';
+import { acceptOrReject, listConnections } from './handlers/connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints } from './handlers/endpoints';
 import { Handler } from './handlers/handler';
 import { getQuotas } from './handlers/quotas';
@@ -11,7 +11,7 @@ import {
   listServices,
   updateService,
 } from './handlers/services';
-import { listPermissions, permissionAction } from './handlers/whitelist';
+import { listWhitelist, updateWhitelist } from './handlers/whitelist';
 
 /**
  * Every route under /v1/{project_id}/ the simulator serves: method, path (`:name` captures one
@@ -28,9 +28,9 @@ const ROUTE_TABLE = [
   ['PUT', 'vpc-endpoint-services/:service_id', updateService, '4.2.3'],
   ['DELETE', 'vpc-endpoint-services/:service_id', deleteService, '4.2.4'],
   ['GET', 'vpc-endpoint-services/:service_id/connections', listConnections, '4.2.6'],
-  ['POST', 'vpc-endpoint-services/:service_id/connections/action', connectionAction, '4.2.7'],
-  ['GET', 'vpc-endpoint-services/:service_id/permissions', listPermissions, '4.2.8'],
-  ['POST', 'vpc-endpoint-services/:service_id/permissions/action', permissionAction, '4.2.9'],
+  ['POST', 'vpc-endpoint-services/:service_id/connections/action', acceptOrReject, '4.2.7'],
+  ['GET', 'vpc-endpoint-services/:service_id/permissions', listWhitelist, '4.2.8'],
+  ['POST', 'vpc-endpoint-services/:service_id/permissions/action', updateWhitelist, '4.2.9'],
   ['POST', 'vpc-endpoints', createEndpoint, '4.3.1'],
   ['GET', 'vpc-endpoints', listEndpoints, '4.3.4'],
   ['GET', 'vpc-endpoints/:endpoint_id', getEndpoint, '4.3.2'],
