@@ -1,4 +1,5 @@
-import { connectionAction, listConnections } from './handlers/connections';
+import { OPERATIONS, type OperationName } from '../vpcep/operations';
+import { acceptOrReject, listConnections } from './handlers/connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints } from './handlers/endpoints';
 import { Handler } from './handlers/handler';
 import { getQuotas } from './handlers/quotas';
@@ -11,52 +12,65 @@ import {
   listServices,
   updateService,
 } from './handlers/services';
-import { listPermissions, permissionAction } from './handlers/whitelist';
+import { listWhitelist, updateWhitelist } from './handlers/whitelist';
 
 /**
- * Every route under /v1/{project_id}/ the simulator serves: method, path (`:name` captures one
- * segment), handler, and the section of the API reference it follows. The first route that fits
- * wins, so static segments come before captures: `GET .../public` is 4.2.10, not a service called
- * "public". The version documents (4.1) are served by the server itself.
+ * Every operation under /v1/{project_id}/ the simulator serves, by its name in lib/vpcep's
+ * operations table, which gives its method, path (`{name}` captures one segment) and API
+ * reference section; and its handler. The first route that fits wins, so static segments come
+ * before captures: `GET .../public` is 4.2.10, not a service called "public". The version
+ * documents (4.1) are served by the server itself.
  */
 const ROUTE_TABLE = [
-  ['GET', 'vpc-endpoint-services', listServices, '4.2.5'],
-  ['POST', 'vpc-endpoint-services', createService, '4.2.1'],
-  ['GET', 'vpc-endpoint-services/public', listPublicServices, '4.2.10'],
-  ['GET', 'vpc-endpoint-services/describe', describeService, '4.2.11'],
-  ['GET', 'vpc-endpoint-services/:service_id', getService, '4.2.2'],
-  ['PUT', 'vpc-endpoint-services/:service_id', updateService, '4.2.3'],
-  ['DELETE', 'vpc-endpoint-services/:service_id', deleteService, '4.2.4'],
-  ['GET', 'vpc-endpoint-services/:service_id/connections', listConnections, '4.2.6'],
-  ['POST', 'vpc-endpoint-services/:service_id/connections/action', connectionAction, '4.2.7'],
-  ['GET', 'vpc-endpoint-services/:service_id/permissions', listPermissions, '4.2.8'],
-  ['POST', 'vpc-endpoint-services/:service_id/permissions/action', permissionAction, '4.2.9'],
-  ['POST', 'vpc-endpoints', createEndpoint, '4.3.1'],
-  ['GET', 'vpc-endpoints', listEndpoints, '4.3.4'],
-  ['GET', 'vpc-endpoints/:endpoint_id', getEndpoint, '4.3.2'],
-  ['DELETE', 'vpc-endpoints/:endpoint_id', deleteEndpoint, '4.3.3'],
-  ['GET', 'quotas', getQuotas, '4.4.1'],
-] as const satisfies readonly (readonly [string, string, Handler, string])[];
+  ['listServices', listServices],
+  ['createService', createService],
+  ['listPublicServices', listPublicServices],
+  ['describeService', describeService],
+  ['getService', getService],
+  ['updateService', updateService],
+  ['deleteService', deleteService],
+  ['listConnections', listConnections],
+  ['acceptOrReject', acceptOrReject],
+  ['listWhitelist', listWhitelist],
+  ['updateWhitelist', updateWhitelist],
+  ['createEndpoint', createEndpoint],
+  ['listEndpoints', listEndpoints],
+  ['getEndpoint', getEndpoint],
+  ['deleteEndpoint', deleteEndpoint],
+  ['getQuotas', getQuotas],
+] as const satisfies readonly (readonly [OperationName, Handler])[];
 
 export interface Route {
+  /** Its name in the operations table of lib/vpcep/operations.ts. */
+  operation: OperationName;
   method: string;
-  /** Path segments after `/v1/{project_id}/`; `:name` captures one segment. */
+  /** Path segments after `/v1/{project_id}/`; `{name}` captures one segment. */
   segments: string[];
-  /** The template shown in logs and stats. */
+  /** The template shown in logs and stats: `GET /v1/{project_id}/vpc-endpoint-services/{service_id}`. */
   name: string;
   handler: Handler;
   /** The section of the API reference the route follows. */
   section: string;
 }
 
+const PROJECT_PREFIX = '/v1/{project_id}/';
+
 /** The route table, ready to match. */
-export const ROUTES: Route[] = ROUTE_TABLE.map(([method, path, handler, section]) => ({
-  method,
-  segments: path.split('/'),
-  name: `${method} /v1/{project_id}/${path.replace(/:(\w+)/g, '{$1}')}`,
-  handler,
-  section,
-}));
+export const ROUTES: Route[] = ROUTE_TABLE.map(([operation, handler]) => {
+  const { method, path, section } = OPERATIONS[operation];
+  if (!path.startsWith(PROJECT_PREFIX)) throw new Error(`${operation}: ${path} is not under ${PROJECT_PREFIX}`);
+  return {
+    operation,
+    method,
+    segments: path.slice(PROJECT_PREFIX.length).split('/'),
+    name: `${method} ${path}`,
+    handler,
+    section,
+  };
+});
+
+/** The name of the path parameter a route segment captures (`{service_id}`), if it is one. */
+const captured = (segment: string): string | undefined => /^\{(\w+)\}$/.exec(segment)?.[1];
 
 /** The route for a method and the segments after the project id, with its captures. */
 export function matchRoute(
@@ -71,8 +85,9 @@ export function matchRoute(
     for (let i = 0; i < segments.length && fits; i++) {
       const want = route.segments[i]!;
       const got = segments[i]!;
-      if (want.startsWith(':')) {
-        params[want.slice(1)] = decodeURIComponent(got);
+      const param = captured(want);
+      if (param !== undefined) {
+        params[param] = decodeURIComponent(got);
       } else if (want !== got) fits = false;
     }
     if (!fits) continue;

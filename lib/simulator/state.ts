@@ -9,6 +9,7 @@ import * as z from 'zod';
 
 import { UsageError } from '../errors';
 import { CONNECTION_STATUSES, DOMAIN_ID_PATTERN, PERMISSION_PATTERN } from '../model';
+import { booleanishSchema } from '../vpcep/schemas';
 import { formatIssues } from '../zod-issues';
 
 /** 4.2.2: status of an endpoint service. */
@@ -35,7 +36,6 @@ const markerId = z.union([
   z.number().int().nonnegative(),
   z.string().regex(/^\d+$/, 'must be a non-negative integer').transform(Number),
 ]);
-const boolish = z.union([z.boolean(), z.enum(['true', 'false']).transform((s) => s === 'true')]);
 
 const portSchema = z.strictObject({
   client_port: z.number().int().min(1).max(65535).optional(),
@@ -55,7 +55,7 @@ const connectionSchema = z.strictObject({
   vpc_id: z.string().optional(),
   subnet_id: z.string().optional(),
   ip: z.string().optional(),
-  enable_dns: boolish.optional(),
+  enable_dns: booleanishSchema.optional(),
 });
 
 const permissionSchema = z.strictObject({
@@ -68,7 +68,7 @@ const permissionSchema = z.strictObject({
 const serviceSchema = z.strictObject({
   id: idString,
   service_name: z.string().optional(),
-  approval_enabled: boolish.optional(),
+  approval_enabled: booleanishSchema.optional(),
   status: z.enum(SERVICE_STATUSES).default('available'),
   server_type: z.enum(SERVER_TYPES).default('VM'),
   service_type: z.enum(['interface', 'gateway']).default('interface'),
@@ -88,7 +88,7 @@ const publicServiceSchema = z.strictObject({
   service_name: z.string().optional(),
   service_type: z.enum(['interface', 'gateway']).default('gateway'),
   created_at: timeString.optional(),
-  is_charge: boolish.default(true),
+  is_charge: booleanishSchema.default(true),
 });
 
 const stateSchema = z.strictObject({

@@ -199,8 +199,9 @@ export const errorBodySchema = z.union([
 // Request bodies (exported for the simulator)
 // ---------------------------------------------------------------------------------------------
 
-/** 4.2.1 / 4.2.3: a service name: at most 16 letters, digits, `_` and `-`. */
-const serviceNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,16}$/, 'at most 16 letters, digits, "_" or "-"');
+/** 4.2.1 / 4.2.3: a service name: 1-16 letters, digits, `_` and `-` (the simulator checks it too). */
+export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
+const serviceNameSchema = z.string().regex(SERVICE_NAME_PATTERN, 'at most 16 letters, digits, "_" or "-"');
 const requestPortSchema = z.object({
   client_port: z.number().int().min(1).max(65535).optional(),
   server_port: z.number().int().min(1).max(65535).optional(),

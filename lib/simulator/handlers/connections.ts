@@ -50,7 +50,7 @@ export const listConnections: Handler = (store, req) => {
 };
 
 /** 4.2.7: accepts or rejects one connection; repeating a decision changes nothing. */
-export const connectionAction: Handler = (store, req) => {
+export const acceptOrReject: Handler = (store, req) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
   if (raw.action !== 'receive' && raw.action !== 'reject')

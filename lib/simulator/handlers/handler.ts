@@ -25,7 +25,10 @@ export interface ApiSettings {
   maxWhitelistRecords: number;
 }
 
-/** A route's handler: the request in, the answer out, the store changed in place. */
+/**
+ * A route's handler: the request in, the answer out, the store changed in place. Each is named
+ * after the operation it serves in lib/vpcep/operations.ts (`acceptOrReject` answers 4.2.7).
+ */
 export type Handler = (store: SimulatorStore, req: ApiRequest, settings: ApiSettings) => ApiResponse;
 
 /** A 200 answer; `mutated` says whether the state changed. */

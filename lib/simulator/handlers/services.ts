@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { isoSeconds } from '../../time';
+import { SERVICE_NAME_PATTERN } from '../../vpcep/schemas';
 import {
   bodyObject,
   createServiceBody,
@@ -47,8 +48,6 @@ export function findService(store: SimulatorStore, id: string | undefined): Serv
   if (!s) throw vpcepError('EndPoint.2003', `service ${JSON.stringify(id)}`);
   return s;
 }
-
-const SERVICE_NAME = /^[A-Za-z0-9_-]{1,16}$/;
 
 /** 4.2.1 / 4.2.3 port mapping checks, with their 7.2 codes. */
 function checkPorts(
@@ -131,7 +130,7 @@ export const createService: Handler = (store, req, settings) => {
   const body = parseBody(createServiceBody, raw);
   if (!isResourceId(body.vpc_id)) throw vpcepError('EndPoint.0020', `vpc_id=${body.vpc_id}`);
   if (!isResourceId(body.port_id)) throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);
-  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
+  if (body.service_name !== undefined && !SERVICE_NAME_PATTERN.test(body.service_name))
     throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
   const ports = checkPorts(store, body.ports, body.port_id);
   parseBody(createServiceRequestSchema, raw);
@@ -173,7 +172,7 @@ export const updateService: Handler = (store, req) => {
   const raw = bodyObject(req.body);
   const body = parseBody(updateServiceBody, raw);
   if (store.serviceStatus(s, req.now) !== 'available') throw vpcepError('EndPoint.3045', `service is ${s.status}`);
-  if (body.service_name !== undefined && !SERVICE_NAME.test(body.service_name))
+  if (body.service_name !== undefined && !SERVICE_NAME_PATTERN.test(body.service_name))
     throw vpcepError('EndPoint.1003', `service_name=${body.service_name}`);
   if (body.port_id !== undefined && !isResourceId(body.port_id))
     throw vpcepError('EndPoint.3003', `port_id=${body.port_id}`);

@@ -11,7 +11,7 @@ import { Handler, ok } from './handler';
 import { findService } from './services';
 
 /** 4.2.8: a service's whitelist records, filtered by permission and paged. */
-export const listPermissions: Handler = (store, req) => {
+export const listWhitelist: Handler = (store, req) => {
   const s = findService(store, req.params.service_id);
   const q = req.query;
   const paging = parsePaging(q, 500, ['created_at']);
@@ -27,7 +27,7 @@ export const listPermissions: Handler = (store, req) => {
 };
 
 /** 4.2.9: adds or removes whitelist records (a set: case-insensitive, no duplicates). */
-export const permissionAction: Handler = (store, req, settings) => {
+export const updateWhitelist: Handler = (store, req, settings) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
   if (raw.permissions === undefined || (Array.isArray(raw.permissions) && raw.permissions.length === 0))
