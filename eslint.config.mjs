@@ -13,7 +13,7 @@ const LAYERS = {
   lambda: ['archive', 'config', 'deps', 'engine', 'errors', 'lease', 'logger', 'model', 'policy', 'webhook', 'zod-issues'],
   cli: ['audit', 'collect', 'config', 'deps', 'engine', 'errors', 'logger', 'model', 'policy', 'simulator', 'vpcep'],
   deps: ['audit', 'config', 'engine', 'lease', 'logger', 'model', 'vpcep', 'webhook'],
-  archive: ['audit', 'logger', 'zod-issues'],
+  archive: ['audit', 'logger', 'time', 'zod-issues'],
   engine: ['audit', 'collect', 'lease', 'logger', 'model', 'policy'],
   simulator: ['errors', 'model', 'strings', 'time', 'vpcep', 'zod-issues'],
   config: ['errors', 'logger', 'model', 'vpcep', 'zod-issues'],

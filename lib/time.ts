@@ -2,3 +2,8 @@
 export function isoSeconds(d: Date): string {
   return `${d.toISOString().slice(0, 19)}Z`;
 }
+
+/** `YYYY-MM-DD`: the UTC day of an instant (the archive's partitions). */
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}

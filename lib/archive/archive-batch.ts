@@ -4,6 +4,7 @@ import * as z from 'zod';
 
 import { EVENT_TYPES, eventDataSchemas, EventType } from '../audit/event-schemas';
 import { Logger } from '../logger';
+import { isoDay } from '../time';
 import { formatIssues } from '../zod-issues';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from './keys';
 
@@ -81,10 +82,7 @@ export function planArchive(messages: readonly QueuedMessage[], deps: ArchiveDep
   for (const message of messages) {
     const parsed = parseEvent(message.body);
     if (!parsed.ok) {
-      const key = invalidObjectKey(
-        new Date(Number(message.attributes.SentTimestamp) || 0).toISOString().slice(0, 10),
-        message.messageId,
-      );
+      const key = invalidObjectKey(isoDay(new Date(Number(message.attributes.SentTimestamp) || 0)), message.messageId);
       store.set(message.messageId, async () => {
         await deps.s3.send(
           new PutObjectCommand({

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { isoDay } from '../time';
+
 /**
  * Object keys of the archive bucket, laid out for Athena partition projection:
  * `events/dt=YYYY-MM-DD/<sha256>.jsonl.gz` for the valid events of one batch and day, and
@@ -8,7 +10,7 @@ import { createHash } from 'node:crypto';
 
 /** The partition of an event: the UTC day of its `time`. */
 export function partitionDay(time: string): string {
-  return new Date(time).toISOString().slice(0, 10);
+  return isoDay(new Date(time));
 }
 
 /**

@@ -6,6 +6,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 
 import { startSimulator } from '../../lib/simulator';
+import { isoSeconds } from '../../lib/time';
 import { verifySignature } from '../../lib/vpcep/sign';
 import { runCaptured } from '../support/capture';
 import { runCliProcess } from '../support/cli-process';
@@ -30,7 +31,7 @@ function startServer(): Promise<Served> {
     marker_id: String(16777216 + i),
     domain_id: i % 2 ? '5fc973eea581490997e82ea11a1df31f' : '0a1b2c3d4e5f60718293a4b5c6d7e8f9',
     status: i % 3 ? 'accepted' : 'pendingAcceptance',
-    created_at: new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString().replace('.000', ''),
+    created_at: isoSeconds(new Date(Date.UTC(2026, 0, 1) + i * 1000)),
     extra_field: 'ignored',
   }));
   const requests: Served['requests'] = [];

@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { createRunDepsFactory } from '../../deps';
 import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
-import { DOMAIN_PERMISSION_PREFIX } from '../../model';
+import { DOMAIN_PERMISSION_PREFIX, isWildcardPermission } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
 import { Scope } from '../../policy/plan';
 import { loadSimulatorStateFile, SimulatorState, startSimulator } from '../../simulator';
@@ -160,8 +160,8 @@ function renderBeforeAfter(before: SimulatorState, after: SimulatorState): strin
       const has = now.permissions.some((x) => x.permission === p);
       rows.push({
         service: svc.service_name,
-        item: `whitelist ${p === '*' ? '*' : 'record'}`,
-        domain: p === '*' ? '' : short(p.replace(DOMAIN_PERMISSION_PREFIX, '')),
+        item: `whitelist ${isWildcardPermission(p) ? '*' : 'record'}`,
+        domain: isWildcardPermission(p) ? '' : short(p.replace(DOMAIN_PERMISSION_PREFIX, '')),
         before: had ? 'present' : '-',
         after: has ? 'present' : '-',
       });

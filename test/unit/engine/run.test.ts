@@ -5,6 +5,7 @@ import { collect } from '../../../lib/collect';
 import { RunOptions, runReview } from '../../../lib/engine/run';
 import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
+import { isoSeconds } from '../../../lib/time';
 import { captureStream } from '../../support/capture';
 import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
 import { AuditEventJson, FallbackLine, parseJson } from '../../support/json';
@@ -43,7 +44,7 @@ function conn(id: string, domain: string, status = 'pendingAcceptance', minute =
     domain_id: domain,
     status,
     marker_id: 1,
-    created_at: created.toISOString().replace('.000', ''),
+    created_at: isoSeconds(created),
   });
 }
 
