@@ -31,6 +31,16 @@ export interface HandlerSetup {
 /** A handler as Lambda calls it: the middlewares add the rest of AppContext. */
 export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 
+/** A middy handler typed as Lambda calls it (Lambda gives a plain Context; the middlewares make it an AppContext). */
+export function asLambdaHandler<E, R>(handler: middy.MiddyfiedHandler<E, R, Error, AppContext>): LambdaHandler<E, R> {
+  return handler as unknown as LambdaHandler<E, R>;
+}
+
+/** The setup's clock (tests give one), else the system's. */
+export function clockOf(setup: HandlerSetup): () => Date {
+  return setup.clock ?? (() => new Date());
+}
+
 /**
  * Loads the policy once; the returned promise is awaited by each invocation, so an invalid
  * policy fails every invocation loudly (and takes no action) instead of crashing the import.

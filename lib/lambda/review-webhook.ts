@@ -5,7 +5,7 @@ import { findManagedService } from '../engine/service-review';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
 import { verifyWebhook } from '../webhook/verify';
 import { AppContext } from './context';
-import { HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
+import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
 import { httpErrorMiddleware, HttpResult, json } from './http';
 import { runOnce } from './run-once';
 import { createWebhookOnce } from './webhook-once';
@@ -23,7 +23,7 @@ export function createReviewHandler(
   setup: HandlerSetup,
   replayGuard: ReplayGuard = createReplayGuard(),
 ): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
-  const clock = setup.clock ?? (() => new Date());
+  const clock = clockOf(setup);
   const once = createWebhookOnce(setup.webhookRequests, clock);
   const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: true }))
@@ -80,5 +80,5 @@ export function createReviewHandler(
           : json(200, body);
       });
     });
-  return handler as unknown as LambdaHandler<APIGatewayProxyEventV2, HttpResult>;
+  return asLambdaHandler(handler);
 }

@@ -6,7 +6,7 @@ import { RunContext, Trigger } from '../model';
 import { LoadedPolicy } from '../policy/load';
 import { Scope } from '../policy/plan';
 import { AppContext, deadlineFrom } from './context';
-import { HandlerSetup } from './handler-setup';
+import { clockOf, HandlerSetup } from './handler-setup';
 
 /** What a handler decides about its run; the rest comes from the setup and the invocation. */
 export interface RunChoice {
@@ -42,7 +42,7 @@ export async function runOnce<T>(
   choice: RunChoice,
   body: (run: InvocationRun) => Promise<T>,
 ): Promise<T> {
-  const clock = setup.clock ?? (() => new Date());
+  const clock = clockOf(setup);
   const run: RunContext = {
     runId: context.runId,
     projectId: setup.config.connection.projectId,

@@ -7,7 +7,7 @@ import { RunSummary } from '../engine/run';
 import { AppError } from '../errors';
 import { readEnforce } from './brake';
 import { AppContext } from './context';
-import { HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
+import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
 import { createPendingAges } from './pending-ages';
 import { publishRunMetrics } from './run-metrics';
 import { runOnce } from './run-once';
@@ -36,7 +36,7 @@ export function createScheduledHandler(
   setup: HandlerSetup,
   scope: 'sweep' | 'compliance',
 ): LambdaHandler<ScheduledEvent, RunSummary> {
-  const clock = setup.clock ?? (() => new Date());
+  const clock = clockOf(setup);
   let ssm: Pick<SSMClient, 'send'> | undefined;
   const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: false }))
@@ -71,5 +71,5 @@ export function createScheduledHandler(
       if (summary.failed) throw new RunFailedError(summary);
       return summary;
     });
-  return handler as unknown as LambdaHandler<ScheduledEvent, RunSummary>;
+  return asLambdaHandler(handler);
 }
