@@ -1,5 +1,7 @@
 import * as z from 'zod';
 
+import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome } from '../model';
+
 /**
  * The `data` of each audit event type (CONTRACT.md section 3), as zod schemas. The builders in
  * event.ts produce exactly these shapes (their tests parse every event built with these
@@ -8,8 +10,8 @@ import * as z from 'zod';
  * tolerate fields added later within the same version.
  */
 
-const trigger = z.enum(['schedule', 'webhook', 'cli', 'queue']).describe('what started the run');
-const outcome = z.enum(['succeeded', 'failed', 'planned']).describe('planned: a dry run, nothing was changed');
+const trigger = z.enum(TRIGGERS).describe('what started the run');
+const outcome = z.enum(OUTCOMES).describe('planned: a dry run, nothing was changed');
 const sha256 = z
   .string()
   .regex(/^[0-9a-f]{64}$/)
@@ -25,7 +27,7 @@ export const actionErrorSchema = z
     message: z.string(),
     status: z.number().int().optional().describe('HTTP status of the failed call'),
   })
-  .describe('why the action or run failed (never a secret)');
+  .describe('why the action or run failed (never a secret)') satisfies z.ZodType<ActionError, unknown>;
 
 /** What every event of a run carries. */
 const runFields = {
@@ -68,11 +70,9 @@ const leftPendingSchema = z.object({
   reason: z.string(),
 });
 
-const outcomeCounts = z.object({
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  planned: z.number().int().nonnegative(),
-});
+const outcomeCounts = z.object(
+  Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int().nonnegative()])) as Record<Outcome, z.ZodNumber>,
+);
 
 const runFailureSchema = z.object({
   service_id: z.string(),
@@ -113,7 +113,7 @@ const runCompletedData = z.object({
   unfinished: z.array(z.string()).describe('services not reviewed (deadline, audit failure, interruption)'),
   unfinished_truncated: truncated,
   unfinished_reason: z
-    .enum(['deadline', 'audit', 'interrupted'])
+    .enum(UNFINISHED_REASONS)
     .optional()
     .describe('why services were left unfinished: the first reason met'),
   skipped: z

@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 
 import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
 import { collect } from '../collect';
-import { ActionError, ActionType, EndpointService, Trigger } from '../model';
+import { ActionError, ActionType, EndpointService, Trigger, UnfinishedReason } from '../model';
 import { Drift, LeftPending, Scope } from '../policy/plan';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
@@ -16,7 +16,6 @@ import {
   stopReason,
   surveyService,
   toActionError,
-  UnfinishedReason,
 } from './service-review';
 
 export interface RunOptions extends ReviewOptions {
