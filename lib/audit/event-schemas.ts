@@ -169,6 +169,8 @@ export const eventDataSchemas = {
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
+/** The `data` an event type's schema accepts (what the caller of its builder hands over). */
+export type EventData<T extends EventType> = z.input<(typeof eventDataSchemas)[T]>;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
 /** `urn:vpcep-approver:event:<type>:1`: the `$id` of a data schema and the event's `dataschema`. */
