@@ -8,6 +8,12 @@ import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome 
  * schemas), and `docs/events/<type>.schema.json` is the JSON Schema generated from them, which
  * each event names as its `dataschema`. Objects are not strict: a consumer of version 1 must
  * tolerate fields added later within the same version.
+ *
+ * The enums take the run's lists from lib/model.ts. The plan's and the run's shapes (scope,
+ * left_pending, failures, drift) live in lib/policy and lib/engine, which audit does not import:
+ * lib/engine/run.ts types the data it hands to the builders from these schemas (EventData), so
+ * a member or field they do not accept fails the build there. Drift kinds and failed action types
+ * stay plain strings, as the published JSON Schemas have them.
  */
 
 const trigger = z.enum(TRIGGERS).describe('what started the run');
