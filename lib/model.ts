@@ -95,8 +95,14 @@ export interface TokenCredentials {
 export type HuaweiCredentials = AccessKeyCredentials | TokenCredentials;
 
 /** What a run can do (CONTRACT 1, plan --json; one audit event type each, CONTRACT 3). */
-export type ActionType =
-  'connection.accept' | 'connection.reject' | 'whitelist.add' | 'whitelist.remove' | 'service.enable-approval';
+export const ACTION_TYPES = [
+  'connection.accept',
+  'connection.reject',
+  'whitelist.add',
+  'whitelist.remove',
+  'service.enable-approval',
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
 
 /** One change the policy calls for (CONTRACT 1, plan --json). */
 export interface Action {
@@ -115,7 +121,8 @@ export interface Action {
 }
 
 /** How an action ended: carried out, refused or failed, or only planned (dry run, held). */
-export type Outcome = 'succeeded' | 'failed' | 'planned';
+export const OUTCOMES = ['succeeded', 'failed', 'planned'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 /** Why a failed action or service failed, as events and summaries show it. */
 export interface ActionError {
@@ -126,7 +133,12 @@ export interface ActionError {
 }
 
 /** What started a run (CONTRACT 3, `data.trigger`). */
-export type Trigger = 'schedule' | 'webhook' | 'cli' | 'queue';
+export const TRIGGERS = ['schedule', 'webhook', 'cli', 'queue'] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** Why a service was not reviewed to the end (run.completed's `unfinished_reason`). */
+export const UNFINISHED_REASONS = ['deadline', 'audit', 'interrupted'] as const;
+export type UnfinishedReason = (typeof UNFINISHED_REASONS)[number];
 
 /**
  * What every part of one run shares, built once where the run starts (the CLI command, the

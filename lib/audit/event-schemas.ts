@@ -1,15 +1,23 @@
 import * as z from 'zod';
 
+import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome } from '../model';
+
 /**
  * The `data` of each audit event type (CONTRACT.md section 3), as zod schemas. The builders in
  * event.ts produce exactly these shapes (their tests parse every event built with these
  * schemas), and `docs/events/<type>.schema.json` is the JSON Schema generated from them, which
  * each event names as its `dataschema`. Objects are not strict: a consumer of version 1 must
  * tolerate fields added later within the same version.
+ *
+ * The enums take the run's lists from lib/model.ts. The plan's and the run's shapes (scope,
+ * left_pending, failures, drift) live in lib/policy and lib/engine, which audit does not import:
+ * lib/engine/run.ts types the data it hands to the builders from these schemas (EventData), so
+ * a member or field they do not accept fails the build there. Drift kinds and failed action types
+ * stay plain strings, as the published JSON Schemas have them.
  */
 
-const trigger = z.enum(['schedule', 'webhook', 'cli', 'queue']).describe('what started the run');
-const outcome = z.enum(['succeeded', 'failed', 'planned']).describe('planned: a dry run, nothing was changed');
+const trigger = z.enum(TRIGGERS).describe('what started the run');
+const outcome = z.enum(OUTCOMES).describe('planned: a dry run, nothing was changed');
 const sha256 = z
   .string()
   .regex(/^[0-9a-f]{64}$/)
@@ -25,7 +33,7 @@ export const actionErrorSchema = z
     message: z.string(),
     status: z.number().int().optional().describe('HTTP status of the failed call'),
   })
-  .describe('why the action or run failed (never a secret)');
+  .describe('why the action or run failed (never a secret)') satisfies z.ZodType<ActionError, unknown>;
 
 /** What every event of a run carries. */
 const runFields = {
@@ -68,11 +76,9 @@ const leftPendingSchema = z.object({
   reason: z.string(),
 });
 
-const outcomeCounts = z.object({
-  succeeded: z.number().int().nonnegative(),
-  failed: z.number().int().nonnegative(),
-  planned: z.number().int().nonnegative(),
-});
+const outcomeCounts = z.object(
+  Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int().nonnegative()])) as Record<Outcome, z.ZodNumber>,
+);
 
 const runFailureSchema = z.object({
   service_id: z.string(),
@@ -113,7 +119,7 @@ const runCompletedData = z.object({
   unfinished: z.array(z.string()).describe('services not reviewed (deadline, audit failure, interruption)'),
   unfinished_truncated: truncated,
   unfinished_reason: z
-    .enum(['deadline', 'audit', 'interrupted'])
+    .enum(UNFINISHED_REASONS)
     .optional()
     .describe('why services were left unfinished: the first reason met'),
   skipped: z
@@ -169,6 +175,8 @@ export const eventDataSchemas = {
 } as const;
 
 export type EventType = keyof typeof eventDataSchemas;
+/** The `data` an event type's schema accepts (what the caller of its builder hands over). */
+export type EventData<T extends EventType> = z.input<(typeof eventDataSchemas)[T]>;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
 /** `urn:vpcep-approver:event:<type>:1`: the `$id` of a data schema and the event's `dataschema`. */

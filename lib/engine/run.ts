@@ -1,8 +1,9 @@
 import pLimit from 'p-limit';
 
 import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
+import type { EventData } from '../audit/event-schemas';
 import { collect } from '../collect';
-import { ActionError, ActionType, EndpointService, Trigger } from '../model';
+import { ActionError, ActionType, EndpointService, Outcome, OUTCOMES, Trigger, UnfinishedReason } from '../model';
 import { Drift, LeftPending, Scope } from '../policy/plan';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
@@ -16,7 +17,6 @@ import {
   stopReason,
   surveyService,
   toActionError,
-  UnfinishedReason,
 } from './service-review';
 
 export interface RunOptions extends ReviewOptions {
@@ -47,7 +47,8 @@ export const DEFAULT_MAX_REVOCATIONS = 10;
 
 export const DEFAULT_CONCURRENCY = 16;
 
-export type ActionCounts = Partial<Record<ActionType, { succeeded: number; failed: number; planned: number }>>;
+/** Actions by type and outcome: a type appears once one of its actions did, with every outcome counted. */
+export type ActionCounts = Partial<Record<ActionType, Record<Outcome, number>>>;
 
 export interface RunFailure {
   service_id: string;
@@ -219,7 +220,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     const { run } = options;
     try {
       if (options.scope === 'compliance')
-        await deps.auditor.emit(buildComplianceReportEvent(run, summary.drift, deps.clock()));
+        await deps.auditor.emit(buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock()));
       await deps.auditor.emit(buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()));
       await deps.auditor.flush();
     } catch (err) {
@@ -248,7 +249,7 @@ function summarise(
   for (const review of reviews) {
     if (review.error) failures.push({ service_id: review.service_id, error: review.error });
     for (const a of review.actions) {
-      const c = (counts[a.type] ??= { succeeded: 0, failed: 0, planned: 0 });
+      const c = (counts[a.type] ??= Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
       c[a.outcome]++;
       if (a.outcome === 'failed') {
         failures.push({
@@ -298,8 +299,15 @@ function summarise(
   };
 }
 
-/** What the run.completed event carries: counts, left_pending, failures (CONTRACT section 3). */
-function runCompletedData(summary: RunSummary): Record<string, unknown> {
+/** The run fields every event carries: the event builders add them from the run's context. */
+type RunFields = 'run_id' | 'trigger' | 'dry_run' | 'policy_sha256';
+
+/**
+ * What the run.completed event carries: counts, left_pending, failures (CONTRACT section 3). Typed
+ * from its published data schema, so a field or a member of the run's types that the schema does
+ * not accept fails the build.
+ */
+function runCompletedData(summary: RunSummary): Omit<EventData<'vpcep.run.completed'>, RunFields> {
   return {
     scope: summary.scope,
     started_at: summary.started_at,
@@ -319,4 +327,9 @@ function runCompletedData(summary: RunSummary): Record<string, unknown> {
     }),
     ...(summary.error && { error: summary.error }),
   };
+}
+
+/** What the compliance.report event carries, checked against its published data schema as above. */
+function complianceReportDrift(summary: RunSummary): EventData<'vpcep.compliance.report'>['drift'] {
+  return summary.drift;
 }

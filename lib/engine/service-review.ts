@@ -5,7 +5,16 @@ import { buildActionEvent } from '../audit/event';
 import { collect } from '../collect';
 import { LEASE_GRACE_MS, leaseKey, LeaseStore } from '../lease/lease';
 import { Logger } from '../logger';
-import { Action, ActionError, Connection, EndpointService, Outcome, RunContext, WhitelistRecord } from '../model';
+import {
+  Action,
+  ActionError,
+  Connection,
+  EndpointService,
+  Outcome,
+  RunContext,
+  UnfinishedReason,
+  WhitelistRecord,
+} from '../model';
 import { findRule, latestConnections, matchService, ServiceRule, unmanagedDrift } from '../policy/evaluate';
 import { Drift, LeftPending, Scope } from '../policy/plan';
 import { revocationsOf } from '../policy/revocations';
@@ -66,9 +75,6 @@ export interface ActionResult extends Action {
   note?: string;
   error?: ActionError;
 }
-
-/** Why a service was not reviewed to the end. */
-export type UnfinishedReason = 'deadline' | 'audit' | 'interrupted';
 
 export interface ServiceReview {
   service_id: string;

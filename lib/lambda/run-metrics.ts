@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 import type { RunSummary } from '../engine/run';
+import { ACTION_TYPES, OUTCOMES, type Outcome } from '../model';
 
 /** The CloudWatch namespace of every metric (alarms in serverless.yml use it). */
 export const METRICS_NAMESPACE = 'vpcep-approver';
@@ -25,15 +26,6 @@ export interface RunMetricsInput {
   oldestAllowedPendingSeconds: number;
 }
 
-const ACTION_TYPES = [
-  'connection.accept',
-  'connection.reject',
-  'whitelist.add',
-  'whitelist.remove',
-  'service.enable-approval',
-] as const;
-const OUTCOMES = ['succeeded', 'failed', 'planned'] as const;
-
 /**
  * Builds the run's metrics with Powertools (embedded metric format) and writes them as one
  * EMF JSON line to `out` (stdout in Lambda, where CloudWatch extracts them). Powertools' middy
@@ -56,15 +48,17 @@ export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
   metrics.setTimestamp(new Date(summary.finished_at));
 
   const count = (name: string, value: number) => metrics.addMetric(name, MetricUnit.Count, value);
-  const totals = { succeeded: 0, failed: 0, planned: 0 };
+  const totals = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  let actions = 0;
   for (const type of ACTION_TYPES) {
     for (const outcome of OUTCOMES) {
       const n = summary.counts[type]?.[outcome] ?? 0;
       totals[outcome] += n;
+      actions += n;
       count(`Actions.${type}.${outcome}`, n);
     }
   }
-  count('Actions', totals.succeeded + totals.failed + totals.planned);
+  count('Actions', actions);
   count('ActionsSucceeded', totals.succeeded);
   count('ActionsFailed', totals.failed);
   count('ActionsPlanned', totals.planned);

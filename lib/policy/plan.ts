@@ -1,11 +1,13 @@
 /**
  * The shapes of a plan (CONTRACT 2): what the planner returns for one service and the engine
- * carries out and reports. Types only, so every layer may import them.
+ * carries out and reports. Types and the constant lists they derive from only, so every layer may
+ * import them.
  */
 import type { Action } from '../model';
 
 /** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
-export type Scope = 'sweep' | 'compliance';
+export const SCOPES = ['sweep', 'compliance'] as const;
+export type Scope = (typeof SCOPES)[number];
 
 /** A pending connection the plan leaves alone (a `leave`), and why. */
 export interface LeftPending {
@@ -16,15 +18,18 @@ export interface LeftPending {
   reason: string;
 }
 
-export type DriftKind =
-  | 'unmanaged'
-  | 'wildcard'
-  | 'whitelist-extra'
-  | 'whitelist-missing'
-  | 'expired'
-  | 'over-limit'
-  | 'approval-disabled'
-  | 'accepted-not-allowed';
+/** What a drift is about (CONTRACT 2). */
+export const DRIFT_KINDS = [
+  'unmanaged',
+  'wildcard',
+  'whitelist-extra',
+  'whitelist-missing',
+  'expired',
+  'over-limit',
+  'approval-disabled',
+  'accepted-not-allowed',
+] as const;
+export type DriftKind = (typeof DRIFT_KINDS)[number];
 
 /** A difference between the observed state and the policy (compliance scope only). */
 export interface Drift {

@@ -11,7 +11,7 @@ import { ActionResult } from '../../engine/service-review';
 import { ConfigError, UsageError } from '../../errors';
 import { Action } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
-import { Scope } from '../../policy/plan';
+import { Scope, SCOPES } from '../../policy/plan';
 import { formatProblem } from '../../policy/problems';
 import { RevocationCap } from '../../policy/revocations';
 import { addApiOptions, ApiOptions } from '../api-options';
@@ -52,7 +52,7 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
             '--scope <scope>',
             'sweep: pending connections and whitelists; compliance: everything, with revocation and drift',
           )
-            .choices(['sweep', 'compliance'])
+            .choices(SCOPES)
             .default('sweep'),
         )
         .option('--json', 'print one JSON document: {"actions", "left_pending", "drift", "skipped"}')
