@@ -18,7 +18,7 @@ const LAYERS = {
   simulator: ['errors', 'model', 'strings', 'time', 'vpcep', 'zod-issues'],
   config: ['errors', 'logger', 'model', 'vpcep', 'zod-issues'],
   webhook: ['errors', 'lease', 'zod-issues'],
-  audit: ['backoff', 'errors', 'model'],
+  audit: ['backoff', 'errors', 'model', 'policy'],
   vpcep: ['backoff', 'errors', 'logger', 'model', 'time', 'zod-issues'],
   policy: ['errors', 'model', 'strings', 'zod-issues'],
   lease: ['errors'],

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
 import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome } from '../model';
+import { SCOPES, type LeftPending } from '../policy/plan';
 
 /**
  * The `data` of each audit event type (CONTRACT.md section 3), as zod schemas. The builders in
@@ -9,11 +10,12 @@ import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome 
  * each event names as its `dataschema`. Objects are not strict: a consumer of version 1 must
  * tolerate fields added later within the same version.
  *
- * The enums take the run's lists from lib/model.ts. The plan's and the run's shapes (scope,
- * left_pending, failures, drift) live in lib/policy and lib/engine, which audit does not import:
- * lib/engine/run.ts types the data it hands to the builders from these schemas (EventData), so
- * a member or field they do not accept fails the build there. Drift kinds and failed action types
- * stay plain strings, as the published JSON Schemas have them.
+ * The enums take the run's lists from lib/model.ts and lib/policy/plan.ts, and the schemas of
+ * shapes declared there are checked against them (`satisfies`). The run's own shapes (failures)
+ * live in lib/engine, which audit does not import: lib/engine/run.ts types the data it hands to
+ * the builders from these schemas (EventData), so a member or field they do not accept fails the
+ * build there. Drift kinds and failed action types stay plain strings, as the published JSON
+ * Schemas have them.
  */
 
 const trigger = z.enum(TRIGGERS).describe('what started the run');
@@ -74,7 +76,7 @@ const leftPendingSchema = z.object({
   domain_id: z.string(),
   rule: z.string(),
   reason: z.string(),
-});
+}) satisfies z.ZodType<LeftPending, unknown>;
 
 const outcomeCounts = z.object(
   Object.fromEntries(OUTCOMES.map((o) => [o, z.number().int().nonnegative()])) as Record<Outcome, z.ZodNumber>,
@@ -97,7 +99,7 @@ const truncated = z
 
 const runCompletedData = z.object({
   ...runFields,
-  scope: z.enum(['sweep', 'compliance']),
+  scope: z.enum(SCOPES),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime(),
   interrupted: z.boolean().optional().describe('true when a signal ended the run early (CLI exit 130 / 143)'),

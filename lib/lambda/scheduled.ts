@@ -5,6 +5,7 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { createSsmClient } from '../deps';
 import { RunSummary } from '../engine/run';
 import { AppError } from '../errors';
+import { Scope } from '../policy/plan';
 import { readEnforce } from './brake';
 import { AppContext } from './context';
 import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
@@ -32,10 +33,7 @@ export class RunFailedError extends AppError {
  * in CloudWatch and alarms can fire; serverless.yml sets no async retries, as the next
  * schedule runs the same idempotent review anyway.
  */
-export function createScheduledHandler(
-  setup: HandlerSetup,
-  scope: 'sweep' | 'compliance',
-): LambdaHandler<ScheduledEvent, RunSummary> {
+export function createScheduledHandler(setup: HandlerSetup, scope: Scope): LambdaHandler<ScheduledEvent, RunSummary> {
   const clock = clockOf(setup);
   let ssm: Pick<SSMClient, 'send'> | undefined;
   const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
