@@ -1,15 +1,15 @@
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { AppError } from '../errors';
 import {
   DynamoDbTableOptions,
   expiryAttributes,
-  isConditionFailed,
   Item,
   numberOf,
   openTable,
+  putOrSettle,
   stringOf,
-  tableError,
+  writeIfStillHeld,
 } from './dynamodb-table';
 import { LeaseResult, LeaseStore } from './lease';
 
@@ -43,12 +43,6 @@ import { LeaseResult, LeaseStore } from './lease';
  */
 
 /**
- * A refused acquire reads the holder back; if the lease was released or expired in between,
- * acquire tries again, a few times at most (each round needs another process to win a race).
- */
-const MAX_ACQUIRE_ROUNDS = 5;
-
-/**
  * Creates a LeaseStore on a DynamoDB table with key attribute `pk` (see the table layout above).
  * Acquire is a PutItem with `attribute_not_exists(pk) OR expires_at < :now OR holder = :holder`;
  * renew an UpdateItem and release a DeleteItem, both on `holder = :holder`. A refused acquire
@@ -56,31 +50,25 @@ const MAX_ACQUIRE_ROUNDS = 5;
  * does not send it, from a consistent GetItem. Any other error is thrown naming the table.
  */
 export function createDynamoDbLeaseStore(options: DynamoDbTableOptions): LeaseStore {
-  const { client, tableName, clock, read } = openTable(options, 'the lease');
+  const table = openTable(options, 'the lease');
+  const { tableName } = table;
 
   return {
-    async acquire(key, holder, expiresAt): Promise<LeaseResult> {
-      for (let round = 1; ; round++) {
-        const now = clock();
-        try {
-          await client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: {
-                pk: { S: key },
-                holder: { S: holder },
-                ...expiryAttributes(expiresAt),
-                acquired_at: { S: now.toISOString() },
-              },
-              ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR holder = :holder',
-              ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':holder': { S: holder } },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          );
-          return { acquired: true };
-        } catch (err) {
-          if (!isConditionFailed(err)) throw tableError(tableName, 'acquiring the lease', key, err);
-          const current = err.Item ?? (await read(key));
+    acquire: (key, holder, expiresAt) =>
+      putOrSettle<LeaseResult>(table, {
+        key,
+        doing: 'acquiring the lease',
+        put: (now) => ({
+          Item: {
+            pk: { S: key },
+            holder: { S: holder },
+            ...expiryAttributes(expiresAt),
+            acquired_at: { S: now.toISOString() },
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now OR holder = :holder',
+          ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':holder': { S: holder } },
+        }),
+        settle: (current, now) => {
           const currentHolder = stringOf(current, 'holder');
           const currentExpiry = numberOf(current, 'expires_at');
           // Held by someone else and not expired at the time of the write: that is the answer.
@@ -99,51 +87,41 @@ export function createDynamoDbLeaseStore(options: DynamoDbTableOptions): LeaseSt
             );
           }
           // Released or expired between the refused write and the read: try again.
-          if (round >= MAX_ACQUIRE_ROUNDS) {
-            throw new AppError(
-              `DynamoDB table "${tableName}": the lease "${key}" changed hands ${round} times while being acquired; giving up`,
-              { code: 'LEASE_TABLE', fault: 'api', retryable: true },
-            );
-          }
-        }
-      }
-    },
+          return undefined;
+        },
+        done: { acquired: true },
+        giveUp: (rounds) => `the lease "${key}" changed hands ${rounds} times while being acquired; giving up`,
+      }),
 
-    async renew(key, holder, expiresAt) {
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { pk: { S: key } },
-            // TTL is a reserved word in DynamoDB expressions.
-            UpdateExpression: 'SET expires_at = :expires_at, #ttl = :ttl',
-            ConditionExpression: 'holder = :holder',
-            ExpressionAttributeNames: { '#ttl': 'ttl' },
-            ExpressionAttributeValues: { ':holder': { S: holder }, ...prefixed(expiryAttributes(expiresAt)) },
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailed(err)) return false;
-        throw tableError(tableName, 'renewing the lease', key, err);
-      }
-    },
+    renew: (key, holder, expiresAt) =>
+      writeIfStillHeld(
+        table,
+        'renewing the lease',
+        key,
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: key } },
+          // TTL is a reserved word in DynamoDB expressions.
+          UpdateExpression: 'SET expires_at = :expires_at, #ttl = :ttl',
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':holder': { S: holder }, ...prefixed(expiryAttributes(expiresAt)) },
+        }),
+      ),
 
-    async release(key, holder) {
-      try {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: { pk: { S: key } },
-            ConditionExpression: 'holder = :holder',
-            ExpressionAttributeValues: { ':holder': { S: holder } },
-          }),
-        );
-      } catch (err) {
-        // Not (or no longer) ours: another holder took it after it expired; leave theirs alone.
-        if (isConditionFailed(err)) return;
-        throw tableError(tableName, 'releasing the lease', key, err);
-      }
+    // Not (or no longer) ours: another holder took it after it expired; leave theirs alone.
+    release: async (key, holder) => {
+      await writeIfStillHeld(
+        table,
+        'releasing the lease',
+        key,
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: key } },
+          ConditionExpression: 'holder = :holder',
+          ExpressionAttributeValues: { ':holder': { S: holder } },
+        }),
+      );
     },
   };
 }

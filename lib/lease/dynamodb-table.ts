@@ -1,4 +1,12 @@
-import { GetItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type PutItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 
 import { AppError } from '../errors';
 
@@ -94,11 +102,11 @@ export async function readItem(
   }
 }
 
+/** A store's view of the table (openTable). */
+export type OpenTable = Required<DynamoDbTableOptions> & { read: (key: string) => Promise<Item | undefined> };
+
 /** A store's view of the table: its client and name, the clock (the system's unless given), and reads of `what`. */
-export function openTable(
-  options: DynamoDbTableOptions,
-  what: string,
-): Required<DynamoDbTableOptions> & { read: (key: string) => Promise<Item | undefined> } {
+export function openTable(options: DynamoDbTableOptions, what: string): OpenTable {
   const { client, tableName } = options;
   return {
     client,
@@ -106,4 +114,71 @@ export function openTable(
     clock: options.clock ?? (() => new Date()),
     read: (key) => readItem(client, tableName, key, what),
   };
+}
+
+/** How often a put that loses races to items that then vanish is tried before giving up (each round needs another process to win). */
+const MAX_PUT_ROUNDS = 5;
+
+/**
+ * A conditional PutItem that another process may stand in the way of (acquiring a lease,
+ * claiming a webhook request). When the condition fails, `settle` gets the item in the way
+ * (from the refusal, with ReturnValuesOnConditionCheckFailure, or read back where the server
+ * does not send it) and returns the answer; undefined means the item went away meanwhile
+ * (released, expired), and the put is tried again, a few times at most. `put` builds the item
+ * and its condition for the instant of each try. Errors of the table itself name it (`doing`).
+ */
+export async function putOrSettle<T>(
+  table: OpenTable,
+  options: {
+    key: string;
+    doing: string;
+    put: (now: Date) => Omit<PutItemCommandInput, 'TableName'>;
+    settle: (current: Item | undefined, now: Date) => T | undefined;
+    done: T;
+    giveUp: (rounds: number) => string;
+  },
+): Promise<T> {
+  for (let round = 1; ; round++) {
+    const now = table.clock();
+    try {
+      await table.client.send(
+        new PutItemCommand({
+          TableName: table.tableName,
+          ...options.put(now),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return options.done;
+    } catch (err) {
+      if (!isConditionFailed(err)) throw tableError(table.tableName, options.doing, options.key, err);
+      const answer = options.settle(err.Item ?? (await table.read(options.key)), now);
+      if (answer !== undefined) return answer;
+      if (round >= MAX_PUT_ROUNDS)
+        throw new AppError(`DynamoDB table "${table.tableName}": ${options.giveUp(round)}`, {
+          code: 'LEASE_TABLE',
+          fault: 'api',
+          retryable: true,
+        });
+    }
+  }
+}
+
+/**
+ * A conditional UpdateItem or DeleteItem on the item `key` (renew, release, complete, abandon):
+ * true when it was done, false when its condition did not hold (the item is not, or no longer,
+ * the caller's); any other error is thrown naming the table and what was being done.
+ */
+export async function writeIfStillHeld(
+  table: OpenTable,
+  doing: string,
+  key: string,
+  command: UpdateItemCommand | DeleteItemCommand,
+): Promise<boolean> {
+  try {
+    await table.client.send(command);
+    return true;
+  } catch (err) {
+    if (isConditionFailed(err)) return false;
+    throw tableError(table.tableName, doing, key, err);
+  }
 }

@@ -1,15 +1,15 @@
-import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { AppError } from '../errors';
 import {
   DynamoDbTableOptions,
   expiryAttributes,
-  isConditionFailed,
   Item,
   numberOf,
   openTable,
+  putOrSettle,
   stringOf,
-  tableError,
+  writeIfStillHeld,
 } from '../lease/dynamodb-table';
 import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-store';
 
@@ -32,52 +32,37 @@ import { WebhookClaim, webhookRecordKey, WebhookRequestStore } from './request-s
  * refused cost 1 WRU each. At webhook volumes (thousands a month) this is cents.
  */
 
-/** A refused claim reads the record back; if it vanished meanwhile (abandoned, expired) claim tries again. */
-const MAX_CLAIM_ROUNDS = 5;
-
 /** Creates a WebhookRequestStore on the lease table (conditional writes; see the layout above). */
 export function createDynamoDbWebhookRequestStore(options: DynamoDbTableOptions): WebhookRequestStore {
-  const { client, tableName, clock, read } = openTable(options, 'the webhook request');
+  const table = openTable(options, 'the webhook request');
+  const { tableName } = table;
 
   return {
-    async claim(signature, holder, until): Promise<WebhookClaim> {
+    claim: (signature, holder, until) => {
       const key = webhookRecordKey(signature);
-      for (let round = 1; ; round++) {
-        const now = clock();
-        try {
-          await client.send(
-            new PutItemCommand({
-              TableName: tableName,
-              Item: {
-                pk: { S: key },
-                holder: { S: holder },
-                state: { S: 'in_progress' },
-                ...expiryAttributes(until),
-                claimed_at: { S: now.toISOString() },
-              },
-              // A record counts until expires_at; TTL may delete it much later (or never, locally).
-              ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
-              ExpressionAttributeValues: { ':now': { N: String(now.getTime()) } },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          );
-          return { state: 'claimed' };
-        } catch (err) {
-          if (!isConditionFailed(err)) throw tableError(tableName, 'claiming the webhook request', key, err);
-          const current = err.Item ?? (await read(key));
-          const found = parseRecord(tableName, key, current, now);
-          if (found) return found;
-          if (round >= MAX_CLAIM_ROUNDS) {
-            throw new AppError(
-              `DynamoDB table "${tableName}": the webhook request "${key}" changed ${round} times while being claimed; giving up`,
-              { code: 'LEASE_TABLE', fault: 'api', retryable: true },
-            );
-          }
-        }
-      }
+      return putOrSettle<WebhookClaim>(table, {
+        key,
+        doing: 'claiming the webhook request',
+        put: (now) => ({
+          Item: {
+            pk: { S: key },
+            holder: { S: holder },
+            state: { S: 'in_progress' },
+            ...expiryAttributes(until),
+            claimed_at: { S: now.toISOString() },
+          },
+          // A record counts until expires_at; TTL may delete it much later (or never, locally).
+          ConditionExpression: 'attribute_not_exists(pk) OR expires_at < :now',
+          ExpressionAttributeValues: { ':now': { N: String(now.getTime()) } },
+        }),
+        // The record found answers the claim; gone or expired meanwhile, claim again.
+        settle: (current, now) => parseRecord(tableName, key, current, now),
+        done: { state: 'claimed' },
+        giveUp: (rounds) => `the webhook request "${key}" changed ${rounds} times while being claimed; giving up`,
+      });
     },
 
-    async complete(signature, holder, answer, keepUntil) {
+    complete: (signature, holder, answer, keepUntil) => {
       const key = webhookRecordKey(signature);
       const values: Item = { ':holder': { S: holder }, ':completed': { S: 'completed' } };
       const { expires_at, ttl } = expiryAttributes(keepUntil);
@@ -87,42 +72,37 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbTableOptions)
         Object.assign(values, { ':status': { N: String(answer.statusCode) }, ':body': { S: answer.body } });
         set += ', answer_status = :status, answer_body = :body';
       }
-      try {
-        await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { pk: { S: key } },
-            UpdateExpression: `SET ${set}`,
-            ConditionExpression: 'holder = :holder',
-            // STATE and TTL are reserved words in DynamoDB expressions.
-            ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return true;
-      } catch (err) {
-        if (isConditionFailed(err)) return false;
-        throw tableError(tableName, 'completing the webhook request', key, err);
-      }
+      return writeIfStillHeld(
+        table,
+        'completing the webhook request',
+        key,
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: key } },
+          UpdateExpression: `SET ${set}`,
+          ConditionExpression: 'holder = :holder',
+          // STATE and TTL are reserved words in DynamoDB expressions.
+          ExpressionAttributeNames: { '#state': 'state', '#ttl': 'ttl' },
+          ExpressionAttributeValues: values,
+        }),
+      );
     },
 
-    async abandon(signature, holder) {
+    // Not ours any more, or already completed: nothing to give up.
+    abandon: async (signature, holder) => {
       const key = webhookRecordKey(signature);
-      try {
-        await client.send(
-          new DeleteItemCommand({
-            TableName: tableName,
-            Key: { pk: { S: key } },
-            ConditionExpression: 'holder = :holder AND #state = :in_progress',
-            ExpressionAttributeNames: { '#state': 'state' },
-            ExpressionAttributeValues: { ':holder': { S: holder }, ':in_progress': { S: 'in_progress' } },
-          }),
-        );
-      } catch (err) {
-        // Not ours any more, or already completed: nothing to give up.
-        if (isConditionFailed(err)) return;
-        throw tableError(tableName, 'abandoning the webhook request', key, err);
-      }
+      await writeIfStillHeld(
+        table,
+        'abandoning the webhook request',
+        key,
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: key } },
+          ConditionExpression: 'holder = :holder AND #state = :in_progress',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':holder': { S: holder }, ':in_progress': { S: 'in_progress' } },
+        }),
+      );
     },
   };
 }
