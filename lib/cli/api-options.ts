@@ -75,12 +75,8 @@ export function runClientOptions(
   return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(now.getTime() + limits.timeoutMs) };
 }
 
-/** Builds a VPCEP client from a command's connection options and ctx.env. */
-export function createClientFromOptions(
-  options: ApiOptions,
-  ctx: CliContext,
-  overrides: Partial<CreateVpcepClientOptions> = {},
-): VpcepClient {
+/** Builds the VPCEP client of a read-only command from its API options and ctx.env. */
+export function createClientFromOptions(options: ApiOptions, ctx: CliContext): VpcepClient {
   const config = apiConnectionFromOptions(options, ctx);
   return createReadClient({
     endpoint: config.endpoint,
@@ -88,6 +84,5 @@ export function createClientFromOptions(
     credentials: config.credentials,
     logger: stderrLogger(ctx),
     ...runClientOptions(options, ctx),
-    ...overrides,
   });
 }

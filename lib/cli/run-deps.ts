@@ -10,7 +10,7 @@ const AUDIT_BATCH = 10;
 
 /**
  * The engine's dependencies for a CLI run, from lib/deps' createRunDepsFactory: the client from
- * the connection options, logs (warnings and up) on stderr, and the lease store when
+ * the API options, logs (warnings and up) on stderr, and the lease store when
  * VPCEP_LEASE_TABLE names one (the same table as the scheduled functions, so a person's apply
  * never collides with them).
  */

@@ -174,7 +174,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
         const stop = stopReason(deps, options);
         if (stop) return leaveUnfinished(survey.service.id, stop);
         try {
-          finished(await actOnService(reviewDeps, survey, policy, options, hold));
+          finished(await actOnService(reviewDeps, survey, options, hold));
         } catch (err) {
           finished(failedReview(survey.service, err));
         }

@@ -117,33 +117,43 @@ const LEASE_RENEW_EVERY_MS = 20_000;
 const LEASE_RENEWED_FOR_MS = 60_000;
 
 /**
- * Reads what the scope needs of one service (CONTRACT section 2, "Scopes") and plans it with
- * the pure planner, without a lease and without acting. Most services need nothing on most
- * sweeps, so only those whose plan has actions go on to actOnService. `rule` is the rule already
- * matched for the service (the second read under a lease); without it the policy is matched here.
+ * Matches the policy's rule for one service, reads what the scope needs of it (CONTRACT
+ * section 2, "Scopes") and plans it with the pure planner, without a lease and without acting.
+ * Most services need nothing on most sweeps, so only those whose plan has actions go on to
+ * actOnService.
  */
 export async function surveyService(
   deps: ReviewDeps,
   service: EndpointService,
   policy: Policy,
   options: ReviewOptions,
-  rule?: ServiceRule,
 ): Promise<ServiceSurvey> {
-  const match = rule ?? matchService(policy, service, deps.clock());
-  const nothing = { service, actions: [], connections: [], revocations: [] };
-  if (!match) {
-    // Unmanaged: never read further (compliance reports it as drift).
-    return {
-      ...nothing,
-      review: {
-        service_id: service.id,
-        managed: false,
-        actions: [],
-        left_pending: [],
-        drift: unmanagedDrift(service, options.scope),
-      },
-    };
-  }
+  const rule = matchService(policy, service, deps.clock());
+  if (rule) return readAndPlan(deps, service, rule, options);
+  // Unmanaged: never read further (compliance reports it as drift).
+  return {
+    service,
+    actions: [],
+    connections: [],
+    revocations: [],
+    review: {
+      service_id: service.id,
+      managed: false,
+      actions: [],
+      left_pending: [],
+      drift: unmanagedDrift(service, options.scope),
+    },
+  };
+}
+
+/** The survey of a managed service under the rule matched for it: what the scope needs read, and the plan. */
+async function readAndPlan(
+  deps: ReviewDeps,
+  service: EndpointService,
+  match: ServiceRule,
+  options: ReviewOptions,
+): Promise<ServiceSurvey> {
+  const nothing = { service, rule: match, actions: [], connections: [], revocations: [] };
   const readFailed = (err: unknown): ServiceSurvey => {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
     const error = toActionError(err);
@@ -209,11 +219,12 @@ export async function surveyService(
 export async function actOnService(
   deps: ReviewDeps,
   survey: ServiceSurvey,
-  policy: Policy,
   options: ReviewOptions,
   hold?: string,
 ): Promise<ServiceReview> {
-  if (survey.actions.length === 0 || survey.review.error) return survey.review;
+  // A survey with actions is of a managed service, so it carries its rule.
+  if (survey.actions.length === 0 || survey.review.error || !survey.rule) return survey.review;
+  const { rule } = survey;
   if (options.run.dryRun || !deps.lease) return applySurvey(deps, survey, options, hold);
 
   const lease = deps.lease;
@@ -246,7 +257,7 @@ export async function actOnService(
   try {
     // Under the lease: read and plan again, since another run may have acted since the survey;
     // the rule stays the one matched, prepared at this later instant (an entry may have expired).
-    const fresh = await surveyService(deps, survey.service, policy, options, survey.rule?.at(deps.clock()));
+    const fresh = await readAndPlan(deps, survey.service, rule.at(deps.clock()), options);
     if (fresh.review.error || fresh.actions.length === 0) return fresh.review;
     return await applySurvey(deps, fresh, options, hold);
   } finally {

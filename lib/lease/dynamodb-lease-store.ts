@@ -54,7 +54,8 @@ export function createDynamoDbLeaseStore(options: DynamoDbTableOptions): LeaseSt
   const { tableName } = table;
 
   return {
-    acquire: (key, holder, expiresAt) =>
+    // async: whatever throws while the write is built is a rejection, as the LeaseStore contract has it.
+    acquire: async (key, holder, expiresAt) =>
       putOrSettle<LeaseResult>(table, {
         key,
         doing: 'acquiring the lease',
@@ -93,7 +94,7 @@ export function createDynamoDbLeaseStore(options: DynamoDbTableOptions): LeaseSt
         giveUp: (rounds) => `the lease "${key}" changed hands ${rounds} times while being acquired; giving up`,
       }),
 
-    renew: (key, holder, expiresAt) =>
+    renew: async (key, holder, expiresAt) =>
       writeIfStillHeld(
         table,
         'renewing the lease',

@@ -34,7 +34,7 @@ export const LEASE_TABLE_ACTIONS = [
 export type Item = Record<string, AttributeValue>;
 
 /** Whether `err` is DynamoDB refusing a ConditionExpression (the write did not happen). */
-export function isConditionFailed(err: unknown): err is Error & { Item?: Item } {
+function isConditionFailed(err: unknown): err is Error & { Item?: Item } {
   return err instanceof Error && err.name === 'ConditionalCheckFailedException';
 }
 
@@ -43,7 +43,7 @@ export function isConditionFailed(err: unknown): err is Error & { Item?: Item } 
  * table, the operation and the key; the SDK's own error is the cause. Never contains a
  * credential: AWS error messages name the principal's ARN at most.
  */
-export function tableError(tableName: string, operation: string, key: string, err: unknown): AppError {
+function tableError(tableName: string, operation: string, key: string, err: unknown): AppError {
   const name = err instanceof Error ? err.name : 'Error';
   const message = err instanceof Error ? err.message : String(err);
   const retryable =
@@ -87,12 +87,7 @@ export interface DynamoDbTableOptions {
 }
 
 /** A consistent read of one item by key; `what` names it in the error ("the lease", "the webhook request"). */
-export async function readItem(
-  client: DynamoDbSend,
-  tableName: string,
-  key: string,
-  what: string,
-): Promise<Item | undefined> {
+async function readItem(client: DynamoDbSend, tableName: string, key: string, what: string): Promise<Item | undefined> {
   try {
     return (
       await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: key } }, ConsistentRead: true }))

@@ -22,11 +22,10 @@ export interface FetchResponseLike {
 /** The subset of `fetch` the client uses. */
 export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponseLike>;
 
-/** node-fetch (v3, ES module, loaded on first use) with keep-alive agents unless `keepAlive` is false. */
-export function createNodeFetch(options: { keepAlive?: boolean } = {}): FetchLike {
-  const keepAlive = options.keepAlive ?? true;
-  const httpAgent = new http.Agent({ keepAlive });
-  const httpsAgent = new https.Agent({ keepAlive });
+/** node-fetch (v3, ES module, loaded on first use) with keep-alive agents. */
+export function createNodeFetch(): FetchLike {
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
   let loaded: Promise<typeof import('node-fetch')> | undefined;
   return async (url, init) => {
     loaded ??= import('node-fetch');

@@ -38,7 +38,8 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbTableOptions)
   const { tableName } = table;
 
   return {
-    claim: (signature, holder, until) => {
+    // async: whatever throws while a write is built is a rejection, as the store's contract has it.
+    claim: async (signature, holder, until) => {
       const key = webhookRecordKey(signature);
       return putOrSettle<WebhookClaim>(table, {
         key,
@@ -62,7 +63,7 @@ export function createDynamoDbWebhookRequestStore(options: DynamoDbTableOptions)
       });
     },
 
-    complete: (signature, holder, answer, keepUntil) => {
+    complete: async (signature, holder, answer, keepUntil) => {
       const key = webhookRecordKey(signature);
       const values: Item = { ':holder': { S: holder }, ':completed': { S: 'completed' } };
       const { expires_at, ttl } = expiryAttributes(keepUntil);
