@@ -495,6 +495,40 @@ describe('runReview() with a lease store', () => {
     expect(summary.actions.map((a) => a.type)).toEqual(['whitelist.add', 'whitelist.remove']);
   });
 
+  it('plans under the lease at the instant it holds it: an allow entry that expired since the survey accepts nothing', async () => {
+    const t = leased();
+    const expires = new Date(NOW.getTime() + 60_000).toISOString();
+    const expiring = policyFromYaml(`
+version: 1
+owner_domain: ${OWNER}
+services:
+  - rule: payments
+    match: { name: "pay-*" }
+    allow:
+      - domain: ${ALLOWED}
+        expires: "${expires}"
+    deny:
+      - domain: ${DENIED}
+`);
+    let now = NOW;
+    const lease: LeaseStore = {
+      ...t.lease,
+      // The survey ran at NOW; the lease is taken two minutes later, after the entry's expiry.
+      acquire: (key, holder, expiresAt) => (
+        (now = new Date(NOW.getTime() + 120_000)),
+        t.lease.acquire(key, holder, expiresAt)
+      ),
+    };
+    const summary = await runReview({ ...t.deps, lease, clock: () => now }, expiring, t.options);
+    expect(t.calls).toHaveLength(2); // the survey planned an accept, so the service was leased
+    expect(t.fake.calls).not.toContain('receive svc-pay ep-1');
+    expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).not.toContainEqual([
+      'connection.accept',
+      'ep-1',
+    ]);
+    expect(summary.left_pending.map((p) => p.endpoint_id)).toContain('ep-1');
+  });
+
   it('fails the service, and acts on nothing, when the lease store cannot be reached', async () => {
     const t = leased();
     const summary = await runReview(
