@@ -4,8 +4,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * What each part of lib/ may import: a part is a folder of lib/ or a module at its top. An import
- * of any other part fails the lint, so the layering stays as docs/ARCHITECTURE.md draws it.
+ * What each part of lib/ may import: a part is a folder of lib/ or a module at its top
+ * (`policy/plan`: that one module of a part). An import of any other part fails the lint, so the
+ * layering stays as docs/ARCHITECTURE.md draws it.
  * functions/ may import lib/lambda only; bench/, scripts/ and test/ may import anything.
  */
 // prettier-ignore
@@ -18,7 +19,7 @@ const LAYERS = {
   simulator: ['errors', 'model', 'strings', 'time', 'vpcep', 'zod-issues'],
   config: ['errors', 'logger', 'model', 'vpcep', 'zod-issues'],
   webhook: ['errors', 'lease', 'zod-issues'],
-  audit: ['backoff', 'errors', 'model', 'policy'],
+  audit: ['backoff', 'errors', 'model', 'policy/plan'],
   vpcep: ['backoff', 'errors', 'logger', 'model', 'time', 'zod-issues'],
   policy: ['errors', 'model', 'strings', 'zod-issues'],
   lease: ['errors'],
@@ -40,7 +41,11 @@ if (unlisted.length) throw new Error(`eslint.config.mjs: add lib/${unlisted.join
 
 /** A no-restricted-imports block: files whose relative path to lib/ is `up`, refused the parts not in `allowed`. */
 function layer(files, up, name, allowed) {
-  const refused = PARTS.filter((p) => p !== name && !allowed.includes(p));
+  // `policy/plan` allows that one module of a part and nothing else of it.
+  const only = (part) => allowed.filter((a) => a.startsWith(`${part}/`)).map((a) => a.slice(part.length + 1));
+  const refused = PARTS.filter((p) => p !== name && !allowed.includes(p)).map((p) =>
+    only(p).length ? `${p}(?!\\/(?:${only(p).join('|')})$)` : p,
+  );
   const escaped = up.replaceAll('.', '\\.').replaceAll('/', '\\/');
   return {
     files,
@@ -94,6 +99,25 @@ export default tseslint.config(
     },
   },
   ...layers,
+  {
+    // The layering above and dpdm see import declarations only: a module of the project is
+    // imported with one, never with import() or an import('...') type.
+    files: ['lib/**/*.ts', 'functions/*.ts', 'bench/*.ts', 'scripts/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^\\./]',
+          message:
+            'import a module of the project with an import declaration (the layering and cycle checks see only those)',
+        },
+        {
+          selector: 'TSImportType[argument.literal.value=/^\\./]',
+          message: 'import a type of the project with `import type` (the layering and cycle checks see only those)',
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts'],
     rules: {
