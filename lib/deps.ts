@@ -1,8 +1,8 @@
 /**
  * The one place where production defaults are chosen: the VPCEP client and its fetch, the SQS,
- * DynamoDB and S3 clients, the audit sinks, the auditor and the clock. The functions, the CLI
- * and the demo all build their dependencies here; tests pass overrides (a fake fetch, a local
- * SQS client, a DynamoDB client) instead of mocking modules.
+ * SSM, DynamoDB and S3 clients, the audit sinks, the auditor, the lease store and the clock. The
+ * functions, the CLI and the demo all build their dependencies here; tests pass overrides (a fake
+ * fetch, a local SQS client, a DynamoDB client) instead of mocking modules.
  */
 import { Writable } from 'node:stream';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -7,10 +7,6 @@
  * has no imports on purpose: lib/policy may depend on it without depending on lib/vpcep.
  */
 
-/** 4.2.6: status of a connection (a VPC endpoint as seen from the service). */
-export type ConnectionStatus =
-  'pendingAcceptance' | 'creating' | 'accepted' | 'rejected' | 'failed' | 'deleting' | (string & {});
-
 /** 4.2.6: the statuses a connection can be in (what the simulator holds and the CLI offers). */
 export const CONNECTION_STATUSES = [
   'pendingAcceptance',
@@ -19,7 +15,13 @@ export const CONNECTION_STATUSES = [
   'rejected',
   'failed',
   'deleting',
-] as const satisfies readonly ConnectionStatus[];
+] as const;
+
+/**
+ * 4.2.6: status of a connection (a VPC endpoint as seen from the service): one of
+ * CONNECTION_STATUSES, or another string the API may add later (kept, never acted on).
+ */
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number] | (string & {});
 
 /** CONTRACT 2: a domain (account) id is 1 to 64 letters or digits, compared case-insensitively. */
 export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;

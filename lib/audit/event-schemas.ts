@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 import { OUTCOMES, TRIGGERS, UNFINISHED_REASONS, type ActionError, type Outcome } from '../model';
-import { SCOPES, type LeftPending } from '../policy/plan';
+import { DRIFT_KINDS, SCOPES, type LeftPending } from '../policy/plan';
 
 /**
  * The `data` of each audit event type (CONTRACT.md section 3), as zod schemas. The builders in
@@ -37,7 +37,7 @@ export const actionErrorSchema = z
   })
   .describe('why the action or run failed (never a secret)') satisfies z.ZodType<ActionError, unknown>;
 
-/** What every event of a run carries. */
+/** What every event of a run carries (the builders add it from the run's context). */
 const runFields = {
   run_id: z.string().min(1),
   trigger,
@@ -143,11 +143,8 @@ const runCompletedData = z.object({
 });
 
 const driftSchema = z.object({
-  kind: z
-    .string()
-    .describe(
-      'unmanaged, wildcard, whitelist-extra, whitelist-missing, expired, over-limit, approval-disabled, accepted-not-allowed (CONTRACT 2)',
-    ),
+  // A string, not an enum, in the published schema: a consumer must take kinds added later.
+  kind: z.string().describe(`${DRIFT_KINDS.join(', ')} (CONTRACT 2)`),
   service_id: z.string(),
   rule: z.string().optional(),
   endpoint_id: z.string().optional(),
@@ -179,6 +176,9 @@ export const eventDataSchemas = {
 export type EventType = keyof typeof eventDataSchemas;
 /** The `data` an event type's schema accepts (what the caller of its builder hands over). */
 export type EventData<T extends EventType> = z.input<(typeof eventDataSchemas)[T]>;
+
+/** The fields every event of a run carries, which the builders add from the run's context. */
+export type RunFields = keyof typeof runFields;
 export const EVENT_TYPES = Object.keys(eventDataSchemas) as EventType[];
 
 /** `urn:vpcep-approver:event:<type>:1`: the `$id` of a data schema and the event's `dataschema`. */

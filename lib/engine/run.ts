@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 
 import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
-import type { EventData } from '../audit/event-schemas';
+import type { EventData, RunFields } from '../audit/event-schemas';
 import { collect } from '../collect';
 import { ActionError, ActionType, EndpointService, Outcome, OUTCOMES, Trigger, UnfinishedReason } from '../model';
 import { Drift, LeftPending, Scope } from '../policy/plan';
@@ -298,9 +298,6 @@ function summarise(
     ...(auditError && { audit_error: auditError.message }),
   };
 }
-
-/** The run fields every event carries: the event builders add them from the run's context. */
-type RunFields = 'run_id' | 'trigger' | 'dry_run' | 'policy_sha256';
 
 /**
  * What the run.completed event carries: counts, left_pending, failures (CONTRACT section 3). Typed

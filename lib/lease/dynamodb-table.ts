@@ -11,8 +11,10 @@ import {
 import { AppError } from '../errors';
 
 /**
- * What the lease table's users share: the one DynamoDB call they make (`send`), the test for a
- * refused condition, and errors that name the table. The table has one key attribute, `pk`
+ * What the lease table's stores (leases, webhook requests) share: the one DynamoDB call they
+ * make (`send`), their two kinds of conditional write (putOrSettle to take an item another
+ * process may hold, writeIfStillHeld to change or drop one's own), consistent reads, and errors
+ * that name the table. The table has one key attribute, `pk`
  * (string), and TTL on `ttl` (epoch seconds); TTL only cleans up, since DynamoDB deletes expired
  * items late (typically within days) and local servers may not at all, so every condition compares
  * `expires_at` (epoch milliseconds) with the caller's clock instead.

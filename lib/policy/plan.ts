@@ -1,7 +1,8 @@
 /**
  * The shapes of a plan (CONTRACT 2): what the planner returns for one service and the engine
- * carries out and reports. Types and the constant lists they derive from only, so every layer may
- * import them.
+ * carries out and reports. Types and the constant lists they derive from only: the engine, the
+ * audit events and the edges import them without importing the planner (see LAYERS in
+ * eslint.config.mjs).
  */
 import type { Action } from '../model';
 

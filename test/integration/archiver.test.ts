@@ -11,6 +11,7 @@ import { buildActionEvent } from '../../lib/audit/event';
 import { createArchiverHandler } from '../../lib/lambda/archiver';
 import { createJsonLogger } from '../../lib/logger';
 import { Simulator, startSimulator } from '../../lib/simulator';
+import { isoDay } from '../../lib/time';
 import { runCliProcess } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
 import { actionFactory, runContextFactory } from '../support/records';
@@ -144,7 +145,7 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: sent.MessageId }] });
 
     const eventKeys = await listKeys('events/');
-    const today = new Date().toISOString().slice(0, 10);
+    const today = isoDay(new Date());
     expect(eventKeys).toEqual([expect.stringMatching(new RegExp(`^events/dt=${today}/[0-9a-f]{64}\\.jsonl\\.gz$`))]);
     const lines = gunzipSync(await readObject(eventKeys[0]!))
       .toString('utf8')

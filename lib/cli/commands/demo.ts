@@ -8,7 +8,7 @@ import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
 import { DOMAIN_PERMISSION_PREFIX, isWildcardPermission } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
-import { Scope } from '../../policy/plan';
+import { Scope, SCOPES } from '../../policy/plan';
 import { loadSimulatorStateFile, SimulatorState, startSimulator } from '../../simulator';
 import { CliContext } from '../context';
 import { formatTable } from '../output';
@@ -55,7 +55,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
           audit: { file: auditFile },
           fallback: ctx.stderr,
         });
-        for (const scope of ['sweep', 'compliance'] as const) {
+        for (const scope of SCOPES) {
           const deps = runDeps({ credentials, logger: silentLogger });
           const summary = await runReview(deps, loaded.policy, {
             run: {

@@ -4,6 +4,7 @@ import { type Action, type Connection, type EndpointService, type WhitelistRecor
 import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
 import { type Scope } from '../../../lib/policy/plan';
 import { policySchema, type Policy } from '../../../lib/policy/schema';
+import { isoDay } from '../../../lib/time';
 import { PAYMENTS as SERVICE_ID } from '../../support/ids';
 
 /**
@@ -146,7 +147,7 @@ function entriesFor(policy: Policy, s: State, domain: string): { max_connections
 /** Independent reading of CONTRACT 2 expiry: a date is valid through its day (UTC), a time until it. */
 function liveAt(expires: string | undefined): boolean {
   if (expires === undefined) return true;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(expires)) return expires >= NOW.toISOString().slice(0, 10);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(expires)) return expires >= isoDay(NOW);
   return new Date(expires).getTime() > NOW.getTime();
 }
 
