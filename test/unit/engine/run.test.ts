@@ -497,19 +497,10 @@ describe('runReview() with a lease store', () => {
 
   it('plans under the lease at the instant it holds it: an allow entry that expired since the survey accepts nothing', async () => {
     const t = leased();
+    // The payments rule, its one allow entry expiring a minute after NOW.
+    const rule = policy.services[0]!;
     const expires = new Date(NOW.getTime() + 60_000).toISOString();
-    const expiring = policyFromYaml(`
-version: 1
-owner_domain: ${OWNER}
-services:
-  - rule: payments
-    match: { name: "pay-*" }
-    allow:
-      - domain: ${ALLOWED}
-        expires: "${expires}"
-    deny:
-      - domain: ${DENIED}
-`);
+    const expiring = { ...policy, services: [{ ...rule, allow: [{ ...rule.allow[0]!, expires }] }] };
     let now = NOW;
     const lease: LeaseStore = {
       ...t.lease,
