@@ -130,6 +130,19 @@ export interface ConnectionState {
   enable_dns?: boolean;
 }
 
+/** The optional details of a connection (4.3.2 and 4.3.4 show them), kept only where set. */
+export const CONNECTION_DETAILS = ['description', 'vpc_id', 'subnet_id', 'ip', 'enable_dns'] as const;
+
+/**
+ * The fields of `source` among `keys` that are set: what an object with optional fields is
+ * given, so an unset one stays absent (the state file and the API answers leave it out).
+ */
+export function definedFields<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const key of keys) if (source[key] !== undefined) out[key] = source[key];
+  return out;
+}
+
 export interface PermissionState {
   id: string;
   permission: string;
@@ -275,12 +288,8 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
           marker_id: marker,
           created_at: cCreated,
           updated_at: c.updated_at ?? cCreated,
+          ...definedFields(c, CONNECTION_DETAILS),
         };
-        if (c.description !== undefined) conn.description = c.description;
-        if (c.vpc_id !== undefined) conn.vpc_id = c.vpc_id;
-        if (c.subnet_id !== undefined) conn.subnet_id = c.subnet_id;
-        if (c.ip !== undefined) conn.ip = c.ip;
-        if (c.enable_dns !== undefined) conn.enable_dns = c.enable_dns;
         return conn;
       }),
       permissions: s.permissions.map((p, pi) => {

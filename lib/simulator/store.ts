@@ -7,8 +7,10 @@
 import { compareStrings } from '../strings';
 import { isoSeconds } from '../time';
 import {
+  CONNECTION_DETAILS,
   ConnectionState,
   ConnectionStatusValue,
+  definedFields,
   markValidated,
   PermissionState,
   PublicServiceState,
@@ -303,18 +305,13 @@ export class SimulatorStore {
 
 /** A connection record back in the state-file shape. */
 export function connectionState(r: ConnectionRecord): ConnectionState {
-  const c: ConnectionState = {
+  return {
     id: r.id,
     domain_id: r.domain_id,
     status: r.status,
     marker_id: r.marker_id,
     created_at: r.created_at,
     updated_at: r.updated_at,
+    ...definedFields(r, CONNECTION_DETAILS),
   };
-  if (r.description !== undefined) c.description = r.description;
-  if (r.vpc_id !== undefined) c.vpc_id = r.vpc_id;
-  if (r.subnet_id !== undefined) c.subnet_id = r.subnet_id;
-  if (r.ip !== undefined) c.ip = r.ip;
-  if (r.enable_dns !== undefined) c.enable_dns = r.enable_dns;
-  return c;
 }

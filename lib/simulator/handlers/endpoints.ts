@@ -5,6 +5,7 @@ import { isoSeconds } from '../../time';
 import { bodyObject, createEndpointBody, createEndpointRequestSchema, parseBody } from '../bodies';
 import { vpcepError } from '../errors';
 import { fuzzy, pageOf, parsePaging } from '../query';
+import { definedFields } from '../state';
 import { byCreated, byUpdated, ConnectionRecord, SimulatorStore, timeMs } from '../store';
 import { ipFor } from './connections';
 import { ApiRequest, Handler, ok } from './handler';
@@ -79,11 +80,7 @@ export const createEndpoint: Handler = (store, req) => {
     vpc_id: body.vpc_id,
     enable_dns: body.enable_dns ?? false,
   };
-  if (body.subnet_id !== undefined) rec.subnet_id = body.subnet_id;
-  if (body.description !== undefined) rec.description = body.description;
-  if (body.whitelist !== undefined) rec.whitelist = body.whitelist;
-  if (body.enable_whitelist !== undefined) rec.enable_whitelist = body.enable_whitelist;
-  if (body.routetables !== undefined) rec.routetables = body.routetables;
+  Object.assign(rec, definedFields(body, ['subnet_id', 'description', 'whitelist', 'enable_whitelist', 'routetables']));
   if (s.service_type === 'interface') rec.ip = body.port_ip ?? ipFor(marker);
   store.addEndpoint(rec);
   return ok(endpointJson(store, rec), true);
