@@ -218,31 +218,22 @@ export const describeService: Handler = (store, req) => {
   const name = req.query.get('endpoint_service_name') ?? undefined;
   // 4.2.11: either id or endpoint_service_name must be given.
   if (!id && !name) throw vpcepError('EndPoint.2002', 'id or endpoint_service_name');
-  const matchesOwn = (s: ServiceRecord) =>
+  const matches = (s: { id: string; service_name?: string }) =>
     (id === undefined || s.id === id) && (name === undefined || s.service_name === name);
   const own =
     id !== undefined
-      ? [store.services.get(id)].filter((s): s is ServiceRecord => s !== undefined && matchesOwn(s))
-      : [...store.services.values()].filter(matchesOwn);
-  const first = own[0];
-  if (first)
-    return ok({
-      id: first.id,
-      service_name: first.service_name,
-      service_type: first.service_type,
-      created_at: first.created_at,
-      is_charge: false,
-    });
-  const pub = store.publicServices.find(
-    (p) => (id === undefined || p.id === id) && (name === undefined || p.service_name === name),
-  );
-  if (pub)
-    return ok({
-      id: pub.id,
-      service_name: pub.service_name,
-      service_type: pub.service_type,
-      created_at: pub.created_at,
-      is_charge: pub.is_charge,
-    });
-  throw vpcepError('EndPoint.2003', `service ${id ?? name}`);
+      ? [store.services.get(id)].filter((s): s is ServiceRecord => s !== undefined && matches(s))
+      : [...store.services.values()].filter(matches);
+  const pub = store.publicServices.find(matches);
+  // The project's own services first (never charged), then the public ones.
+  const found = own[0] ? { service: own[0], is_charge: false } : pub && { service: pub, is_charge: pub.is_charge };
+  if (!found) throw vpcepError('EndPoint.2003', `service ${id ?? name}`);
+  const { service, is_charge } = found;
+  return ok({
+    id: service.id,
+    service_name: service.service_name,
+    service_type: service.service_type,
+    created_at: service.created_at,
+    is_charge,
+  });
 };
