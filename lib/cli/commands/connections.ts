@@ -4,7 +4,7 @@ import { collect } from '../../collect';
 import { CONNECTION_STATUSES } from '../../model';
 import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
-import { formatTable, printJson } from '../output';
+import { printRecords } from '../output';
 
 /** `connections <service-id> [--status S] [--json]`: every connection of a service (4.2.6). */
 export function registerConnections(program: Command, ctx: CliContext): void {
@@ -20,19 +20,16 @@ export function registerConnections(program: Command, ctx: CliContext): void {
     const connections = await collect(
       client.listConnections(serviceId, options.status ? { status: options.status } : {}),
     );
-    if (options.json) return printJson(ctx, connections);
-    if (connections.length === 0)
-      return void ctx.stdout.write(
-        `${options.status ? `no connections with status ${options.status}` : 'no connections'}\n`,
-      );
-    ctx.stdout.write(
-      formatTable(connections, [
+    printRecords(ctx, connections, {
+      json: options.json,
+      empty: options.status ? `no connections with status ${options.status}` : 'no connections',
+      columns: [
         { header: 'ENDPOINT ID', value: (c) => c.id },
         { header: 'DOMAIN', value: (c) => c.domain_id },
         { header: 'STATUS', value: (c) => c.status },
         { header: 'MARKER', value: (c) => c.marker_id },
         { header: 'CREATED', value: (c) => c.created_at },
-      ]),
-    );
+      ],
+    });
   });
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { collect } from '../../collect';
 import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
-import { formatTable, printJson } from '../output';
+import { printRecords } from '../output';
 
 /** `whitelist <service-id> [--json]`: every whitelist record of a service (4.2.8). */
 export function registerWhitelist(program: Command, ctx: CliContext): void {
@@ -15,16 +15,15 @@ export function registerWhitelist(program: Command, ctx: CliContext): void {
       .option('--json', 'print a JSON array of the normalised records'),
   ).action(async (serviceId: string, options: ApiOptions & { json?: boolean }) => {
     const client = createClientFromOptions(options, ctx);
-    const records = await collect(client.listWhitelist(serviceId));
-    if (options.json) return printJson(ctx, records);
-    if (records.length === 0) return void ctx.stdout.write('no whitelist records\n');
-    ctx.stdout.write(
-      formatTable(records, [
+    printRecords(ctx, await collect(client.listWhitelist(serviceId)), {
+      json: options.json,
+      empty: 'no whitelist records',
+      columns: [
         { header: 'ID', value: (r) => r.id },
         { header: 'PERMISSION', value: (r) => r.permission },
         { header: 'DESCRIPTION', value: (r) => r.description },
         { header: 'CREATED', value: (r) => r.created_at },
-      ]),
-    );
+      ],
+    });
   });
 }
