@@ -120,16 +120,14 @@ export type RunDepsFactory = (run: RunDepsRequest) => RunDeps;
  * The VPCEP client of a command that only reads (services, connections, whitelist): node-fetch
  * with keep-alive; the caller gives the connection, logger, rate limiter and deadline.
  */
-export function createReadClient(
-  options: Omit<CreateVpcepClientOptions, 'fetch'> & Partial<Pick<CreateVpcepClientOptions, 'fetch'>>,
-): VpcepClient {
-  return createVpcepClient({ ...options, fetch: options.fetch ?? createNodeFetch() });
+export function createReadClient(options: Omit<CreateVpcepClientOptions, 'fetch'>): VpcepClient {
+  return createVpcepClient({ ...options, fetch: createNodeFetch() });
 }
 
 /**
  * The one factory of production dependencies. For a process it makes the pieces its runs share
- * (fetch, the rate limiter, and the SQS client on first use, with the AWS SDK's defaults for
- * region, credentials and endpoint); for each run it makes the VPCEP client with the run's
+ * (fetch, the rate limiter, the lease store when a lease table is named, and the SQS client on
+ * first use, with the AWS SDK's defaults for region, credentials and endpoint); for each run it makes the VPCEP client with the run's
  * credentials and deadline, the audit sink (SQS when a queue URL is given, a file, a stream;
  * none: JSON lines on the fallback stream) and the auditor over it. The Lambda calls it once
  * per container, the CLI and the demo once per command; tests pass a fake fetch or a local SQS
@@ -213,7 +211,9 @@ export function createSqsClient(): SQSClient {
  * The SSM client of the functions' parameters (the brake), with the AWS SDK's defaults; tests
  * give a fake class, as they do to the secrets middleware.
  */
-export function createSsmClient(AwsClient: new (config: object) => Pick<SSMClient, 'send'> = SSMClient) {
+export function createSsmClient(
+  AwsClient: new (config: object) => Pick<SSMClient, 'send'> = SSMClient,
+): Pick<SSMClient, 'send'> {
   return new AwsClient({});
 }
 
