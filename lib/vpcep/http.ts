@@ -1,7 +1,9 @@
 /**
  * The HTTP transport the client needs, as a small interface (so tests pass a fake), and the
  * production one: node-fetch with keep-alive agents, so a listing of many pages or a sweep of
- * many services reuses its TLS connections.
+ * many services reuses its TLS connections, and redirects never followed (VPCEP never
+ * redirects; following one would send the credential headers and the request body to another
+ * origin, and past the loopback-only rule for http://).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -22,7 +24,7 @@ export interface FetchResponseLike {
 /** The subset of `fetch` the client uses. */
 export type FetchLike = (url: string, init: FetchInit) => Promise<FetchResponseLike>;
 
-/** node-fetch (v3, ES module, loaded on first use) with keep-alive agents. */
+/** node-fetch (v3, ES module, loaded on first use) with keep-alive agents; a 3xx answer is returned as it is, never followed. */
 export function createNodeFetch(): FetchLike {
   const httpAgent = new http.Agent({ keepAlive: true });
   const httpsAgent = new https.Agent({ keepAlive: true });
@@ -30,6 +32,10 @@ export function createNodeFetch(): FetchLike {
   return async (url, init) => {
     loaded ??= import('node-fetch');
     const { default: fetch } = await loaded;
-    return fetch(url, { ...init, agent: (u: URL) => (u.protocol === 'http:' ? httpAgent : httpsAgent) });
+    return fetch(url, {
+      ...init,
+      redirect: 'manual',
+      agent: (u: URL) => (u.protocol === 'http:' ? httpAgent : httpsAgent),
+    });
   };
 }

@@ -64,12 +64,14 @@ export function createTransport(options: TransportOptions): Transport {
       let text: string;
       let requestId: string | undefined;
       let retryAfter: string | null;
+      let location: string | null;
       try {
         const res = await fetch(url.toString(), { method, headers, body, signal: controller.signal });
         text = await res.text();
         status = res.status;
         requestId = scrub(res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined);
         retryAfter = res.headers.get('retry-after');
+        location = res.headers.get('location');
       } catch (err) {
         if (controller.signal.aborted)
           return {
@@ -88,6 +90,7 @@ export function createTransport(options: TransportOptions): Transport {
         // A schema error is final (retrying brings the same body): thrown, not returned.
         return { ok: true, value: parseBody(schema, text, request, requestId, scrub), ...(requestId && { requestId }) };
       }
+      if (status >= 300 && status < 400) return { ok: false, failure: redirectFailure(status, location, url) };
       const parsed = parseErrorBody(text);
       const retryAfterMs = parseRetryAfter(retryAfter, clock());
       return {
@@ -97,6 +100,28 @@ export function createTransport(options: TransportOptions): Transport {
         ...(requestId && { requestId }),
       };
     },
+  };
+}
+
+/**
+ * A 3xx answer as a failure (final: the fetch never follows it, so nothing went to the other
+ * host). The message names the status and only the origin of the `Location` (its path or query
+ * may carry anything) and points to --endpoint: a derived regional endpoint that moved is the
+ * likely cause.
+ */
+function redirectFailure(status: number, location: string | null, url: URL): VpcepFailure {
+  let to = 'no Location';
+  if (location !== null) {
+    try {
+      to = `Location ${new URL(location, url).origin}`;
+    } catch {
+      to = 'an unreadable Location';
+    }
+  }
+  return {
+    status,
+    errorCode: 'VPCEP_REDIRECT',
+    errorMsg: `the endpoint answered with a redirect (${to}); VPCEP never redirects and the client does not follow one: set --endpoint (VPCEP_ENDPOINT) to the region's VPCEP endpoint`,
   };
 }
 

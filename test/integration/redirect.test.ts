@@ -1,0 +1,99 @@
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+import { runCaptured } from '../support/capture';
+import { tempFiles } from '../support/simulator';
+
+/**
+ * An endpoint that redirects (CONTRACT section 1, hardening): VPCEP never answers 3xx, so the
+ * client follows no redirect. Two servers on 127.0.0.1: the endpoint answers every request with
+ * a 307 to the other, which records what reaches it. Nothing may: no credential header, no body.
+ */
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+}
+
+async function listen(
+  handler: (req: IncomingMessage, seen: Seen[]) => { status: number; headers?: Record<string, string> },
+) {
+  const seen: Seen[] = [];
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
+      const answer = handler(req, seen);
+      res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+const files = tempFiles('vpcep-redirect-', {
+  'policy.yaml': ['version: 1', 'services:', '  - rule: all', '    match: { name: "*" }', '    allow: []', ''].join(
+    '\n',
+  ),
+});
+
+describe('an endpoint that answers with a redirect', () => {
+  let elsewhere: Awaited<ReturnType<typeof listen>>;
+  let endpoint: Awaited<ReturnType<typeof listen>>;
+  beforeEach(async () => {
+    elsewhere = await listen(() => ({ status: 200 }));
+    endpoint = await listen((req) => ({
+      status: 307,
+      headers: { Location: `${elsewhere.url}${req.url ?? '/'}?token=should-not-be-shown` },
+    }));
+  });
+  afterEach(async () => {
+    await Promise.all([endpoint.close(), elsewhere.close()]);
+  });
+
+  it.each([
+    ['a token', { HUAWEICLOUD_SDK_AUTH_TOKEN: 'token-that-must-stay-home' }],
+    [
+      'AK/SK and a security token',
+      {
+        HUAWEICLOUD_SDK_AK: 'AKREDIRECTTEST0001',
+        HUAWEICLOUD_SDK_SK: 'sk-redirect',
+        HUAWEICLOUD_SDK_SECURITY_TOKEN: 'sts-token',
+      },
+    ],
+  ])(
+    'with %s: fails once, names the status and the Location origin, sends nothing to the other host',
+    async (_, auth) => {
+      const run = await runCaptured(['services'], {
+        VPCEP_ENDPOINT: endpoint.url,
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        ...auth,
+      });
+      expect(run.code).toBe(1);
+      expect(run.err).toContain('HTTP 307');
+      expect(run.err).toContain(`Location ${elsewhere.url}`);
+      expect(run.err).toContain('--endpoint');
+      expect(run.err).not.toContain('should-not-be-shown');
+      expect(endpoint.seen).toHaveLength(1); // not retried
+      expect(elsewhere.seen).toEqual([]);
+    },
+  );
+
+  it('apply takes no action and sends nothing to the other host', async () => {
+    const run = await runCaptured(
+      ['apply', '--policy', files.path('policy.yaml'), '--audit-file', files.path('audit.jsonl'), '--json'],
+      {
+        VPCEP_ENDPOINT: endpoint.url,
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        HUAWEICLOUD_SDK_AUTH_TOKEN: 'token-that-must-stay-home',
+      },
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('HTTP 307');
+    expect(elsewhere.seen).toEqual([]);
+    expect(endpoint.seen.every((r) => r.method === 'GET')).toBe(true);
+  });
+});
