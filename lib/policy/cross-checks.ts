@@ -1,7 +1,7 @@
 /**
  * Checks across fields of a policy, which the schema cannot make: groups that do not exist,
  * duplicate rule labels, rules that never apply, a domain both allowed and denied, expired
- * entries. They read the raw document defensively, so they also run (and report) when other
+ * entries, an empty allow list. They read the raw document defensively, so they also run (and report) when other
  * parts of the file are broken.
  */
 import { formatPath } from '../zod-issues';
@@ -70,6 +70,15 @@ export function crossChecks(raw: unknown, now: Date): Problem[] {
         );
       else matchIds.set(id, i);
     }
+
+    if (Array.isArray(rule.allow) && rule.allow.length === 0)
+      out.push(
+        warning(
+          ['services', i, 'allow'],
+          'the allow list is empty: this rule allows no domain, so every connection to the services it matches counts as unlisted',
+          undefined,
+        ),
+      );
 
     // Allowed domains of this rule, directly or through groups, with where they are written.
     const allowed = new Map<string, string>();

@@ -236,7 +236,7 @@ function dedupe(problems: Problem[]): Problem[] {
 
 /** Adds the line and column of the problem's node (or of its nearest existing parent). */
 function locate(p: Problem, doc: Document, lc: LineCounter): PolicyProblem {
-  const { segments, keyOf, ...rest } = p;
+  const { segments, keyOf, meant: _meant, ...rest } = p;
   let offset: number | undefined;
   if (keyOf && segments.length > 0) {
     const parent = doc.getIn(segments.slice(0, -1), true);

@@ -41,6 +41,8 @@ export interface Problem extends PolicyProblem {
   /** Path segments, to find the line; `keyOf` locates the key rather than the value. */
   segments: Segment[];
   keyOf?: boolean;
+  /** For an unknown key: the known key it is closest to (the one probably meant). */
+  meant?: string;
 }
 
 /** One problem per thing to fix in `issues`, the zod issues of the policy schema for `raw`. */
@@ -52,16 +54,7 @@ export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = knownKeysAt(segments, value);
-        for (const key of issue.keys) {
-          const suggestion = closest(key, known);
-          out.push({
-            segments: [...segments, key],
-            keyOf: true,
-            path: formatPath([...segments, key]),
-            message: `unknown key "${key}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; expected one of: ${known.join(', ')}`,
-            severity: 'error',
-          });
-        }
+        for (const key of issue.keys) out.push(unknownKeyProblem(segments, key, known));
         break;
       }
       case 'invalid_union': {
@@ -99,7 +92,36 @@ export function schemaProblems(issues: readonly z.core.$ZodIssue[], raw: unknown
         );
     }
   }
-  return out;
+  return withoutMissingMeant(out);
+}
+
+/**
+ * `unknown key domian; did you mean domain? (expected one of: domain, expires, max_connections)`:
+ * the key as written (quoted only when it is not a plain name), the known key it is closest to,
+ * and every key allowed there.
+ */
+function unknownKeyProblem(segments: Segment[], key: string, known: readonly string[]): Problem {
+  const suggestion = closest(key, known);
+  const name = (k: string) => (/^[A-Za-z_][\w-]*$/.test(k) ? k : JSON.stringify(k));
+  return {
+    segments: [...segments, key],
+    keyOf: true,
+    path: formatPath([...segments, key]),
+    message: `unknown key ${name(key)}${suggestion ? `; did you mean ${suggestion}?` : ''} (expected one of: ${known.join(', ')})`,
+    meant: suggestion,
+    severity: 'error',
+  };
+}
+
+/**
+ * Drops "missing required key" for a key that a misspelt key beside it stands for: `domian:` is
+ * one mistake (reported as the unknown key, with the key meant), not two.
+ */
+function withoutMissingMeant(problems: Problem[]): Problem[] {
+  const meant = new Set(
+    problems.filter((p) => p.meant !== undefined).map((p) => formatPath([...p.segments.slice(0, -1), p.meant!])),
+  );
+  return problems.filter((p) => !(p.message.startsWith('missing required key') && meant.has(p.path)));
 }
 
 /** An allow entry is `{ group }` or `{ domain, expires?, max_connections? }`: explain against the one meant. */
@@ -116,7 +138,15 @@ function unionProblems(
     const hasGroup = 'group' in value;
     const hasDomain = 'domain' in value;
     if (hasGroup && hasDomain) return [problem(segments, 'an allow entry names a group or a domain, not both', value)];
-    if (!hasGroup && !hasDomain) return [problem(segments, `${expected}; neither group nor domain is given`, value)];
+    if (!hasGroup && !hasDomain) {
+      // A misspelt key (`domian:`) is the mistake to name, with the key it is closest to.
+      const known = [...new Set([...KNOWN_KEYS.allowGroup, ...KNOWN_KEYS.allowDomain])];
+      const unknown = Object.keys(value)
+        .filter((k) => !known.includes(k))
+        .map((k) => unknownKeyProblem(segments, k, known));
+      if (unknown.some((p) => p.meant === 'group' || p.meant === 'domain')) return unknown;
+      return [...unknown, problem(segments, `${expected}; neither group nor domain is given`, value)];
+    }
     return schemaProblems(branches[hasGroup ? 0 : 1] ?? [], raw, segments);
   }
   // Any other union: explain against the branch that came closest.

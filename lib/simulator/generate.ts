@@ -1,7 +1,16 @@
+import { UsageError } from '../errors';
 import { domainPermission } from '../model';
 import { isoSeconds } from '../time';
 import { mulberry32, randomHex, sequentialUuids } from './random';
-import { ConnectionState, markValidated, PermissionState, ServiceState, SimulatorState } from './state';
+import {
+  ConnectionState,
+  DEFAULT_DOMAIN_ID,
+  DEFAULT_PROJECT_ID,
+  markValidated,
+  PermissionState,
+  ServiceState,
+  SimulatorState,
+} from './state';
 
 export interface GenerateStateOptions {
   /** Number of endpoint services. */
@@ -97,4 +106,48 @@ export function generateState(options: GenerateStateOptions): SimulatorState {
 
 function iso(ms: number): string {
   return isoSeconds(new Date(ms));
+}
+
+/** The most services `--generate` builds: the quota the generated state is given grows with it. */
+const MAX_GENERATED_SERVICES = 100_000;
+/** The most pending connections per service `--generate` builds. */
+const MAX_GENERATED_PENDING = 10_000;
+
+/**
+ * The options of `simulator --generate services=N,pending=M[,seed=S]`: N services with M pending
+ * connections each (from seeded consumer domains, each service with a few whitelist records), in
+ * the default project of a state file (CONTRACT section 5), so the CLI settings of the README work
+ * unchanged. Throws UsageError naming the part that is wrong.
+ */
+export function parseGenerateSpec(spec: string): GenerateStateOptions {
+  const usage = 'expected services=N,pending=M[,seed=S], e.g. services=200,pending=5,seed=7';
+  const values = new Map<string, number>();
+  for (const part of spec.split(',')) {
+    const match = /^\s*([a-z]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!match)
+      throw new UsageError(`--generate ${JSON.stringify(spec)}: cannot read ${JSON.stringify(part)}; ${usage}`);
+    const [, key, value] = match as unknown as [string, string, string];
+    if (!['services', 'pending', 'seed'].includes(key))
+      throw new UsageError(`--generate ${JSON.stringify(spec)}: unknown key ${key}; ${usage}`);
+    if (values.has(key)) throw new UsageError(`--generate ${JSON.stringify(spec)}: ${key} is given twice`);
+    values.set(key, Number(value));
+  }
+  const bounded = (key: string, min: number, max: number): number => {
+    const n = values.get(key);
+    if (n === undefined) throw new UsageError(`--generate ${JSON.stringify(spec)}: ${key} is missing; ${usage}`);
+    if (n < min || n > max)
+      throw new UsageError(`--generate ${JSON.stringify(spec)}: ${key}=${n} is out of range (${min} to ${max})`);
+    return n;
+  };
+  const seed = values.get('seed');
+  if (seed !== undefined && !Number.isSafeInteger(seed))
+    throw new UsageError(`--generate ${JSON.stringify(spec)}: seed=${seed} is not a safe integer`);
+  return {
+    services: bounded('services', 1, MAX_GENERATED_SERVICES),
+    connectionsPerService: bounded('pending', 0, MAX_GENERATED_PENDING),
+    pendingRatio: 1,
+    ...(seed === undefined ? {} : { seed }),
+    project_id: DEFAULT_PROJECT_ID,
+    domain_id: DEFAULT_DOMAIN_ID,
+  };
 }

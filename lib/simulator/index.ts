@@ -4,7 +4,7 @@
  */
 export { startSimulator } from './server';
 export type { Simulator, SimulatorOptions } from './server';
-export { generateState } from './generate';
+export { generateState, parseGenerateSpec } from './generate';
 export type { GenerateStateOptions } from './generate';
 export { parseSimulatorState } from './state';
 export { loadSimulatorStateFile } from './load';

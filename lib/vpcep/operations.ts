@@ -1,7 +1,20 @@
 /**
  * The VPCEP API v1 operations as one table: method, path, whether repeating one has the same
- * effect as doing it once, and the Huawei IAM action that allows it (reference section 6). The
- * client builds every request from this table; the IAM coverage test reads the actions from it.
+ * effect as doing it once, and the Huawei IAM actions that allow it. The client builds every
+ * request from this table; the IAM coverage test reads the actions from it.
+ *
+ * Huawei IAM authorizes in two ways, and each operation names its action in both:
+ * - `iamAction`, role/policy-based authorization (custom policies of `"Version": "1.1"`,
+ *   policies/huawei-iam-policy*.json): the action of section 6 of the API reference
+ *   ("Permissions Policies and Supported Actions", online at
+ *   https://support.huaweicloud.com/intl/en-us/api-vpcep/vpcep_07_0002.html for endpoint
+ *   services, vpcep_07_0003.html for endpoints, vpcep_07_0004.html for quotas);
+ * - `identityAction`, identity policy-based authorization (identity policies of
+ *   `"Version": "5.0"`, policies/huawei-identity-policy*.json): the action named under
+ *   "Authorization Information" on the API's own page, `authorizationPage`, which also gives the
+ *   role/policy action as its alias where the two differ.
+ * Neither documentation names an action for the version APIs of 4.1 (they need none), so those
+ * are left undefined rather than guessed.
  *
  * Idempotence decides whether a call may be retried after an ambiguous failure (a 500 or a
  * reset, after which the first attempt may or may not have been applied):
@@ -22,8 +35,12 @@ export interface Operation {
   /** Path template; `{name}` is a path parameter. */
   path: string;
   idempotent: boolean;
-  /** Section 6: the IAM action a user needs for it (none for the version APIs of 4.1). */
+  /** Role/policy-based authorization: the action of reference section 6 (none for 4.1). */
   iamAction: string | undefined;
+  /** Identity policy-based authorization: the action `authorizationPage` names (none for 4.1). */
+  identityAction: string | undefined;
+  /** The API's page whose "Authorization Information" gives `identityAction` (none for 4.1). */
+  authorizationPage: string | undefined;
   /** The section of the API reference. */
   section: string;
 }
@@ -31,23 +48,54 @@ export interface Operation {
 const SERVICES = '/v1/{project_id}/vpc-endpoint-services';
 const SERVICE = `${SERVICES}/{service_id}`;
 const ENDPOINTS = '/v1/{project_id}/vpc-endpoints';
+/** Huawei Cloud's VPCEP API pages (international and European sites; the same pages). */
+const INTL = 'https://support.huaweicloud.com/intl/en-us/api-vpcep';
+const EU = 'https://support.huaweicloud.com/eu/api-vpcep';
 
 export const OPERATIONS = {
-  listVersions: { method: 'GET', path: '/', idempotent: true, iamAction: undefined, section: '4.1.1' },
-  getVersion: { method: 'GET', path: '/{version}', idempotent: true, iamAction: undefined, section: '4.1.2' },
+  listVersions: {
+    method: 'GET',
+    path: '/',
+    idempotent: true,
+    iamAction: undefined,
+    identityAction: undefined,
+    authorizationPage: undefined,
+    section: '4.1.1',
+  },
+  getVersion: {
+    method: 'GET',
+    path: '/{version}',
+    idempotent: true,
+    iamAction: undefined,
+    identityAction: undefined,
+    authorizationPage: undefined,
+    section: '4.1.2',
+  },
   createService: {
     method: 'POST',
     path: SERVICES,
     idempotent: false,
     iamAction: 'vpcep:epservices:create',
+    identityAction: 'vpcep:endpointServices:create',
+    authorizationPage: `${EU}/vpcep_06_0201.html`,
     section: '4.2.1',
   },
-  getService: { method: 'GET', path: SERVICE, idempotent: true, iamAction: 'vpcep:epservices:get', section: '4.2.2' },
+  getService: {
+    method: 'GET',
+    path: SERVICE,
+    idempotent: true,
+    iamAction: 'vpcep:epservices:get',
+    identityAction: 'vpcep:endpointServices:get',
+    authorizationPage: `${INTL}/ListServiceDetails.html`,
+    section: '4.2.2',
+  },
   updateService: {
     method: 'PUT',
     path: SERVICE,
     idempotent: true,
     iamAction: 'vpcep:epservices:update',
+    identityAction: 'vpcep:endpointServices:update',
+    authorizationPage: `${INTL}/UpdateEndpointService.html`,
     section: '4.2.3',
   },
   deleteService: {
@@ -55,6 +103,8 @@ export const OPERATIONS = {
     path: SERVICE,
     idempotent: true,
     iamAction: 'vpcep:epservices:delete',
+    identityAction: 'vpcep:endpointServices:delete',
+    authorizationPage: `${EU}/DeleteEndpointService.html`,
     section: '4.2.4',
   },
   listServices: {
@@ -62,6 +112,8 @@ export const OPERATIONS = {
     path: SERVICES,
     idempotent: true,
     iamAction: 'vpcep:epservices:list',
+    identityAction: 'vpcep:endpointServices:list',
+    authorizationPage: `${INTL}/ListEndpointService.html`,
     section: '4.2.5',
   },
   listConnections: {
@@ -69,6 +121,8 @@ export const OPERATIONS = {
     path: `${SERVICE}/connections`,
     idempotent: true,
     iamAction: 'vpcep:connections:list',
+    identityAction: 'vpcep:endpointServices:listConnections',
+    authorizationPage: `${INTL}/vpcep_06_0206.html`,
     section: '4.2.6',
   },
   acceptOrReject: {
@@ -76,6 +130,8 @@ export const OPERATIONS = {
     path: `${SERVICE}/connections/action`,
     idempotent: true,
     iamAction: 'vpcep:connections:update',
+    identityAction: 'vpcep:endpointServices:updateConnections',
+    authorizationPage: `${EU}/AcceptOrRejectEndpoint.html`,
     section: '4.2.7',
   },
   listWhitelist: {
@@ -83,6 +139,8 @@ export const OPERATIONS = {
     path: `${SERVICE}/permissions`,
     idempotent: true,
     iamAction: 'vpcep:permissions:list',
+    identityAction: 'vpcep:endpointServices:listPermissions',
+    authorizationPage: `${INTL}/ListServicePermissionsDetails.html`,
     section: '4.2.8',
   },
   updateWhitelist: {
@@ -90,6 +148,8 @@ export const OPERATIONS = {
     path: `${SERVICE}/permissions/action`,
     idempotent: true,
     iamAction: 'vpcep:permissions:update',
+    identityAction: 'vpcep:endpointServices:updatePermissions',
+    authorizationPage: `${EU}/vpcep_06_0209.html`,
     section: '4.2.9',
   },
   listPublicServices: {
@@ -97,6 +157,8 @@ export const OPERATIONS = {
     path: `${SERVICES}/public`,
     idempotent: true,
     iamAction: 'vpcep:pubEpservices:list',
+    identityAction: 'vpcep:endpointServices:listPublic',
+    authorizationPage: `${INTL}/ListServicePublicDetails.html`,
     section: '4.2.10',
   },
   describeService: {
@@ -104,13 +166,18 @@ export const OPERATIONS = {
     path: `${SERVICES}/describe`,
     idempotent: true,
     iamAction: 'vpcep:epserviceDesc:get',
+    identityAction: 'vpcep:endpointServices:describe',
+    authorizationPage: `${INTL}/ListServiceDescribeDetails.html`,
     section: '4.2.11',
   },
+  // 4.3: the endpoint actions have the same name in both flavours (their pages give no alias).
   createEndpoint: {
     method: 'POST',
     path: ENDPOINTS,
     idempotent: false,
     iamAction: 'vpcep:endpoints:create',
+    identityAction: 'vpcep:endpoints:create',
+    authorizationPage: `${INTL}/CreateEndpoint.html`,
     section: '4.3.1',
   },
   getEndpoint: {
@@ -118,6 +185,8 @@ export const OPERATIONS = {
     path: `${ENDPOINTS}/{endpoint_id}`,
     idempotent: true,
     iamAction: 'vpcep:endpoints:get',
+    identityAction: 'vpcep:endpoints:get',
+    authorizationPage: `${INTL}/ListEndpointInfoDetails.html`,
     section: '4.3.2',
   },
   deleteEndpoint: {
@@ -125,6 +194,8 @@ export const OPERATIONS = {
     path: `${ENDPOINTS}/{endpoint_id}`,
     idempotent: true,
     iamAction: 'vpcep:endpoints:delete',
+    identityAction: 'vpcep:endpoints:delete',
+    authorizationPage: `${EU}/DeleteEndpoint.html`,
     section: '4.3.3',
   },
   listEndpoints: {
@@ -132,6 +203,8 @@ export const OPERATIONS = {
     path: ENDPOINTS,
     idempotent: true,
     iamAction: 'vpcep:endpoints:list',
+    identityAction: 'vpcep:endpoints:list',
+    authorizationPage: `${EU}/vpcep_06_0306.html`,
     section: '4.3.4',
   },
   getQuotas: {
@@ -139,6 +212,9 @@ export const OPERATIONS = {
     path: '/v1/{project_id}/quotas',
     idempotent: true,
     iamAction: 'vpcep:quotas:get',
+    // Sic: the page prints it with an empty resource part; copied, not corrected.
+    identityAction: 'vpcep::listQuotas',
+    authorizationPage: `${EU}/ListQuotaDetails.html`,
     section: '4.4.1',
   },
 } as const satisfies Record<string, Operation>;

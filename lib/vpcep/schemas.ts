@@ -3,8 +3,9 @@
  *
  * Responses are tolerant of what the reference documents and shows (CONTRACT.md section 6):
  * `marker_id` as a number or a numeric string, booleans as `true` or `"true"`, unknown fields
- * (they are dropped). They hand back the normalised records of lib/model.ts. A response that
- * breaks a schema is an error naming the field (see describeIssues).
+ * (they are dropped), `null` for an optional field (read as absent: nullAsAbsent). They hand back
+ * the normalised records of lib/model.ts. A response that breaks a schema is an error naming the
+ * field (see describeIssues).
  *
  * The request-body schemas are exported for the simulator, which validates what it receives
  * with them.
@@ -32,7 +33,7 @@ export const booleanishSchema = z.union([z.boolean(), z.enum(['true', 'false']).
   error: 'expected a boolean (true/false or "true"/"false")',
 });
 
-const portSchema = z.object({
+const portSchema = nullAsAbsent({
   client_port: z.number().int().min(1).max(65535).optional(),
   server_port: z.number().int().min(1).max(65535).optional(),
   protocol: z.string().optional(),
@@ -40,11 +41,28 @@ const portSchema = z.object({
 
 const nonEmpty = z.string().min(1);
 
+/**
+ * An object schema of `shape` that reads `null` for any optional field as the field left out:
+ * an API that sends `"created_at": null` has said nothing about it, and one such record must not
+ * fail its whole listing. A `null` where a field is required is still an error naming the field.
+ */
+export function nullAsAbsent<Shape extends z.ZodRawShape>(shape: Shape) {
+  const schema = z.object(shape);
+  const optional = new Set(Object.keys(shape).filter((k) => z.safeParse(shape[k]!, undefined).success));
+  return z.preprocess(
+    (value) =>
+      typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).filter(([k, v]) => !(v === null && optional.has(k))))
+        : value,
+    schema,
+  );
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4.1 Versions
 // ---------------------------------------------------------------------------------------------
 
-export const versionSchema = z.object({
+export const versionSchema = nullAsAbsent({
   id: nonEmpty,
   status: z.string(),
   updated: z.string().optional(),
@@ -62,7 +80,7 @@ export const getVersionResponseSchema = z.object({ version: versionSchema });
 // ---------------------------------------------------------------------------------------------
 
 /** 4.2.1-4.2.5: an endpoint service, normalised to lib/model EndpointService. */
-export const endpointServiceSchema = z.object({
+export const endpointServiceSchema = nullAsAbsent({
   id: nonEmpty,
   service_name: z.string().optional(),
   approval_enabled: booleanishSchema,
@@ -79,13 +97,13 @@ export const endpointServiceSchema = z.object({
   updated_at: z.string().optional(),
 }) satisfies z.ZodType<EndpointService, unknown>;
 
-export const listServicesResponseSchema = z.object({
+export const listServicesResponseSchema = nullAsAbsent({
   endpoint_services: z.array(endpointServiceSchema),
   total_count: z.number().int().nonnegative().optional(),
 });
 
 /** 4.2.6 / 4.2.7: a connection, normalised to lib/model Connection. */
-export const connectionSchema = z.object({
+export const connectionSchema = nullAsAbsent({
   id: nonEmpty,
   marker_id: markerIdSchema.optional(),
   domain_id: nonEmpty,
@@ -94,21 +112,21 @@ export const connectionSchema = z.object({
   updated_at: z.string().optional(),
 }) satisfies z.ZodType<Connection, unknown>;
 
-export const listConnectionsResponseSchema = z.object({
+export const listConnectionsResponseSchema = nullAsAbsent({
   connections: z.array(connectionSchema),
   total_count: z.number().int().nonnegative().optional(),
 });
 export const connectionActionResponseSchema = z.object({ connections: z.array(connectionSchema) });
 
 /** 4.2.8: a whitelist record, normalised to lib/model WhitelistRecord. */
-export const whitelistRecordSchema = z.object({
+export const whitelistRecordSchema = nullAsAbsent({
   id: nonEmpty,
   permission: nonEmpty,
   description: z.string().optional(),
   created_at: z.string().optional(),
 }) satisfies z.ZodType<WhitelistRecord, unknown>;
 
-export const listWhitelistResponseSchema = z.object({
+export const listWhitelistResponseSchema = nullAsAbsent({
   permissions: z.array(whitelistRecordSchema),
   total_count: z.number().int().nonnegative().optional(),
 });
@@ -117,33 +135,34 @@ export const listWhitelistResponseSchema = z.object({
 export const whitelistActionResponseSchema = z.object({ permissions: z.array(z.string()) });
 
 /** 4.2.10: a public endpoint service. */
-export const publicServiceSchema = z.object({
+const publicServiceShape = {
   id: nonEmpty,
   owner: z.string().optional(),
   service_name: z.string().optional(),
   service_type: z.string().optional(),
   created_at: z.string().optional(),
   is_charge: booleanishSchema.optional(),
-});
+};
+export const publicServiceSchema = nullAsAbsent(publicServiceShape);
 export type PublicService = z.output<typeof publicServiceSchema>;
-export const listPublicServicesResponseSchema = z.object({
+export const listPublicServicesResponseSchema = nullAsAbsent({
   endpoint_services: z.array(publicServiceSchema),
   total_count: z.number().int().nonnegative().optional(),
 });
 
 /** 4.2.11: basic information about a service (same shape as a public service, without owner). */
-export const describeServiceResponseSchema = publicServiceSchema.omit({ owner: true });
+export const describeServiceResponseSchema = nullAsAbsent(z.object(publicServiceShape).omit({ owner: true }).shape);
 export type ServiceSummary = z.output<typeof describeServiceResponseSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // 4.3 Endpoints
 // ---------------------------------------------------------------------------------------------
 
-const errorItemSchema = z.object({ error_code: z.string().optional(), error_message: z.string().optional() });
-const tagSchema = z.object({ key: z.string(), value: z.string().optional() });
+const errorItemSchema = nullAsAbsent({ error_code: z.string().optional(), error_message: z.string().optional() });
+const tagSchema = nullAsAbsent({ key: z.string(), value: z.string().optional() });
 
 /** 4.3.1-4.3.4: a VPC endpoint. */
-export const vpcEndpointSchema = z.object({
+export const vpcEndpointSchema = nullAsAbsent({
   id: nonEmpty,
   status: z.string().optional(),
   service_type: z.string().optional(),
@@ -167,7 +186,7 @@ export const vpcEndpointSchema = z.object({
   tags: z.array(tagSchema).optional(),
 });
 export type VpcEndpoint = z.output<typeof vpcEndpointSchema>;
-export const listEndpointsResponseSchema = z.object({
+export const listEndpointsResponseSchema = nullAsAbsent({
   endpoints: z.array(vpcEndpointSchema),
   total_count: z.number().int().nonnegative().optional(),
 });

@@ -1,9 +1,17 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
-import { loadSimulatorStateFile, startSimulator, type FaultOptions } from '../../simulator';
+import {
+  generateState,
+  loadSimulatorStateFile,
+  parseGenerateSpec,
+  startSimulator,
+  type FaultOptions,
+  type SimulatorState,
+} from '../../simulator';
 import { CliContext, RegisterCommand } from '../context';
 
 function portNumber(value: string): number {
@@ -47,6 +55,8 @@ function milliseconds(value: string): number {
 interface SimulatorCommandOptions {
   port: number;
   state?: string;
+  generate?: string;
+  save?: string;
   ak?: string;
   sk?: string;
   skFile?: string;
@@ -84,6 +94,33 @@ function describeFaults(f: FaultOptions | undefined): string {
     f.seed === undefined ? '' : `seed ${f.seed}`,
   ].filter((p) => p !== '');
   return `faults: ${parts.join(', ')}`;
+}
+
+/**
+ * The state to start on: a state file (--state), a generated one (--generate, written to --save
+ * when given, as a state file --state reads back), or the simulator's empty default.
+ */
+async function startState(opts: SimulatorCommandOptions): Promise<SimulatorState | undefined> {
+  if (opts.state !== undefined && opts.generate !== undefined)
+    throw new UsageError('--state and --generate both give the starting state: give one');
+  if (opts.save !== undefined && opts.generate === undefined)
+    throw new UsageError('--save goes with --generate (it keeps the generated state)');
+  if (opts.state !== undefined) return loadSimulatorStateFile(opts.state);
+  if (opts.generate === undefined) return undefined;
+  const state = generateState(parseGenerateSpec(opts.generate));
+  if (opts.save !== undefined) {
+    try {
+      await mkdir(dirname(opts.save), { recursive: true });
+      await writeFile(opts.save, `${JSON.stringify(state)}\n`);
+    } catch (err) {
+      throw new UsageError(
+        `--save ${opts.save}: cannot write it (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'SAVE_FAILED',
+        err,
+      );
+    }
+  }
+  return state;
 }
 
 /** How the command waits to be stopped; tests inject a promise they resolve. */
@@ -131,13 +168,15 @@ async function secretKey(opts: SimulatorCommandOptions, env: CliContext['env']):
 }
 
 /**
- * `vpcep-approver simulator [--port N] [--state FILE] [--ak AK (--sk SK | --sk-file PATH)]
+ * `vpcep-approver simulator [--port N] [--state FILE | --generate services=N,pending=M[,seed=S]
+ * [--save FILE]] [--ak AK (--sk SK | --sk-file PATH)]
  * [--fault-seed N] [--error-rate R] [--throttle-rate R] [--inject-on all|write] [--rate-limit N]
  * [--retry-after S] [--latency MS]`: runs the embedded VPCEP simulator on 127.0.0.1, prints its
  * base URL as the first line of stdout, and serves until SIGINT/SIGTERM. With --ak every API
  * request must be signed with it and its secret key (--sk-file, VPCEP_SIMULATOR_SK or --sk); the
  * fault options let operators rehearse failures (errors, throttling, the gateway's rate limit,
- * slow answers).
+ * slow answers). --generate starts on N services with M pending connections each (seeded), so a
+ * rehearsal at scale needs no state file; --save writes that state as one.
  */
 export function simulatorCommand(waitForStop: WaitForStop = untilSignal): RegisterCommand {
   return (program: Command, ctx: CliContext) => {
@@ -146,6 +185,11 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
       .description('run the embedded VPCEP simulator (prints its base URL on the first line) until stopped')
       .option('--port <n>', 'TCP port on 127.0.0.1 (0 = any free port)', portNumber, 0)
       .option('--state <file>', 'state file (JSON, CONTRACT section 5)')
+      .option(
+        '--generate <spec>',
+        'start on a generated state: services=N,pending=M[,seed=S] (M pending connections per service)',
+      )
+      .option('--save <file>', 'write the generated state to this state file (with --generate)')
       .option('--ak <ak>', 'access key that requests must be signed with (needs its secret key)')
       .option('--sk-file <path>', 'file whose first line is the secret key of --ak (or set VPCEP_SIMULATOR_SK)')
       .option(
@@ -184,7 +228,7 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
           );
         if (opts.retryAfter !== undefined && opts.rateLimit === undefined)
           throw new UsageError("--retry-after goes with --rate-limit (it is sent with the rate limit's 429)");
-        const state = opts.state === undefined ? undefined : await loadSimulatorStateFile(opts.state);
+        const state = await startState(opts);
         const faults = faultOptions(opts);
         let sim: Awaited<ReturnType<typeof startSimulator>>;
         try {
@@ -200,6 +244,7 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
           throw err;
         }
         ctx.stdout.write(`${sim.url}\n`);
+        if (opts.save !== undefined) ctx.stderr.write(`simulator: generated state saved to ${opts.save}\n`);
         const services = sim.state().services.length;
         ctx.stderr.write(
           `simulator: project ${sim.projectId}, ${services} service(s), ${opts.ak ? 'AK/SK signatures required' : 'no authentication'}, ${describeFaults(faults)}; ` +

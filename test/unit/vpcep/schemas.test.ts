@@ -4,6 +4,7 @@ import {
   createEndpointRequestSchema,
   createServiceRequestSchema,
   describeIssues,
+  listWhitelistResponseSchema,
   updateServiceRequestSchema,
   whitelistActionRequestSchema,
 } from '../../../lib/vpcep/schemas';
@@ -57,5 +58,33 @@ describe('connectionSchema', () => {
     const result = connectionSchema.safeParse({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: '4x' });
     expect(result.success).toBe(false);
     if (!result.success) expect(describeIssues(result.error)).toContain('marker_id');
+  });
+});
+
+describe('nullAsAbsent: null for an optional field of a record', () => {
+  it('reads as the field left out, for a record and for its listing', () => {
+    expect(
+      connectionSchema.parse({
+        id: 'a',
+        domain_id: 'd',
+        status: 'accepted',
+        marker_id: null,
+        created_at: null,
+        updated_at: null,
+        description: null,
+      }),
+    ).toStrictEqual({ id: 'a', domain_id: 'd', status: 'accepted' });
+    expect(
+      listWhitelistResponseSchema.parse({
+        permissions: [{ id: 'p', permission: '*', description: null, created_at: null }],
+        total_count: null,
+      }),
+    ).toStrictEqual({ permissions: [{ id: 'p', permission: '*' }] });
+  });
+
+  it('is still an error for a required field, naming it', () => {
+    const result = connectionSchema.safeParse({ id: 'a', domain_id: null, status: 'accepted' });
+    expect(result.success).toBe(false);
+    if (!result.success) expect(describeIssues(result.error)).toContain('domain_id');
   });
 });
