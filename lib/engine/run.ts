@@ -216,18 +216,22 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     left_pending: summary.left_pending.length,
   });
 
-  if (!deps.auditor.failed) {
-    const { run } = options;
-    try {
-      if (options.scope === 'compliance')
-        await deps.auditor.emit(buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock()));
-      await deps.auditor.emit(buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()));
-      await deps.auditor.flush();
-    } catch (err) {
-      summary.failed = true;
-      summary.audit_error = err instanceof Error ? err.message : String(err);
-    }
-  }
+  // The closing events are emitted even when the trail has failed: the auditor then writes them
+  // among the fallback lines, so the end of the run is never lost. Each is emitted on its own, so
+  // a failure while sending the first still leaves the second its place.
+  const { run } = options;
+  const closing = [
+    ...(options.scope === 'compliance'
+      ? [buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock())]
+      : []),
+    buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()),
+  ];
+  const auditFailed = (err: unknown) => {
+    summary.failed = true;
+    summary.audit_error ??= err instanceof Error ? err.message : String(err);
+  };
+  for (const event of closing) await deps.auditor.emit(event).catch(auditFailed);
+  await deps.auditor.flush().catch(auditFailed);
   return summary;
 }
 

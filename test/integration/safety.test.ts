@@ -211,12 +211,12 @@ describe('apply: the audit trail', () => {
     expect(sim.log()).toEqual([]);
   });
 
-  it('when the trail fails mid-run, lists every action carried out with its outcome and names the audit failure', async () => {
+  it('when the trail fails mid-run, lists every action carried out with its outcome, names the audit failure and still closes the run', async () => {
     sim = await startSimulator({ state: world(6, 0, 5), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('full.yaml', policy([]));
     // /dev/full opens (so the probe passes) and refuses every write with ENOSPC.
     const result = await runCaptured(
-      ['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2'],
+      ['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2', '--scope', 'compliance'],
       env(sim),
     );
     expect(result.code).toBe(1);
@@ -237,6 +237,8 @@ describe('apply: the audit trail', () => {
       fallback.filter((f) => f.event.type === 'vpcep.connection.accept').map((f) => f.event.data.endpoint_id),
     );
     for (const a of actions.filter((x) => x.outcome === 'succeeded')) expect(recorded.has(a.endpoint_id)).toBe(true);
+    // The run's end is among them too.
+    expect(fallback.slice(-2).map((f) => f.event.type)).toEqual(['vpcep.compliance.report', 'vpcep.run.completed']);
   });
 });
 

@@ -313,6 +313,27 @@ describe('runReview()', () => {
     expect(fallback.filter((l) => l.event.type !== 'vpcep.run.completed').length).toBeGreaterThanOrEqual(ran);
   });
 
+  it('still closes the run when the trail has failed: run.completed and compliance.report join the fallback lines', async () => {
+    const t = setup();
+    t.mem.sink.fail = true;
+    // One event a batch: the trail fails with the first action, long before the run ends.
+    const fallback = captureStream();
+    const auditor = createAuditor({ sink: t.mem.sink, fallback: fallback.stream, batchSize: 1 });
+    const summary = await runReview({ ...t.deps, auditor }, policy, { ...t.options, scope: 'compliance' });
+    expect(summary.unfinished_reason).toBe('audit');
+    const closing = fallback
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => parseJson<FallbackLine>(l))
+      .filter((l) => l.event.type === 'vpcep.compliance.report' || l.event.type === 'vpcep.run.completed');
+    expect(closing.map((l) => [l.fallback, l.event.type])).toEqual([
+      [true, 'vpcep.compliance.report'],
+      [true, 'vpcep.run.completed'],
+    ]);
+    expect(closing[1]!.event.data).toMatchObject({ run_id: summary.run_id, scope: 'compliance' });
+  });
+
   it('reads accepted connections in a sweep only where a pending connection comes from a domain with a limit', async () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
