@@ -1,6 +1,6 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-import { Config } from '../config';
+import { Config, parseEnforce } from '../config';
 import { ConfigError } from '../errors';
 import { Logger } from '../logger';
 
@@ -12,12 +12,13 @@ export interface BrakeOptions {
 }
 
 /**
- * Whether this scheduled run may act (CONTRACT 1, "Brake and cap"): `VPCEP_ENFORCE` set to
- * `false` turns every run into a dry run without a redeploy. Deployed, the value lives in the SSM
- * parameter named by VPCEP_ENFORCE_PARAMETER and is read at every run, never cached, so flipping
- * it takes effect at the next schedule. A missing parameter means enforce, with a warning in the
- * logs (a deleted brake must not stop the schedules silently); a value other than true/false, or
- * a parameter that cannot be read, fails the run loudly instead of guessing.
+ * Whether this run may act (CONTRACT 1, "Brake and cap"): `VPCEP_ENFORCE` set to `false` turns
+ * every run, scheduled or webhook, into a dry run without a redeploy. Deployed, the value lives
+ * in the SSM parameter named by VPCEP_ENFORCE_PARAMETER and is read at every run, never cached,
+ * so flipping it takes effect at the next run. A missing parameter means enforce, with a warning
+ * in the logs (a deleted brake must not stop the schedules silently); a value VPCEP_ENFORCE would
+ * refuse (anything but exactly `true` or `false`), or a parameter that cannot be read, fails the
+ * run loudly instead of guessing.
  */
 export async function readEnforce(options: BrakeOptions): Promise<boolean> {
   const { config, logger } = options;
@@ -37,10 +38,6 @@ export async function readEnforce(options: BrakeOptions): Promise<boolean> {
       err,
     );
   }
-  const normalised = value?.trim().toLowerCase();
-  if (normalised === 'true') return true;
-  if (normalised === 'false') return false;
-  throw new ConfigError(
-    `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER) must be "true" or "false"; got ${JSON.stringify(value?.slice(0, 40) ?? null)}`,
-  );
+  // The environment's own parser: the parameter accepts exactly what VPCEP_ENFORCE accepts.
+  return parseEnforce(value, `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER)`);
 }

@@ -308,6 +308,20 @@ describe('bad input, refused before any request', () => {
     expect(sim.log()).toEqual([]);
   });
 
+  it('VPCEP_ENFORCE that is empty, as one that says FALSE, naming the accepted values', async () => {
+    sim = await startSimulator({ state: world(1, 0, 1), credentials: { ak: AK, sk: SK } });
+    const file = await writePolicy('e.yaml', policy([]));
+    for (const value of ['', 'FALSE']) {
+      const result = await runCaptured(
+        ['apply', '--policy', file, '--audit-file', join(dir, 'e.jsonl')],
+        env(sim, { VPCEP_ENFORCE: value }),
+      );
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`VPCEP_ENFORCE: expected true or false; got ${JSON.stringify(value)}`);
+    }
+    expect(sim.log()).toEqual([]);
+  });
+
   it('a policy file over 1 MiB, with its size', async () => {
     sim = await startSimulator({ state: world(1, 0, 1), credentials: { ak: AK, sk: SK } });
     const big = await writePolicy('big.yaml', `${policy([])}\n# ${'x'.repeat(MAX_POLICY_BYTES)}\n`);

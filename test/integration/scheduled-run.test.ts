@@ -105,7 +105,7 @@ describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', ()
   });
 
   it('makes the run a dry run when the parameter says false: everything planned, nothing changed', async () => {
-    const ssm = fakeSsm({ brake: 'FALSE' });
+    const ssm = fakeSsm({ brake: 'false' });
     const { sim, setup, logs } = await harness(ssm);
     const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
     expect(summary.dry_run).toBe(true);
@@ -127,9 +127,12 @@ describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', ()
     );
   });
 
-  it('fails the run before any change when the parameter holds something else, or cannot be read', async () => {
+  it('fails the run before any change when the parameter holds what VPCEP_ENFORCE refuses, or cannot be read', async () => {
     for (const ssm of [
       fakeSsm({ brake: 'flase' }),
+      // Exactly what the environment accepts: not FALSE, not a padded value.
+      fakeSsm({ brake: 'FALSE' }),
+      fakeSsm({ brake: ' false' }),
       fakeSsm({ error: Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }) }),
     ]) {
       const { sim, setup } = await harness(ssm);

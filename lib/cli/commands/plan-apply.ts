@@ -193,6 +193,8 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       left_pending: summary.left_pending,
       drift: summary.drift,
       skipped: summary.skipped,
+      // CONTRACT 1: a read that failed before any plan could be made (the service listing).
+      ...(summary.error && { error: { code: summary.error.code, message: summary.error.message } }),
     });
   } else {
     ctx.stdout.write(renderSummary(summary, mode.plan, stats));
