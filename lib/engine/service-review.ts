@@ -71,6 +71,8 @@ export interface ReviewOptions {
 
 export interface ActionResult extends Action {
   outcome: Outcome;
+  /** A revocation the blast-radius cap held: `planned`, with a note saying why, not carried out. */
+  held?: true;
   /** What happened when it differs from the plain call: e.g. "already accepted (changed meanwhile)". */
   note?: string;
   error?: ActionError;
@@ -292,7 +294,7 @@ async function applySurvey(
   if (held.size > 0)
     steps.push({
       actions: [...held],
-      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', note: `held: ${hold}` })),
+      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', held: true, note: `held: ${hold}` })),
       noCall: true,
     });
   for (const a of toDo) {
@@ -393,8 +395,8 @@ async function audited(
   }
   try {
     await deps.auditor.record(
-      results.map(({ outcome, note, error, ...action }) =>
-        buildActionEvent(run, action, outcome, deps.clock(), error, note),
+      results.map(({ outcome, note, error, held, ...action }) =>
+        buildActionEvent(run, action, outcome, deps.clock(), error, note, held),
       ),
     );
   } catch (err) {
