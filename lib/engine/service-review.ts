@@ -53,7 +53,7 @@ export interface ReviewOptions {
   /** The run: its id, project, trigger, dry run and policy hash, as every audit event carries them. */
   run: RunContext;
   scope: Scope;
-  /** Webhook reviews: act on this connection only (whitelist actions still apply). */
+  /** Webhook reviews: act on this connection only (no whitelist or service action). */
   endpointId?: string;
   /** No service or action starts at or after this time (Lambda: now + remaining time - a margin). */
   deadline?: Date;
@@ -191,8 +191,8 @@ async function readAndPlan(
     }
   }
   const only = options.endpointId;
-  const actions =
-    only === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === only);
+  // A webhook naming a connection acts on that connection only: no whitelist or service change.
+  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
   const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
   return {
     service,
@@ -408,13 +408,14 @@ async function audited(
 
 /**
  * The one service a webhook (or a queue message) asks about, if it exists and the policy
- * manages it. Read with 4.2.5 filtered by id rather than 4.2.2, so the automation's IAM policy
- * needs only vpcep:epservices:list.
+ * manages it, and, given `endpointId`, has that connection. Read with 4.2.5 filtered by id rather
+ * than 4.2.2, so the automation's IAM policy needs only vpcep:epservices:list.
  */
 export async function findManagedService(
   client: EngineClient,
   policy: Policy,
   serviceId: string,
+  endpointId?: string,
 ): Promise<{ service: EndpointService } | { problem: 'not_found' | 'not_managed'; message: string }> {
   const [service] = await collect(client.listServices({ id: serviceId }));
   if (!service) return { problem: 'not_found', message: `no endpoint service ${serviceId}` };
@@ -424,6 +425,9 @@ export async function findManagedService(
       message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it`,
     };
   }
+  // A named connection must be the service's (4.2.6 filtered by id), whatever its status.
+  if (endpointId !== undefined && (await collect(client.listConnections(serviceId, { id: endpointId }))).length === 0)
+    return { problem: 'not_found', message: `endpoint service ${serviceId} has no connection ${endpointId}` };
   return { service };
 }
 

@@ -1,8 +1,10 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 import { Config, parseEnforce } from '../config';
+import { createSsmClient } from '../deps';
 import { ConfigError } from '../errors';
 import { Logger } from '../logger';
+import type { HandlerSetup } from './handler-setup';
 
 export interface BrakeOptions {
   config: Pick<Config, 'controls' | 'enforceParameterName'>;
@@ -40,4 +42,22 @@ export async function readEnforce(options: BrakeOptions): Promise<boolean> {
   }
   // The environment's own parser: the parameter accepts exactly what VPCEP_ENFORCE accepts.
   return parseEnforce(value, `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER)`);
+}
+
+/**
+ * The brake of one container, for every function that changes anything (sweep, compliance, the
+ * review webhook): reads it at each call (readEnforce), with one SSM client made on first use,
+ * and warns in the logs when it is on.
+ */
+export function createBrake(setup: Pick<HandlerSetup, 'config' | 'ssmClient'>): (logger: Logger) => Promise<boolean> {
+  let ssm: Pick<SSMClient, 'send'> | undefined;
+  return async (logger) => {
+    const enforce = await readEnforce({
+      config: setup.config,
+      logger,
+      ssm: () => (ssm ??= createSsmClient(setup.ssmClient)),
+    });
+    if (!enforce) logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
+    return enforce;
+  };
 }

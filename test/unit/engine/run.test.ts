@@ -474,7 +474,7 @@ describe('runReview()', () => {
     ]);
   });
 
-  it('acts on one connection only when asked about one endpoint (webhook), whitelist included', async () => {
+  it('acts on one connection only when asked about one endpoint (webhook): no whitelist or service action', async () => {
     const t = setup();
     const services = await collect(t.fake.client.listServices());
     const summary = await runReview(t.deps, policy, {
@@ -485,9 +485,8 @@ describe('runReview()', () => {
     });
     expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).toEqual([
       ['connection.reject', 'ep-2'],
-      ['whitelist.add', `iam:domain::${ALLOWED}`],
-      ['whitelist.remove', `iam:domain::${STRANGER}`],
     ]);
+    expect(mutations(t.fake.calls)).toEqual(['reject svc-pay ep-2']);
     expect(summary.left_pending).toEqual([]);
     expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
   });
