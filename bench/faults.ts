@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
+import { DEFAULT_MAX_REVOCATIONS } from '../lib/config';
 import { createRateLimiter, createRunDeps } from '../lib/deps';
 import { runReview, RunSummary } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
@@ -233,6 +234,7 @@ async function sweep(
   const summary = await runReview(deps, policy, {
     run: runContextFactory({ runId: `bench-${Date.now()}`, projectId, policySha256: sha256 }),
     scope: 'sweep',
+    revocationCap: { max: DEFAULT_MAX_REVOCATIONS, lifted: false },
   });
   await deps.auditor.close();
   return { summary, requests: deps.client.stats().requests };

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
+import { DEFAULT_MAX_REVOCATIONS } from '../lib/config';
 import { createRunDeps } from '../lib/deps';
 import { runReview } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
@@ -83,6 +84,7 @@ async function main(): Promise<void> {
       run: runContextFactory({ runId: 'bench', projectId: state.project_id, policySha256: sha256 }),
       scope: 'sweep',
       concurrency: CONCURRENCY,
+      revocationCap: { max: DEFAULT_MAX_REVOCATIONS, lifted: false },
     });
     const wall = performance.now() - started;
     const cpu = process.cpuUsage(cpuBefore);
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
       run: runContextFactory({ runId: 'bench-2', projectId: state.project_id, policySha256: sha256 }),
       scope: 'sweep',
       concurrency: CONCURRENCY,
+      revocationCap: { max: DEFAULT_MAX_REVOCATIONS, lifted: false },
     });
     await second.auditor.close();
 

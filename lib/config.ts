@@ -16,6 +16,17 @@ import { describeIssue, shortJson } from './zod-issues';
 /** Empty strings count as unset, as shells and CI systems often export them. */
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
+/**
+ * VPCEP_ENFORCE's values (CONTRACT 1, "Brake and cap"), exactly, wherever the value is read: the
+ * environment or the brake's SSM parameter (parseEnforce). An empty value is not unset here: a
+ * brake meant as `false` and left empty must not enforce.
+ */
+const ENFORCE_VALUES = ['true', 'false'] as const;
+const enforceValue = z.enum(ENFORCE_VALUES, `expected ${ENFORCE_VALUES.join(' or ')}`);
+
+/** CONTRACT 1: VPCEP_MAX_REVOCATIONS, when unset. The one default of the blast-radius cap. */
+export const DEFAULT_MAX_REVOCATIONS = 10;
+
 export const envSchema = z.object({
   VPCEP_ENDPOINT: optional,
   HUAWEICLOUD_SDK_REGION: z.preprocess(
@@ -46,16 +57,13 @@ export const envSchema = z.object({
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")')
       .optional(),
   ),
-  VPCEP_ENFORCE: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.enum(['true', 'false'], 'expected true or false').default('true'),
-  ),
+  VPCEP_ENFORCE: enforceValue.default('true'),
   VPCEP_MAX_REVOCATIONS: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z
       .string()
       .regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more')
-      .default('10'),
+      .default(String(DEFAULT_MAX_REVOCATIONS)),
   ),
   VPCEP_MAX_RATE: optional,
   VPCEP_TIMEOUT: optional,
@@ -191,8 +199,21 @@ export function loadConnectionConfig(
 export interface RunControls {
   /** VPCEP_ENFORCE: false makes every run a dry run. */
   enforce: boolean;
-  /** VPCEP_MAX_REVOCATIONS (default 10): most revocations one run carries out. */
+  /** VPCEP_MAX_REVOCATIONS (default DEFAULT_MAX_REVOCATIONS): most revocations one run carries out. */
   maxRevocations: number;
+}
+
+/**
+ * A VPCEP_ENFORCE value read from elsewhere than the environment (the brake's SSM parameter,
+ * named by `source`), accepted exactly as the variable is: `true` or `false`, nothing else.
+ */
+export function parseEnforce(value: string | undefined, source: string): boolean {
+  const result = enforceValue.safeParse(value);
+  if (!result.success)
+    throw new ConfigError(
+      `${source} must be ${ENFORCE_VALUES.map((v) => `"${v}"`).join(' or ')}, as VPCEP_ENFORCE; got ${shortJson(value ?? null, { max: 40 })}`,
+    );
+  return result.data === 'true';
 }
 
 /** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */

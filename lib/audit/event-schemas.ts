@@ -57,6 +57,10 @@ const actionBase = z.object({
     .describe(
       'when the end state came about otherwise, e.g. "already accepted (changed meanwhile)" or "outcome unknown"',
     ),
+  held: z
+    .literal(true)
+    .optional()
+    .describe('a revocation the blast-radius cap held: outcome planned, the note says why'),
   error: actionErrorSchema.optional().describe('only when outcome is failed'),
 });
 

@@ -47,7 +47,7 @@ export function actionSubject(action: Action): string {
 /**
  * One event for one action (taken, failed, or planned under dry run). `note` says what happened
  * when it differs from the plain call, e.g. "already accepted (changed meanwhile)" when another
- * actor got there first.
+ * actor got there first; `held` marks a revocation the blast-radius cap held (outcome planned).
  */
 export function buildActionEvent(
   run: RunContext,
@@ -56,6 +56,7 @@ export function buildActionEvent(
   time: Date,
   error?: ActionError,
   note?: string,
+  held?: boolean,
 ): AuditEvent {
   const subject = actionSubject(action);
   const data: Record<string, unknown> = {
@@ -71,6 +72,7 @@ export function buildActionEvent(
     reason: action.reason,
     policy_sha256: run.policySha256,
     ...(note !== undefined && { note }),
+    ...(held === true && { held: true }),
     ...(error && { error }),
   };
   return envelope(

@@ -7,11 +7,19 @@ import { AuditDeliveryError, AuditSink } from './sink';
 
 /**
  * JSON Lines audit file, appended (never truncated), one event per line. Each `send` is one
- * write of whole lines; `close` fsyncs so the trail survives a crash right after the run.
+ * write of whole lines; `close` fsyncs so the trail survives a crash right after the run. When
+ * the file does not end with a newline (an earlier run's last write was cut short, e.g. by a
+ * full disk), the first write starts a new line, so no event is glued to the truncated one.
  */
 export function createFileSink(path: string): AuditSink {
   let handle: Promise<FileHandle> | undefined;
-  const file = () => (handle ??= open(path, 'a'));
+  /** Written before the next events: a newline while the file ends mid-line. */
+  let prefix = '';
+  const file = () =>
+    (handle ??= open(path, 'a').then(async (h) => {
+      if (await endsMidLine(path, h)) prefix = '\n';
+      return h;
+    }));
   return {
     name: `file:${path}`,
     async probe() {
@@ -27,7 +35,9 @@ export function createFileSink(path: string): AuditSink {
     async send(events) {
       if (events.length === 0) return;
       try {
-        await (await file()).appendFile(toLines(events));
+        const h = await file();
+        await h.appendFile(prefix + toLines(events));
+        prefix = '';
       } catch (err) {
         throw new AuditDeliveryError(
           `cannot append ${events.length} audit event(s) to ${path}: ${(err as Error).message}`,
@@ -53,6 +63,23 @@ export function createFileSink(path: string): AuditSink {
       }
     },
   };
+}
+
+/** True when `path` is a regular file, not empty, whose last byte is not a newline. */
+async function endsMidLine(path: string, appending: FileHandle): Promise<boolean> {
+  const stats = await appending.stat();
+  const size = stats.size;
+  if (size === 0 || !stats.isFile()) return false;
+  // The append handle is write-only: read the last byte through a handle of its own. A file this
+  // process may append to but not read is taken as it is.
+  const reader = await open(path, 'r').catch(() => undefined);
+  if (!reader) return false;
+  try {
+    const { buffer, bytesRead } = await reader.read(Buffer.alloc(1), 0, 1, size - 1);
+    return bytesRead === 1 && buffer[0] !== 0x0a;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** JSON Lines on a stream (stdout for local runs and the demo). */

@@ -36,14 +36,11 @@ export interface RunOptions extends ReviewOptions {
   onProgress?: (progress: { done: number; total: number; service_id: string }) => void;
   /**
    * The blast-radius cap (CONTRACT section 1, "Brake and cap"): most revocations the run may
-   * carry out; `lifted` when a person raised it for this run (--allow-revocations).
-   * Default: DEFAULT_MAX_REVOCATIONS, not lifted.
+   * carry out; `lifted` when a person raised it for this run (--allow-revocations). No default
+   * here: the caller passes the configured one (VPCEP_MAX_REVOCATIONS, lib/config.ts).
    */
-  revocationCap?: RevocationCap;
+  revocationCap: RevocationCap;
 }
-
-/** CONTRACT section 1: VPCEP_MAX_REVOCATIONS defaults to 10. */
-export const DEFAULT_MAX_REVOCATIONS = 10;
 
 export const DEFAULT_CONCURRENCY = 16;
 
@@ -158,14 +155,12 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   );
 
   // 2. The blast-radius cap, from every revocation the run would make, before any is made.
-  const cap = options.revocationCap ?? { max: DEFAULT_MAX_REVOCATIONS, lifted: false };
   const hold = revocationHold(
     surveys
       .filter((s) => s.revocations.length > 0)
       .map((s) => ({ service_id: s.service.id, revocations: s.revocations, accepted: acceptedCount(s.connections) })),
-    cap,
+    options.revocationCap,
   );
-  if (hold) log.error('revocations held by the cap', { reason: hold });
 
   // 3. Act on the services whose plan has actions (each under its lease, when leases are on).
   await Promise.all(
@@ -195,7 +190,9 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     deps.auditor.failed,
   );
   if (unfinishedReason) summary.unfinished_reason = unfinishedReason;
-  if (hold) {
+  // A hold is reported when revocations were held; an interrupted run may have reached none of them.
+  if (hold && summary.revocations_held > 0) {
+    log.warn('revocations held by the cap', { held: summary.revocations_held, reason: hold });
     summary.revocation_hold = hold;
     summary.failed = true;
   }
@@ -216,18 +213,22 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     left_pending: summary.left_pending.length,
   });
 
-  if (!deps.auditor.failed) {
-    const { run } = options;
-    try {
-      if (options.scope === 'compliance')
-        await deps.auditor.emit(buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock()));
-      await deps.auditor.emit(buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()));
-      await deps.auditor.flush();
-    } catch (err) {
-      summary.failed = true;
-      summary.audit_error = err instanceof Error ? err.message : String(err);
-    }
-  }
+  // The closing events are emitted even when the trail has failed: the auditor then writes them
+  // among the fallback lines, so the end of the run is never lost. Each is emitted on its own, so
+  // a failure while sending the first still leaves the second its place.
+  const { run } = options;
+  const closing = [
+    ...(options.scope === 'compliance'
+      ? [buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock())]
+      : []),
+    buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()),
+  ];
+  const auditFailed = (err: unknown) => {
+    summary.failed = true;
+    summary.audit_error ??= err instanceof Error ? err.message : String(err);
+  };
+  for (const event of closing) await deps.auditor.emit(event).catch(auditFailed);
+  await deps.auditor.flush().catch(auditFailed);
   return summary;
 }
 
@@ -264,10 +265,7 @@ function summarise(
   }
   const reviewed = reviews.filter((r) => r.managed && !r.error && !r.skipped && !r.unfinished).length;
   const skipped = reviews.flatMap((r) => (r.skipped ? [{ service_id: r.service_id, note: r.skipped.note }] : []));
-  const revocationsHeld = reviews.reduce(
-    (n, r) => n + r.actions.filter((a) => a.outcome === 'planned' && a.note?.startsWith('held: ')).length,
-    0,
-  );
+  const revocationsHeld = reviews.reduce((n, r) => n + r.actions.filter((a) => a.held).length, 0);
   return {
     run_id: options.run.runId,
     scope: options.scope,

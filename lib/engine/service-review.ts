@@ -53,7 +53,7 @@ export interface ReviewOptions {
   /** The run: its id, project, trigger, dry run and policy hash, as every audit event carries them. */
   run: RunContext;
   scope: Scope;
-  /** Webhook reviews: act on this connection only (whitelist actions still apply). */
+  /** Webhook reviews: act on this connection only (no whitelist or service action). */
   endpointId?: string;
   /** No service or action starts at or after this time (Lambda: now + remaining time - a margin). */
   deadline?: Date;
@@ -71,6 +71,8 @@ export interface ReviewOptions {
 
 export interface ActionResult extends Action {
   outcome: Outcome;
+  /** A revocation the blast-radius cap held: `planned`, with a note saying why, not carried out. */
+  held?: true;
   /** What happened when it differs from the plain call: e.g. "already accepted (changed meanwhile)". */
   note?: string;
   error?: ActionError;
@@ -189,8 +191,8 @@ async function readAndPlan(
     }
   }
   const only = options.endpointId;
-  const actions =
-    only === undefined ? plan.actions : plan.actions.filter((a) => !a.endpoint_id || a.endpoint_id === only);
+  // A webhook naming a connection acts on that connection only: no whitelist or service change.
+  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
   const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
   return {
     service,
@@ -292,7 +294,7 @@ async function applySurvey(
   if (held.size > 0)
     steps.push({
       actions: [...held],
-      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', note: `held: ${hold}` })),
+      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', held: true, note: `held: ${hold}` })),
       noCall: true,
     });
   for (const a of toDo) {
@@ -393,8 +395,8 @@ async function audited(
   }
   try {
     await deps.auditor.record(
-      results.map(({ outcome, note, error, ...action }) =>
-        buildActionEvent(run, action, outcome, deps.clock(), error, note),
+      results.map(({ outcome, note, error, held, ...action }) =>
+        buildActionEvent(run, action, outcome, deps.clock(), error, note, held),
       ),
     );
   } catch (err) {
@@ -406,13 +408,14 @@ async function audited(
 
 /**
  * The one service a webhook (or a queue message) asks about, if it exists and the policy
- * manages it. Read with 4.2.5 filtered by id rather than 4.2.2, so the automation's IAM policy
- * needs only vpcep:epservices:list.
+ * manages it, and, given `endpointId`, has that connection. Read with 4.2.5 filtered by id rather
+ * than 4.2.2, so the automation's IAM policy needs only vpcep:epservices:list.
  */
 export async function findManagedService(
   client: EngineClient,
   policy: Policy,
   serviceId: string,
+  endpointId?: string,
 ): Promise<{ service: EndpointService } | { problem: 'not_found' | 'not_managed'; message: string }> {
   const [service] = await collect(client.listServices({ id: serviceId }));
   if (!service) return { problem: 'not_found', message: `no endpoint service ${serviceId}` };
@@ -422,6 +425,9 @@ export async function findManagedService(
       message: `endpoint service ${serviceId} (${service.service_name ?? 'unnamed'}) is not managed by the policy: no services[] rule matches it`,
     };
   }
+  // A named connection must be the service's (4.2.6 filtered by id), whatever its status.
+  if (endpointId !== undefined && (await collect(client.listConnections(serviceId, { id: endpointId }))).length === 0)
+    return { problem: 'not_found', message: `endpoint service ${serviceId} has no connection ${endpointId}` };
   return { service };
 }
 

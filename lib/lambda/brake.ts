@@ -1,8 +1,10 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
-import { Config } from '../config';
+import { Config, parseEnforce } from '../config';
+import { createSsmClient } from '../deps';
 import { ConfigError } from '../errors';
 import { Logger } from '../logger';
+import type { HandlerSetup } from './handler-setup';
 
 export interface BrakeOptions {
   config: Pick<Config, 'controls' | 'enforceParameterName'>;
@@ -12,12 +14,13 @@ export interface BrakeOptions {
 }
 
 /**
- * Whether this scheduled run may act (CONTRACT 1, "Brake and cap"): `VPCEP_ENFORCE` set to
- * `false` turns every run into a dry run without a redeploy. Deployed, the value lives in the SSM
- * parameter named by VPCEP_ENFORCE_PARAMETER and is read at every run, never cached, so flipping
- * it takes effect at the next schedule. A missing parameter means enforce, with a warning in the
- * logs (a deleted brake must not stop the schedules silently); a value other than true/false, or
- * a parameter that cannot be read, fails the run loudly instead of guessing.
+ * Whether this run may act (CONTRACT 1, "Brake and cap"): `VPCEP_ENFORCE` set to `false` turns
+ * every run, scheduled or webhook, into a dry run without a redeploy. Deployed, the value lives
+ * in the SSM parameter named by VPCEP_ENFORCE_PARAMETER and is read at every run, never cached,
+ * so flipping it takes effect at the next run. A missing parameter means enforce, with a warning
+ * in the logs (a deleted brake must not stop the schedules silently); a value VPCEP_ENFORCE would
+ * refuse (anything but exactly `true` or `false`), or a parameter that cannot be read, fails the
+ * run loudly instead of guessing.
  */
 export async function readEnforce(options: BrakeOptions): Promise<boolean> {
   const { config, logger } = options;
@@ -37,10 +40,24 @@ export async function readEnforce(options: BrakeOptions): Promise<boolean> {
       err,
     );
   }
-  const normalised = value?.trim().toLowerCase();
-  if (normalised === 'true') return true;
-  if (normalised === 'false') return false;
-  throw new ConfigError(
-    `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER) must be "true" or "false"; got ${JSON.stringify(value?.slice(0, 40) ?? null)}`,
-  );
+  // The environment's own parser: the parameter accepts exactly what VPCEP_ENFORCE accepts.
+  return parseEnforce(value, `SSM parameter ${name} (VPCEP_ENFORCE_PARAMETER)`);
+}
+
+/**
+ * The brake of one container, for every function that changes anything (sweep, compliance, the
+ * review webhook): reads it at each call (readEnforce), with one SSM client made on first use,
+ * and warns in the logs when it is on.
+ */
+export function createBrake(setup: Pick<HandlerSetup, 'config' | 'ssmClient'>): (logger: Logger) => Promise<boolean> {
+  let ssm: Pick<SSMClient, 'send'> | undefined;
+  return async (logger) => {
+    const enforce = await readEnforce({
+      config: setup.config,
+      logger,
+      ssm: () => (ssm ??= createSsmClient(setup.ssmClient)),
+    });
+    if (!enforce) logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
+    return enforce;
+  };
 }

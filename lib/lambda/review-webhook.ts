@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { findManagedService } from '../engine/service-review';
 import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
 import { verifyWebhook } from '../webhook/verify';
+import { createBrake } from './brake';
 import { AppContext } from './context';
 import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
 import { httpErrorMiddleware, HttpResult, json } from './http';
@@ -13,8 +14,10 @@ import { createWebhookOnce } from './webhook-once';
 /**
  * The `POST /review` webhook (CONTRACT 4). Every refusal (413, 401 incl. stale and replayed,
  * 415, 400) happens before any API call; a service that does not exist or that no policy rule
- * manages is a 404 after one read. Otherwise the engine reviews that one service now (scope
- * sweep, trigger webhook, the same audit events as the schedules) and the answer is
+ * manages, or an `endpoint_id` the service does not have, is a 404 after one read each. The brake
+ * (VPCEP_ENFORCE, deployed its SSM parameter) makes the review a dry run. Otherwise the engine
+ * reviews that one service now (scope sweep, trigger webhook, the same audit events as the
+ * schedules; with `endpoint_id`, that connection only) and the answer is
  * 200 `{run_id, actions, left_pending}`, or 502 with the same fields and `failures` when an
  * action or the audit trail failed. With `setup.webhookRequests` a copy of a request already
  * claimed gets 409 in_progress or the first answer instead (lib/lambda/webhook-once.ts).
@@ -25,6 +28,7 @@ export function createReviewHandler(
 ): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
   const clock = clockOf(setup);
   const once = createWebhookOnce(setup.webhookRequests, clock);
+  const brake = createBrake(setup);
   const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: true }))
     .use(httpErrorMiddleware())
@@ -44,9 +48,11 @@ export function createReviewHandler(
       const copyAnswer = await once.claim(context, verdict.signature);
       if (copyAnswer) return copyAnswer;
       const { service_id: serviceId, endpoint_id: endpointId } = verdict.request;
-      const choice = { trigger: 'webhook', scope: 'sweep', dryRun: !setup.config.controls.enforce } as const;
+      // The brake stops this function too (read at each request, like the schedules'): a dry run.
+      const enforce = await brake(context.logger);
+      const choice = { trigger: 'webhook', scope: 'sweep', dryRun: !enforce } as const;
       return runOnce(setup, context, loaded, choice, async (run) => {
-        const found = await findManagedService(run.client, loaded.policy, serviceId);
+        const found = await findManagedService(run.client, loaded.policy, serviceId, endpointId);
         if ('problem' in found)
           return json(404, {
             error: found.problem,

@@ -1,12 +1,10 @@
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 
-import { createSsmClient } from '../deps';
 import { RunSummary } from '../engine/run';
 import { AppError } from '../errors';
 import { Scope } from '../policy/plan';
-import { readEnforce } from './brake';
+import { createBrake } from './brake';
 import { AppContext } from './context';
 import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
 import { createPendingAges } from './pending-ages';
@@ -35,18 +33,13 @@ export class RunFailedError extends AppError {
  */
 export function createScheduledHandler(setup: HandlerSetup, scope: Scope): LambdaHandler<ScheduledEvent, RunSummary> {
   const clock = clockOf(setup);
-  let ssm: Pick<SSMClient, 'send'> | undefined;
+  const brake = createBrake(setup);
   const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: false }))
     .handler(async (_event, context) => {
       const loaded = await setup.policy;
       // Read at every run, so flipping the brake needs no redeploy.
-      const enforce = await readEnforce({
-        config: setup.config,
-        logger: context.logger,
-        ssm: () => (ssm ??= createSsmClient(setup.ssmClient)),
-      });
-      if (!enforce) context.logger.warn('brake on (VPCEP_ENFORCE is false): this run is a dry run');
+      const enforce = await brake(context.logger);
       const ages = createPendingAges();
       // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
       const { summary, api } = await runOnce(

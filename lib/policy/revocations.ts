@@ -52,13 +52,13 @@ export function revocationHold(
   const total = services.reduce((n, s) => n + s.revocations.length, 0);
   if (total > cap.max) {
     const how = cap.lifted ? `--allow-revocations ${cap.max}` : `VPCEP_MAX_REVOCATIONS ${cap.max}`;
-    return `the run would revoke ${total} connections or whitelist records, more than ${how}; none was carried out (apply --allow-revocations ${total} lifts the cap once)`;
+    return `the run would revoke ${total} connections or whitelist records, more than ${how}; the cap holds all of them (--allow-revocations ${total} lifts it for one run)`;
   }
   if (cap.lifted) return undefined;
   for (const s of services) {
     const connections = s.revocations.filter((a) => a.type === 'connection.reject').length;
     if (connections >= 2 && connections * 2 > s.accepted) {
-      return `the run would revoke ${connections} of the ${s.accepted} accepted connections of service ${s.service_id}, more than half; none was carried out (apply --allow-revocations ${total} lifts the cap once)`;
+      return `the run would revoke ${connections} of the ${s.accepted} accepted connections of service ${s.service_id}, more than half; the cap holds all of them (--allow-revocations ${total} lifts it for one run)`;
     }
   }
   return undefined;

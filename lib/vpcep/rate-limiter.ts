@@ -157,11 +157,13 @@ export class RateLimiter {
     let start = now;
     for (const limit of limits) {
       const cap = Math.max(1, Math.floor(limit.requests));
+      // Less than one request a window (--max-rate 0.5) is one request a longer window.
+      const windowMs = limit.requests < 1 ? limit.windowMs / limit.requests : limit.windowMs;
       // Evenly spaced, so that no part of a window takes the whole of it.
-      start = Math.max(start, this.lastStart + limit.windowMs / cap);
+      start = Math.max(start, this.lastStart + windowMs / cap);
       // And at most `cap` starts in any window: the cap-th start back must have left it.
       const n = this.starts.length;
-      if (n >= cap) start = Math.max(start, this.starts[n - cap]! + limit.windowMs);
+      if (n >= cap) start = Math.max(start, this.starts[n - cap]! + windowMs);
     }
     return start;
   }

@@ -1,11 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DeleteQueueCommand } from '@aws-sdk/client-sqs';
 
 import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simulator';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { PARTNER } from '../support/ids';
-import { ApplyJson, parseJson } from '../support/json';
+import { ApplyJson, FallbackLine, parseJson } from '../support/json';
 import { apiEnv } from '../support/simulator';
 import { auditQueueEnv, drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
@@ -120,13 +121,7 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: audit trail failed: audit sink sqs:.* failed/);
-    const fallback = run.stderr
-      .split('\n')
-      .filter((l) => l.startsWith('{"fallback":true'))
-      .map(
-        (l) =>
-          JSON.parse(l) as { fallback: true; reason: string; event: { type: string; data: { endpoint_id?: string } } },
-      );
+    const fallback = fallbackLines(run.stderr);
     expect(fallback.length).toBeGreaterThan(0);
 
     // No new action started after the failure: most connections are still pending.
@@ -140,4 +135,32 @@ describe('apply with AUDIT_QUEUE_URL (real CLI process, local SQS-compatible ser
     const recorded = new Set([...delivered, ...fallback.map((f) => f.event.data.endpoint_id)]);
     expect(done_.filter((id) => !recorded.has(id))).toEqual([]);
   });
+
+  it('when the queue is deleted mid-run, the run still closes: compliance.report and run.completed join the fallback lines', async () => {
+    sim = await startSimulator({ state: state(30, 5), credentials: { ak: AK, sk: SK }, faults: { latencyMs: 40 } });
+    sqs = await startLocalSqs();
+    const queueUrl = await sqs.createQueue('audit-deleted');
+    const { done } = spawnCli(
+      ['apply', '--policy', policyFile, '--concurrency', '2', '--scope', 'compliance'],
+      env(sim, sqs, queueUrl),
+    );
+    while (accepted(sim).length < 20) await new Promise((r) => setTimeout(r, 20));
+    await sqs.client().send(new DeleteQueueCommand({ QueueUrl: queueUrl }));
+    const run = await done;
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: audit trail failed: audit sink sqs:.* failed/);
+    expect(fallbackLines(run.stderr).slice(-2)).toEqual([
+      expect.objectContaining({ fallback: true, event: expect.objectContaining({ type: 'vpcep.compliance.report' }) }),
+      expect.objectContaining({ fallback: true, event: expect.objectContaining({ type: 'vpcep.run.completed' }) }),
+    ]);
+  });
 });
+
+/** The events a run wrote to stderr because the trail failed (`{"fallback":true,...}` lines). */
+function fallbackLines(stderr: string) {
+  return stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{"fallback":true'))
+    .map((l) => parseJson<FallbackLine>(l));
+}

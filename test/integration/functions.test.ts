@@ -10,6 +10,7 @@ import { captureStream } from '../support/capture';
 import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER, UNMANAGED } from '../support/ids';
 import {
   coldStartContainer,
+  fakeSsm,
   lambdaContext,
   reviewHttpEvent,
   scheduledEvent,
@@ -68,7 +69,10 @@ const policies = tempFiles('vpcep-functions-', {
 });
 const startSim = simulatorPerTest();
 
-async function harness(policyFile = policies.path('policy.yaml')): Promise<Harness> {
+async function harness(
+  policyFile = policies.path('policy.yaml'),
+  extraEnv: Record<string, string> = {},
+): Promise<Harness> {
   const sim = await startSim({ state: scenario(), credentials: CREDS });
   const logs = captureStream();
   const audit = captureStream();
@@ -80,6 +84,7 @@ async function harness(policyFile = policies.path('policy.yaml')): Promise<Harne
     HUAWEICLOUD_CREDENTIALS_SECRET: '',
     WEBHOOK_SECRET_NAME: '',
     AUDIT_QUEUE_URL: '',
+    ...extraEnv,
   };
   // No queue configured: audit events go to the function's stderr, captured here.
   // EMF metrics lines (stdout in Lambda) are checked in scheduled-run.test.ts; kept off the test output here.
@@ -248,8 +253,9 @@ describe('functions/review (POST /review)', () => {
     expect(h.audit().every((e) => e.data.trigger === 'webhook' && e.data.run_id === body.run_id)).toBe(true);
   });
 
-  it('acts on the named endpoint only when endpoint_id is given', async () => {
+  it('acts on the named connection only when endpoint_id is given: no whitelist or service change', async () => {
     const h = await harness();
+    const whitelist = whitelistOf(h.sim, PAYMENTS);
     const res = await createReviewHandler(h.setup)(
       signed({ service_id: PAYMENTS, endpoint_id: 'c0000000-0000-4000-8000-000000000002' }),
       lambdaContext('review'),
@@ -260,6 +266,48 @@ describe('functions/review (POST /review)', () => {
       [`${DENIED}:2`]: 'rejected',
       [`${STRANGER}:3`]: 'pendingAcceptance',
     });
+    // The policy would add the partner's record and remove OLD's; a review of one connection does neither.
+    expect(whitelistOf(h.sim, PAYMENTS)).toEqual(whitelist);
+    expect((JSON.parse(res.body) as { actions: { type: string }[] }).actions.map((a) => a.type)).toEqual([
+      'connection.reject',
+    ]);
+    expect(mutations(h.sim)).toHaveLength(1);
+    expect(h.audit().map((e) => e.type)).toEqual(['vpcep.connection.reject', 'vpcep.run.completed']);
+  });
+
+  it('answers 404, with reads only, for an endpoint_id the service does not have', async () => {
+    const h = await harness();
+    const res = await createReviewHandler(h.setup)(
+      // Connection 5 exists, but on the unmanaged service.
+      signed({ service_id: PAYMENTS, endpoint_id: 'c0000000-0000-4000-8000-000000000005' }),
+      lambdaContext('review'),
+    );
+    expect(res.statusCode).toBe(404);
+    expect(JSON.parse(res.body)).toMatchObject({
+      error: 'not_found',
+      message: expect.stringContaining(
+        `endpoint service ${PAYMENTS} has no connection c0000000-0000-4000-8000-000000000005`,
+      ),
+    });
+    expect(mutations(h.sim)).toEqual([]);
+    expect(h.audit()).toEqual([]);
+  });
+
+  it('is stopped by the brake too: its SSM parameter says false, so the review is a dry run', async () => {
+    const brake = '/vpcep-approver/test/enforce';
+    const h = await harness(undefined, { VPCEP_ENFORCE_PARAMETER: brake });
+    const ssm = fakeSsm({ brake: 'false' });
+    const res = await createReviewHandler({ ...h.setup, ssmClient: ssm.AwsClient })(
+      signed({ service_id: PAYMENTS }),
+      lambdaContext('review'),
+    );
+    expect(res.statusCode).toBe(200);
+    const { actions } = JSON.parse(res.body) as { actions: { outcome: string }[] };
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.every((a) => a.outcome === 'planned')).toBe(true);
+    expect(ssm.reads).toEqual([brake]);
+    expect(mutations(h.sim)).toEqual([]);
+    expect(h.audit().every((e) => e.data.dry_run === true)).toBe(true);
   });
 
   it('takes a replay inside the window as 401 and has no second effect', async () => {

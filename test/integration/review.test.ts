@@ -188,6 +188,26 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(events.map((e) => [e.type, e.data.error?.code])).toEqual([['vpcep.run.completed', 'APIGW.0301']]);
   });
 
+  it('plan --json when the services cannot be listed: the usual document with an error, exit 1', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: 'another-secret' } });
+    for (const args of [
+      ['plan', '--detailed-exitcode'],
+      ['apply', '--audit-file', join(dir, 'refused-json.jsonl')],
+    ]) {
+      const run = await cli(sim, [...args, '--policy', policyFile, '--json']);
+      expect(run.code).toBe(1);
+      const doc = parseJson<PlanJson & { error?: { code: string; message: string } }>(run.out);
+      expect(doc).toEqual({
+        actions: [],
+        left_pending: [],
+        drift: [],
+        skipped: [],
+        error: { code: 'APIGW.0301', message: expect.stringMatching(/./) },
+      });
+      expect(run.out).not.toContain(SK);
+    }
+  });
+
   it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     const run = await runCaptured(['apply', '--policy', policyFile], {

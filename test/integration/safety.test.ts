@@ -8,7 +8,7 @@ import { Simulator, SimulatorStateInput, startSimulator } from '../../lib/simula
 import { runCaptured } from '../support/capture';
 import { runCliProcess, spawnCli } from '../support/cli-process';
 import { OWNER, PARTNER } from '../support/ids';
-import { ApplyJson, parseJson } from '../support/json';
+import { ApplyJson, parseJson, PlanJson } from '../support/json';
 import { apiEnv } from '../support/simulator';
 
 /**
@@ -105,13 +105,20 @@ describe('apply: the brake and the revocation cap', () => {
       /revocations held: the run would revoke 50 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 10/,
     );
     expect(mutations(sim)).toEqual([]);
-    const actions = parseJson<ApplyJson>(held.out).actions as { type: string; outcome: string; note?: string }[];
+    const actions = parseJson<ApplyJson>(held.out).actions;
     expect(actions).toHaveLength(50);
     expect(
-      actions.every((a) => a.type === 'connection.reject' && a.outcome === 'planned' && a.note?.startsWith('held: ')),
+      actions.every(
+        (a) =>
+          a.type === 'connection.reject' && a.outcome === 'planned' && a.held === true && a.note?.startsWith('held: '),
+      ),
     ).toBe(true);
     const events = await lines(audit);
-    expect(events.filter((e) => e.type === 'vpcep.connection.reject' && e.data.outcome === 'planned')).toHaveLength(50);
+    expect(
+      events.filter(
+        (e) => e.type === 'vpcep.connection.reject' && e.data.outcome === 'planned' && e.data.held === true,
+      ),
+    ).toHaveLength(50);
     expect(events.find((e) => e.type === 'vpcep.run.completed')!.data).toMatchObject({ revocations_held: 50 });
 
     const lifted = await runCaptured(
@@ -138,6 +145,56 @@ describe('apply: the brake and the revocation cap', () => {
         .services.flatMap((s) => s.connections)
         .every((c) => c.status === 'rejected'),
     ).toBe(true);
+  });
+
+  it('plan tells the truth about the cap: a warning not a failure, held actions marked, --allow-revocations previews a lifted cap', async () => {
+    sim = await startSimulator({ state: world(10, 5), credentials: { ak: AK, sk: SK } });
+    const emptied = await writePolicy('plan-emptied.yaml', policy([]));
+    const plan = (args: string[], extra: Record<string, string> = {}) =>
+      runCaptured(['plan', '--policy', emptied, '--scope', 'compliance', ...args], env(sim, extra));
+
+    const text = await plan([]);
+    expect(text.code).toBe(0);
+    expect(text.err).toMatch(
+      /^warning: apply would hold 50 revocation\(s\), carry out the rest of the plan and fail: the run would revoke 50 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 10/m,
+    );
+    expect(text.err).not.toMatch(/^error:/m);
+    expect(`${text.out}${text.err}`).not.toMatch(/none was carried out/);
+    expect(text.out).toMatch(/^ACTION\s+SERVICE\s+TARGET\s+DOMAIN\s+CAP\s+RULE/m);
+    expect(text.out).toMatch(/revocations held: 50/);
+
+    expect((await plan(['--detailed-exitcode'])).code).toBe(2);
+    const json = await plan(['--json']);
+    expect(json.code).toBe(0);
+    const held = parseJson<PlanJson>(json.out).actions;
+    expect(held).toHaveLength(50);
+    expect(held.every((a) => 'held' in a && a.held === true && !('outcome' in a))).toBe(true);
+
+    // A lifted cap previewed.
+    const lifted = await plan(['--json', '--allow-revocations', '50']);
+    expect(lifted.code).toBe(0);
+    expect(lifted.err).toBe('');
+    expect(parseJson<PlanJson>(lifted.out).actions.filter((a) => 'held' in a)).toEqual([]);
+    expect(mutations(sim)).toEqual([]);
+  });
+
+  it('plan holds what VPCEP_MAX_REVOCATIONS would hold, not what a default of its own would', async () => {
+    sim = await startSimulator({ state: world(10, 5), credentials: { ak: AK, sk: SK } });
+    // One revocation a service (its first partner is no longer allowed): 10 in all, no service losing half.
+    const oneEach = await writePolicy(
+      'plan-one-each.yaml',
+      policy(Array.from({ length: 10 }, (_, s) => [1, 2, 3, 4].map((c) => hex(1000 + s * 100 + c))).flat()),
+    );
+    const plan = (extra: Record<string, string>) =>
+      runCaptured(['plan', '--policy', oneEach, '--scope', 'compliance', '--json'], env(sim, extra));
+    const heldOf = (out: string) => parseJson<PlanJson>(out).actions.filter((a) => 'held' in a).length;
+    const nine = await plan({ VPCEP_MAX_REVOCATIONS: '9' });
+    expect(nine.code).toBe(0);
+    expect(heldOf(nine.out)).toBe(10);
+    expect(nine.err).toMatch(/more than VPCEP_MAX_REVOCATIONS 9/);
+    const ten = await plan({});
+    expect(ten.err).toBe('');
+    expect(heldOf(ten.out)).toBe(0);
   });
 
   it('holds the revocations of a service that would lose more than half of its accepted connections', async () => {
@@ -211,12 +268,12 @@ describe('apply: the audit trail', () => {
     expect(sim.log()).toEqual([]);
   });
 
-  it('when the trail fails mid-run, lists every action carried out with its outcome and names the audit failure', async () => {
+  it('when the trail fails mid-run, lists every action carried out with its outcome, names the audit failure and still closes the run', async () => {
     sim = await startSimulator({ state: world(6, 0, 5), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('full.yaml', policy([]));
     // /dev/full opens (so the probe passes) and refuses every write with ENOSPC.
     const result = await runCaptured(
-      ['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2'],
+      ['apply', '--policy', file, '--audit-file', '/dev/full', '--json', '--concurrency', '2', '--scope', 'compliance'],
       env(sim),
     );
     expect(result.code).toBe(1);
@@ -237,6 +294,8 @@ describe('apply: the audit trail', () => {
       fallback.filter((f) => f.event.type === 'vpcep.connection.accept').map((f) => f.event.data.endpoint_id),
     );
     for (const a of actions.filter((x) => x.outcome === 'succeeded')) expect(recorded.has(a.endpoint_id)).toBe(true);
+    // The run's end is among them too.
+    expect(fallback.slice(-2).map((f) => f.event.type)).toEqual(['vpcep.compliance.report', 'vpcep.run.completed']);
   });
 });
 
@@ -303,6 +362,20 @@ describe('bad input, refused before any request', () => {
     );
     expect(result.code).toBe(1);
     expect(result.err).toContain('--allow-revocations must be a whole number, 0 or more (got "all")');
+    expect(sim.log()).toEqual([]);
+  });
+
+  it('VPCEP_ENFORCE that is empty, as one that says FALSE, naming the accepted values', async () => {
+    sim = await startSimulator({ state: world(1, 0, 1), credentials: { ak: AK, sk: SK } });
+    const file = await writePolicy('e.yaml', policy([]));
+    for (const value of ['', 'FALSE']) {
+      const result = await runCaptured(
+        ['apply', '--policy', file, '--audit-file', join(dir, 'e.jsonl')],
+        env(sim, { VPCEP_ENFORCE: value }),
+      );
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`VPCEP_ENFORCE: expected true or false; got ${JSON.stringify(value)}`);
+    }
     expect(sim.log()).toEqual([]);
   });
 

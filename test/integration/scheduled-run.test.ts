@@ -1,12 +1,10 @@
-import { GetParameterCommand } from '@aws-sdk/client-ssm';
-
 import type { RunSummary } from '../../lib/engine/run';
 import { HandlerSetup } from '../../lib/lambda/handler-setup';
 import { createScheduledHandler, RunFailedError } from '../../lib/lambda/scheduled';
 import { Simulator, SimulatorStateInput } from '../../lib/simulator';
 import { captureStream } from '../support/capture';
 import { PARTNER, PAYMENTS as SERVICE, STRANGER } from '../support/ids';
-import { coldStartContainer, lambdaContext as context, scheduledEvent } from '../support/lambda';
+import { coldStartContainer, lambdaContext as context, fakeSsm, scheduledEvent } from '../support/lambda';
 import { paymentsPolicy, paymentsScenario, scenarioConnection, UNMANAGED_SERVICE } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
@@ -37,22 +35,6 @@ function scenario(): SimulatorStateInput {
     },
     [UNMANAGED_SERVICE],
   );
-}
-
-/** A stand-in for SSMClient answering GetParameter from a table (undefined: ParameterNotFound). */
-function fakeSsm(values: { brake?: string; error?: Error }) {
-  const reads: string[] = [];
-  class FakeSsmClient {
-    async send(command: GetParameterCommand) {
-      if (!(command instanceof GetParameterCommand)) throw new Error('unexpected SSM command');
-      reads.push(command.input.Name!);
-      if (values.error) throw values.error;
-      if (values.brake === undefined)
-        throw Object.assign(new Error(`Parameter ${command.input.Name} not found.`), { name: 'ParameterNotFound' });
-      return { Parameter: { Name: command.input.Name, Type: 'String', Value: values.brake } };
-    }
-  }
-  return { AwsClient: FakeSsmClient as unknown as HandlerSetup['ssmClient'], reads };
 }
 
 const policies = tempFiles('vpcep-scheduled-', { 'policy.yaml': POLICY });
@@ -105,7 +87,7 @@ describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', ()
   });
 
   it('makes the run a dry run when the parameter says false: everything planned, nothing changed', async () => {
-    const ssm = fakeSsm({ brake: 'FALSE' });
+    const ssm = fakeSsm({ brake: 'false' });
     const { sim, setup, logs } = await harness(ssm);
     const summary = await createScheduledHandler(setup, 'sweep')(event, context('sweep'));
     expect(summary.dry_run).toBe(true);
@@ -127,9 +109,12 @@ describe('scheduled run: the brake (VPCEP_ENFORCE in SSM, read at each run)', ()
     );
   });
 
-  it('fails the run before any change when the parameter holds something else, or cannot be read', async () => {
+  it('fails the run before any change when the parameter holds what VPCEP_ENFORCE refuses, or cannot be read', async () => {
     for (const ssm of [
       fakeSsm({ brake: 'flase' }),
+      // Exactly what the environment accepts: not FALSE, not a padded value.
+      fakeSsm({ brake: 'FALSE' }),
+      fakeSsm({ brake: ' false' }),
       fakeSsm({ error: Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }) }),
     ]) {
       const { sim, setup } = await harness(ssm);

@@ -254,17 +254,17 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
     expect(Object.values(FUNCTIONS).map(roleOf)).toEqual(['SweepRole', 'ComplianceRole', 'ReviewRole', 'ArchiverRole']);
     const credentials = expect.stringMatching(/:parameter\/vpcep-approver\/dev\/huawei-credentials"\]\]\}$/);
     const webhook = /webhook-secret/;
+    // The brake: every function that changes anything may read it, the webhook's included.
+    const brake = expect.stringMatching(/:parameter\/vpcep-approver\/dev\/enforce"\]\]\}$/);
     for (const role of ['SweepRole', 'ComplianceRole']) {
       expect(grants(role, 'ssm:GetParameters')).toEqual([credentials]);
-      expect(grants(role, 'ssm:GetParameter')).toEqual([
-        expect.stringMatching(/:parameter\/vpcep-approver\/dev\/enforce"\]\]\}$/),
-      ]);
+      expect(grants(role, 'ssm:GetParameter')).toEqual([brake]);
       expect(JSON.stringify(statementsOf(role))).not.toMatch(webhook);
     }
     expect(grants('ReviewRole', 'ssm:GetParameters')).toEqual([
       expect.stringMatching(/huawei-credentials.*webhook-secret/),
     ]);
-    expect(grants('ReviewRole', 'ssm:GetParameter')).toEqual([]);
+    expect(grants('ReviewRole', 'ssm:GetParameter')).toEqual([brake]);
     expect(JSON.stringify(statementsOf('ArchiverRole'))).not.toMatch(/ssm:|dynamodb:|sqs:SendMessage/);
     for (const role of ['SweepRole', 'ComplianceRole', 'ReviewRole']) {
       expect(grants(role, 'sqs:SendMessage')).toEqual([JSON.stringify({ 'Fn::GetAtt': ['AuditQueue', 'Arn'] })]);
@@ -312,7 +312,11 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
     };
     expect(env(FUNCTIONS.sweep)).toEqual({ ...common, VPCEP_ENFORCE_PARAMETER: '/vpcep-approver/dev/enforce' });
     expect(env(FUNCTIONS.compliance)).toEqual({ ...common, VPCEP_ENFORCE_PARAMETER: '/vpcep-approver/dev/enforce' });
-    expect(env(FUNCTIONS.review)).toEqual({ ...common, WEBHOOK_SECRET_NAME: '/vpcep-approver/dev/webhook-secret' });
+    expect(env(FUNCTIONS.review)).toEqual({
+      ...common,
+      WEBHOOK_SECRET_NAME: '/vpcep-approver/dev/webhook-secret',
+      VPCEP_ENFORCE_PARAMETER: '/vpcep-approver/dev/enforce',
+    });
   });
 
   it("logs JSON at the stage's level to one retained group per function, kept for a bounded time", () => {

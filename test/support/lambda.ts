@@ -3,6 +3,7 @@
  * EventBridge and the HTTP API send, and a container's cold start with its output captured.
  */
 import { PassThrough, Writable } from 'node:stream';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import type { HandlerSetup } from '../../lib/lambda/handler-setup';
@@ -102,4 +103,23 @@ export function coldStartContainer(
 ): HandlerSetup {
   const base = coldStart(env, { logger: createJsonLogger({ stream: output.logs ?? new PassThrough().resume() }) });
   return { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: output.audit }) };
+}
+
+/**
+ * A stand-in for SSMClient answering the brake's GetParameter (VPCEP_ENFORCE_PARAMETER) from a
+ * table (undefined: ParameterNotFound), recording the names read; any other command throws.
+ */
+export function fakeSsm(values: { brake?: string; error?: Error }) {
+  const reads: string[] = [];
+  class FakeSsmClient {
+    async send(command: GetParameterCommand) {
+      if (!(command instanceof GetParameterCommand)) throw new Error('unexpected SSM command');
+      reads.push(command.input.Name!);
+      if (values.error) throw values.error;
+      if (values.brake === undefined)
+        throw Object.assign(new Error(`Parameter ${command.input.Name} not found.`), { name: 'ParameterNotFound' });
+      return { Parameter: { Name: command.input.Name, Type: 'String', Value: values.brake } };
+    }
+  }
+  return { AwsClient: FakeSsmClient as unknown as HandlerSetup['ssmClient'], reads };
 }

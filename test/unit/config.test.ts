@@ -3,8 +3,10 @@ import {
   loadConfig,
   loadConnectionConfig,
   loadLeaseConfig,
+  loadRunControls,
   loadRunLimits,
   parseDuration,
+  parseEnforce,
 } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
@@ -144,9 +146,28 @@ describe('loadConfig()', () => {
     expect(errorOf(() => loadConfig({ ...env, VPCEP_ENFORCE: 'no' })).message).toMatch(
       /VPCEP_ENFORCE: expected true or false; got "no"/,
     );
+    // Empty is refused like any other bad value: a brake left empty must not enforce.
+    for (const value of ['', 'FALSE', '0', ' true'])
+      expect(errorOf(() => loadRunControls({ VPCEP_ENFORCE: value })).message).toContain(
+        `VPCEP_ENFORCE: expected true or false; got ${JSON.stringify(value)}`,
+      );
     expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain(
       'AWS_LAMBDA_LOG_LEVEL',
     );
+  });
+});
+
+describe('parseEnforce() (the brake read from elsewhere, e.g. its SSM parameter)', () => {
+  it('accepts exactly what VPCEP_ENFORCE accepts, and names the source and the accepted values otherwise', () => {
+    expect(parseEnforce('true', 'the brake')).toBe(true);
+    expect(parseEnforce('false', 'the brake')).toBe(false);
+    for (const value of ['', 'FALSE', ' false', '0', undefined]) {
+      expect(errorOf(() => parseEnforce(value, 'SSM parameter /x/enforce')).message).toBe(
+        `SSM parameter /x/enforce must be "true" or "false", as VPCEP_ENFORCE; got ${JSON.stringify(value ?? null)}`,
+      );
+      // And the environment refuses the same values.
+      if (value !== undefined) expect(() => loadRunControls({ VPCEP_ENFORCE: value })).toThrow(/VPCEP_ENFORCE/);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 
+import { DEFAULT_MAX_REVOCATIONS } from '../../config';
 import { createRunDepsFactory } from '../../deps';
 import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
@@ -66,6 +67,7 @@ export function registerDemo(program: Command, ctx: CliContext): void {
               policySha256: loaded.sha256,
             },
             scope,
+            revocationCap: { max: DEFAULT_MAX_REVOCATIONS, lifted: false },
           });
           await deps.auditor.close();
           summaries.push([scope, summary]);

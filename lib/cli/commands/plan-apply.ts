@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { Auditor } from '../../audit/auditor';
 import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
-import { loadAuditConfig, loadRunControls } from '../../config';
+import { DEFAULT_MAX_REVOCATIONS, loadAuditConfig, loadRunControls } from '../../config';
 import { createAuditSink, createSqsClient, discardSink } from '../../deps';
 import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
 import { ActionResult } from '../../engine/service-review';
@@ -24,6 +24,7 @@ interface ReviewCommandOptions extends ApiOptions {
   scope: Scope;
   json?: boolean;
   concurrency: number;
+  allowRevocations?: number;
 }
 
 /** Most API calls in flight a person may ask for: beyond it the API's rate limit, not latency, decides. */
@@ -61,17 +62,36 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
           `API calls in flight at once, across all services (1 to ${MAX_CONCURRENCY})`,
           concurrencyOption,
           DEFAULT_CONCURRENCY,
+        )
+        .option(
+          '--allow-revocations <n>',
+          `lift the revocation cap (VPCEP_MAX_REVOCATIONS, default ${DEFAULT_MAX_REVOCATIONS}) to N for this run`,
+          countOption('--allow-revocations'),
         ),
     );
 
   common(
     program.command('plan').description('read live state and print the actions the policy calls for; changes nothing'),
   )
-    .option('--detailed-exitcode', 'exit 2 when the plan is not empty (0 when empty, 1 on error)')
-    .addHelpText('after', RUN_HELP)
+    .option(
+      '--detailed-exitcode',
+      'exit 2 when the plan is not empty, also when the cap would hold some of it (0 when empty, 1 on error)',
+    )
+    .addHelpText(
+      'after',
+      '\nThe cap: revocations that apply would hold (VPCEP_MAX_REVOCATIONS) are marked held ("held": true with\n' +
+        '--json) and warned about on stderr; that is a prediction, not a failure (exit 0). --allow-revocations N\n' +
+        'previews the plan with the cap lifted to N.\n' +
+        RUN_HELP,
+    )
     .action(async (options: ReviewCommandOptions & { detailedExitcode?: boolean }) => {
-      const summary = await execute(ctx, options, { dryRun: true, sink: discardSink, plan: true });
-      if (summary.interrupted || summary.failed) return;
+      const summary = await execute(ctx, options, {
+        dryRun: true,
+        sink: discardSink,
+        plan: true,
+        revocationCap: revocationCap(ctx, options),
+      });
+      if (summary.interrupted || ctx.exitCode !== 0) return;
       if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
     });
 
@@ -82,11 +102,6 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
   )
     .option('--dry-run', 'change nothing: emit the events with outcome "planned"')
     .option('--audit-file <path>', 'append audit events to this JSON Lines file (with or instead of AUDIT_QUEUE_URL)')
-    .option(
-      '--allow-revocations <n>',
-      'lift the revocation cap (VPCEP_MAX_REVOCATIONS, default 10) to N for this run',
-      countOption('--allow-revocations'),
-    )
     .addHelpText(
       'after',
       '\nAudit events go to --audit-file and/or the SQS queue named by AUDIT_QUEUE_URL (AWS SDK defaults for\n' +
@@ -95,39 +110,33 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         'action is taken without its record.\n' +
         '\nBrake and cap: VPCEP_ENFORCE=false makes this a dry run. A run that would revoke (reject accepted\n' +
         'connections, remove whitelist records of domains with accepted connections) more than\n' +
-        "VPCEP_MAX_REVOCATIONS (default 10), or more than half of one service's accepted connections, carries out\n" +
+        `VPCEP_MAX_REVOCATIONS (default ${DEFAULT_MAX_REVOCATIONS}), or more than half of one service's accepted connections, carries out\n` +
         'none of those revocations (they are recorded as planned, held) and fails; --allow-revocations N lifts the\n' +
         'cap to N for one run.\n' +
         RUN_HELP,
     )
-    .action(
-      async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string; allowRevocations?: number }) => {
-        const controls = loadRunControls(ctx.env);
-        const queueUrl = await auditQueueFromEnv(ctx.env);
-        const sink = createAuditSink({ queueUrl, file: options.auditFile });
-        if (!sink)
-          throw new UsageError(
-            'apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL',
-          );
-        try {
-          await sink.probe?.();
-        } catch (err) {
-          throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
-        }
-        if (!controls.enforce && !options.dryRun)
-          ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
-        const revocationCap =
-          options.allowRevocations === undefined
-            ? { max: controls.maxRevocations, lifted: false }
-            : { max: options.allowRevocations, lifted: true };
-        await execute(ctx, options, {
-          dryRun: options.dryRun === true || !controls.enforce,
-          sink,
-          plan: false,
-          revocationCap,
-        });
-      },
-    );
+    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string }) => {
+      const controls = loadRunControls(ctx.env);
+      const queueUrl = await auditQueueFromEnv(ctx.env);
+      const sink = createAuditSink({ queueUrl, file: options.auditFile });
+      if (!sink)
+        throw new UsageError(
+          'apply needs somewhere to record its audit events: give --audit-file PATH or set AUDIT_QUEUE_URL',
+        );
+      try {
+        await sink.probe?.();
+      } catch (err) {
+        throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
+      }
+      if (!controls.enforce && !options.dryRun)
+        ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
+      await execute(ctx, options, {
+        dryRun: options.dryRun === true || !controls.enforce,
+        sink,
+        plan: false,
+        revocationCap: revocationCap(ctx, options),
+      });
+    });
 }
 
 /**
@@ -147,11 +156,19 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
   return auditQueueUrl;
 }
 
+/** The cap of this run: VPCEP_MAX_REVOCATIONS, or --allow-revocations N (lifted). */
+function revocationCap(ctx: CliContext, options: ReviewCommandOptions): RevocationCap {
+  const { maxRevocations } = loadRunControls(ctx.env);
+  return options.allowRevocations === undefined
+    ? { max: maxRevocations, lifted: false }
+    : { max: options.allowRevocations, lifted: true };
+}
+
 interface ExecuteMode {
   dryRun: boolean;
   sink: AuditSink;
   plan: boolean;
-  revocationCap?: RevocationCap;
+  revocationCap: RevocationCap;
 }
 
 async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: ExecuteMode): Promise<RunSummary> {
@@ -177,7 +194,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       signal: interruption.signal,
       inFlight: interruption.inFlight,
       renewLeases: true,
-      ...(mode.revocationCap && { revocationCap: mode.revocationCap }),
+      revocationCap: mode.revocationCap,
     });
   } finally {
     interruption.dispose();
@@ -193,12 +210,15 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       left_pending: summary.left_pending,
       drift: summary.drift,
       skipped: summary.skipped,
+      // CONTRACT 1: a read that failed before any plan could be made (the service listing).
+      ...(summary.error && { error: { code: summary.error.code, message: summary.error.message } }),
     });
   } else {
     ctx.stdout.write(renderSummary(summary, mode.plan, stats));
   }
-  reportProblems(ctx, summary);
-  if (summary.failed) ctx.exitCode = 1;
+  reportProblems(ctx, summary, mode.plan);
+  // A plan the cap would hold is a correct prediction, not a failure: only apply fails for a hold.
+  if (mode.plan ? failedBeyondHold(summary) : summary.failed) ctx.exitCode = 1;
   if (interruption.received) {
     ctx.exitCode = signalExitCode(interruption.received);
     ctx.stderr.write(
@@ -208,8 +228,18 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
   return summary;
 }
 
+/** Whether the run failed for anything but the cap's hold: an action, a service, the listing, the trail, services left unreviewed. */
+function failedBeyondHold(summary: RunSummary): boolean {
+  return (
+    summary.failures.length > 0 ||
+    summary.unfinished.length > 0 ||
+    summary.error !== undefined ||
+    summary.audit_error !== undefined
+  );
+}
+
 /** What went wrong, on stderr, each with the reason: the audit trail, the cap, the listing, each failure, what was left undone. */
-function reportProblems(ctx: CliContext, summary: RunSummary): void {
+function reportProblems(ctx: CliContext, summary: RunSummary, plan: boolean): void {
   const w = (line: string) => ctx.stderr.write(`${line}\n`);
   if (summary.audit_error) {
     const done = summary.actions.filter((a) => a.outcome !== 'planned').length;
@@ -218,7 +248,13 @@ function reportProblems(ctx: CliContext, summary: RunSummary): void {
       `  ${done} action(s) were carried out before it failed (listed above with their outcomes; events that could not be delivered were written to stderr as fallback lines); no action started after it, and ${summary.unfinished.length} service(s) were not reviewed because of it`,
     );
   }
-  if (summary.revocation_hold) w(`error: revocations held: ${summary.revocation_hold}`);
+  if (summary.revocation_hold) {
+    if (plan)
+      w(
+        `warning: apply would hold ${summary.revocations_held} revocation(s), carry out the rest of the plan and fail: ${summary.revocation_hold}`,
+      );
+    else w(`error: revocations held: ${summary.revocation_hold}`);
+  }
   if (summary.error) w(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}`);
   for (const f of summary.failures)
     w(
@@ -307,6 +343,10 @@ function renderSummary(
         { header: 'SERVICE', value: (a) => a.service_id },
         { header: 'TARGET', value: (a) => a.endpoint_id ?? a.permission },
         { header: 'DOMAIN', value: (a) => a.domain_id },
+        // A plan marks what the cap would hold; apply shows each outcome (a held one says so in its note).
+        ...(plan && summary.revocations_held > 0
+          ? [{ header: 'CAP', value: (a: ActionResult) => (a.held ? 'held' : '') }]
+          : []),
         ...(plan
           ? []
           : [{ header: 'OUTCOME', value: (a: ActionResult) => (a.note ? `${a.outcome} (${a.note})` : a.outcome) }]),

@@ -158,6 +158,21 @@ describe('createFileSink()', () => {
     expect(lines).toEqual([{ earlier: true }, ...evs]);
   });
 
+  it('starts on a new line when the file ends mid-line (an earlier write cut short)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'audit-'));
+    const path = join(dir, 'audit.jsonl');
+    await writeFile(path, '{"earlier":true}\n{"truncat');
+    const sink = createFileSink(path);
+    await sink.probe!();
+    const evs = events(2);
+    await sink.send(evs.slice(0, 1));
+    await sink.send(evs.slice(1));
+    await sink.close();
+    const lines = (await readFile(path, 'utf8')).trimEnd().split('\n');
+    expect(lines.slice(0, 2)).toEqual(['{"earlier":true}', '{"truncat']);
+    expect(lines.slice(2).map((l) => parseJson<unknown>(l))).toEqual(evs);
+  });
+
   it('names the file when it cannot write', async () => {
     const sink = createFileSink('/nonexistent-dir/audit.jsonl');
     await expect(sink.send(events(1))).rejects.toThrow(

@@ -2,6 +2,7 @@ import { createAuditor } from '../../../lib/audit/auditor';
 import { AuditEvent } from '../../../lib/audit/event';
 import { AuditDeliveryError, AuditSink } from '../../../lib/audit/sink';
 import { collect } from '../../../lib/collect';
+import { DEFAULT_MAX_REVOCATIONS } from '../../../lib/config';
 import { RunOptions, runReview } from '../../../lib/engine/run';
 import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
@@ -89,6 +90,7 @@ function setup(services = world()) {
   const options: RunOptions = {
     run: runContextFactory(),
     scope: 'sweep',
+    revocationCap: { max: DEFAULT_MAX_REVOCATIONS, lifted: false },
   };
   return { fake, mem, auditor, deps, options, fallback: stderr.text };
 }
@@ -313,6 +315,27 @@ describe('runReview()', () => {
     expect(fallback.filter((l) => l.event.type !== 'vpcep.run.completed').length).toBeGreaterThanOrEqual(ran);
   });
 
+  it('still closes the run when the trail has failed: run.completed and compliance.report join the fallback lines', async () => {
+    const t = setup();
+    t.mem.sink.fail = true;
+    // One event a batch: the trail fails with the first action, long before the run ends.
+    const fallback = captureStream();
+    const auditor = createAuditor({ sink: t.mem.sink, fallback: fallback.stream, batchSize: 1 });
+    const summary = await runReview({ ...t.deps, auditor }, policy, { ...t.options, scope: 'compliance' });
+    expect(summary.unfinished_reason).toBe('audit');
+    const closing = fallback
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => parseJson<FallbackLine>(l))
+      .filter((l) => l.event.type === 'vpcep.compliance.report' || l.event.type === 'vpcep.run.completed');
+    expect(closing.map((l) => [l.fallback, l.event.type])).toEqual([
+      [true, 'vpcep.compliance.report'],
+      [true, 'vpcep.run.completed'],
+    ]);
+    expect(closing[1]!.event.data).toMatchObject({ run_id: summary.run_id, scope: 'compliance' });
+  });
+
   it('reads accepted connections in a sweep only where a pending connection comes from a domain with a limit', async () => {
     const t = setup();
     await runReview(t.deps, policy, t.options);
@@ -378,6 +401,60 @@ describe('runReview()', () => {
     expect(t.fake.calls).toContain('listConnections svc-other all');
   });
 
+  describe('the revocation cap', () => {
+    const revokeUnlisted = policyFromYaml(
+      `version: 1\ndefaults:\n  revoke: unlisted\n  whitelist: off\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
+    );
+    /** svc-other with three accepted connections of unlisted domains: three revocations in compliance. */
+    function revoking() {
+      const services = world();
+      services[1]!.connections = [0, 1, 2].map((i) => conn(`ep-old-${i}`, `${STRANGER.slice(0, -1)}${i}`, 'accepted'));
+      return setup(services);
+    }
+
+    it('marks each held revocation held: planned, with its note, in the summary and in its event', async () => {
+      const t = revoking();
+      const summary = await runReview(t.deps, revokeUnlisted, {
+        ...t.options,
+        scope: 'compliance',
+        revocationCap: { max: 2, lifted: false },
+      });
+      await t.auditor.close();
+      const held = summary.actions.filter((a) => a.type === 'connection.reject');
+      expect(held).toHaveLength(3);
+      for (const a of held)
+        expect(a).toMatchObject({ outcome: 'planned', held: true, note: expect.stringMatching(/^held: /) });
+      expect(summary.actions.filter((a) => a.held)).toHaveLength(3);
+      expect(summary).toMatchObject({ revocations_held: 3, failed: true });
+      expect(summary.revocation_hold).toMatch(
+        /would revoke 3 .*, more than VPCEP_MAX_REVOCATIONS 2; the cap holds all of them/,
+      );
+      const events = t.mem.events.filter((e) => e.type === 'vpcep.connection.reject');
+      expect(events.map((e) => [e.data.outcome, e.data.held, String(e.data.note).startsWith('held: ')])).toEqual(
+        Array(3).fill(['planned', true, true]),
+      );
+      expect(t.mem.events.find((e) => e.type === 'vpcep.connection.accept')!.data).not.toHaveProperty('held');
+    });
+
+    it('reports no hold when the run was interrupted before it reached the held revocations', async () => {
+      const t = revoking();
+      const controller = new AbortController();
+      // Interrupted while the last read of the survey is in flight: the cap is reckoned, nothing is acted on.
+      t.fake.hooks.before = (call) => {
+        if (call.startsWith('listConnections svc-other')) controller.abort();
+      };
+      const summary = await runReview(t.deps, revokeUnlisted, {
+        ...t.options,
+        scope: 'compliance',
+        revocationCap: { max: 2, lifted: false },
+        signal: controller.signal,
+      });
+      expect(summary.interrupted).toBe(true);
+      expect(summary.revocations_held).toBe(0);
+      expect(summary.revocation_hold).toBeUndefined();
+    });
+  });
+
   it('reports turning approval on as done when someone else already did it', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
@@ -397,7 +474,7 @@ describe('runReview()', () => {
     ]);
   });
 
-  it('acts on one connection only when asked about one endpoint (webhook), whitelist included', async () => {
+  it('acts on one connection only when asked about one endpoint (webhook): no whitelist or service action', async () => {
     const t = setup();
     const services = await collect(t.fake.client.listServices());
     const summary = await runReview(t.deps, policy, {
@@ -408,9 +485,8 @@ describe('runReview()', () => {
     });
     expect(summary.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).toEqual([
       ['connection.reject', 'ep-2'],
-      ['whitelist.add', `iam:domain::${ALLOWED}`],
-      ['whitelist.remove', `iam:domain::${STRANGER}`],
     ]);
+    expect(mutations(t.fake.calls)).toEqual(['reject svc-pay ep-2']);
     expect(summary.left_pending).toEqual([]);
     expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
   });

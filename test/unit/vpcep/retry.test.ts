@@ -303,6 +303,20 @@ describe('RateLimiter', () => {
     expect(starts[49]! - starts[0]!).toBe(4900);
   });
 
+  it('honours a --max-rate below one request a second (0.5: one request every 2 s)', async () => {
+    const time = fakeTime();
+    const limiter = new RateLimiter({ now: time.now, sleep: time.sleep, maxRate: 0.5 });
+    const starts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const p = await limiter.acquire();
+      if (p.ok) {
+        starts.push(p.sentAt);
+        p.release('ok');
+      }
+    }
+    expect(starts.map((s) => s - starts[0]!)).toEqual([0, 2000, 4000, 6000]);
+  });
+
   it('refuses a start later than the deadline, and gives up when interrupted', async () => {
     const time = fakeTime();
     const limiter = new RateLimiter({ now: time.now, sleep: time.sleep, maxRate: 1 });
