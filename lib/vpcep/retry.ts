@@ -174,7 +174,7 @@ export interface RetryOptions {
   throttleBaseDelayMs: number;
   /** Largest backoff ceiling. */
   maxDelayMs: number;
-  /** Longest Retry-After honoured; a longer one is cut to this. */
+  /** Longest Retry-After honoured; a longer one is cut to this. Retry-After never shortens the backoff (retryDelay). */
   maxRetryAfterMs: number;
   /** A call (or retry) starts only when at least this much is left before the deadline. */
   minCallMs: number;
@@ -238,8 +238,8 @@ export interface RetryContext {
 }
 
 /**
- * Runs `attempt` until it succeeds or the call must end: throttled answers wait (Retry-After,
- * bounded, or a longer backoff) and go again for as long as the run has time; transient ones are
+ * Runs `attempt` until it succeeds or the call must end: throttled answers wait (a longer
+ * backoff, lengthened by Retry-After up to its cap) and go again for as long as the run has time; transient ones are
  * retried up to maxAttempts while the quota lasts; fatal ones end the call. Each attempt goes
  * through the rate limiter, and gets as its timeout what is left before the deadline when that
  * is shorter than `timeoutMs`. `attempt` must not throw.
@@ -279,25 +279,25 @@ export async function callWithRetries<T>(
     if (kind === 'fatal') return end('fatal');
     if (!shouldRetry(outcome.failure, ctx)) return end('not-idempotent');
 
-    let delay: number;
+    let backoff: number;
     let cost: number | undefined;
     if (kind === 'throttling') {
-      delay =
-        outcome.retryAfterMs !== undefined
-          ? Math.min(Math.max(0, outcome.retryAfterMs), options.maxRetryAfterMs)
-          : backoffDelay(
-              throttledFailures,
-              { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs },
-              ctx.random,
-            );
+      backoff = backoffDelay(
+        throttledFailures,
+        { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs },
+        ctx.random,
+      );
       throttledFailures++;
     } else {
       transientFailures++;
       if (transientFailures >= options.maxAttempts) return end('attempts');
       cost = quota.take(outcome.failure);
       if (cost === undefined) return end('quota');
-      delay = backoffDelay(transientFailures - 1, options, ctx.random);
+      backoff = backoffDelay(transientFailures - 1, options, ctx.random);
     }
+    const delay = honoursRetryAfter(outcome.failure, kind)
+      ? retryDelay(backoff, outcome.retryAfterMs, options.maxRetryAfterMs)
+      : backoff;
     if (ctx.deadline !== undefined && ctx.now() + delay + options.minCallMs > ctx.deadline) {
       if (cost !== undefined) quota.giveBack(cost);
       return end('deadline');
@@ -306,6 +306,23 @@ export async function callWithRetries<T>(
     ctx.onRetry?.({ attempt: attempts, delayMs: delay, failure: outcome.failure, kind });
     if (await sleepUnlessAborted(ctx.sleep, delay, ctx.signal)) return end('interrupted');
   }
+}
+
+/** Retry-After is honoured on a throttling answer (429, EndPoint.0022) and on 503, the statuses that carry it (RFC 9110 10.2.3). */
+function honoursRetryAfter(failure: VpcepFailure, kind: FailureClass): boolean {
+  return kind === 'throttling' || failure.status === 503;
+}
+
+/**
+ * The wait before a retry: `max(backoff, min(Retry-After, cap))`, the rule of smithy's
+ * StandardRetryStrategy (@smithy/core retry: `Math.max(delayFromErrorType,
+ * Math.min(retryAfterHint - now, ...))`), with this client's cap (maxRetryAfterMs). Retry-After
+ * only ever lengthens the wait: a zero, negative, past or unreadable value (undefined here) leaves
+ * the backoff as it is, so a server that answers `Retry-After: 0` cannot make the client hammer it.
+ */
+export function retryDelay(backoffMs: number, retryAfterMs: number | undefined, maxRetryAfterMs: number): number {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return backoffMs;
+  return Math.max(backoffMs, Math.min(retryAfterMs, maxRetryAfterMs));
 }
 
 /** The limit a throttling answer names (`limit:N,time:1 second|minute`), if any. */

@@ -179,11 +179,19 @@ function parseErrorBody(text: string): { errorCode?: string; errorMsg?: string }
   return {};
 }
 
-/** Retry-After as seconds or an HTTP date (RFC 9110 10.2.3), in milliseconds from now; undefined when absent or unreadable. */
+/**
+ * Retry-After as delay-seconds or an HTTP date (RFC 9110 10.2.3), in milliseconds from now;
+ * undefined when absent or unreadable (a negative number, say). A date in the past gives 0. The
+ * retry loop only ever lengthens its backoff with it (retryDelay in retry.ts).
+ */
 export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  // An HTTP date starts with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone
+  // would read "-1" or "0" as a year.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 

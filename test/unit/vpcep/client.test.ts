@@ -525,6 +525,21 @@ describe('retries', () => {
     expect(long.sleeps).toEqual([20_000]);
   });
 
+  it.each(['0', '-1', 'Thu, 26 Nov 2026 07:00:00 GMT', 'now'])(
+    'waits the throttling backoff whatever a Retry-After of %j says',
+    async (value) => {
+      const t = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': value } }));
+      await t.client.getService(SERVICE);
+      expect(t.sleeps).toEqual([250]);
+    },
+  );
+
+  it('honours Retry-After on a 503 too', async () => {
+    const t = setup(failOnce({ status: 503, headers: { 'Retry-After': '2' } }));
+    await t.client.getService(SERVICE);
+    expect(t.sleeps).toEqual([2000]);
+  });
+
   it('never gives up on a throttled call while the run has time, and spends no quota on it', async () => {
     const quota = new RetryQuota({ capacity: 5 });
     const t = setup((_, i) => (i < 30 ? { status: 400, body: { error_code: 'EndPoint.0022' } } : ok()), { quota });
