@@ -95,7 +95,49 @@ export interface CreateVpcepClientOptions {
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Most records of one listing, per listing kind (default DEFAULT_LIST_BOUNDS); tests give small ones. */
+  listBounds?: Partial<ListBounds>;
+  /** Largest response body read, in bytes (default 16 MiB); a larger one is refused before parsing. */
+  maxResponseBytes?: number;
 }
+
+/** The record bound of each kind of listing: one more record (or a `total_count` above it) fails the listing. */
+export interface ListBounds {
+  /** Endpoint services of the project (4.2.5). */
+  services: number;
+  /** Connections of one endpoint service (4.2.6). */
+  connections: number;
+  /** Whitelist records of one endpoint service (4.2.8). */
+  whitelist: number;
+  /** Public endpoint services (4.2.10). */
+  publicServices: number;
+  /** VPC endpoints of the project (4.3.4). */
+  endpoints: number;
+}
+
+/**
+ * The default bounds, from the quotas: a project's endpoint services and VPC endpoints are
+ * counted against quotas in the hundreds (4.4.1; the reference's example shows 150 and 100), the
+ * connections of a service against the endpoint quotas of the projects that connect, and a
+ * whitelist stops at EndPoint.3049 (the simulator, like the API, at 500 records). Each bound is
+ * far above what a raised quota reaches, so only an API that misbehaves meets one.
+ */
+export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
+  services: 100_000,
+  connections: 100_000,
+  whitelist: 10_000,
+  publicServices: 100_000,
+  endpoints: 100_000,
+};
+
+/** How a bound is named in a listing's error. */
+const BOUND_NAMES: Record<keyof ListBounds, string> = {
+  services: 'endpoint services of a project',
+  connections: 'connections of one service',
+  whitelist: 'whitelist records of one service',
+  publicServices: 'public endpoint services',
+  endpoints: 'VPC endpoints of a project',
+};
 
 type SortDir = 'asc' | 'desc';
 
@@ -221,11 +263,21 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = options.deadline?.getTime();
   const logger = options.logger ?? {};
+  const bounds: ListBounds = { ...DEFAULT_LIST_BOUNDS, ...options.listBounds };
+  for (const [kind, value] of Object.entries(bounds))
+    if (!Number.isInteger(value) || value < 1)
+      throw new ConfigError(`listBounds.${kind} must be a whole number of at least 1 (got ${String(value)})`);
+  if (
+    options.maxResponseBytes !== undefined &&
+    (!Number.isInteger(options.maxResponseBytes) || options.maxResponseBytes < 1)
+  )
+    throw new ConfigError(`maxResponseBytes must be a whole number of at least 1 (got ${options.maxResponseBytes})`);
   const transport = createTransport({
     fetch: options.fetch,
     credentials,
     projectId: options.projectId,
     clock,
+    ...(options.maxResponseBytes !== undefined && { maxResponseBytes: options.maxResponseBytes }),
   });
   const counters = { requests: 0, calls: 0, retries: 0, throttled: 0, byOperation: {} as Record<string, number> };
 
@@ -312,11 +364,14 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     query: Query,
     limit: number,
     what: string,
+    kind: keyof ListBounds,
   ): AsyncGenerator<T> {
     const checked = params();
     yield* paginate<T>({
       limit,
       what,
+      maxRecords: bounds[kind],
+      bound: `listBounds.${kind}, ${BOUND_NAMES[kind]}`,
       key: (item) => (item as { id: string }).id,
       fetchPage: async (offset, pageLimit) =>
         pick(
@@ -363,6 +418,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         PAGE_LIMIT,
         'endpoint services',
+        'services',
       );
     },
     listConnections(serviceId, query = {}) {
@@ -374,6 +430,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         PAGE_LIMIT,
         `connections of service ${serviceId}`,
+        'connections',
       );
     },
     async acceptOrReject(serviceId, endpointId, action) {
@@ -395,6 +452,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         WHITELIST_PAGE_LIMIT,
         `whitelist of service ${serviceId}`,
+        'whitelist',
       );
     },
     async updateWhitelist(serviceId, action, permissions) {
@@ -414,6 +472,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         { ...query },
         PAGE_LIMIT,
         'public endpoint services',
+        'publicServices',
       );
     },
     async describeService(query) {
@@ -443,6 +502,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         { ...query },
         PAGE_LIMIT,
         'VPC endpoints',
+        'endpoints',
       );
     },
     async getQuotas(type) {

@@ -85,3 +85,26 @@ export async function listen(handler: RequestHandler): Promise<TestServer> {
       }),
   };
 }
+
+/** Headers that describe one hop of a connection, not the request: never passed on. */
+const HOP_HEADERS = new Set(['host', 'connection', 'keep-alive', 'content-length', 'transfer-encoding']);
+
+/**
+ * Sends `req` on to `base` (an unauthenticated simulator, say) and returns its answer, so a
+ * handler can misbehave on some routes and pass the rest through.
+ */
+export async function forward(req: ReceivedRequest, base: string): Promise<Answer> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers))
+    if (typeof value === 'string' && !HOP_HEADERS.has(name)) headers[name] = value;
+  const res = await fetch(`${base}${req.url}`, {
+    method: req.method,
+    headers,
+    ...(req.method !== 'GET' && req.method !== 'HEAD' && { body: req.body }),
+  });
+  return {
+    status: res.status,
+    headers: { 'Content-Type': res.headers.get('content-type') ?? 'application/json' },
+    body: await res.text(),
+  };
+}
