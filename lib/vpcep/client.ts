@@ -21,7 +21,7 @@ import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
 import { FetchLike } from './http';
 import { checkPathParameter, OperationName, operationPath, OPERATIONS } from './operations';
-import { paginate } from './paginate';
+import { paginate, SharedBound } from './paginate';
 import { RateLimiter } from './rate-limiter';
 import { callWithRetries, DEFAULT_RETRY_OPTIONS, RetryEnd, RetryOptions, RetryQuota } from './retry';
 import {
@@ -113,14 +113,24 @@ export interface ListBounds {
   publicServices: number;
   /** VPC endpoints of the project (4.3.4). */
   endpoints: number;
+  /**
+   * Records held at once by all the client's listings in progress, whatever their kind: a run
+   * lists many services' connections at once, and so many endless listings must not add up.
+   */
+  allListings: number;
 }
+
+/** A listing kind with its own bound. */
+type ListingKind = Exclude<keyof ListBounds, 'allListings'>;
 
 /**
  * The default bounds, from the quotas: a project's endpoint services and VPC endpoints are
  * counted against quotas in the hundreds (4.4.1; the reference's example shows 150 and 100), the
  * connections of a service against the endpoint quotas of the projects that connect, and a
  * whitelist stops at EndPoint.3049 (the simulator, like the API, at 500 records). Each bound is
- * far above what a raised quota reaches, so only an API that misbehaves meets one.
+ * far above what a raised quota reaches, so only an API that misbehaves meets one. All listings
+ * in progress together hold at most 200,000 records, so that a run's many listings at once stay
+ * under a 512 MB worker (bench/endless-listing.ts measures it).
  */
 export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
   services: 100_000,
@@ -128,6 +138,7 @@ export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
   whitelist: 10_000,
   publicServices: 100_000,
   endpoints: 100_000,
+  allListings: 200_000,
 };
 
 /** How a bound is named in a listing's error. */
@@ -137,6 +148,7 @@ const BOUND_NAMES: Record<keyof ListBounds, string> = {
   whitelist: 'whitelist records of one service',
   publicServices: 'public endpoint services',
   endpoints: 'VPC endpoints of a project',
+  allListings: 'records of all listings in progress at once',
 };
 
 type SortDir = 'asc' | 'desc';
@@ -272,6 +284,11 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     (!Number.isInteger(options.maxResponseBytes) || options.maxResponseBytes < 1)
   )
     throw new ConfigError(`maxResponseBytes must be a whole number of at least 1 (got ${options.maxResponseBytes})`);
+  const held: SharedBound = {
+    held: 0,
+    max: bounds.allListings,
+    bound: `listBounds.allListings, ${BOUND_NAMES.allListings}`,
+  };
   const transport = createTransport({
     fetch: options.fetch,
     credentials,
@@ -364,7 +381,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     query: Query,
     limit: number,
     what: string,
-    kind: keyof ListBounds,
+    kind: ListingKind,
   ): AsyncGenerator<T> {
     const checked = params();
     yield* paginate<T>({
@@ -372,6 +389,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       what,
       maxRecords: bounds[kind],
       bound: `listBounds.${kind}, ${BOUND_NAMES[kind]}`,
+      shared: held,
       key: (item) => (item as { id: string }).id,
       fetchPage: async (offset, pageLimit) =>
         pick(

@@ -479,6 +479,7 @@ describe('pagination', () => {
       whitelist: 10_000,
       publicServices: 100_000,
       endpoints: 100_000,
+      allListings: 200_000,
     });
     const t = setup((req) => ({
       body: {
@@ -493,6 +494,23 @@ describe('pagination', () => {
       message: expect.stringContaining('more than 10000 records, the bound (listBounds.whitelist'),
     });
     expect(t.requests).toHaveLength(21);
+  });
+
+  it("bounds the records of all listings in progress together, and frees a listing's share when it ends", async () => {
+    const t = setup(endless, { listBounds: { connections: 10_000, allListings: 2500 } });
+    const first = t.client.listConnections(SERVICE);
+    const second = t.client.listConnections(SERVICE);
+    for (let i = 0; i < 2000; i++) await first.next();
+    await expect(collect(second)).rejects.toMatchObject({
+      code: 'VPCEP_LISTING_BOUND',
+      message: expect.stringContaining(
+        'the listings in progress hold more than 2500 records together, the bound (listBounds.allListings, records of all listings in progress at once)',
+      ),
+    });
+    await first.return(undefined);
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      message: expect.stringContaining('stopping at offset 2000'),
+    });
   });
 
   it('fails at the first page when total_count is over the bound', async () => {
