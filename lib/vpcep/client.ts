@@ -90,7 +90,9 @@ export interface CreateVpcepClientOptions {
   deadline?: Date;
   /**
    * Once aborted (SIGINT/SIGTERM), no new request and no new retry starts: such a call fails
-   * with code INTERRUPTED. Requests already in flight run on until their own timeout.
+   * with code INTERRUPTED. A listing page in flight (a read) is cut off at once, so a listing
+   * fails with INTERRUPTED too; every other request in flight (an accept, a reject, a whitelist
+   * change) runs on to its answer, which the caller records.
    */
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
@@ -302,7 +304,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     operation: OperationName,
     params: Record<string, string>,
     schema: S,
-    init: { query?: Query; body?: unknown } = {},
+    init: { query?: Query; body?: unknown; abortable?: boolean } = {},
   ): Promise<z.output<S>> {
     const spec = OPERATIONS[operation];
     const url = buildUrl(base, operationPath(operation, { project_id: options.projectId, ...params }), init.query);
@@ -316,7 +318,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       async (attemptTimeoutMs) => {
         counters.requests++;
         counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
-        last = await transport.send(request, schema, attemptTimeoutMs);
+        last = await transport.send(request, schema, attemptTimeoutMs, init.abortable ? options.signal : undefined);
         return last;
       },
       timeoutMs,
@@ -347,6 +349,13 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     if (result.ok) return result.value;
     const requestId = last && !last.ok ? last.requestId : undefined;
     const cause = last && !last.ok ? last.cause : undefined;
+    if (last && !last.ok && last.interrupted)
+      throw new VpcepApiError(`${where} cut off in flight: the run was interrupted`, {
+        operation,
+        retryable: false,
+        attempts: result.attempts,
+        code: 'INTERRUPTED',
+      });
     if (result.failure === undefined) {
       // Nothing was sent for this call: the run is over or out of time.
       const code = result.end === 'interrupted' ? 'INTERRUPTED' : 'DEADLINE';
@@ -395,6 +404,8 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         pick(
           await call(operation, checked, schema, {
             query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset },
+            // A page is a read: the run's interruption cuts it off in flight.
+            abortable: true,
           }),
         ),
     });

@@ -191,8 +191,12 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   minCallMs: 1000,
 };
 
-/** One attempt's result: a value, or a failure with the server's Retry-After (ms) when it sent one. */
-export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: VpcepFailure; retryAfterMs?: number };
+/**
+ * One attempt's result: a value, or a failure with the server's Retry-After (ms) when it sent
+ * one; `interrupted` when the run's interruption cut the attempt off in flight.
+ */
+export type AttemptOutcome<T> =
+  { ok: true; value: T } | { ok: false; failure: VpcepFailure; retryAfterMs?: number; interrupted?: boolean };
 
 /** Why a call ended without a value. */
 export type RetryEnd =
@@ -224,7 +228,10 @@ export interface RetryContext {
   random: () => number;
   /** Milliseconds since the epoch; no attempt starts that could not finish before it. */
   deadline?: number;
-  /** Once aborted, no attempt and no retry starts; attempts in flight run on. */
+  /**
+   * Once aborted, no attempt and no retry starts; attempts in flight run on, unless `attempt`
+   * cuts one off (a read) and says so with `interrupted`.
+   */
   signal?: AbortSignal;
   /** Called before each wait for a retry. */
   onRetry?: (retry: {
@@ -269,6 +276,10 @@ export async function callWithRetries<T>(
       return { ok: true, value: outcome.value, attempts };
     }
     last = outcome.failure;
+    if (outcome.interrupted) {
+      permit.release('failed');
+      return end('interrupted');
+    }
     const kind = classifyFailure(outcome.failure);
     if (kind === 'throttling') {
       ctx.onThrottled?.();

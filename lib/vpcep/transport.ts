@@ -44,7 +44,16 @@ export type SendOutcome<T> = AttemptOutcome<T> & { requestId?: string; cause?: u
 
 /** Sends requests and parses their answers; one per client. */
 export interface Transport {
-  send<S extends z.ZodType>(request: Request, schema: S, timeoutMs: number): Promise<SendOutcome<z.output<S>>>;
+  /**
+   * Sends `request`; `abort`, when given, cuts it off in flight (a read, when the run is
+   * interrupted): the outcome is then a failure marked `interrupted`.
+   */
+  send<S extends z.ZodType>(
+    request: Request,
+    schema: S,
+    timeoutMs: number,
+    abort?: AbortSignal,
+  ): Promise<SendOutcome<z.output<S>>>;
 }
 
 /** Creates the transport over `fetch`: authenticates each request and parses each answer. */
@@ -52,7 +61,7 @@ export function createTransport(options: TransportOptions): Transport {
   const { fetch, credentials, projectId, clock } = options;
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
-    async send(request, schema, timeoutMs) {
+    async send(request, schema, timeoutMs, abort) {
       const { method, url, body } = request;
       const headers = authenticate(
         { method, url, headers: { 'Content-Type': 'application/json' }, body },
@@ -72,7 +81,8 @@ export function createTransport(options: TransportOptions): Transport {
       let retryAfter: string | null;
       let location: string | null;
       try {
-        const res = await fetch(url.toString(), { method, headers, body, signal: controller.signal });
+        const signal = abort ? AbortSignal.any([controller.signal, abort]) : controller.signal;
+        const res = await fetch(url.toString(), { method, headers, body, signal });
         text = await readBounded(res, maxBytes);
         // Over the bound: drop the connection rather than read (or wait for) the rest.
         if (text === undefined) controller.abort();
@@ -81,6 +91,16 @@ export function createTransport(options: TransportOptions): Transport {
         retryAfter = res.headers.get('retry-after');
         location = res.headers.get('location');
       } catch (err) {
+        if (abort?.aborted)
+          return {
+            ok: false,
+            failure: {
+              network: true,
+              errorCode: 'INTERRUPTED',
+              errorMsg: 'cut off in flight: the run was interrupted',
+            },
+            interrupted: true,
+          };
         if (controller.signal.aborted)
           return {
             ok: false,

@@ -834,6 +834,50 @@ describe('interruption (signal)', () => {
     expect(t.requests).toHaveLength(1);
   });
 
+  it('cuts a listing page in flight off and starts no further page: the listing fails with INTERRUPTED', async () => {
+    const controller = new AbortController();
+    const full = Array.from({ length: 1000 }, (_, i) => ({
+      id: `c-${i}`,
+      domain_id: 'd1',
+      status: 'pendingAcceptance',
+    }));
+    const t = setup(
+      (_, i) => {
+        if (i === 0) return { body: { connections: full, total_count: 5000 } };
+        // The second page is in flight when the run is interrupted; it would never be answered.
+        setImmediate(() => controller.abort());
+        return 'hang';
+      },
+      { signal: controller.signal },
+    );
+    const err = await failure(collect(t.client.listConnections(SERVICE)));
+    expect(err).toMatchObject({ code: 'INTERRUPTED', attempts: 1 });
+    expect(err.message).toBe(
+      `listConnections (GET ${ENDPOINT}${BASE}/vpc-endpoint-services/${SERVICE}/connections) cut off in flight: the run was interrupted`,
+    );
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('lets an accept in flight run on to its answer: only reads are cut off', async () => {
+    const controller = new AbortController();
+    let answer: (() => void) | undefined;
+    const fake = fakeFetch(() => ({ body: fixture('4.2.7-connection-action.response.json') }));
+    // Answers when told to, unless its signal aborts first (as node-fetch does).
+    const slowFetch: typeof fake.fetch = (url, init) =>
+      new Promise((resolve, reject) => {
+        init.signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+        );
+        answer = () => resolve(fake.fetch(url, init));
+      });
+    const t = setup(() => ({}), { signal: controller.signal, fetch: slowFetch });
+    const pending = t.client.acceptOrReject(SERVICE, 'e1', 'receive');
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    answer!();
+    await expect(pending).resolves.toHaveLength(1);
+  });
+
   it('lets a request in flight run on and return normally', async () => {
     const controller = new AbortController();
     let answer: (() => void) | undefined;
