@@ -10,9 +10,9 @@ const AUDIT_BATCH = 10;
 
 /**
  * The engine's dependencies for a CLI run, from lib/deps' createRunDepsFactory: the client from
- * the API options (stopped by the run's interruption `signal`), logs (warnings and up) on stderr, and the lease store when
- * VPCEP_LEASE_TABLE names one (the same table as the scheduled functions, so a person's apply
- * never collides with them).
+ * the API options (stopped by the run's interruption `signal`), logs (warnings and up) on
+ * stderr, and the lease store when VPCEP_LEASE_TABLE names one (the same table as the scheduled
+ * functions, so a person's apply never collides with them).
  */
 export function createCliRunDeps(
   ctx: CliContext,

@@ -64,10 +64,14 @@ export const NOT_SENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
 ]);
 
+/** The client's own refusals of an answer, final whatever the status: a body over the byte bound. */
+export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set(['VPCEP_RESPONSE_TOO_LARGE']);
+
 export type FailureClass = 'throttling' | 'transient' | 'fatal';
 
 /** The class of a failure: throttling (wait and go again), transient (retry within the cap and the quota) or fatal. */
 export function classifyFailure(failure: VpcepFailure): FailureClass {
+  if (failure.errorCode !== undefined && FINAL_ERROR_CODES.has(failure.errorCode)) return 'fatal';
   if (failure.errorCode !== undefined && THROTTLING_ERROR_CODES.has(failure.errorCode)) return 'throttling';
   if (failure.status === 429) return 'throttling';
   if (failure.errorCode !== undefined && TRANSIENT_ERROR_CODES.has(failure.errorCode)) return 'transient';
@@ -174,7 +178,7 @@ export interface RetryOptions {
   throttleBaseDelayMs: number;
   /** Largest backoff ceiling. */
   maxDelayMs: number;
-  /** Longest Retry-After honoured; a longer one is cut to this. Retry-After never shortens the backoff (retryDelay). */
+  /** Longest Retry-After honoured; a longer one is cut to this. It never shortens the backoff (retryDelay). */
   maxRetryAfterMs: number;
   /** A call (or retry) starts only when at least this much is left before the deadline. */
   minCallMs: number;
@@ -246,8 +250,9 @@ export interface RetryContext {
 
 /**
  * Runs `attempt` until it succeeds or the call must end: throttled answers wait (a longer
- * backoff, lengthened by Retry-After up to its cap) and go again for as long as the run has time; transient ones are
- * retried up to maxAttempts while the quota lasts; fatal ones end the call. Each attempt goes
+ * backoff, lengthened by Retry-After up to its cap) and go again for as long as the run has
+ * time; transient ones are retried up to maxAttempts while the quota lasts; fatal ones end the
+ * call. Each attempt goes
  * through the rate limiter, and gets as its timeout what is left before the deadline when that
  * is shorter than `timeoutMs`. `attempt` must not throw.
  */
@@ -319,7 +324,7 @@ export async function callWithRetries<T>(
   }
 }
 
-/** Retry-After is honoured on a throttling answer (429, EndPoint.0022) and on 503, the statuses that carry it (RFC 9110 10.2.3). */
+/** Retry-After is honoured on a throttling answer (429, EndPoint.0022) and on a 503 (RFC 9110 10.2.3). */
 function honoursRetryAfter(failure: VpcepFailure, kind: FailureClass): boolean {
   return kind === 'throttling' || failure.status === 503;
 }

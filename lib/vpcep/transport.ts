@@ -1,9 +1,10 @@
 /**
  * The transport of the VPCEP client: sends one authenticated request with a timeout, reads at
  * most 16 MiB of what came back (a larger body is refused before parsing), and turns it into a
- * value (zod-checked) or a failure as data (7.2 error body, network code, Retry-After). It never retries and knows no operation; every text it hands on from the
- * server is scrubbed of the request's secrets (error bodies and schema errors of 2xx answers
- * alike), since a server or a proxy may echo the Authorization header or a token.
+ * value (zod-checked) or a failure as data (7.2 error body, network code, Retry-After). It
+ * never retries and knows no operation; every text it hands on from the server is scrubbed of
+ * the request's secrets (error bodies and schema errors of 2xx answers alike), since a server or
+ * a proxy may echo the Authorization header or a token.
  */
 import * as z from 'zod';
 

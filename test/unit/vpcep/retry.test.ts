@@ -18,6 +18,7 @@ import {
 
 describe('classifyFailure()', () => {
   it.each([
+    [{ status: 503, errorCode: 'VPCEP_RESPONSE_TOO_LARGE' }, 'fatal'],
     [{ status: 400, errorCode: 'EndPoint.0022' }, 'throttling'],
     [{ status: 429, errorCode: 'APIGW.0308' }, 'throttling'],
     [{ status: 429, errorCode: 'APIG.0308' }, 'throttling'],
