@@ -104,6 +104,8 @@ export interface RunDepsRequest {
   logger: Logger;
   /** The run's deadline, for every call and retry. */
   deadline?: Date;
+  /** The run's interruption (SIGINT/SIGTERM): no call starts after it, and a listing page in flight is cut off. */
+  signal?: AbortSignal;
   /** A sink already chosen and proven for this run (the CLI's plan and apply) instead of the process's destinations. */
   sink?: AuditSink;
   /**
@@ -164,6 +166,7 @@ export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactor
       fetch,
       rateLimiter,
       ...(run.deadline && { deadline: run.deadline }),
+      ...(run.signal && { signal: run.signal }),
       ...options.client,
     });
     const auditor = createAuditor({

@@ -10,14 +10,15 @@ const AUDIT_BATCH = 10;
 
 /**
  * The engine's dependencies for a CLI run, from lib/deps' createRunDepsFactory: the client from
- * the API options, logs (warnings and up) on stderr, and the lease store when
- * VPCEP_LEASE_TABLE names one (the same table as the scheduled functions, so a person's apply
- * never collides with them).
+ * the API options (stopped by the run's interruption `signal`), logs (warnings and up) on
+ * stderr, and the lease store when VPCEP_LEASE_TABLE names one (the same table as the scheduled
+ * functions, so a person's apply never collides with them).
  */
 export function createCliRunDeps(
   ctx: CliContext,
   options: ApiOptions & { concurrency: number },
   sink: AuditSink,
+  signal?: AbortSignal,
 ): RunDeps & { projectId: string; deadline: Date } {
   const { credentials, ...connection } = apiConnectionFromOptions(options, ctx);
   const { leaseTable } = loadLeaseConfig(ctx.env);
@@ -33,6 +34,7 @@ export function createCliRunDeps(
     credentials,
     logger: createJsonLogger({ stream: ctx.stderr, level: 'warn' }),
     deadline,
+    ...(signal && { signal }),
     sink,
     maxUnaudited: options.concurrency + AUDIT_BATCH,
   });

@@ -157,6 +157,20 @@ async function readAndPlan(
 ): Promise<ServiceSurvey> {
   const nothing = { service, rule: match, actions: [], connections: [], revocations: [] };
   const readFailed = (err: unknown): ServiceSurvey => {
+    // A read the interruption stopped (not sent, or a listing page cut off): not reviewed, not failed.
+    if (options.signal?.aborted)
+      return {
+        ...nothing,
+        review: {
+          service_id: service.id,
+          managed: true,
+          rule: match.label,
+          actions: [],
+          left_pending: [],
+          drift: [],
+          unfinished: 'interrupted',
+        },
+      };
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
     const error = toActionError(err);
     return {
@@ -589,10 +603,14 @@ function isBatchTooLarge(err: unknown): boolean {
 
 /**
  * A call that failed after the run was interrupted: no follow-up read starts. One the API
- * answered keeps its error; one left unanswered (timed out, cut off) has an unknown outcome.
+ * answered keeps its error; one the client did not send once the run was interrupted (code
+ * INTERRUPTED: the client never cuts a change off in flight) says so; one left unanswered
+ * (timed out) has an unknown outcome.
  */
 function interruptedResult(action: Action, err: unknown): ActionResult {
   const error = toActionError(err);
+  if (error.code === 'INTERRUPTED' && error.status === undefined)
+    return { ...action, outcome: 'failed', note: 'not sent: the run was interrupted', error };
   if (error.status !== undefined)
     return { ...action, outcome: 'failed', note: 'not re-read: the run was interrupted', error };
   return {

@@ -21,7 +21,7 @@ import { checkEndpoint } from './endpoint';
 import { VpcepApiError } from './errors';
 import { FetchLike } from './http';
 import { checkPathParameter, OperationName, operationPath, OPERATIONS } from './operations';
-import { paginate } from './paginate';
+import { paginate, SharedBound } from './paginate';
 import { RateLimiter } from './rate-limiter';
 import { callWithRetries, DEFAULT_RETRY_OPTIONS, RetryEnd, RetryOptions, RetryQuota } from './retry';
 import {
@@ -90,12 +90,68 @@ export interface CreateVpcepClientOptions {
   deadline?: Date;
   /**
    * Once aborted (SIGINT/SIGTERM), no new request and no new retry starts: such a call fails
-   * with code INTERRUPTED. Requests already in flight run on until their own timeout.
+   * with code INTERRUPTED. A listing page in flight (a read) is cut off at once, so a listing
+   * fails with INTERRUPTED too; every other request in flight (an accept, a reject, a whitelist
+   * change) runs on to its answer, which the caller records.
    */
   signal?: AbortSignal;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
+  /** Most records of one listing, per listing kind (default DEFAULT_LIST_BOUNDS); tests give small ones. */
+  listBounds?: Partial<ListBounds>;
+  /** Largest response body read, in bytes (default 16 MiB); a larger one is refused before parsing. */
+  maxResponseBytes?: number;
 }
+
+/** The record bound of each kind of listing: one more record (or a `total_count` above it) fails the listing. */
+export interface ListBounds {
+  /** Endpoint services of the project (4.2.5). */
+  services: number;
+  /** Connections of one endpoint service (4.2.6). */
+  connections: number;
+  /** Whitelist records of one endpoint service (4.2.8). */
+  whitelist: number;
+  /** Public endpoint services (4.2.10). */
+  publicServices: number;
+  /** VPC endpoints of the project (4.3.4). */
+  endpoints: number;
+  /**
+   * Records held at once by all the client's listings in progress, whatever their kind: a run
+   * lists many services' connections at once, and so many endless listings must not add up.
+   */
+  allListings: number;
+}
+
+/** A listing kind with its own bound. */
+type ListingKind = Exclude<keyof ListBounds, 'allListings'>;
+
+/**
+ * The default bounds, from the quotas: a project's endpoint services and VPC endpoints are
+ * counted against quotas in the hundreds (4.4.1; the reference's example shows 150 and 100), the
+ * connections of a service against the endpoint quotas of the projects that connect, and a
+ * whitelist stops at EndPoint.3049 (the simulator, like the API, at 500 records). Each bound is
+ * far above what a raised quota reaches, so only an API that misbehaves meets one. All listings
+ * in progress together hold at most 200,000 records, so that a run's many listings at once stay
+ * under a 512 MB worker (bench/endless-listing.ts measures it).
+ */
+export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
+  services: 100_000,
+  connections: 100_000,
+  whitelist: 10_000,
+  publicServices: 100_000,
+  endpoints: 100_000,
+  allListings: 200_000,
+};
+
+/** How a bound is named in a listing's error. */
+const BOUND_NAMES: Record<keyof ListBounds, string> = {
+  services: 'endpoint services of a project',
+  connections: 'connections of one service',
+  whitelist: 'whitelist records of one service',
+  publicServices: 'public endpoint services',
+  endpoints: 'VPC endpoints of a project',
+  allListings: 'records of all listings in progress at once',
+};
 
 type SortDir = 'asc' | 'desc';
 
@@ -221,11 +277,26 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = options.deadline?.getTime();
   const logger = options.logger ?? {};
+  const bounds: ListBounds = { ...DEFAULT_LIST_BOUNDS, ...options.listBounds };
+  for (const [kind, value] of Object.entries(bounds))
+    if (!Number.isInteger(value) || value < 1)
+      throw new ConfigError(`listBounds.${kind} must be a whole number of at least 1 (got ${String(value)})`);
+  if (
+    options.maxResponseBytes !== undefined &&
+    (!Number.isInteger(options.maxResponseBytes) || options.maxResponseBytes < 1)
+  )
+    throw new ConfigError(`maxResponseBytes must be a whole number of at least 1 (got ${options.maxResponseBytes})`);
+  const held: SharedBound = {
+    held: 0,
+    max: bounds.allListings,
+    bound: `listBounds.allListings, ${BOUND_NAMES.allListings}`,
+  };
   const transport = createTransport({
     fetch: options.fetch,
     credentials,
     projectId: options.projectId,
     clock,
+    ...(options.maxResponseBytes !== undefined && { maxResponseBytes: options.maxResponseBytes }),
   });
   const counters = { requests: 0, calls: 0, retries: 0, throttled: 0, byOperation: {} as Record<string, number> };
 
@@ -233,7 +304,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     operation: OperationName,
     params: Record<string, string>,
     schema: S,
-    init: { query?: Query; body?: unknown } = {},
+    init: { query?: Query; body?: unknown; abortable?: boolean } = {},
   ): Promise<z.output<S>> {
     const spec = OPERATIONS[operation];
     const url = buildUrl(base, operationPath(operation, { project_id: options.projectId, ...params }), init.query);
@@ -247,7 +318,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       async (attemptTimeoutMs) => {
         counters.requests++;
         counters.byOperation[operation] = (counters.byOperation[operation] ?? 0) + 1;
-        last = await transport.send(request, schema, attemptTimeoutMs);
+        last = await transport.send(request, schema, attemptTimeoutMs, init.abortable ? options.signal : undefined);
         return last;
       },
       timeoutMs,
@@ -278,6 +349,13 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     if (result.ok) return result.value;
     const requestId = last && !last.ok ? last.requestId : undefined;
     const cause = last && !last.ok ? last.cause : undefined;
+    if (last && !last.ok && last.interrupted)
+      throw new VpcepApiError(`${where} cut off in flight: the run was interrupted`, {
+        operation,
+        retryable: false,
+        attempts: result.attempts,
+        code: 'INTERRUPTED',
+      });
     if (result.failure === undefined) {
       // Nothing was sent for this call: the run is over or out of time.
       const code = result.end === 'interrupted' ? 'INTERRUPTED' : 'DEADLINE';
@@ -312,16 +390,22 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     query: Query,
     limit: number,
     what: string,
+    kind: ListingKind,
   ): AsyncGenerator<T> {
     const checked = params();
     yield* paginate<T>({
       limit,
       what,
+      maxRecords: bounds[kind],
+      bound: `listBounds.${kind}, ${BOUND_NAMES[kind]}`,
+      shared: held,
       key: (item) => (item as { id: string }).id,
       fetchPage: async (offset, pageLimit) =>
         pick(
           await call(operation, checked, schema, {
             query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset },
+            // A page is a read: the run's interruption cuts it off in flight.
+            abortable: true,
           }),
         ),
     });
@@ -363,6 +447,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         PAGE_LIMIT,
         'endpoint services',
+        'services',
       );
     },
     listConnections(serviceId, query = {}) {
@@ -374,6 +459,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         PAGE_LIMIT,
         `connections of service ${serviceId}`,
+        'connections',
       );
     },
     async acceptOrReject(serviceId, endpointId, action) {
@@ -395,6 +481,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         withStableOrder({ ...query }),
         WHITELIST_PAGE_LIMIT,
         `whitelist of service ${serviceId}`,
+        'whitelist',
       );
     },
     async updateWhitelist(serviceId, action, permissions) {
@@ -414,6 +501,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         { ...query },
         PAGE_LIMIT,
         'public endpoint services',
+        'publicServices',
       );
     },
     async describeService(query) {
@@ -443,6 +531,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         { ...query },
         PAGE_LIMIT,
         'VPC endpoints',
+        'endpoints',
       );
     },
     async getQuotas(type) {

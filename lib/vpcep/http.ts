@@ -19,6 +19,11 @@ export interface FetchResponseLike {
   status: number;
   headers: { get(name: string): string | null };
   text(): Promise<string>;
+  /**
+   * The body as a stream of chunks (node-fetch's is a Node stream): when present, the transport
+   * reads it chunk by chunk and stops at its byte bound; otherwise it reads `text()` whole.
+   */
+  body?: AsyncIterable<Uint8Array | string> | null;
 }
 
 /** The subset of `fetch` the client uses. */

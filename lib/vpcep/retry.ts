@@ -64,10 +64,14 @@ export const NOT_SENT_NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
 ]);
 
+/** The client's own refusals of an answer, final whatever the status: a body over the byte bound. */
+export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set(['VPCEP_RESPONSE_TOO_LARGE']);
+
 export type FailureClass = 'throttling' | 'transient' | 'fatal';
 
 /** The class of a failure: throttling (wait and go again), transient (retry within the cap and the quota) or fatal. */
 export function classifyFailure(failure: VpcepFailure): FailureClass {
+  if (failure.errorCode !== undefined && FINAL_ERROR_CODES.has(failure.errorCode)) return 'fatal';
   if (failure.errorCode !== undefined && THROTTLING_ERROR_CODES.has(failure.errorCode)) return 'throttling';
   if (failure.status === 429) return 'throttling';
   if (failure.errorCode !== undefined && TRANSIENT_ERROR_CODES.has(failure.errorCode)) return 'transient';
@@ -174,7 +178,7 @@ export interface RetryOptions {
   throttleBaseDelayMs: number;
   /** Largest backoff ceiling. */
   maxDelayMs: number;
-  /** Longest Retry-After honoured; a longer one is cut to this. */
+  /** Longest Retry-After honoured; a longer one is cut to this. It never shortens the backoff (retryDelay). */
   maxRetryAfterMs: number;
   /** A call (or retry) starts only when at least this much is left before the deadline. */
   minCallMs: number;
@@ -191,8 +195,12 @@ export const DEFAULT_RETRY_OPTIONS: RetryOptions = {
   minCallMs: 1000,
 };
 
-/** One attempt's result: a value, or a failure with the server's Retry-After (ms) when it sent one. */
-export type AttemptOutcome<T> = { ok: true; value: T } | { ok: false; failure: VpcepFailure; retryAfterMs?: number };
+/**
+ * One attempt's result: a value, or a failure with the server's Retry-After (ms) when it sent
+ * one; `interrupted` when the run's interruption cut the attempt off in flight.
+ */
+export type AttemptOutcome<T> =
+  { ok: true; value: T } | { ok: false; failure: VpcepFailure; retryAfterMs?: number; interrupted?: boolean };
 
 /** Why a call ended without a value. */
 export type RetryEnd =
@@ -224,7 +232,10 @@ export interface RetryContext {
   random: () => number;
   /** Milliseconds since the epoch; no attempt starts that could not finish before it. */
   deadline?: number;
-  /** Once aborted, no attempt and no retry starts; attempts in flight run on. */
+  /**
+   * Once aborted, no attempt and no retry starts; attempts in flight run on, unless `attempt`
+   * cuts one off (a read) and says so with `interrupted`.
+   */
   signal?: AbortSignal;
   /** Called before each wait for a retry. */
   onRetry?: (retry: {
@@ -238,9 +249,10 @@ export interface RetryContext {
 }
 
 /**
- * Runs `attempt` until it succeeds or the call must end: throttled answers wait (Retry-After,
- * bounded, or a longer backoff) and go again for as long as the run has time; transient ones are
- * retried up to maxAttempts while the quota lasts; fatal ones end the call. Each attempt goes
+ * Runs `attempt` until it succeeds or the call must end: throttled answers wait (a longer
+ * backoff, lengthened by Retry-After up to its cap) and go again for as long as the run has
+ * time; transient ones are retried up to maxAttempts while the quota lasts; fatal ones end the
+ * call. Each attempt goes
  * through the rate limiter, and gets as its timeout what is left before the deadline when that
  * is shorter than `timeoutMs`. `attempt` must not throw.
  */
@@ -269,6 +281,10 @@ export async function callWithRetries<T>(
       return { ok: true, value: outcome.value, attempts };
     }
     last = outcome.failure;
+    if (outcome.interrupted) {
+      permit.release('failed');
+      return end('interrupted');
+    }
     const kind = classifyFailure(outcome.failure);
     if (kind === 'throttling') {
       ctx.onThrottled?.();
@@ -279,25 +295,25 @@ export async function callWithRetries<T>(
     if (kind === 'fatal') return end('fatal');
     if (!shouldRetry(outcome.failure, ctx)) return end('not-idempotent');
 
-    let delay: number;
+    let backoff: number;
     let cost: number | undefined;
     if (kind === 'throttling') {
-      delay =
-        outcome.retryAfterMs !== undefined
-          ? Math.min(Math.max(0, outcome.retryAfterMs), options.maxRetryAfterMs)
-          : backoffDelay(
-              throttledFailures,
-              { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs },
-              ctx.random,
-            );
+      backoff = backoffDelay(
+        throttledFailures,
+        { baseDelayMs: options.throttleBaseDelayMs, maxDelayMs: options.maxDelayMs },
+        ctx.random,
+      );
       throttledFailures++;
     } else {
       transientFailures++;
       if (transientFailures >= options.maxAttempts) return end('attempts');
       cost = quota.take(outcome.failure);
       if (cost === undefined) return end('quota');
-      delay = backoffDelay(transientFailures - 1, options, ctx.random);
+      backoff = backoffDelay(transientFailures - 1, options, ctx.random);
     }
+    const delay = honoursRetryAfter(outcome.failure, kind)
+      ? retryDelay(backoff, outcome.retryAfterMs, options.maxRetryAfterMs)
+      : backoff;
     if (ctx.deadline !== undefined && ctx.now() + delay + options.minCallMs > ctx.deadline) {
       if (cost !== undefined) quota.giveBack(cost);
       return end('deadline');
@@ -306,6 +322,23 @@ export async function callWithRetries<T>(
     ctx.onRetry?.({ attempt: attempts, delayMs: delay, failure: outcome.failure, kind });
     if (await sleepUnlessAborted(ctx.sleep, delay, ctx.signal)) return end('interrupted');
   }
+}
+
+/** Retry-After is honoured on a throttling answer (429, EndPoint.0022) and on a 503 (RFC 9110 10.2.3). */
+function honoursRetryAfter(failure: VpcepFailure, kind: FailureClass): boolean {
+  return kind === 'throttling' || failure.status === 503;
+}
+
+/**
+ * The wait before a retry: `max(backoff, min(Retry-After, cap))`, the rule of smithy's
+ * StandardRetryStrategy (@smithy/core retry: `Math.max(delayFromErrorType,
+ * Math.min(retryAfterHint - now, ...))`), with this client's cap (maxRetryAfterMs). Retry-After
+ * only ever lengthens the wait: a zero, negative, past or unreadable value (undefined here) leaves
+ * the backoff as it is, so a server that answers `Retry-After: 0` cannot make the client hammer it.
+ */
+export function retryDelay(backoffMs: number, retryAfterMs: number | undefined, maxRetryAfterMs: number): number {
+  if (retryAfterMs === undefined || !Number.isFinite(retryAfterMs)) return backoffMs;
+  return Math.max(backoffMs, Math.min(retryAfterMs, maxRetryAfterMs));
 }
 
 /** The limit a throttling answer names (`limit:N,time:1 second|minute`), if any. */

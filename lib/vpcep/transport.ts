@@ -1,16 +1,17 @@
 /**
- * The transport of the VPCEP client: sends one authenticated request with a timeout, and turns
- * what came back into a value (zod-checked) or a failure as data (7.2 error body, network
- * code, Retry-After). It never retries and knows no operation; every text it hands on from the
- * server is scrubbed of the request's secrets (error bodies and schema errors of 2xx answers
- * alike), since a server or a proxy may echo the Authorization header or a token.
+ * The transport of the VPCEP client: sends one authenticated request with a timeout, reads at
+ * most 16 MiB of what came back (a larger body is refused before parsing), and turns it into a
+ * value (zod-checked) or a failure as data (7.2 error body, network code, Retry-After). It
+ * never retries and knows no operation; every text it hands on from the server is scrubbed of
+ * the request's secrets (error bodies and schema errors of 2xx answers alike), since a server or
+ * a proxy may echo the Authorization header or a token.
  */
 import * as z from 'zod';
 
 import type { HuaweiCredentials } from '../model';
 import { authenticate } from './auth';
 import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
-import { FetchLike } from './http';
+import { FetchLike, FetchResponseLike } from './http';
 import { AttemptOutcome } from './retry';
 import { describeIssues, errorBodySchema } from './schemas';
 import { encodeRfc3986 } from './sign';
@@ -22,7 +23,12 @@ export interface TransportOptions {
   credentials: HuaweiCredentials;
   projectId: string;
   clock: () => Date;
+  /** Largest response body read (DEFAULT_MAX_RESPONSE_BYTES); a larger one is refused before parsing. */
+  maxResponseBytes?: number;
 }
+
+/** 16 MiB: a full page of the largest records is well under 2 MiB; anything near this is not an honest answer. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** One request, as the retry loop sees it. */
 export interface Request {
@@ -39,14 +45,24 @@ export type SendOutcome<T> = AttemptOutcome<T> & { requestId?: string; cause?: u
 
 /** Sends requests and parses their answers; one per client. */
 export interface Transport {
-  send<S extends z.ZodType>(request: Request, schema: S, timeoutMs: number): Promise<SendOutcome<z.output<S>>>;
+  /**
+   * Sends `request`; `abort`, when given, cuts it off in flight (a read, when the run is
+   * interrupted): the outcome is then a failure marked `interrupted`.
+   */
+  send<S extends z.ZodType>(
+    request: Request,
+    schema: S,
+    timeoutMs: number,
+    abort?: AbortSignal,
+  ): Promise<SendOutcome<z.output<S>>>;
 }
 
 /** Creates the transport over `fetch`: authenticates each request and parses each answer. */
 export function createTransport(options: TransportOptions): Transport {
   const { fetch, credentials, projectId, clock } = options;
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   return {
-    async send(request, schema, timeoutMs) {
+    async send(request, schema, timeoutMs, abort) {
       const { method, url, body } = request;
       const headers = authenticate(
         { method, url, headers: { 'Content-Type': 'application/json' }, body },
@@ -61,18 +77,31 @@ export function createTransport(options: TransportOptions): Transport {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), timeoutMs);
       let status: number;
-      let text: string;
+      let text: string | undefined;
       let requestId: string | undefined;
       let retryAfter: string | null;
       let location: string | null;
       try {
-        const res = await fetch(url.toString(), { method, headers, body, signal: controller.signal });
-        text = await res.text();
+        const signal = abort ? AbortSignal.any([controller.signal, abort]) : controller.signal;
+        const res = await fetch(url.toString(), { method, headers, body, signal });
+        text = await readBounded(res, maxBytes);
+        // Over the bound: drop the connection rather than read (or wait for) the rest.
+        if (text === undefined) controller.abort();
         status = res.status;
         requestId = scrub(res.headers.get('x-request-id') ?? res.headers.get('x-openstack-request-id') ?? undefined);
         retryAfter = res.headers.get('retry-after');
         location = res.headers.get('location');
       } catch (err) {
+        if (abort?.aborted)
+          return {
+            ok: false,
+            failure: {
+              network: true,
+              errorCode: 'INTERRUPTED',
+              errorMsg: 'cut off in flight: the run was interrupted',
+            },
+            interrupted: true,
+          };
         if (controller.signal.aborted)
           return {
             ok: false,
@@ -85,6 +114,18 @@ export function createTransport(options: TransportOptions): Transport {
         };
       } finally {
         clearTimeout(timer);
+      }
+      if (text === undefined) {
+        // Refused before parsing, whatever the status: no honest answer is this large.
+        return {
+          ok: false,
+          failure: {
+            status,
+            errorCode: 'VPCEP_RESPONSE_TOO_LARGE',
+            errorMsg: `the response body is larger than ${describeBytes(maxBytes)}, the client's bound; refused before parsing`,
+          },
+          ...(requestId && { requestId }),
+        };
       }
       if (status >= 200 && status < 300) {
         // A schema error is final (retrying brings the same body): thrown, not returned.
@@ -123,6 +164,34 @@ function redirectFailure(status: number, location: string | null, url: URL): Vpc
     errorCode: 'VPCEP_REDIRECT',
     errorMsg: `the endpoint answered with a redirect (${to}); VPCEP never redirects and the client does not follow one: set --endpoint (VPCEP_ENDPOINT) to the region's VPCEP endpoint`,
   };
+}
+
+/**
+ * The body as text, or undefined when it is larger than `maxBytes`: refused on its declared
+ * Content-Length before a byte is read, else read chunk by chunk and given up as soon as it passes
+ * the bound, so a huge or endless body never sits whole in memory.
+ */
+async function readBounded(res: FetchResponseLike, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (declared > maxBytes) return undefined;
+  if (!res.body) {
+    const text = await res.text();
+    return Buffer.byteLength(text, 'utf8') > maxBytes ? undefined : text;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.from(chunk);
+    size += bytes.length;
+    if (size > maxBytes) return undefined;
+    chunks.push(bytes);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `16 MiB` for whole mebibytes, else the byte count. */
+export function describeBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
 }
 
 /** The URL of `path` under `base` with `query` encoded exactly as the signature's canonical query encodes it (RFC 3986). */
@@ -179,11 +248,19 @@ function parseErrorBody(text: string): { errorCode?: string; errorMsg?: string }
   return {};
 }
 
-/** Retry-After as seconds or an HTTP date (RFC 9110 10.2.3), in milliseconds from now; undefined when absent or unreadable. */
+/**
+ * Retry-After as delay-seconds or an HTTP date (RFC 9110 10.2.3), in milliseconds from now;
+ * undefined when absent or unreadable (a negative number, say). A date in the past gives 0. The
+ * retry loop only ever lengthens its backoff with it (retryDelay in retry.ts).
+ */
 export function parseRetryAfter(value: string | null | undefined, now: Date): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
+  if (value === null || value === undefined) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  // An HTTP date starts with the day's name (IMF-fixdate, RFC 850, asctime); Date.parse alone
+  // would read "-1" or "0" as a year.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
+  const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
 }
 

@@ -12,7 +12,7 @@ import { runCliProcess } from '../support/cli-process';
 import { PARTNER, PAYMENTS as PAY, STRANGER } from '../support/ids';
 import { ApplyJson, parseJson, readJsonLines } from '../support/json';
 import { paymentsPolicy, paymentsScenario } from '../support/scenarios';
-import { apiEnv } from '../support/simulator';
+import { apiEnv, gateOn } from '../support/simulator';
 import { LOCAL_AWS_ENV, localDynamoDb } from './support/dynamodb-server';
 
 /**
@@ -32,25 +32,6 @@ const POLICY = paymentsPolicy({
 function state(connections: NonNullable<SimulatorStateInput['services']>[number]['connections']): SimulatorStateInput {
   const permissions = [{ id: 'perm-partner', permission: `iam:domain::${PARTNER}` }];
   return paymentsScenario({ approval_enabled: true, connections, permissions }, [], PROJECT);
-}
-
-/** A gate that holds the first request `matches` picks, until `release()`. */
-function gateOn(matches: (r: { method: string; route: string; query: URLSearchParams }) => boolean) {
-  let held = false;
-  let release!: () => void;
-  let arrived!: () => void;
-  const released = new Promise<void>((r) => (release = r));
-  const arrival = new Promise<void>((r) => (arrived = r));
-  return {
-    gate: async (r: { method: string; route: string; query: URLSearchParams }) => {
-      if (held || !matches(r)) return;
-      held = true;
-      arrived();
-      await released;
-    },
-    arrival,
-    release,
-  };
 }
 
 let dir: string;

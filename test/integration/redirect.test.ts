@@ -1,7 +1,5 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
-
 import { runCaptured } from '../support/capture';
+import { listen, TestServer } from '../support/http-server';
 import { tempFiles } from '../support/simulator';
 
 /**
@@ -9,29 +7,6 @@ import { tempFiles } from '../support/simulator';
  * client follows no redirect. Two servers on 127.0.0.1: the endpoint answers every request with
  * a 307 to the other, which records what reaches it. Nothing may: no credential header, no body.
  */
-interface Seen {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-}
-
-async function listen(
-  handler: (req: IncomingMessage, seen: Seen[]) => { status: number; headers?: Record<string, string> },
-) {
-  const seen: Seen[] = [];
-  const server: Server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
-      const answer = handler(req, seen);
-      res.writeHead(answer.status, { 'Content-Type': 'application/json', ...answer.headers });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 const PROJECT = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const files = tempFiles('vpcep-redirect-', {
@@ -41,13 +16,13 @@ const files = tempFiles('vpcep-redirect-', {
 });
 
 describe('an endpoint that answers with a redirect', () => {
-  let elsewhere: Awaited<ReturnType<typeof listen>>;
-  let endpoint: Awaited<ReturnType<typeof listen>>;
+  let elsewhere: TestServer;
+  let endpoint: TestServer;
   beforeEach(async () => {
     elsewhere = await listen(() => ({ status: 200 }));
     endpoint = await listen((req) => ({
       status: 307,
-      headers: { Location: `${elsewhere.url}${req.url ?? '/'}?token=should-not-be-shown` },
+      headers: { Location: `${elsewhere.url}${req.url}?token=should-not-be-shown` },
     }));
   });
   afterEach(async () => {

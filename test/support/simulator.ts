@@ -53,3 +53,36 @@ export function tempFiles(
   };
   return { dir: here, path: (name) => join(here(), name) };
 }
+
+/** A request as the simulator's `gate` sees it. */
+export interface GatedRequest {
+  method: string;
+  route: string;
+  query: URLSearchParams;
+}
+
+/**
+ * A simulator `gate` that holds the first request `matches` picks until `release()`;
+ * `arrival` resolves when it arrives. Tests reproduce a race (or a slow call) with it, without sleeps.
+ */
+export function gateOn(matches: (r: GatedRequest) => boolean): {
+  gate: (r: GatedRequest) => Promise<void>;
+  arrival: Promise<void>;
+  release: () => void;
+} {
+  let held = false;
+  let release!: () => void;
+  let arrived!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const arrival = new Promise<void>((r) => (arrived = r));
+  return {
+    gate: async (r) => {
+      if (held || !matches(r)) return;
+      held = true;
+      arrived();
+      await released;
+    },
+    arrival,
+    release,
+  };
+}

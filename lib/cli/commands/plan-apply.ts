@@ -174,9 +174,11 @@ interface ExecuteMode {
 async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: ExecuteMode): Promise<RunSummary> {
   const loaded = await loadPolicyFile(options.policy);
   for (const w of loaded.warnings) ctx.stderr.write(`warning: ${options.policy}: ${formatProblem(w)}\n`);
-  const deps = createCliRunDeps(ctx, options, mode.sink);
+  // The interruption's signal is the client's too: a listing page in flight is cut off by it.
+  const controller = new AbortController();
+  const deps = createCliRunDeps(ctx, options, mode.sink, controller.signal);
   const progress = progressReporter(ctx);
-  const interruption = handleInterrupts(ctx, deps.auditor);
+  const interruption = handleInterrupts(ctx, deps.auditor, controller);
   let summary: RunSummary;
   try {
     summary = await runReview(deps, loaded.policy, {
@@ -274,8 +276,7 @@ function reportProblems(ctx: CliContext, summary: RunSummary, plan: boolean): vo
  * starts; the calls in flight finish and are recorded; exit 130/143); a second exits at once,
  * writing every unsent event and one `unrecorded:` line per call still in flight to stderr.
  */
-function handleInterrupts(ctx: CliContext, auditor: Auditor) {
-  const controller = new AbortController();
+function handleInterrupts(ctx: CliContext, auditor: Auditor, controller: AbortController) {
   const inFlight = new Set<Action>();
   const state: { received?: StopSignal } = {};
   const dispose = ctx.onSignal((signal) => {

@@ -262,6 +262,40 @@ describe('runReview()', () => {
     expect(summary.actions.map((a) => a.endpoint_id ?? a.permission)).toEqual(['ep-x', `iam:domain::${ALLOWED}`]);
   });
 
+  /** What the client throws for a call the run's interruption stopped (not sent, or a listing page cut off). */
+  const interruptedCall = (what: string) =>
+    Object.assign(new Error(`${what} cut off in flight: the run was interrupted`), { code: 'INTERRUPTED' });
+
+  it('lists a service whose read the interruption stopped as not reviewed, not as failed', async () => {
+    const t = setup();
+    const controller = new AbortController();
+    t.fake.hooks.before = (call) => {
+      if (!call.startsWith('listConnections svc-pay ')) return;
+      controller.abort();
+      throw interruptedCall('listConnections');
+    };
+    const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
+    expect(summary.failures).toEqual([]);
+    expect(summary.unfinished).toEqual(['svc-pay']);
+    expect(summary.unfinished_reason).toBe('interrupted');
+  });
+
+  it('records an action the client did not send once interrupted as not sent, never as of unknown outcome', async () => {
+    const t = setup();
+    const controller = new AbortController();
+    t.fake.hooks.before = (call) => {
+      if (!call.startsWith('receive ')) return;
+      controller.abort();
+      throw Object.assign(new Error('acceptOrReject not sent: the run was interrupted'), { code: 'INTERRUPTED' });
+    };
+    const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
+    expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({
+      outcome: 'failed',
+      note: 'not sent: the run was interrupted',
+      error: { code: 'INTERRUPTED' },
+    });
+  });
+
   it('starts no service after the deadline and lists the unfinished ones', async () => {
     const t = setup();
     const summary = await runReview(t.deps, policy, { ...t.options, deadline: NOW });

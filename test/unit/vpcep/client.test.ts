@@ -3,6 +3,7 @@ import { AppError } from '../../../lib/errors';
 import {
   createVpcepClient,
   CreateVpcepClientOptions,
+  DEFAULT_LIST_BOUNDS,
   RetryQuota,
   VpcepApiError,
   VpcepClient,
@@ -455,6 +456,152 @@ describe('pagination', () => {
     expect(await collect(t.client.listConnections(SERVICE))).toHaveLength(1007);
     expect(t.requests).toHaveLength(2);
   });
+
+  /** Full pages of new records forever, with no total_count. */
+  const endless: Responder = (req) => ({
+    body: { connections: connections(1000, Number(req.url.searchParams.get('offset') ?? 0)) },
+  });
+
+  it('fails past the bound of its listing kind, naming the listing and the bound', async () => {
+    const t = setup(endless, { listBounds: { connections: 2500 } });
+    const err = await collect(t.client.listConnections(SERVICE)).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'VPCEP_LISTING_BOUND', retryable: false });
+    expect((err as Error).message).toBe(
+      `listing connections of service ${SERVICE}: more than 2500 records, the bound (listBounds.connections, connections of one service); stopping at offset 2000`,
+    );
+    expect(t.requests).toHaveLength(3);
+  });
+
+  it('has a default bound for every listing kind, from the quotas', async () => {
+    expect(DEFAULT_LIST_BOUNDS).toEqual({
+      services: 100_000,
+      connections: 100_000,
+      whitelist: 10_000,
+      publicServices: 100_000,
+      endpoints: 100_000,
+      allListings: 200_000,
+    });
+    const t = setup((req) => ({
+      body: {
+        permissions: Array.from({ length: 500 }, (_, i) => ({
+          id: `p-${Number(req.url.searchParams.get('offset') ?? 0) + i}`,
+          permission: '*',
+        })),
+      },
+    }));
+    await expect(collect(t.client.listWhitelist(SERVICE))).rejects.toMatchObject({
+      code: 'VPCEP_LISTING_BOUND',
+      message: expect.stringContaining('more than 10000 records, the bound (listBounds.whitelist'),
+    });
+    expect(t.requests).toHaveLength(21);
+  });
+
+  it("bounds the records of all listings in progress together, and frees a listing's share when it ends", async () => {
+    const t = setup(endless, { listBounds: { connections: 10_000, allListings: 2500 } });
+    const first = t.client.listConnections(SERVICE);
+    const second = t.client.listConnections(SERVICE);
+    for (let i = 0; i < 2000; i++) await first.next();
+    await expect(collect(second)).rejects.toMatchObject({
+      code: 'VPCEP_LISTING_BOUND',
+      message: expect.stringContaining(
+        'the listings in progress hold more than 2500 records together, the bound (listBounds.allListings, records of all listings in progress at once)',
+      ),
+    });
+    await first.return(undefined);
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      message: expect.stringContaining('stopping at offset 2000'),
+    });
+  });
+
+  it('fails at the first page when total_count is over the bound', async () => {
+    const t = setup(server(5000), { listBounds: { connections: 4000 } });
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      code: 'VPCEP_LISTING_BOUND',
+      message: expect.stringContaining('total_count 5000 is over the bound of 4000 records'),
+    });
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('fails when total_count grows between two pages by more than a page (a lying count)', async () => {
+    const t = setup((req) => {
+      const offset = Number(req.url.searchParams.get('offset') ?? 0);
+      return { body: { connections: connections(1000, offset), total_count: 2000 + offset * 2 } };
+    });
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      code: 'VPCEP_TOTAL_COUNT_GREW',
+      message: expect.stringContaining(
+        'total_count grew from 2000 (page at offset 0) to 4000 (page at offset 1000), more than a page (1000)',
+      ),
+    });
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('takes a total_count that grows by up to a page between pages (records added while listing)', async () => {
+    const t = setup((req) => {
+      const offset = Number(req.url.searchParams.get('offset') ?? 0);
+      const total = offset === 0 ? 1500 : 2400;
+      return { body: { connections: connections(Math.min(1000, total - offset), offset), total_count: total } };
+    });
+    expect(await collect(t.client.listConnections(SERVICE))).toHaveLength(2400);
+  });
+});
+
+describe('response size', () => {
+  const big = (bytes: number) => ({ raw: JSON.stringify({ id: SERVICE, padding: 'x'.repeat(bytes) }) });
+
+  it('refuses a body over maxResponseBytes before parsing it, and does not retry', async () => {
+    const t = setup(() => big(2000), { maxResponseBytes: 1000 });
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err).toMatchObject({ errorCode: 'VPCEP_RESPONSE_TOO_LARGE', retryable: false, attempts: 1 });
+    expect(err.message).toContain(
+      "the response body is larger than 1000 bytes, the client's bound; refused before parsing",
+    );
+    expect(t.requests).toHaveLength(1);
+  });
+
+  it('is 16 MiB by default', async () => {
+    const t = setup(() => big(16 * 1024 * 1024));
+    const err = await failure(t.client.getService(SERVICE));
+    expect(err.message).toContain('larger than 16 MiB');
+  });
+
+  /** A fetch whose answer declares `length` and streams `chunks`, counting what was read. */
+  function streaming(chunks: Iterable<string>, length?: number) {
+    const read = { chunks: 0, text: false };
+    const fetch: CreateVpcepClientOptions['fetch'] = async () => ({
+      status: 200,
+      headers: { get: (name) => (name === 'content-length' && length !== undefined ? String(length) : null) },
+      text: async () => {
+        read.text = true;
+        return '';
+      },
+      body: (async function* () {
+        for (const c of chunks) {
+          read.chunks++;
+          yield c;
+        }
+      })(),
+    });
+    return { fetch, read };
+  }
+
+  it('refuses on the declared Content-Length before reading a byte', async () => {
+    const s = streaming(['{}'], 300 * 1024 * 1024);
+    const t = setup(() => ({}), { fetch: s.fetch });
+    expect((await failure(t.client.getService(SERVICE))).errorCode).toBe('VPCEP_RESPONSE_TOO_LARGE');
+    expect(s.read).toEqual({ chunks: 0, text: false });
+  });
+
+  it('stops reading a streamed body as soon as it passes the bound', async () => {
+    const s = streaming(
+      (function* () {
+        for (;;) yield 'x'.repeat(100);
+      })(),
+    );
+    const t = setup(() => ({}), { fetch: s.fetch, maxResponseBytes: 1000 });
+    expect((await failure(t.client.getService(SERVICE))).errorCode).toBe('VPCEP_RESPONSE_TOO_LARGE');
+    expect(s.read.chunks).toBe(11);
+  });
 });
 
 describe('retries', () => {
@@ -523,6 +670,21 @@ describe('retries', () => {
     );
     await long.client.getService(SERVICE);
     expect(long.sleeps).toEqual([20_000]);
+  });
+
+  it.each(['0', '-1', 'Thu, 26 Nov 2026 07:00:00 GMT', 'now'])(
+    'waits the throttling backoff whatever a Retry-After of %j says',
+    async (value) => {
+      const t = setup(failOnce({ status: 429, body: { error_code: 'APIGW.0308' }, headers: { 'Retry-After': value } }));
+      await t.client.getService(SERVICE);
+      expect(t.sleeps).toEqual([250]);
+    },
+  );
+
+  it('honours Retry-After on a 503 too', async () => {
+    const t = setup(failOnce({ status: 503, headers: { 'Retry-After': '2' } }));
+    await t.client.getService(SERVICE);
+    expect(t.sleeps).toEqual([2000]);
   });
 
   it('never gives up on a throttled call while the run has time, and spends no quota on it', async () => {
@@ -670,6 +832,50 @@ describe('interruption (signal)', () => {
     expect(err).toMatchObject({ code: 'INTERRUPTED', status: 500, attempts: 1 });
     expect(err.message).toContain('not retried: the run was interrupted');
     expect(t.requests).toHaveLength(1);
+  });
+
+  it('cuts a listing page in flight off and starts no further page: the listing fails with INTERRUPTED', async () => {
+    const controller = new AbortController();
+    const full = Array.from({ length: 1000 }, (_, i) => ({
+      id: `c-${i}`,
+      domain_id: 'd1',
+      status: 'pendingAcceptance',
+    }));
+    const t = setup(
+      (_, i) => {
+        if (i === 0) return { body: { connections: full, total_count: 5000 } };
+        // The second page is in flight when the run is interrupted; it would never be answered.
+        setImmediate(() => controller.abort());
+        return 'hang';
+      },
+      { signal: controller.signal },
+    );
+    const err = await failure(collect(t.client.listConnections(SERVICE)));
+    expect(err).toMatchObject({ code: 'INTERRUPTED', attempts: 1 });
+    expect(err.message).toBe(
+      `listConnections (GET ${ENDPOINT}${BASE}/vpc-endpoint-services/${SERVICE}/connections) cut off in flight: the run was interrupted`,
+    );
+    expect(t.requests).toHaveLength(2);
+  });
+
+  it('lets an accept in flight run on to its answer: only reads are cut off', async () => {
+    const controller = new AbortController();
+    let answer: (() => void) | undefined;
+    const fake = fakeFetch(() => ({ body: fixture('4.2.7-connection-action.response.json') }));
+    // Answers when told to, unless its signal aborts first (as node-fetch does).
+    const slowFetch: typeof fake.fetch = (url, init) =>
+      new Promise((resolve, reject) => {
+        init.signal.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
+        );
+        answer = () => resolve(fake.fetch(url, init));
+      });
+    const t = setup(() => ({}), { signal: controller.signal, fetch: slowFetch });
+    const pending = t.client.acceptOrReject(SERVICE, 'e1', 'receive');
+    await new Promise((r) => setImmediate(r));
+    controller.abort();
+    answer!();
+    await expect(pending).resolves.toHaveLength(1);
   });
 
   it('lets a request in flight run on and return normally', async () => {

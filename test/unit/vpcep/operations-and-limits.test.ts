@@ -28,6 +28,13 @@ describe('parseRetryAfter()', () => {
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
   });
+
+  it('reads no year into a bare number: "-1" and "1e3" are unreadable, "0" is 0 and "1.5" is 1.5 s', () => {
+    expect(parseRetryAfter('-1', now)).toBeUndefined();
+    expect(parseRetryAfter('1e3', now)).toBeUndefined();
+    expect(parseRetryAfter('0', now)).toBe(0);
+    expect(parseRetryAfter(' 1.5 ', now)).toBe(1500);
+  });
 });
 
 describe('the operations table', () => {

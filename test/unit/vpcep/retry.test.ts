@@ -11,12 +11,14 @@ import {
   isTransient,
   provesNotApplied,
   RetryContext,
+  retryDelay,
   RetryQuota,
   shouldRetry,
 } from '../../../lib/vpcep/retry';
 
 describe('classifyFailure()', () => {
   it.each([
+    [{ status: 503, errorCode: 'VPCEP_RESPONSE_TOO_LARGE' }, 'fatal'],
     [{ status: 400, errorCode: 'EndPoint.0022' }, 'throttling'],
     [{ status: 429, errorCode: 'APIGW.0308' }, 'throttling'],
     [{ status: 429, errorCode: 'APIG.0308' }, 'throttling'],
@@ -168,6 +170,30 @@ describe('callWithRetries()', () => {
     expect(time.sleeps.slice(0, 7)).toEqual([250, 500, 1000, 2000, 4000, 8000, 10_000]);
   });
 
+  it.each([
+    ['Retry-After: 0', 0],
+    ['a Retry-After in the past (0 ms)', 0],
+    ['an unreadable Retry-After (undefined)', undefined],
+  ])('waits the whole throttling backoff after %s: Retry-After never shortens it', async (_, retryAfterMs) => {
+    const { ctx, time } = context();
+    const throttled = Array.from({ length: 5 }, () => ({
+      ok: false as const,
+      failure: { status: 429 },
+      ...(retryAfterMs !== undefined && { retryAfterMs }),
+    }));
+    await callWithRetries(replies(...throttled), 30_000, ctx);
+    expect(time.sleeps).toEqual([250, 500, 1000, 2000, 4000]);
+  });
+
+  it('honours Retry-After on a 503 as on a 429, and not on a 500', async () => {
+    const { ctx, time } = context();
+    const busy = { ok: false as const, failure: { status: 503 }, retryAfterMs: 3000 };
+    const failed = { ok: false as const, failure: { status: 500 }, retryAfterMs: 3000 };
+    await callWithRetries(replies(busy, failed), 30_000, ctx);
+    // 503: max(50 ms backoff, 3 s); 500: the 100 ms ceiling's backoff alone.
+    expect(time.sleeps).toEqual([3000, 100]);
+  });
+
   it('ends a throttled call when the next try could not finish before the deadline', async () => {
     const { ctx, time } = context({ deadline: fakeTime().now() + 10_000 });
     const throttled = Array.from({ length: 50 }, () => ({
@@ -206,6 +232,18 @@ describe('callWithRetries()', () => {
       ctx,
     );
     expect(timeouts).toEqual([5000]);
+  });
+});
+
+describe('retryDelay()', () => {
+  it('is max(backoff, min(Retry-After, cap)): Retry-After only lengthens the wait, up to the cap', () => {
+    expect(retryDelay(250, undefined, 20_000)).toBe(250);
+    expect(retryDelay(250, 0, 20_000)).toBe(250);
+    expect(retryDelay(250, -1000, 20_000)).toBe(250);
+    expect(retryDelay(250, Number.NaN, 20_000)).toBe(250);
+    expect(retryDelay(250, 3000, 20_000)).toBe(3000);
+    expect(retryDelay(250, 3_600_000, 20_000)).toBe(20_000);
+    expect(retryDelay(25_000, 3000, 20_000)).toBe(25_000);
   });
 });
 
