@@ -26,6 +26,15 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number] | (string & 
 /** CONTRACT 2: a domain (account) id is 1 to 64 letters or digits, compared case-insensitively. */
 export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
 
+/**
+ * 4.2.2, 4.2.5, 4.2.6: what the API says went wrong, listed (`error`) on a service or connection
+ * whose status is `failed`.
+ */
+export interface ResourceError {
+  error_code?: string;
+  error_message?: string;
+}
+
 /** 4.2.5 / 4.2.2: an endpoint service. */
 export interface EndpointService {
   id: string;
@@ -42,6 +51,8 @@ export interface EndpointService {
   ports?: { client_port?: number; server_port?: number; protocol?: string }[];
   created_at?: string;
   updated_at?: string;
+  /** Present when the status is `failed`: why. */
+  error?: ResourceError[];
 }
 
 /** 4.2.6: one connection of an endpoint service. */
@@ -54,6 +65,8 @@ export interface Connection {
   status: ConnectionStatus;
   created_at?: string;
   updated_at?: string;
+  /** Present when the status is `failed`: why. */
+  error?: ResourceError[];
 }
 
 /** 4.2.8: one whitelist record: `iam:domain::<domain id>` or `*`. */

@@ -16,7 +16,7 @@ import {
 } from './rule-view';
 
 /**
- * The drift of one managed service, in a fixed order: approval-disabled, expired (policy order),
+ * The drift of one managed service, in a fixed order: service-failed, approval-disabled, expired (policy order),
  * over-limit (policy order), accepted-not-allowed (oldest first), whitelist-missing (policy
  * order), wildcard and whitelist-extra (by permission).
  *
@@ -30,6 +30,20 @@ export function driftFor(
 ): Drift[] {
   const base = { service_id: service.id, rule: view.label };
   const drift: Drift[] = [];
+
+  // 4.2.5: a service whose creation failed, with the API's reason.
+  if (service.status === 'failed') {
+    const why = (service.error ?? [])
+      .map((e) => [e.error_code, e.error_message].filter(Boolean).join(': '))
+      .filter(Boolean)
+      .join('; ');
+    drift.push({
+      ...base,
+      kind: 'service-failed',
+      ...(service.error && { error: service.error.map((e) => ({ ...e })) }),
+      detail: `service ${serviceText(service)} is in status failed${why ? ` (${why})` : ''}`,
+    });
+  }
 
   // 8: approval must be on.
   if (view.settings.require_approval && !service.approval_enabled) {

@@ -58,6 +58,9 @@ export function nullAsAbsent<Shape extends z.ZodRawShape>(shape: Shape) {
   );
 }
 
+/** 4.2.2, 4.2.5, 4.2.6, 4.3.x: one entry of the `error` list of a `failed` resource. */
+const errorItemSchema = nullAsAbsent({ error_code: z.string().optional(), error_message: z.string().optional() });
+
 // ---------------------------------------------------------------------------------------------
 // 4.1 Versions
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +98,7 @@ export const endpointServiceSchema = nullAsAbsent({
   ports: z.array(portSchema).optional(),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
+  error: z.array(errorItemSchema).optional(),
 }) satisfies z.ZodType<EndpointService, unknown>;
 
 export const listServicesResponseSchema = nullAsAbsent({
@@ -110,6 +114,7 @@ export const connectionSchema = nullAsAbsent({
   status: nonEmpty,
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
+  error: z.array(errorItemSchema).optional(),
 }) satisfies z.ZodType<Connection, unknown>;
 
 export const listConnectionsResponseSchema = nullAsAbsent({
@@ -158,7 +163,6 @@ export type ServiceSummary = z.output<typeof describeServiceResponseSchema>;
 // 4.3 Endpoints
 // ---------------------------------------------------------------------------------------------
 
-const errorItemSchema = nullAsAbsent({ error_code: z.string().optional(), error_message: z.string().optional() });
 const tagSchema = nullAsAbsent({ key: z.string(), value: z.string().optional() });
 
 /** 4.3.1-4.3.4: a VPC endpoint. */
