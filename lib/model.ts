@@ -88,9 +88,31 @@ export function domainPermission(domainId: string): string {
 /** 4.2.9: what a whitelist record may say: `iam:domain::<1-64 letters, digits or *>`, or `*`. */
 export const PERMISSION_PATTERN = /^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/;
 
-/** True for the record that admits any account (4.2.9: `*`, or `iam:domain::*` in any case). */
+/** A whitelist record as it is compared (CONTRACT 2): trimmed and lower-cased. */
+export function permissionKey(permission: string): string {
+  return permission.trim().toLowerCase();
+}
+
+/** True for the record that admits any account (4.2.9: `*`, or `iam:domain::*`; trimmed, in any case). */
 export function isWildcardPermission(permission: string): boolean {
-  return permission === '*' || permission.toLowerCase() === `${DOMAIN_PERMISSION_PREFIX}*`;
+  const key = permissionKey(permission);
+  return key === '*' || key === `${DOMAIN_PERMISSION_PREFIX}*`;
+}
+
+/**
+ * True for a record the policy language governs (CONTRACT 2): trimmed and compared without case,
+ * 4.2.9's `iam:domain::<id>` or a wildcard. Anything else the API may list (an
+ * `organizations:orgPath::...` record, say) is never removed.
+ */
+export function isGovernedPermission(permission: string): boolean {
+  return PERMISSION_PATTERN.test(permissionKey(permission));
+}
+
+/** The domain a governed, non-wildcard record admits (lower-cased), else undefined. */
+export function permissionDomain(permission: string): string | undefined {
+  const key = permissionKey(permission);
+  if (!isGovernedPermission(permission) || isWildcardPermission(permission)) return undefined;
+  return key.slice(DOMAIN_PERMISSION_PREFIX.length);
 }
 
 /** Huawei AK/SK (reference 3.2.2), with the security token of temporary credentials. */

@@ -11,6 +11,7 @@ import {
   Connection,
   EndpointService,
   Outcome,
+  permissionKey,
   RunContext,
   UnfinishedReason,
   WhitelistRecord,
@@ -524,41 +525,58 @@ async function applyWhitelist(
   options: ReviewOptions,
 ): Promise<ActionResult[]> {
   const permissions = actions.map((a) => a.permission!);
-  try {
-    await sendWhitelistBatch(deps, serviceId, direction, permissions);
-    return actions.map((a) => ({ ...a, outcome: 'succeeded' }));
-  } catch (err) {
-    if (options.signal?.aborted) return actions.map((a) => interruptedResult(a, err));
-    // Re-read: records another writer already added (or removed) count as done.
-    const records = await deps.limit(() => collect(deps.client.listWhitelist(serviceId))).catch(() => undefined);
-    const present = new Set(records?.map((r) => r.permission.toLowerCase()));
-    return actions.map((a) => {
-      const done = records !== undefined && present.has(a.permission!.toLowerCase()) === (direction === 'add');
-      return done
-        ? {
-            ...a,
-            outcome: 'succeeded',
-            note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)`,
-          }
-        : { ...a, outcome: 'failed', error: toActionError(err) };
-    });
-  }
+  const refused = await sendWhitelistBatch(deps, serviceId, direction, permissions, options);
+  if (refused.size === 0) return actions.map((a) => ({ ...a, outcome: 'succeeded' }));
+  const done = (a: Action): ActionResult => ({ ...a, outcome: 'succeeded' });
+  if (options.signal?.aborted)
+    return actions.map((a) =>
+      refused.has(a.permission!) ? interruptedResult(a, refused.get(a.permission!)) : done(a),
+    );
+  // Re-read: records another writer already added (or removed) count as done. An added record is
+  // looked for as compared (trimmed, any case); a removed one exactly as it was listed and sent.
+  const records = await deps.limit(() => collect(deps.client.listWhitelist(serviceId))).catch(() => undefined);
+  const present =
+    direction === 'add'
+      ? new Set(records?.map((r) => permissionKey(r.permission)))
+      : new Set(records?.map((r) => r.permission));
+  return actions.map((a) => {
+    const err = refused.get(a.permission!);
+    if (err === undefined) return done(a);
+    const key = direction === 'add' ? permissionKey(a.permission!) : a.permission!;
+    return records !== undefined && present.has(key) === (direction === 'add')
+      ? {
+          ...a,
+          outcome: 'succeeded',
+          note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)`,
+        }
+      : { ...a, outcome: 'failed', error: toActionError(err) };
+  });
 }
 
-/** 4.2.9: one call for the whole list; split in halves only if the API refuses the batch size. */
+/**
+ * 4.2.9: one call for the whole list, split in halves (each half its own call) when the API
+ * refuses it: for either direction when it refuses the batch's size (EndPoint.0016), and for a
+ * removal when it refuses the request itself (a 400), so that a record it will not remove fails
+ * alone and the others are removed. No new call starts once the run is interrupted. Returns the
+ * error of each permission that was not carried out (none: all were).
+ */
 async function sendWhitelistBatch(
   deps: ReviewDeps,
   serviceId: string,
   direction: 'add' | 'remove',
   permissions: string[],
-): Promise<void> {
+  options: Pick<ReviewOptions, 'signal'>,
+): Promise<Map<string, unknown>> {
   try {
     await deps.limit(() => deps.client.updateWhitelist(serviceId, direction, permissions));
+    return new Map();
   } catch (err) {
-    if (permissions.length < 2 || !isBatchTooLarge(err)) throw err;
+    const split = isBatchTooLarge(err) || (direction === 'remove' && isRefused(err));
+    if (permissions.length < 2 || !split || options.signal?.aborted) return new Map(permissions.map((p) => [p, err]));
     const half = Math.ceil(permissions.length / 2);
-    await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(0, half));
-    await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(half));
+    const first = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(0, half), options);
+    const second = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(half), options);
+    return new Map([...first, ...second]);
   }
 }
 
@@ -585,6 +603,15 @@ async function applyEnableApproval(
 function isBatchTooLarge(err: unknown): boolean {
   const e = err as { errorCode?: string; status?: number };
   return e.errorCode === 'EndPoint.0016' || e.status === 413;
+}
+
+/**
+ * A request the API refused as such (400), not for the moment: throttling (7.2 EndPoint.0022,
+ * also a 400) is no reason to split a batch.
+ */
+function isRefused(err: unknown): boolean {
+  const e = err as { errorCode?: string; status?: number };
+  return e.status === 400 && e.errorCode !== 'EndPoint.0022';
 }
 
 /**

@@ -18,7 +18,7 @@ import {
 /**
  * The drift of one managed service, in a fixed order: service-failed, approval-disabled, expired (policy order),
  * over-limit (policy order), accepted-not-allowed (oldest first), whitelist-missing (policy
- * order), wildcard and whitelist-extra (by permission).
+ * order), wildcard, whitelist-extra and whitelist-unmanaged (by permission).
  *
  * @param ordered the service's connections, oldest first (a complete view)
  */
@@ -99,7 +99,7 @@ export function driftFor(
 
   // 7: the whitelist, unless the policy leaves it alone.
   if (view.settings.whitelist !== 'off') {
-    const { missing, extra, wildcard } = compareWhitelist(view, whitelist);
+    const { missing, extra, wildcard, unmanaged } = compareWhitelist(view, whitelist);
     for (const m of missing) {
       drift.push({
         ...base,
@@ -124,6 +124,12 @@ export function driftFor(
         ...(e.domain === undefined ? {} : { domain_id: e.domain }),
         permission: e.permission,
         detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
+      })),
+      ...unmanaged.map((permission): Drift => ({
+        ...base,
+        kind: 'whitelist-unmanaged',
+        permission,
+        detail: `whitelist record ${JSON.stringify(permission)} is not a record the policy governs (iam:domain::<domain id> or *); it is left alone`,
       })),
     ].sort((a, b) => compareStrings(a.permission!, b.permission!));
     drift.push(...listed);

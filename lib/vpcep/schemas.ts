@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 
-import { PERMISSION_PATTERN, type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import { isGovernedPermission, type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { formatIssues } from '../zod-issues';
 
 // ---------------------------------------------------------------------------------------------
@@ -266,8 +266,11 @@ export const connectionActionRequestSchema = z.object({
 });
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
 
-/** 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone). */
-export const permissionSchema = z.string().regex(PERMISSION_PATTERN, 'expected "iam:domain::<domain id>" or "*"');
+/**
+ * 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone), taken trimmed and in
+ * any case, so a record is removed exactly as 4.2.8 listed it (CONTRACT 2).
+ */
+export const permissionSchema = z.string().refine(isGovernedPermission, 'expected "iam:domain::<domain id>" or "*"');
 
 /** 4.2.9 request body. */
 export const whitelistActionRequestSchema = z.object({
