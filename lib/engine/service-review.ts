@@ -110,6 +110,8 @@ export interface ServiceSurvey {
   connections: Connection[];
   /** The revocations among `actions` (lib/policy/revocations.ts). */
   revocations: Action[];
+  /** How many revocations they count for against the cap (a wildcard removal: one per domain it shuts out). */
+  revocationCount: number;
 }
 
 /** 4.2.7: the status a connection ends in after each action. */
@@ -139,6 +141,7 @@ export async function surveyService(
     actions: [],
     connections: [],
     revocations: [],
+    revocationCount: 0,
     review: {
       service_id: service.id,
       managed: false,
@@ -156,7 +159,7 @@ async function readAndPlan(
   match: ServiceRule,
   options: ReviewOptions,
 ): Promise<ServiceSurvey> {
-  const nothing = { service, rule: match, actions: [], connections: [], revocations: [] };
+  const nothing = { service, rule: match, actions: [], connections: [], revocations: [], revocationCount: 0 };
   const readFailed = (err: unknown): ServiceSurvey => {
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
     const error = toActionError(err);
@@ -180,10 +183,11 @@ async function readAndPlan(
     return readFailed(err);
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
-  if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
-    // A sweep that removes a domain's whitelist record revokes it if the domain has accepted
-    // connections: read them to count it against the cap (the plan itself does not change, as
-    // no pending connection needed them for a limit).
+  if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove')) {
+    // A sweep that removes a whitelist record (a domain's, or a wildcard) revokes every domain
+    // with accepted connections that no remaining record admits: read them to count those
+    // against the cap (the plan itself does not change, as no pending connection needed them
+    // for a limit).
     try {
       const accepted = await deps.limit(() => collect(deps.client.listConnections(service.id, { status: 'accepted' })));
       state.connections = latestConnections([...state.connections, ...accepted]);
@@ -195,12 +199,14 @@ async function readAndPlan(
   // A webhook naming a connection acts on that connection only: no whitelist or service change.
   const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
   const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
+  const revocations = revocationsOf(actions, state.connections, state.whitelist, match.view.owner);
   return {
     service,
     rule: match,
     actions,
     connections: state.connections,
-    revocations: revocationsOf(actions, state.connections),
+    revocations: revocations.actions,
+    revocationCount: revocations.count,
     review: {
       service_id: service.id,
       managed: true,
