@@ -30,7 +30,12 @@ export interface EngineClient {
   listServices(query?: { id?: string }): AsyncIterable<EndpointService>;
   listConnections(serviceId: string, query?: { status?: string; id?: string }): AsyncIterable<Connection>;
   listWhitelist(serviceId: string): AsyncIterable<WhitelistRecord>;
-  acceptOrReject(serviceId: string, endpointId: string, action: 'receive' | 'reject'): Promise<unknown>;
+  /** 4.2.7: the connections the answer lists (honestly, that endpoint in its new status). */
+  acceptOrReject(
+    serviceId: string,
+    endpointId: string,
+    action: 'receive' | 'reject',
+  ): Promise<readonly Pick<Connection, 'id' | 'status'>[]>;
   updateWhitelist(serviceId: string, action: 'add' | 'remove', permissions: string[]): Promise<unknown>;
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
 }
@@ -477,7 +482,7 @@ async function rejectIfStillPending(
   const endpointId = action.endpoint_id!;
   let current: Connection | undefined;
   try {
-    [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+    current = await readConnection(deps, serviceId, endpointId);
   } catch (err) {
     const error = toActionError(err);
     return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
@@ -492,6 +497,13 @@ async function rejectIfStillPending(
   return [];
 }
 
+/**
+ * 4.2.7 for one connection. It counts as done only when the answer lists that endpoint in the
+ * target status; otherwise (an empty list, the connection still pending, an answer about another
+ * id, as the reference's own example shows) one follow-up read of that endpoint by id decides,
+ * and if it is still not in the target status the action failed, with code UNCONFIRMED (the next
+ * review plans it again). An answer that confirms costs no further call.
+ */
 async function applyConnection(
   deps: ReviewDeps,
   serviceId: string,
@@ -500,19 +512,19 @@ async function applyConnection(
 ): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   const target = TARGET_STATUS[action.type as keyof typeof TARGET_STATUS];
+  let answer: readonly Pick<Connection, 'id' | 'status'>[];
   try {
     // 4.2.7: exactly one endpoint per call.
-    await deps.limit(() =>
+    answer = await deps.limit(() =>
       deps.client.acceptOrReject(serviceId, endpointId, action.type === 'connection.accept' ? 'receive' : 'reject'),
     );
-    return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
     if (options.signal?.aborted) return [interruptedResult(action, err)];
     // The connection may have changed meanwhile (another run, a person, a retried call that had
     // in fact been applied): re-read it and report the truth.
     let note: string;
     try {
-      const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+      const current = await readConnection(deps, serviceId, endpointId);
       if (current?.status === target)
         return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
       note = current ? `connection is now ${current.status}` : 'connection no longer exists';
@@ -521,6 +533,49 @@ async function applyConnection(
     }
     return [{ ...action, outcome: 'failed', note, error: toActionError(err) }];
   }
+  if (answer.some((c) => c.id === endpointId && c.status === target)) return [{ ...action, outcome: 'succeeded' }];
+  const said = answerText(answer, endpointId);
+  const unconfirmed = (found: string, note?: string): ActionResult[] => [
+    {
+      ...action,
+      outcome: 'failed',
+      ...(note !== undefined && { note }),
+      error: {
+        code: 'UNCONFIRMED',
+        message: `the API answered the ${action.type === 'connection.accept' ? 'accept' : 'reject'} of ${endpointId} with ${said}, and ${found}`,
+      },
+    },
+  ];
+  if (options.signal?.aborted) return unconfirmed('it was not re-read', 'not re-read: the run was interrupted');
+  try {
+    const current = await readConnection(deps, serviceId, endpointId);
+    if (current?.status === target)
+      return [{ ...action, outcome: 'succeeded', note: `confirmed ${target} by a follow-up read` }];
+    return unconfirmed(
+      current ? `a follow-up read found it ${current.status}, not ${target}` : 'a follow-up read no longer finds it',
+    );
+  } catch (readErr) {
+    return unconfirmed(`the follow-up read failed: ${toActionError(readErr).message}`);
+  }
+}
+
+/** One connection of a service, read by id (4.2.6), or undefined when it is gone. */
+async function readConnection(
+  deps: ReviewDeps,
+  serviceId: string,
+  endpointId: string,
+): Promise<Connection | undefined> {
+  const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+  return current;
+}
+
+/** What a 4.2.7 answer said about `endpointId`, for a person: "an empty list", "it pendingAcceptance", ... */
+function answerText(answer: readonly Pick<Connection, 'id' | 'status'>[], endpointId: string): string {
+  if (answer.length === 0) return 'an empty list';
+  const own = answer.find((c) => c.id === endpointId);
+  if (own) return `it ${own.status}`;
+  const others = answer.slice(0, 3).map((c) => `${c.id} ${c.status}`);
+  return `other connections only (${others.join(', ')}${answer.length > 3 ? ', ...' : ''})`;
 }
 
 async function applyWhitelist(
