@@ -188,7 +188,11 @@ async function readAndPlan(
     return readFailed(err);
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
-  if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove')) {
+  const only = options.endpointId;
+  // A webhook naming a connection acts on that connection only: no whitelist or service change.
+  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
+  const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
+  if (!state.acceptedRead && actions.some((a) => a.type === 'whitelist.remove')) {
     // A sweep that removes a whitelist record (a domain's, or a wildcard) revokes every domain
     // with accepted connections that no remaining record admits: read them to count those
     // against the cap (the plan itself does not change, as no pending connection needed them
@@ -200,10 +204,6 @@ async function readAndPlan(
       return readFailed(err);
     }
   }
-  const only = options.endpointId;
-  // A webhook naming a connection acts on that connection only: no whitelist or service change.
-  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
-  const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
   const revocations = revocationsOf(actions, state.connections, state.whitelist, match.view.owner);
   return {
     service,
