@@ -26,6 +26,15 @@ export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number] | (string & 
 /** CONTRACT 2: a domain (account) id is 1 to 64 letters or digits, compared case-insensitively. */
 export const DOMAIN_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
 
+/**
+ * 4.2.2, 4.2.5, 4.2.6: what the API says went wrong, listed (`error`) on a service or connection
+ * whose status is `failed`.
+ */
+export interface ResourceError {
+  error_code?: string;
+  error_message?: string;
+}
+
 /** 4.2.5 / 4.2.2: an endpoint service. */
 export interface EndpointService {
   id: string;
@@ -42,6 +51,8 @@ export interface EndpointService {
   ports?: { client_port?: number; server_port?: number; protocol?: string }[];
   created_at?: string;
   updated_at?: string;
+  /** Present when the status is `failed`: why. */
+  error?: ResourceError[];
 }
 
 /** 4.2.6: one connection of an endpoint service. */
@@ -54,6 +65,8 @@ export interface Connection {
   status: ConnectionStatus;
   created_at?: string;
   updated_at?: string;
+  /** Present when the status is `failed`: why. */
+  error?: ResourceError[];
 }
 
 /** 4.2.8: one whitelist record: `iam:domain::<domain id>` or `*`. */
@@ -75,9 +88,31 @@ export function domainPermission(domainId: string): string {
 /** 4.2.9: what a whitelist record may say: `iam:domain::<1-64 letters, digits or *>`, or `*`. */
 export const PERMISSION_PATTERN = /^(\*|iam:domain::[A-Za-z0-9*]{1,64})$/;
 
-/** True for the record that admits any account (4.2.9: `*`, or `iam:domain::*` in any case). */
+/** A whitelist record as it is compared (CONTRACT 2): trimmed and lower-cased. */
+export function permissionKey(permission: string): string {
+  return permission.trim().toLowerCase();
+}
+
+/** True for the record that admits any account (4.2.9: `*`, or `iam:domain::*`; trimmed, in any case). */
 export function isWildcardPermission(permission: string): boolean {
-  return permission === '*' || permission.toLowerCase() === `${DOMAIN_PERMISSION_PREFIX}*`;
+  const key = permissionKey(permission);
+  return key === '*' || key === `${DOMAIN_PERMISSION_PREFIX}*`;
+}
+
+/**
+ * True for a record the policy language governs (CONTRACT 2): trimmed and compared without case,
+ * 4.2.9's `iam:domain::<id>` or a wildcard. Anything else the API may list (an
+ * `organizations:orgPath::...` record, say) is never removed.
+ */
+export function isGovernedPermission(permission: string): boolean {
+  return PERMISSION_PATTERN.test(permissionKey(permission));
+}
+
+/** The domain a governed, non-wildcard record admits (lower-cased), else undefined. */
+export function permissionDomain(permission: string): string | undefined {
+  const key = permissionKey(permission);
+  if (!isGovernedPermission(permission) || isWildcardPermission(permission)) return undefined;
+  return key.slice(DOMAIN_PERMISSION_PREFIX.length);
 }
 
 /** Huawei AK/SK (reference 3.2.2), with the security token of temporary credentials. */

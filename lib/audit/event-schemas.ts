@@ -154,6 +154,10 @@ const driftSchema = z.object({
   endpoint_id: z.string().optional(),
   domain_id: z.string().optional(),
   permission: z.string().optional(),
+  error: z
+    .array(z.object({ error_code: z.string().optional(), error_message: z.string().optional() }))
+    .optional()
+    .describe("service-failed: the API's error list for the failed service"),
   detail: z.string(),
 });
 

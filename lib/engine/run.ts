@@ -158,7 +158,12 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   const hold = revocationHold(
     surveys
       .filter((s) => s.revocations.length > 0)
-      .map((s) => ({ service_id: s.service.id, revocations: s.revocations, accepted: acceptedCount(s.connections) })),
+      .map((s) => ({
+        service_id: s.service.id,
+        revocations: s.revocations,
+        count: s.revocationCount,
+        accepted: acceptedCount(s.connections),
+      })),
     options.revocationCap,
   );
 

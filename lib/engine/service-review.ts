@@ -11,6 +11,7 @@ import {
   Connection,
   EndpointService,
   Outcome,
+  permissionKey,
   RunContext,
   UnfinishedReason,
   WhitelistRecord,
@@ -29,7 +30,12 @@ export interface EngineClient {
   listServices(query?: { id?: string }): AsyncIterable<EndpointService>;
   listConnections(serviceId: string, query?: { status?: string; id?: string }): AsyncIterable<Connection>;
   listWhitelist(serviceId: string): AsyncIterable<WhitelistRecord>;
-  acceptOrReject(serviceId: string, endpointId: string, action: 'receive' | 'reject'): Promise<unknown>;
+  /** 4.2.7: the connections the answer lists (honestly, that endpoint in its new status). */
+  acceptOrReject(
+    serviceId: string,
+    endpointId: string,
+    action: 'receive' | 'reject',
+  ): Promise<readonly Pick<Connection, 'id' | 'status'>[]>;
   updateWhitelist(serviceId: string, action: 'add' | 'remove', permissions: string[]): Promise<unknown>;
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
 }
@@ -109,6 +115,8 @@ export interface ServiceSurvey {
   connections: Connection[];
   /** The revocations among `actions` (lib/policy/revocations.ts). */
   revocations: Action[];
+  /** How many revocations they count for against the cap (a wildcard removal: one per domain it shuts out). */
+  revocationCount: number;
 }
 
 /** 4.2.7: the status a connection ends in after each action. */
@@ -138,6 +146,7 @@ export async function surveyService(
     actions: [],
     connections: [],
     revocations: [],
+    revocationCount: 0,
     review: {
       service_id: service.id,
       managed: false,
@@ -155,7 +164,7 @@ async function readAndPlan(
   match: ServiceRule,
   options: ReviewOptions,
 ): Promise<ServiceSurvey> {
-  const nothing = { service, rule: match, actions: [], connections: [], revocations: [] };
+  const nothing = { service, rule: match, actions: [], connections: [], revocations: [], revocationCount: 0 };
   const readFailed = (err: unknown): ServiceSurvey => {
     // A read the interruption stopped (not sent, or a listing page cut off): not reviewed, not failed.
     if (options.signal?.aborted)
@@ -193,10 +202,15 @@ async function readAndPlan(
     return readFailed(err);
   }
   const plan = match.plan(state.connections, state.whitelist, options.scope);
-  if (!state.acceptedRead && plan.actions.some((a) => a.type === 'whitelist.remove' && a.domain_id !== undefined)) {
-    // A sweep that removes a domain's whitelist record revokes it if the domain has accepted
-    // connections: read them to count it against the cap (the plan itself does not change, as
-    // no pending connection needed them for a limit).
+  const only = options.endpointId;
+  // A webhook naming a connection acts on that connection only: no whitelist or service change.
+  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
+  const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
+  if (!state.acceptedRead && actions.some((a) => a.type === 'whitelist.remove')) {
+    // A sweep that removes a whitelist record (a domain's, or a wildcard) revokes every domain
+    // with accepted connections that no remaining record admits: read them to count those
+    // against the cap (the plan itself does not change, as no pending connection needed them
+    // for a limit).
     try {
       const accepted = await deps.limit(() => collect(deps.client.listConnections(service.id, { status: 'accepted' })));
       state.connections = latestConnections([...state.connections, ...accepted]);
@@ -204,16 +218,14 @@ async function readAndPlan(
       return readFailed(err);
     }
   }
-  const only = options.endpointId;
-  // A webhook naming a connection acts on that connection only: no whitelist or service change.
-  const actions = only === undefined ? plan.actions : plan.actions.filter((a) => a.endpoint_id === only);
-  const leftPending = only === undefined ? plan.left_pending : plan.left_pending.filter((p) => p.endpoint_id === only);
+  const revocations = revocationsOf(actions, state.connections, state.whitelist, match.view.owner);
   return {
     service,
     rule: match,
     actions,
     connections: state.connections,
-    revocations: revocationsOf(actions, state.connections),
+    revocations: revocations.actions,
+    revocationCount: revocations.count,
     review: {
       service_id: service.id,
       managed: true,
@@ -484,7 +496,7 @@ async function rejectIfStillPending(
   const endpointId = action.endpoint_id!;
   let current: Connection | undefined;
   try {
-    [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+    current = await readConnection(deps, serviceId, endpointId);
   } catch (err) {
     const error = toActionError(err);
     return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
@@ -499,6 +511,13 @@ async function rejectIfStillPending(
   return [];
 }
 
+/**
+ * 4.2.7 for one connection. It counts as done only when the answer lists that endpoint in the
+ * target status; otherwise (an empty list, the connection still pending, an answer about another
+ * id, as the reference's own example shows) one follow-up read of that endpoint by id decides,
+ * and if it is still not in the target status the action failed, with code UNCONFIRMED (the next
+ * review plans it again). An answer that confirms costs no further call.
+ */
 async function applyConnection(
   deps: ReviewDeps,
   serviceId: string,
@@ -507,19 +526,19 @@ async function applyConnection(
 ): Promise<ActionResult[]> {
   const endpointId = action.endpoint_id!;
   const target = TARGET_STATUS[action.type as keyof typeof TARGET_STATUS];
+  let answer: readonly Pick<Connection, 'id' | 'status'>[];
   try {
     // 4.2.7: exactly one endpoint per call.
-    await deps.limit(() =>
+    answer = await deps.limit(() =>
       deps.client.acceptOrReject(serviceId, endpointId, action.type === 'connection.accept' ? 'receive' : 'reject'),
     );
-    return [{ ...action, outcome: 'succeeded' }];
   } catch (err) {
     if (options.signal?.aborted) return [interruptedResult(action, err)];
     // The connection may have changed meanwhile (another run, a person, a retried call that had
     // in fact been applied): re-read it and report the truth.
     let note: string;
     try {
-      const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+      const current = await readConnection(deps, serviceId, endpointId);
       if (current?.status === target)
         return [{ ...action, outcome: 'succeeded', note: `already ${target} (changed meanwhile)` }];
       note = current ? `connection is now ${current.status}` : 'connection no longer exists';
@@ -528,6 +547,49 @@ async function applyConnection(
     }
     return [{ ...action, outcome: 'failed', note, error: toActionError(err) }];
   }
+  if (answer.some((c) => c.id === endpointId && c.status === target)) return [{ ...action, outcome: 'succeeded' }];
+  const said = answerText(answer, endpointId);
+  const unconfirmed = (found: string, note?: string): ActionResult[] => [
+    {
+      ...action,
+      outcome: 'failed',
+      ...(note !== undefined && { note }),
+      error: {
+        code: 'UNCONFIRMED',
+        message: `the API answered the ${action.type === 'connection.accept' ? 'accept' : 'reject'} of ${endpointId} with ${said}, and ${found}`,
+      },
+    },
+  ];
+  if (options.signal?.aborted) return unconfirmed('it was not re-read', 'not re-read: the run was interrupted');
+  try {
+    const current = await readConnection(deps, serviceId, endpointId);
+    if (current?.status === target)
+      return [{ ...action, outcome: 'succeeded', note: `confirmed ${target} by a follow-up read` }];
+    return unconfirmed(
+      current ? `a follow-up read found it ${current.status}, not ${target}` : 'a follow-up read no longer finds it',
+    );
+  } catch (readErr) {
+    return unconfirmed(`the follow-up read failed: ${toActionError(readErr).message}`);
+  }
+}
+
+/** One connection of a service, read by id (4.2.6), or undefined when it is gone. */
+async function readConnection(
+  deps: ReviewDeps,
+  serviceId: string,
+  endpointId: string,
+): Promise<Connection | undefined> {
+  const [current] = await deps.limit(() => collect(deps.client.listConnections(serviceId, { id: endpointId })));
+  return current;
+}
+
+/** What a 4.2.7 answer said about `endpointId`, for a person: "an empty list", "it pendingAcceptance", ... */
+function answerText(answer: readonly Pick<Connection, 'id' | 'status'>[], endpointId: string): string {
+  if (answer.length === 0) return 'an empty list';
+  const own = answer.find((c) => c.id === endpointId);
+  if (own) return `it ${own.status}`;
+  const others = answer.slice(0, 3).map((c) => `${c.id} ${c.status}`);
+  return `other connections only (${others.join(', ')}${answer.length > 3 ? ', ...' : ''})`;
 }
 
 async function applyWhitelist(
@@ -538,41 +600,58 @@ async function applyWhitelist(
   options: ReviewOptions,
 ): Promise<ActionResult[]> {
   const permissions = actions.map((a) => a.permission!);
-  try {
-    await sendWhitelistBatch(deps, serviceId, direction, permissions);
-    return actions.map((a) => ({ ...a, outcome: 'succeeded' }));
-  } catch (err) {
-    if (options.signal?.aborted) return actions.map((a) => interruptedResult(a, err));
-    // Re-read: records another writer already added (or removed) count as done.
-    const records = await deps.limit(() => collect(deps.client.listWhitelist(serviceId))).catch(() => undefined);
-    const present = new Set(records?.map((r) => r.permission.toLowerCase()));
-    return actions.map((a) => {
-      const done = records !== undefined && present.has(a.permission!.toLowerCase()) === (direction === 'add');
-      return done
-        ? {
-            ...a,
-            outcome: 'succeeded',
-            note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)`,
-          }
-        : { ...a, outcome: 'failed', error: toActionError(err) };
-    });
-  }
+  const refused = await sendWhitelistBatch(deps, serviceId, direction, permissions, options);
+  if (refused.size === 0) return actions.map((a) => ({ ...a, outcome: 'succeeded' }));
+  const done = (a: Action): ActionResult => ({ ...a, outcome: 'succeeded' });
+  if (options.signal?.aborted)
+    return actions.map((a) =>
+      refused.has(a.permission!) ? interruptedResult(a, refused.get(a.permission!)) : done(a),
+    );
+  // Re-read: records another writer already added (or removed) count as done. An added record is
+  // looked for as compared (trimmed, any case); a removed one exactly as it was listed and sent.
+  const records = await deps.limit(() => collect(deps.client.listWhitelist(serviceId))).catch(() => undefined);
+  const present =
+    direction === 'add'
+      ? new Set(records?.map((r) => permissionKey(r.permission)))
+      : new Set(records?.map((r) => r.permission));
+  return actions.map((a) => {
+    const err = refused.get(a.permission!);
+    if (err === undefined) return done(a);
+    const key = direction === 'add' ? permissionKey(a.permission!) : a.permission!;
+    return records !== undefined && present.has(key) === (direction === 'add')
+      ? {
+          ...a,
+          outcome: 'succeeded',
+          note: `already ${direction === 'add' ? 'present' : 'absent'} (changed meanwhile)`,
+        }
+      : { ...a, outcome: 'failed', error: toActionError(err) };
+  });
 }
 
-/** 4.2.9: one call for the whole list; split in halves only if the API refuses the batch size. */
+/**
+ * 4.2.9: one call for the whole list, split in halves (each half its own call) when the API
+ * refuses it: for either direction when it refuses the batch's size (EndPoint.0016), and for a
+ * removal when it refuses the request itself (a 400), so that a record it will not remove fails
+ * alone and the others are removed. No new call starts once the run is interrupted. Returns the
+ * error of each permission that was not carried out (none: all were).
+ */
 async function sendWhitelistBatch(
   deps: ReviewDeps,
   serviceId: string,
   direction: 'add' | 'remove',
   permissions: string[],
-): Promise<void> {
+  options: Pick<ReviewOptions, 'signal'>,
+): Promise<Map<string, unknown>> {
   try {
     await deps.limit(() => deps.client.updateWhitelist(serviceId, direction, permissions));
+    return new Map();
   } catch (err) {
-    if (permissions.length < 2 || !isBatchTooLarge(err)) throw err;
+    const split = isBatchTooLarge(err) || (direction === 'remove' && isRefused(err));
+    if (permissions.length < 2 || !split || options.signal?.aborted) return new Map(permissions.map((p) => [p, err]));
     const half = Math.ceil(permissions.length / 2);
-    await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(0, half));
-    await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(half));
+    const first = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(0, half), options);
+    const second = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(half), options);
+    return new Map([...first, ...second]);
   }
 }
 
@@ -599,6 +678,15 @@ async function applyEnableApproval(
 function isBatchTooLarge(err: unknown): boolean {
   const e = err as { errorCode?: string; status?: number };
   return e.errorCode === 'EndPoint.0016' || e.status === 413;
+}
+
+/**
+ * A request the API refused as such (400), not for the moment: throttling (7.2 EndPoint.0022,
+ * also a 400) is no reason to split a batch.
+ */
+function isRefused(err: unknown): boolean {
+  const e = err as { errorCode?: string; status?: number };
+  return e.status === 400 && e.errorCode !== 'EndPoint.0022';
 }
 
 /**

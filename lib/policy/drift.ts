@@ -16,9 +16,9 @@ import {
 } from './rule-view';
 
 /**
- * The drift of one managed service, in a fixed order: approval-disabled, expired (policy order),
+ * The drift of one managed service, in a fixed order: service-failed, approval-disabled, expired (policy order),
  * over-limit (policy order), accepted-not-allowed (oldest first), whitelist-missing (policy
- * order), wildcard and whitelist-extra (by permission).
+ * order), wildcard, whitelist-extra and whitelist-unmanaged (by permission).
  *
  * @param ordered the service's connections, oldest first (a complete view)
  */
@@ -30,6 +30,20 @@ export function driftFor(
 ): Drift[] {
   const base = { service_id: service.id, rule: view.label };
   const drift: Drift[] = [];
+
+  // 4.2.5: a service whose creation failed, with the API's reason.
+  if (service.status === 'failed') {
+    const why = (service.error ?? [])
+      .map((e) => [e.error_code, e.error_message].filter(Boolean).join(': '))
+      .filter(Boolean)
+      .join('; ');
+    drift.push({
+      ...base,
+      kind: 'service-failed',
+      ...(service.error && { error: service.error.map((e) => ({ ...e })) }),
+      detail: `service ${serviceText(service)} is in status failed${why ? ` (${why})` : ''}`,
+    });
+  }
 
   // 8: approval must be on.
   if (view.settings.require_approval && !service.approval_enabled) {
@@ -85,7 +99,7 @@ export function driftFor(
 
   // 7: the whitelist, unless the policy leaves it alone.
   if (view.settings.whitelist !== 'off') {
-    const { missing, extra, wildcard } = compareWhitelist(view, whitelist);
+    const { missing, extra, wildcard, unmanaged } = compareWhitelist(view, whitelist);
     for (const m of missing) {
       drift.push({
         ...base,
@@ -110,6 +124,12 @@ export function driftFor(
         ...(e.domain === undefined ? {} : { domain_id: e.domain }),
         permission: e.permission,
         detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
+      })),
+      ...unmanaged.map((permission): Drift => ({
+        ...base,
+        kind: 'whitelist-unmanaged',
+        permission,
+        detail: `whitelist record ${JSON.stringify(permission)} is not a record the policy governs (iam:domain::<domain id> or *); it is left alone`,
       })),
     ].sort((a, b) => compareStrings(a.permission!, b.permission!));
     drift.push(...listed);

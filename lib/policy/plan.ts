@@ -4,7 +4,7 @@
  * audit events and the edges import them without importing the planner (see LAYERS in
  * eslint.config.mjs).
  */
-import type { Action } from '../model';
+import type { Action, ResourceError } from '../model';
 
 /** sweep: the frequent job; compliance: adds revocation, approval and the drift report. */
 export const SCOPES = ['sweep', 'compliance'] as const;
@@ -29,6 +29,8 @@ export const DRIFT_KINDS = [
   'over-limit',
   'approval-disabled',
   'accepted-not-allowed',
+  'whitelist-unmanaged',
+  'service-failed',
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -40,6 +42,8 @@ export interface Drift {
   endpoint_id?: string;
   domain_id?: string;
   permission?: string;
+  /** service-failed: the API's `error` list for the failed service (4.2.5). */
+  error?: ResourceError[];
   detail: string;
 }
 

@@ -3,26 +3,73 @@
  * CONTRACT section 1 "Brake and cap"). PURE: the engine counts them across a run before it
  * carries any of them out.
  */
-import { DOMAIN_PERMISSION_PREFIX, type Action, type Connection } from '../model';
+import { isWildcardPermission, permissionDomain, type Action, type Connection, type WhitelistRecord } from '../model';
+
+/** The revocations a service's plan makes. */
+export interface PlannedRevocations {
+  /** The actions that take access away (the cap holds or lets through all of them together). */
+  actions: Action[];
+  /** How many revocations they count for: one per accepted connection rejected, one per domain shut out. */
+  count: number;
+}
 
 /**
- * The revocations among `actions`, given the connections observed: rejecting an accepted
- * connection, and removing the whitelist record of a domain that has accepted connections
- * (its endpoints keep working for now, but it can connect no more).
+ * The revocations among `actions`, given what was observed: rejecting an accepted connection
+ * counts one; removing whitelist records counts one for each domain with accepted connections
+ * that a removed record admitted and no remaining record admits (the records read, less those
+ * removed, plus those added): its endpoints keep working for now, but it can connect no more.
+ * So removing `*` from a service whose accepted connections come from 20 domains no other record
+ * lists counts 20. The owner's domain is never shut out (4.2.8: always in its own whitelist).
+ *
+ * @param whitelist the service's whitelist as read (none: only the removed records admitted anyone)
+ * @param owner the policy's owner_domain, if it names one
  */
-export function revocationsOf(actions: readonly Action[], connections: readonly Connection[]): Action[] {
-  const accepted = new Set(connections.filter((c) => c.status === 'accepted').map((c) => c.id));
-  const acceptedDomains = new Set(
-    connections.filter((c) => c.status === 'accepted').map((c) => c.domain_id.toLowerCase()),
+export function revocationsOf(
+  actions: readonly Action[],
+  connections: readonly Connection[],
+  whitelist: readonly WhitelistRecord[] = [],
+  owner?: string,
+): PlannedRevocations {
+  const accepted = connections.filter((c) => c.status === 'accepted');
+  const acceptedIds = new Set(accepted.map((c) => c.id));
+  const rejects = new Set(
+    actions.filter(
+      (a) => a.type === 'connection.reject' && a.endpoint_id !== undefined && acceptedIds.has(a.endpoint_id),
+    ),
   );
-  return actions.filter((a) => {
-    if (a.type === 'connection.reject') return a.endpoint_id !== undefined && accepted.has(a.endpoint_id);
-    if (a.type === 'whitelist.remove') {
-      const p = a.permission?.toLowerCase() ?? '';
-      return p.startsWith(DOMAIN_PERMISSION_PREFIX) && acceptedDomains.has(p.slice(DOMAIN_PERMISSION_PREFIX.length));
-    }
-    return false;
-  });
+  const removals = actions.filter((a) => a.type === 'whitelist.remove' && a.permission !== undefined);
+  const removed = new Set(removals.map((a) => a.permission!));
+  const before = admittedBy(removed);
+  const after = admittedBy([
+    ...whitelist.map((r) => r.permission).filter((p) => !removed.has(p)),
+    ...actions.flatMap((a) => (a.type === 'whitelist.add' && a.permission !== undefined ? [a.permission] : [])),
+  ]);
+  const lost = new Set(
+    accepted
+      .map((c) => c.domain_id.toLowerCase())
+      .filter((d) => d !== owner?.toLowerCase() && before.admits(d) && !after.admits(d)),
+  );
+  const revoking = new Set(
+    removals.filter((a) =>
+      isWildcardPermission(a.permission!) ? lost.size > 0 : lost.has(permissionDomain(a.permission!)!),
+    ),
+  );
+  return {
+    actions: actions.filter((a) => rejects.has(a) || revoking.has(a)),
+    count: rejects.size + lost.size,
+  };
+}
+
+/** Which domains some of `permissions` admit: every one (a wildcard), or those a record names. */
+function admittedBy(permissions: Iterable<string>): { admits: (domain: string) => boolean } {
+  let everyone = false;
+  const domains = new Set<string>();
+  for (const p of permissions) {
+    if (isWildcardPermission(p)) everyone = true;
+    const d = permissionDomain(p);
+    if (d !== undefined) domains.add(d);
+  }
+  return { admits: (domain) => everyone || domains.has(domain) };
 }
 
 /** The accepted connections a service has (the base of the per-service share). */
@@ -39,17 +86,18 @@ export interface RevocationCap {
 
 /**
  * Why the run's revocations must be held, or undefined when they may go ahead. `services` are
- * the planned revocations and accepted-connection count of each service with any.
+ * the planned revocations of each service with any, how many they count for (PlannedRevocations;
+ * default: one each) and its accepted-connection count.
  *
  * The share rule ("more than half of one service's accepted connections") counts only services
  * that would lose at least two connections: otherwise a service with one accepted connection
  * from a denied domain could never have it revoked without a person lifting the cap.
  */
 export function revocationHold(
-  services: readonly { service_id: string; revocations: readonly Action[]; accepted: number }[],
+  services: readonly { service_id: string; revocations: readonly Action[]; count?: number; accepted: number }[],
   cap: RevocationCap,
 ): string | undefined {
-  const total = services.reduce((n, s) => n + s.revocations.length, 0);
+  const total = services.reduce((n, s) => n + (s.count ?? s.revocations.length), 0);
   if (total > cap.max) {
     const how = cap.lifted ? `--allow-revocations ${cap.max}` : `VPCEP_MAX_REVOCATIONS ${cap.max}`;
     return `the run would revoke ${total} connections or whitelist records, more than ${how}; the cap holds all of them (--allow-revocations ${total} lifts it for one run)`;

@@ -3,9 +3,11 @@
  * overrides) and where each domain stands (CONTRACT 2, step 2). Pure: `now` is an argument.
  */
 import {
-  DOMAIN_PERMISSION_PREFIX,
   domainPermission,
+  isGovernedPermission,
   isWildcardPermission,
+  permissionDomain,
+  permissionKey,
   type Connection,
   type EndpointService,
   type WhitelistRecord,
@@ -123,38 +125,44 @@ export function unlistedText(view: RuleView, domainId: string, expired?: { by: s
   return expired ? `${base} (its entry ${expired.by} expired ${expired.expires})` : base;
 }
 
-/** The whitelist as the policy wants it (CONTRACT 2, step 7): shared by planner and drift. */
+/**
+ * The whitelist as the policy wants it (CONTRACT 2, step 7): shared by planner and drift.
+ * Records are compared trimmed and without case; those the policy language does not govern
+ * (isGovernedPermission) are only reported. Every permission is given exactly as the API listed
+ * it, so a removal sends the record the API holds.
+ */
 export interface WhitelistComparison {
   /** Desired records that are absent, in policy order. */
   missing: { domain: string; permission: string; by: string }[];
-  /** Present records that are not desired and neither the owner's nor `*`, by permission. */
+  /** Governed records present that are not desired and neither the owner's nor a wildcard, by permission. */
   extra: { permission: string; domain?: string }[];
-  /** Present wildcard records (`*`), by permission. */
+  /** Present wildcard records (`*`, `iam:domain::*`), by permission. */
   wildcard: string[];
+  /** Present records the policy language does not govern (never removed), by permission. */
+  unmanaged: string[];
 }
 
-/** Compares the observed whitelist with the desired one (case-insensitively). */
+/** Compares the observed whitelist with the desired one. */
 export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRecord[]): WhitelistComparison {
-  const present = new Set(whitelist.map((r) => r.permission.toLowerCase()));
+  const unique = [...new Set(whitelist.map((r) => r.permission))].sort();
+  const governed = unique.filter(isGovernedPermission);
+  const present = new Set(governed.map(permissionKey));
   const desired = allowedDomains(view).map((e) => ({
     domain: e.domain,
     permission: domainPermission(e.domain),
     by: e.by,
   }));
-  const desiredKeys = new Set(desired.map((d) => d.permission.toLowerCase()));
-  const owner = view.owner === undefined ? undefined : domainPermission(view.owner);
-  const missing = desired.filter((d) => !present.has(d.permission.toLowerCase()));
-  const unique = [...new Set(whitelist.map((r) => r.permission))].sort();
-  const wildcard = unique.filter(isWildcardPermission);
-  const extra = unique
-    .filter((p) => !isWildcardPermission(p) && !desiredKeys.has(p.toLowerCase()) && p.toLowerCase() !== owner)
+  const desiredKeys = new Set(desired.map((d) => permissionKey(d.permission)));
+  const owner = view.owner === undefined ? undefined : permissionKey(domainPermission(view.owner));
+  const missing = desired.filter((d) => !present.has(permissionKey(d.permission)));
+  const wildcard = governed.filter(isWildcardPermission);
+  const extra = governed
+    .filter((p) => !isWildcardPermission(p) && !desiredKeys.has(permissionKey(p)) && permissionKey(p) !== owner)
     .map((permission) => {
-      const domain = permission.toLowerCase().startsWith(DOMAIN_PERMISSION_PREFIX)
-        ? permission.slice(DOMAIN_PERMISSION_PREFIX.length).toLowerCase()
-        : undefined;
+      const domain = permissionDomain(permission);
       return domain === undefined ? { permission } : { permission, domain };
     });
-  return { missing, extra, wildcard };
+  return { missing, extra, wildcard, unmanaged: unique.filter((p) => !isGovernedPermission(p)) };
 }
 
 /** Why a domain's whitelist record is not desired. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
-import { CONNECTION_STATUSES, DOMAIN_ID_PATTERN, PERMISSION_PATTERN } from '../model';
+import { CONNECTION_STATUSES, DOMAIN_ID_PATTERN, type ResourceError } from '../model';
 import { booleanishSchema } from '../vpcep/schemas';
 import { formatIssues } from '../zod-issues';
 
@@ -43,6 +43,11 @@ const portSchema = z.strictObject({
   protocol: z.string().default('TCP'),
 });
 
+/** 4.2.2, 4.2.5, 4.2.6: why a `failed` service or connection failed, as the API lists it. */
+const errorListSchema = z.array(
+  z.strictObject({ error_code: z.string().optional(), error_message: z.string().optional() }),
+);
+
 const connectionSchema = z.strictObject({
   id: idString,
   domain_id: z.string().regex(DOMAIN_ID_PATTERN, 'must be 1-64 letters or digits').optional(),
@@ -56,11 +61,14 @@ const connectionSchema = z.strictObject({
   subnet_id: z.string().optional(),
   ip: z.string().optional(),
   enable_dns: booleanishSchema.optional(),
+  error: errorListSchema.optional(),
 });
 
 const permissionSchema = z.strictObject({
   id: idString,
-  permission: z.string().regex(PERMISSION_PATTERN, 'must be "*" or "iam:domain::<domain id>"').optional(),
+  // What the API may list: 4.2.9's records, but also records this program does not govern
+  // (an organization path, a record padded with spaces), which it must leave alone.
+  permission: z.string().min(1, 'must not be empty').max(1024).optional(),
   description: z.string().max(128).optional(),
   created_at: timeString.optional(),
 });
@@ -78,6 +86,7 @@ const serviceSchema = z.strictObject({
   tcp_proxy: z.enum(TCP_PROXY_VALUES).default('close'),
   created_at: timeString.optional(),
   updated_at: timeString.optional(),
+  error: errorListSchema.optional(),
   connections: z.array(connectionSchema).default([]),
   permissions: z.array(permissionSchema).default([]),
 });
@@ -128,10 +137,28 @@ export interface ConnectionState {
   subnet_id?: string;
   ip?: string;
   enable_dns?: boolean;
+  /** Why a `failed` connection failed (the API lists it only in that status). */
+  error?: ResourceError[];
+}
+
+/**
+ * What a `failed` service or connection lists as its `error` when the state gives none: the 7.2
+ * system error (the reference names no code for a failed creation).
+ */
+export const DEFAULT_FAILED_ERROR: readonly ResourceError[] = [
+  { error_code: 'EndPoint.0001', error_message: 'System error. Please retry.' },
+];
+
+/**
+ * 4.2.2, 4.2.5, 4.2.6: the `error` a record answers with: its own when its status is `failed`
+ * (DEFAULT_FAILED_ERROR if it has none), and none in any other status.
+ */
+export function failedError(status: string, error: readonly ResourceError[] | undefined): { error?: ResourceError[] } {
+  return status === 'failed' ? { error: (error ?? DEFAULT_FAILED_ERROR).map((e) => ({ ...e })) } : {};
 }
 
 /** The optional details of a connection (4.3.2 and 4.3.4 show them), kept only where set. */
-export const CONNECTION_DETAILS = ['description', 'vpc_id', 'subnet_id', 'ip', 'enable_dns'] as const;
+export const CONNECTION_DETAILS = ['description', 'vpc_id', 'subnet_id', 'ip', 'enable_dns', 'error'] as const;
 
 /**
  * The fields of `source` among `keys` that are set: what an object with optional fields is
@@ -163,6 +190,8 @@ export interface ServiceState {
   tcp_proxy: (typeof TCP_PROXY_VALUES)[number];
   created_at: string;
   updated_at: string;
+  /** Why a `failed` service failed (the API lists it only in that status). */
+  error?: ResourceError[];
   connections: ConnectionState[];
   permissions: PermissionState[];
 }
@@ -270,6 +299,7 @@ export function parseSimulatorState(json: unknown, source = 'simulator state'): 
       tcp_proxy: s.tcp_proxy,
       created_at: created,
       updated_at: s.updated_at ?? created,
+      ...(s.error && { error: s.error }),
       connections: s.connections.map((c, ci) => {
         const where = `services[${si}].connections[${ci}]`;
         if (connectionIds.has(c.id))

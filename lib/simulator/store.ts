@@ -271,6 +271,7 @@ export class SimulatorStore {
         tcp_proxy: s.tcp_proxy,
         created_at: s.created_at,
         updated_at: s.updated_at,
+        ...(s.error && { error: s.error.map((e) => ({ ...e })) }),
         connections: s.connections.values().map(connectionState),
         permissions: s.permissions.map((p) => ({ ...p })),
       });

@@ -12,7 +12,7 @@
  */
 import * as z from 'zod';
 
-import { PERMISSION_PATTERN, type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import { isGovernedPermission, type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { formatIssues } from '../zod-issues';
 
 // ---------------------------------------------------------------------------------------------
@@ -58,6 +58,9 @@ export function nullAsAbsent<Shape extends z.ZodRawShape>(shape: Shape) {
   );
 }
 
+/** 4.2.2, 4.2.5, 4.2.6, 4.3.x: one entry of the `error` list of a `failed` resource. */
+const errorItemSchema = nullAsAbsent({ error_code: z.string().optional(), error_message: z.string().optional() });
+
 // ---------------------------------------------------------------------------------------------
 // 4.1 Versions
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +98,7 @@ export const endpointServiceSchema = nullAsAbsent({
   ports: z.array(portSchema).optional(),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
+  error: z.array(errorItemSchema).optional(),
 }) satisfies z.ZodType<EndpointService, unknown>;
 
 export const listServicesResponseSchema = nullAsAbsent({
@@ -110,6 +114,7 @@ export const connectionSchema = nullAsAbsent({
   status: nonEmpty,
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
+  error: z.array(errorItemSchema).optional(),
 }) satisfies z.ZodType<Connection, unknown>;
 
 export const listConnectionsResponseSchema = nullAsAbsent({
@@ -158,7 +163,6 @@ export type ServiceSummary = z.output<typeof describeServiceResponseSchema>;
 // 4.3 Endpoints
 // ---------------------------------------------------------------------------------------------
 
-const errorItemSchema = nullAsAbsent({ error_code: z.string().optional(), error_message: z.string().optional() });
 const tagSchema = nullAsAbsent({ key: z.string(), value: z.string().optional() });
 
 /** 4.3.1-4.3.4: a VPC endpoint. */
@@ -262,8 +266,11 @@ export const connectionActionRequestSchema = z.object({
 });
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
 
-/** 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone). */
-export const permissionSchema = z.string().regex(PERMISSION_PATTERN, 'expected "iam:domain::<domain id>" or "*"');
+/**
+ * 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone), taken trimmed and in
+ * any case, so a record is removed exactly as 4.2.8 listed it (CONTRACT 2).
+ */
+export const permissionSchema = z.string().refine(isGovernedPermission, 'expected "iam:domain::<domain id>" or "*"');
 
 /** 4.2.9 request body. */
 export const whitelistActionRequestSchema = z.object({

@@ -209,6 +209,41 @@ describe('apply: the brake and the revocation cap', () => {
     expect(mutations(sim)).toEqual([]);
   });
 
+  it.each(['*', 'iam:domain::*'])(
+    'counts removing the wildcard %j once per domain it shuts out: held under VPCEP_MAX_REVOCATIONS=1, a sweep included',
+    async (wildcard) => {
+      const state = world(1, 20);
+      state.services![0]!.permissions = [{ id: 'w-any', permission: wildcard }];
+      sim = await startSimulator({ state, credentials: { ak: AK, sk: SK } });
+      const file = await writePolicy(
+        'no-wildcard.yaml',
+        `version: 1\nservices:\n  - rule: all\n    match: { name: "svc-*" }\n    allow:\n      - domain: ${PARTNER}\n`,
+      );
+      const audit = join(dir, 'wildcard.jsonl');
+      const apply = (extra: string[] = []) =>
+        runCaptured(
+          ['apply', '--policy', file, '--audit-file', audit, '--json', ...extra],
+          env(sim, { VPCEP_MAX_REVOCATIONS: '1' }),
+        );
+      const held = await apply();
+      expect(held.code).toBe(1);
+      expect(held.err).toMatch(
+        /the run would revoke 20 connections or whitelist records, more than VPCEP_MAX_REVOCATIONS 1/,
+      );
+      const removal = parseJson<ApplyJson>(held.out).actions.find((a) => a.type === 'whitelist.remove')!;
+      expect(removal).toMatchObject({
+        permission: wildcard,
+        outcome: 'planned',
+        note: expect.stringMatching(/^held: /),
+      });
+      expect(sim.state().services[0]!.permissions.map((p) => p.permission)).toContain(wildcard);
+
+      const lifted = await apply(['--allow-revocations', '20']);
+      expect(lifted.code).toBe(0);
+      expect(sim.state().services[0]!.permissions.map((p) => p.permission)).toEqual([`iam:domain::${PARTNER}`]);
+    },
+  );
+
   it('VPCEP_ENFORCE=false makes apply a dry run', async () => {
     sim = await startSimulator({ state: world(2, 0, 2), credentials: { ak: AK, sk: SK } });
     const file = await writePolicy('brake.yaml', policy([]));

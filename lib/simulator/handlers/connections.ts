@@ -3,6 +3,7 @@ import { CONNECTION_STATUSES } from '../../model';
 import { bodyObject, connectionActionBody, connectionActionRequestSchema, parseBody } from '../bodies';
 import { vpcepError } from '../errors';
 import { checkEnum, pageOf, parsePaging } from '../query';
+import { failedError } from '../state';
 import { ConnectionRecord } from '../store';
 import { Handler, ok } from './handler';
 import { findService } from './services';
@@ -18,7 +19,7 @@ function connectionJson(c: ConnectionRecord): Record<string, unknown> {
     updated_at: c.updated_at,
   };
   if (c.description !== undefined) v.description = c.description;
-  return v;
+  return { ...v, ...failedError(c.status, c.error) };
 }
 
 /** 4.2.6: a service's connections, by id, marker_id or status, paged. */

@@ -5,7 +5,7 @@ import { isoSeconds } from '../../time';
 import { bodyObject, createEndpointBody, createEndpointRequestSchema, parseBody } from '../bodies';
 import { vpcepError } from '../errors';
 import { fuzzy, pageOf, parsePaging } from '../query';
-import { definedFields } from '../state';
+import { definedFields, failedError } from '../state';
 import { byCreated, byUpdated, ConnectionRecord, SimulatorStore, timeMs } from '../store';
 import { ipFor } from './connections';
 import { ApiRequest, Handler, ok } from './handler';
@@ -42,7 +42,7 @@ function endpointJson(store: SimulatorStore, c: ConnectionRecord): Record<string
     v.routetables = c.routetables ?? [];
   }
   if (c.description !== undefined) v.description = c.description;
-  return v;
+  return { ...v, ...failedError(c.status, c.error) };
 }
 
 /** 4.3.1: the caller's new endpoint, pending when the service asks for approval. */

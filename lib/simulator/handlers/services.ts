@@ -13,7 +13,7 @@ import {
 } from '../bodies';
 import { vpcepError } from '../errors';
 import { checkEnum, fuzzy, pageOf, parsePaging } from '../query';
-import { SERVER_TYPES, SERVICE_STATUSES, ServiceState } from '../state';
+import { failedError, SERVER_TYPES, SERVICE_STATUSES, ServiceState } from '../state';
 import { byCreated, byUpdated, ConnectionIndex, ServiceRecord, SimulatorStore, timeMs } from '../store';
 import { Handler, ok } from './handler';
 
@@ -22,11 +22,12 @@ import { Handler, ok } from './handler';
  * list shows.
  */
 function serviceJson(store: SimulatorStore, s: ServiceRecord, now: Date, withCount: boolean): Record<string, unknown> {
+  const status = store.serviceStatus(s, now);
   const v: Record<string, unknown> = {
     id: s.id,
     port_id: s.port_id,
     vpc_id: s.vpc_id,
-    status: store.serviceStatus(s, now),
+    status,
     approval_enabled: s.approval_enabled,
     service_name: s.service_name,
     service_type: s.service_type,
@@ -36,6 +37,7 @@ function serviceJson(store: SimulatorStore, s: ServiceRecord, now: Date, withCou
     updated_at: s.updated_at,
     ports: s.ports.map((p) => ({ ...p })),
     tcp_proxy: s.tcp_proxy,
+    ...failedError(status, s.error),
   };
   // 4.2.5: number of Creating or Accepted endpoints of the service.
   if (withCount) v.connection_count = s.connections.count('creating') + s.connections.count('accepted');

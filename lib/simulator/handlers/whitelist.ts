@@ -26,7 +26,10 @@ export const listWhitelist: Handler = (store, req) => {
   });
 };
 
-/** 4.2.9: adds or removes whitelist records (a set: case-insensitive, no duplicates). */
+/**
+ * 4.2.9: adds or removes whitelist records (a set: case-insensitive, no duplicates). A removal
+ * takes a record exactly as 4.2.8 lists it, even one 4.2.9 would not add.
+ */
 export const updateWhitelist: Handler = (store, req, settings) => {
   const s = findService(store, req.params.service_id);
   const raw = bodyObject(req.body);
@@ -35,10 +38,13 @@ export const updateWhitelist: Handler = (store, req, settings) => {
   if (raw.action !== 'add' && raw.action !== 'remove')
     throw vpcepError('EndPoint.3035', `action=${String(raw.action)}`);
   const body = parseBody(permissionActionBody, raw);
+  // An added record must be 4.2.9's; a removed one may also be any record exactly as listed.
+  const listed = new Set(s.permissions.map((p) => p.permission));
   body.permissions.forEach((p, i) => {
-    if (!PERMISSION_PATTERN.test(p)) throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
+    if (!PERMISSION_PATTERN.test(p) && !(body.action === 'remove' && listed.has(p)))
+      throw vpcepError('EndPoint.3002', `permissions[${i}]=${p}`);
   });
-  parseBody(whitelistActionRequestSchema, raw);
+  if (body.action === 'add') parseBody(whitelistActionRequestSchema, raw);
   const existing = new Map(s.permissions.map((p) => [p.permission.toLowerCase(), p]));
   let mutated: boolean;
   if (body.action === 'add') {

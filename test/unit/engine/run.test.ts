@@ -304,7 +304,7 @@ describe('runReview()', () => {
     expect(mutations(t.fake.calls)).toEqual([]);
   });
 
-  it('splits a whitelist batch only when the API refuses its size', async () => {
+  it('splits a whitelist batch the API refuses for its size', async () => {
     const services = world();
     const many = Array.from({ length: 5 }, (_, i) => `d${i}`.padEnd(32, '0'));
     services[0]!.whitelist.push(...many.map((d, i) => whitelistRecordFactory(d, { id: `x${i}` })));

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 
-import { type Action, type Connection, type EndpointService, type WhitelistRecord } from '../../../lib/model';
+import {
+  isGovernedPermission,
+  permissionKey,
+  type Action,
+  type Connection,
+  type EndpointService,
+  type WhitelistRecord,
+} from '../../../lib/model';
 import { findRule, needsAcceptedConnections, planService } from '../../../lib/policy/evaluate';
 import { type Scope } from '../../../lib/policy/plan';
 import { policySchema, type Policy } from '../../../lib/policy/schema';
@@ -113,7 +120,9 @@ const stateArb: fc.Arbitrary<State> = fc
     whitelist: fc.array(
       fc.oneof(
         casedDomain.map((d) => `iam:domain::${d}`),
-        fc.constantFrom('*', 'iam:domain::*', 'IAM:DOMAIN::aaaa1111'),
+        fc.constantFrom('*', 'iam:domain::*', 'IAM:DOMAIN::aaaa1111', ' iam:domain::AAAA1111 ', ' * '),
+        // Records the policy language does not govern (CONTRACT 2): never removed.
+        fc.constantFrom('organizations:orgPath::o-1/r-2', 'iam:domain::', 'iam:group::x'),
       ),
       { maxLength: 6 },
     ),
@@ -241,7 +250,21 @@ describe('planService() properties', () => {
         const owner = policy.owner_domain?.toLowerCase();
         if (owner === undefined) return;
         for (const a of plan(policy, s).actions) {
-          if (a.type === 'whitelist.remove') expect(a.permission!.toLowerCase()).not.toBe(`iam:domain::${owner}`);
+          if (a.type === 'whitelist.remove') expect(permissionKey(a.permission!)).not.toBe(`iam:domain::${owner}`);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('removes only governed records, each exactly as listed', () => {
+    fc.assert(
+      fc.property(policyArb, stateArb, (policy, s) => {
+        const listed = new Set(s.whitelist.map((r) => r.permission));
+        for (const a of plan(policy, s).actions) {
+          if (a.type !== 'whitelist.remove') continue;
+          expect(listed.has(a.permission!)).toBe(true);
+          expect(isGovernedPermission(a.permission!)).toBe(true);
         }
       }),
       RUNS,

@@ -498,6 +498,56 @@ describe('planService()', () => {
   });
 });
 
+describe('whitelist records the policy does not govern (CONTRACT 2)', () => {
+  const ORG = 'organizations:orgPath::o-abc123/r-root/ou-payments';
+  const PADDED = `  IAM:Domain::${STRANGER.toUpperCase()} `;
+  const PADDED_WILDCARD = ' * ';
+  const whitelist = [...DESIRED, ORG, PADDED].map((p) => whitelistRecordFactory(p));
+  whitelist.push(whitelistRecordFactory('*', { permission: PADDED_WILDCARD }));
+
+  it('removes a governed record padded or in another case exactly as listed, and never one it does not govern', () => {
+    const plan = planService(contractPolicy(), serviceFactory(), [], whitelist, NOW, 'compliance');
+    expect(plan.actions.map((a) => [a.type, a.permission, a.domain_id])).toEqual([
+      ['whitelist.remove', PADDED, STRANGER],
+      ['whitelist.remove', PADDED_WILDCARD, undefined],
+    ]);
+  });
+
+  it('reports a record it does not govern as drift whitelist-unmanaged, in compliance', () => {
+    const plan = planService(contractPolicy(), serviceFactory(), [], whitelist, NOW, 'compliance');
+    expect(plan.drift.filter((d) => d.kind === 'whitelist-unmanaged')).toEqual([
+      {
+        kind: 'whitelist-unmanaged',
+        service_id: SERVICE_ID,
+        rule: 'payments',
+        permission: ORG,
+        detail: `whitelist record "${ORG}" is not a record the policy governs (iam:domain::<domain id> or *); it is left alone`,
+      },
+    ]);
+    // By permission as listed: the padded records (leading spaces) first.
+    expect(plan.drift.map((d) => [d.kind, d.permission ?? d.domain_id])).toEqual([
+      ['expired', EXPIRED],
+      ['whitelist-extra', PADDED],
+      ['wildcard', PADDED_WILDCARD],
+      ['whitelist-unmanaged', ORG],
+    ]);
+  });
+
+  it('counts a padded desired record as present (nothing to add) and leaves it', () => {
+    const padded = [` iam:domain::${OWNER} `, `IAM:DOMAIN::${PARTNER}\t`, LIMITED].map((p) =>
+      whitelistRecordFactory(p),
+    );
+    expect(planService(contractPolicy(), serviceFactory(), [], padded, NOW, 'sweep').actions).toEqual([]);
+  });
+
+  it('takes add-only and off as for any record: never removed, reported unless the whitelist is off', () => {
+    const addOnly = contractPolicy('    whitelist: add-only\n');
+    expect(planService(addOnly, serviceFactory(), [], whitelist, NOW, 'compliance').actions).toEqual([]);
+    const off = planService(contractPolicy('    whitelist: off\n'), serviceFactory(), [], whitelist, NOW, 'compliance');
+    expect(off.drift.map((d) => d.kind)).not.toContain('whitelist-unmanaged');
+  });
+});
+
 describe('domain id casing (CONTRACT 2: compared case-insensitively)', () => {
   const upper = (d: string) => d.toUpperCase();
   const policyText = `version: 1

@@ -51,7 +51,7 @@ describe('connectionSchema', () => {
   it('normalises marker_id and drops unknown fields', () => {
     expect(
       connectionSchema.parse({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: '42', error: [], surprise: 1 }),
-    ).toEqual({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 42 });
+    ).toEqual({ id: 'a', domain_id: 'd', status: 'accepted', marker_id: 42, error: [] });
   });
 
   it('refuses a marker_id that is not a number', () => {
