@@ -1,6 +1,7 @@
 import { runCaptured } from '../support/capture';
 import { OWNER, PARTNER, PAYMENTS } from '../support/ids';
 import { parseJson, PlanJson } from '../support/json';
+import { paymentsPolicy } from '../support/scenarios';
 import { apiEnv, simulatorPerTest, tempFiles } from '../support/simulator';
 
 /**
@@ -12,18 +13,7 @@ const AK = 'TESTAKFAILED00000001';
 const SK = 'test-secret-key-failed';
 const ERROR = [{ error_code: 'EndPoint.3001', error_message: 'Failed to create a port.' }];
 
-const files = tempFiles('vpcep-failed-', {
-  'policy.yaml': [
-    'version: 1',
-    `owner_domain: ${OWNER}`,
-    'services:',
-    '  - rule: payments',
-    `    match: { id: ${PAYMENTS} }`,
-    '    allow:',
-    `      - domain: ${PARTNER}`,
-    '',
-  ].join('\n'),
-});
+const files = tempFiles('vpcep-failed-', { 'policy.yaml': paymentsPolicy({ allow: [{ domain: PARTNER }] }) });
 
 const start = simulatorPerTest();
 const failedWorld = () =>

@@ -2,6 +2,7 @@ import { Simulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 import { OWNER, PARTNER, PAYMENTS } from '../support/ids';
 import { ApplyJson, parseJson, readJsonLines } from '../support/json';
+import { paymentsPolicy } from '../support/scenarios';
 import { simulatorPerTest, tempFiles } from '../support/simulator';
 import { ProxiedRequest, ProxyAnswer, startTamperingProxy, TamperingProxy } from './support/tampering-proxy';
 
@@ -36,17 +37,7 @@ const REFERENCE_EXAMPLE = {
 };
 
 const files = tempFiles('vpcep-unconfirmed-', {
-  'policy.yaml': [
-    'version: 1',
-    'defaults:',
-    '  whitelist: off',
-    'services:',
-    '  - rule: payments',
-    `    match: { id: ${PAYMENTS} }`,
-    '    allow:',
-    `      - domain: ${PARTNER}`,
-    '',
-  ].join('\n'),
+  'policy.yaml': paymentsPolicy({ defaults: { whitelist: 'off' }, allow: [{ domain: PARTNER }] }),
 });
 
 const start = simulatorPerTest();

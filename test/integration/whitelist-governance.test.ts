@@ -2,6 +2,7 @@ import { Simulator } from '../../lib/simulator';
 import { runCaptured } from '../support/capture';
 import { DENIED, OWNER, PARTNER, PAYMENTS, STRANGER } from '../support/ids';
 import { ApplyJson, parseJson, PlanJson } from '../support/json';
+import { paymentsPolicy } from '../support/scenarios';
 import { simulatorPerTest, tempFiles } from '../support/simulator';
 import { startTamperingProxy, TamperingProxy } from './support/tampering-proxy';
 
@@ -17,18 +18,7 @@ const PADDED = ` IAM:Domain::${STRANGER} `;
 const PERMISSIONS = [`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`, ORG, PADDED, `iam:domain::${DENIED}`];
 
 const files = tempFiles('vpcep-whitelist-', {
-  'policy.yaml': [
-    'version: 1',
-    `owner_domain: ${OWNER}`,
-    'services:',
-    '  - rule: payments',
-    `    match: { id: ${PAYMENTS} }`,
-    '    allow:',
-    `      - domain: ${PARTNER}`,
-    '    deny:',
-    `      - domain: ${DENIED}`,
-    '',
-  ].join('\n'),
+  'policy.yaml': paymentsPolicy({ allow: [{ domain: PARTNER }], deny: [DENIED] }),
 });
 
 const start = simulatorPerTest();
