@@ -70,17 +70,35 @@ export class VpcepApiError extends AppError {
  * (or a proxy) may echo the request's Authorization header, token or AK in its error body, and
  * that text ends up in error messages and logs. Empty secrets are ignored; longer ones are
  * replaced first, so a secret that contains another (the Authorization value contains the AK and
- * the signature) goes as a whole.
+ * the signature) goes as a whole. With `ignoreCase`, any case of a secret goes too (for text the
+ * server chose, such as a host name, that parsing may have lowercased).
  */
-export function scrubSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+export function scrubSecrets(
+  text: string,
+  secrets: readonly (string | undefined)[],
+  options: { ignoreCase?: boolean } = {},
+): string {
   const given = secrets.filter((s): s is string => typeof s === 'string' && s.length > 0);
   // Also as they appear inside JSON text (a schema error quotes the values it found).
   const list = [...new Set([...given, ...given.map((s) => JSON.stringify(s).slice(1, -1))])].sort(
     (a, b) => b.length - a.length,
   );
   let out = text;
-  for (const secret of list) out = out.split(secret).join('[redacted]');
+  for (const secret of list)
+    out = options.ignoreCase ? replaceIgnoringCase(out, secret) : out.split(secret).join('[redacted]');
   return out;
+}
+
+/** `text` with every occurrence of `secret`, in any case, replaced by `[redacted]`. */
+function replaceIgnoringCase(text: string, secret: string): string {
+  const lower = secret.toLowerCase();
+  let out = '';
+  let from = 0;
+  for (let at = text.toLowerCase().indexOf(lower); at !== -1; at = text.toLowerCase().indexOf(lower, from)) {
+    out += `${text.slice(from, at)}[redacted]`;
+    from = at + secret.length;
+  }
+  return out + text.slice(from);
 }
 
 /**

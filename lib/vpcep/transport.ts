@@ -131,7 +131,7 @@ export function createTransport(options: TransportOptions): Transport {
         // A schema error is final (retrying brings the same body): thrown, not returned.
         return { ok: true, value: parseBody(schema, text, request, requestId, scrub), ...(requestId && { requestId }) };
       }
-      if (status >= 300 && status < 400) return { ok: false, failure: redirectFailure(status, location, url) };
+      if (status >= 300 && status < 400) return { ok: false, failure: redirectFailure(status, location, url, secrets) };
       const parsed = parseErrorBody(text);
       const retryAfterMs = parseRetryAfter(retryAfter, clock());
       return {
@@ -150,11 +150,16 @@ export function createTransport(options: TransportOptions): Transport {
  * may carry anything) and points to --endpoint: a derived regional endpoint that moved is the
  * likely cause.
  */
-function redirectFailure(status: number, location: string | null, url: URL): VpcepFailure {
+function redirectFailure(status: number, location: string | null, url: URL, secrets: readonly string[]): VpcepFailure {
   let to = 'no Location';
   if (location !== null) {
     try {
-      to = `Location ${new URL(location, url).origin}`;
+      const target = new URL(location, url);
+      // An opaque URL (javascript:, data:) has no origin: its scheme says enough.
+      const origin = target.origin === 'null' ? `${target.protocol}…` : target.origin;
+      // The server chose this text: a credential it received may be in it, and URL parsing
+      // lowercases a host, so secrets are looked for in any case.
+      to = `Location ${scrubSecrets(origin, secrets, { ignoreCase: true })}`;
     } catch {
       to = 'an unreadable Location';
     }

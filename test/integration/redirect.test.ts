@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 import { runCaptured } from '../support/capture';
 import { listen, TestServer } from '../support/http-server';
 import { tempFiles } from '../support/simulator';
@@ -70,5 +72,45 @@ describe('an endpoint that answers with a redirect', () => {
     expect(run.err).toContain('HTTP 307');
     expect(elsewhere.seen).toEqual([]);
     expect(endpoint.seen.every((r) => r.method === 'GET')).toBe(true);
+  });
+});
+
+describe('a redirect whose Location the server chose to carry what it was sent', () => {
+  const AK = 'AKREDIRECTECHO000001';
+  const TOKEN = 'Mixed-Case-Token-Echoed';
+  let endpoint: TestServer;
+  afterEach(async () => endpoint.close());
+
+  it.each([
+    [
+      'the AK, in the host (lowercased by URL parsing)',
+      `http://${AK}.elsewhere.example/`,
+      { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: 'sk-echo' },
+      AK,
+    ],
+    ['the token, in the host', `https://${TOKEN}.elsewhere.example/`, { HUAWEICLOUD_SDK_AUTH_TOKEN: TOKEN }, TOKEN],
+  ])('never prints %s', async (_, location, auth, secret) => {
+    endpoint = await listen(() => ({ status: 302, headers: { Location: location } }));
+    const run = await runCaptured(
+      ['apply', '--policy', files.path('policy.yaml'), '--audit-file', files.path('echo.jsonl')],
+      { VPCEP_ENDPOINT: endpoint.url, HUAWEICLOUD_SDK_PROJECT_ID: PROJECT, ...auth },
+    );
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('HTTP 302');
+    expect(run.err).toContain('[redacted].elsewhere.example');
+    const everything = `${run.out}${run.err}${readFileSync(files.path('echo.jsonl'), 'utf8')}`.toLowerCase();
+    expect(everything).not.toContain(secret.toLowerCase());
+  });
+
+  it('names the scheme of an opaque Location (no origin to name)', async () => {
+    endpoint = await listen(() => ({ status: 301, headers: { Location: 'javascript:alert(1)' } }));
+    const run = await runCaptured(['services'], {
+      VPCEP_ENDPOINT: endpoint.url,
+      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+      HUAWEICLOUD_SDK_AUTH_TOKEN: 'token-opaque',
+    });
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('Location javascript:…');
+    expect(run.err).not.toContain('Location null');
   });
 });
