@@ -13,8 +13,10 @@
  *
  * The last two meet the bound of all listings in progress (listBounds.allListings) first.
  *   whitelist      one service, whose whitelist never ends
+ *   huge           the services listing never ends, each record with a 15 KB name (15 MB pages,
+ *                  each under the 16 MiB response bound): it meets listBounds.allListingsBytes
  *
- *   npm run bench:endless                        # all five
+ *   npm run bench:endless                        # all six
  *   npm run bench:endless -- --only connections  # one case
  *   npm run bench:endless -- --heap 0            # V8's own heap limit instead of 400 MB
  *
@@ -48,6 +50,8 @@ interface Case {
   expect: RegExp;
   /** `--concurrency` (default: the CLI's, 16). */
   concurrency?: number;
+  /** Characters of each endless service's name (default: the reference's few). */
+  nameLength?: number;
 }
 
 const CASES: Case[] = [
@@ -76,6 +80,12 @@ const CASES: Case[] = [
     services: 1,
     endless: 'permissions',
     expect: /listing whitelist of service \S+: more than 10000 records/,
+  },
+  {
+    name: 'huge',
+    services: 'endless',
+    nameLength: 15_000,
+    expect: /listing endpoint services: the listings in progress would hold more than 67108864 bytes of pages/,
   },
 ];
 
@@ -131,7 +141,12 @@ function answer(c: Case, req: ReceivedRequest) {
     return {
       body:
         c.services === 'endless'
-          ? { endpoint_services: page(req, service) }
+          ? {
+              endpoint_services: page(req, (n) => ({
+                ...service(n),
+                ...(c.nameLength !== undefined && { service_name: 'n'.repeat(c.nameLength) }),
+              })),
+            }
           : { endpoint_services: Array.from({ length: c.services }, (_, i) => service(i)), total_count: c.services },
     };
   if (req.path.endsWith('/connections'))

@@ -120,10 +120,16 @@ export interface ListBounds {
    * lists many services' connections at once, and so many endless listings must not add up.
    */
   allListings: number;
+  /**
+   * Bytes of the pages held at once by all the client's listings in progress: records of an
+   * honest size are bounded by their count, but one API that sends huge records in pages under
+   * the response bound must not add up either.
+   */
+  allListingsBytes: number;
 }
 
 /** A listing kind with its own bound. */
-type ListingKind = Exclude<keyof ListBounds, 'allListings'>;
+type ListingKind = Exclude<keyof ListBounds, 'allListings' | 'allListingsBytes'>;
 
 /**
  * The default bounds, from the quotas: a project's endpoint services and VPC endpoints are
@@ -131,7 +137,8 @@ type ListingKind = Exclude<keyof ListBounds, 'allListings'>;
  * connections of a service against the endpoint quotas of the projects that connect, and a
  * whitelist stops at EndPoint.3049 (the simulator, like the API, at 500 records). Each bound is
  * far above what a raised quota reaches, so only an API that misbehaves meets one. All listings
- * in progress together hold at most 200,000 records, so that a run's many listings at once stay
+ * in progress together hold at most 200,000 records and 64 MiB of pages (an honest service record
+ * is under 1 KB: 100,000 of them are about 70 MB), so that a run's many listings at once stay
  * under a 512 MB worker (bench/endless-listing.ts measures it).
  */
 export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
@@ -141,6 +148,7 @@ export const DEFAULT_LIST_BOUNDS: Readonly<ListBounds> = {
   publicServices: 100_000,
   endpoints: 100_000,
   allListings: 200_000,
+  allListingsBytes: 64 * 1024 * 1024,
 };
 
 /** How a bound is named in a listing's error. */
@@ -151,6 +159,7 @@ const BOUND_NAMES: Record<keyof ListBounds, string> = {
   publicServices: 'public endpoint services',
   endpoints: 'VPC endpoints of a project',
   allListings: 'records of all listings in progress at once',
+  allListingsBytes: 'bytes of the pages of all listings in progress at once',
 };
 
 type SortDir = 'asc' | 'desc';
@@ -290,6 +299,9 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     held: 0,
     max: bounds.allListings,
     bound: `listBounds.allListings, ${BOUND_NAMES.allListings}`,
+    heldBytes: 0,
+    maxBytes: bounds.allListingsBytes,
+    bytesBound: `listBounds.allListingsBytes, ${BOUND_NAMES.allListingsBytes}`,
   };
   const transport = createTransport({
     fetch: options.fetch,
@@ -304,7 +316,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     operation: OperationName,
     params: Record<string, string>,
     schema: S,
-    init: { query?: Query; body?: unknown; abortable?: boolean } = {},
+    init: { query?: Query; body?: unknown; abortable?: boolean; onBytes?: (bytes: number) => void } = {},
   ): Promise<z.output<S>> {
     const spec = OPERATIONS[operation];
     const url = buildUrl(base, operationPath(operation, { project_id: options.projectId, ...params }), init.query);
@@ -346,7 +358,10 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         },
       },
     );
-    if (result.ok) return result.value;
+    if (result.ok) {
+      if (last?.ok && last.bytes !== undefined) init.onBytes?.(last.bytes);
+      return result.value;
+    }
     const requestId = last && !last.ok ? last.requestId : undefined;
     const cause = last && !last.ok ? last.cause : undefined;
     if (last && !last.ok && last.interrupted)
@@ -400,14 +415,16 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
       bound: `listBounds.${kind}, ${BOUND_NAMES[kind]}`,
       shared: held,
       key: (item) => (item as { id: string }).id,
-      fetchPage: async (offset, pageLimit) =>
-        pick(
-          await call(operation, checked, schema, {
-            query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset },
-            // A page is a read: the run's interruption cuts it off in flight.
-            abortable: true,
-          }),
-        ),
+      fetchPage: async (offset, pageLimit) => {
+        let bytes: number | undefined;
+        const body = await call(operation, checked, schema, {
+          query: { ...query, limit: pageLimit, offset: offset === 0 ? undefined : offset },
+          // A page is a read: the run's interruption cuts it off in flight.
+          abortable: true,
+          onBytes: (n) => (bytes = n),
+        });
+        return { ...pick(body), ...(bytes !== undefined && { bytes }) };
+      },
     });
   }
 

@@ -4,7 +4,7 @@
  * pages shift when records are added during a listing) and fails on a page that brings nothing
  * new, so an API that returns the same page forever cannot loop us. It is bounded too: a listing
  * fails past its record bound (one per listing kind, lib/vpcep/client.ts, and one for all the
- * listings of a client in progress at once) or when `total_count` grows between pages by more
+ * listings of a client in progress at once, in records and in bytes of pages) or when `total_count` grows between pages by more
  * than a page, so an API whose pages never end cannot grow the process until it crashes.
  */
 import { AppError } from '../errors';
@@ -13,6 +13,8 @@ export interface Page<T> {
   items: T[];
   /** `total_count` of the response, when sent. */
   total?: number;
+  /** The size of the page's body in bytes, when known. */
+  bytes?: number;
 }
 
 export interface PaginateOptions<T> {
@@ -35,12 +37,16 @@ export interface PaginateOptions<T> {
   shared?: SharedBound;
 }
 
-/** The records held by the listings in progress of one client, and their bound. */
+/** The records and page bytes held by the listings in progress of one client, and their bounds. */
 export interface SharedBound {
   held: number;
   readonly max: number;
   /** Names the bound in errors. */
   readonly bound: string;
+  heldBytes: number;
+  readonly maxBytes: number;
+  /** Names the byte bound in errors. */
+  readonly bytesBound: string;
 }
 
 /** Yields every record of a listing, one page request at a time. */
@@ -49,9 +55,18 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
   const seen = new Set<string>();
   let offset = 0;
   let lastTotal: { total: number; offset: number } | undefined;
+  let bytes = 0;
   try {
     for (;;) {
       const page = await options.fetchPage(offset, options.limit);
+      if (shared && page.bytes !== undefined) {
+        if (shared.heldBytes + page.bytes > shared.maxBytes)
+          throw boundError(
+            `listing ${what}: the listings in progress would hold more than ${shared.maxBytes} bytes of pages together, the bound (${shared.bytesBound}); stopping at offset ${offset}`,
+          );
+        shared.heldBytes += page.bytes;
+        bytes += page.bytes;
+      }
       if (page.total !== undefined) {
         if (page.total > maxRecords)
           throw boundError(
@@ -97,7 +112,10 @@ export async function* paginate<T>(options: PaginateOptions<T>): AsyncGenerator<
     }
   } finally {
     // Done, failed or abandoned, this listing's records no longer count against the shared bound.
-    if (shared) shared.held -= seen.size;
+    if (shared) {
+      shared.held -= seen.size;
+      shared.heldBytes -= bytes;
+    }
   }
 }
 

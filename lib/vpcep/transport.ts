@@ -41,7 +41,12 @@ export interface Request {
 }
 
 /** What one attempt gave: the parsed value or a failure, with the request id when the server sent one. */
-export type SendOutcome<T> = AttemptOutcome<T> & { requestId?: string; cause?: unknown };
+export type SendOutcome<T> = AttemptOutcome<T> & {
+  requestId?: string;
+  cause?: unknown;
+  /** On success: the size of the body parsed, in bytes (listings bound what they hold by it). */
+  bytes?: number;
+};
 
 /** Sends requests and parses their answers; one per client. */
 export interface Transport {
@@ -129,7 +134,12 @@ export function createTransport(options: TransportOptions): Transport {
       }
       if (status >= 200 && status < 300) {
         // A schema error is final (retrying brings the same body): thrown, not returned.
-        return { ok: true, value: parseBody(schema, text, request, requestId, scrub), ...(requestId && { requestId }) };
+        return {
+          ok: true,
+          value: parseBody(schema, text, request, requestId, scrub),
+          bytes: Buffer.byteLength(text),
+          ...(requestId && { requestId }),
+        };
       }
       if (status >= 300 && status < 400) return { ok: false, failure: redirectFailure(status, location, url, secrets) };
       const parsed = parseErrorBody(text);

@@ -151,6 +151,21 @@ describe('bounded reading', () => {
     expect(server.seen).toHaveLength(2);
   });
 
+  it('an endless listing of huge records, each page under the response bound, fails at the bound of the bytes held', async () => {
+    // 1,000 services a page, each with a 15 KB name: 15 MB pages, each under 16 MiB, never ending.
+    const name = 'n'.repeat(15_000);
+    server = await listen((req) => {
+      const offset = Number(req.query.get('offset') ?? 0);
+      return { body: { endpoint_services: services(1000, offset).map((s) => ({ ...s, service_name: name })) } };
+    });
+    const run = await cli(['services']);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(
+      'listing endpoint services: the listings in progress would hold more than 67108864 bytes of pages together, the bound (listBounds.allListingsBytes, bytes of the pages of all listings in progress at once); stopping at offset 4000',
+    );
+    expect(server.seen).toHaveLength(5);
+  });
+
   it('a response body over 16 MiB is refused before parsing, and its connection dropped', async () => {
     const sent = { bytes: 0 };
     let closed: (early: boolean) => void;

@@ -480,6 +480,7 @@ describe('pagination', () => {
       publicServices: 100_000,
       endpoints: 100_000,
       allListings: 200_000,
+      allListingsBytes: 64 * 1024 * 1024,
     });
     const t = setup((req) => ({
       body: {
@@ -505,6 +506,24 @@ describe('pagination', () => {
       code: 'VPCEP_LISTING_BOUND',
       message: expect.stringContaining(
         'the listings in progress hold more than 2500 records together, the bound (listBounds.allListings, records of all listings in progress at once)',
+      ),
+    });
+    await first.return(undefined);
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      message: expect.stringContaining('stopping at offset 2000'),
+    });
+  });
+
+  it("bounds the bytes of the pages all listings in progress hold together, and frees a listing's share when it ends", async () => {
+    const page = Buffer.byteLength(JSON.stringify({ connections: connections(1000, 0) }));
+    const bound = Math.floor(page * 2.5);
+    const t = setup(endless, { listBounds: { connections: 10_000, allListingsBytes: bound } });
+    const first = t.client.listConnections(SERVICE);
+    await first.next(); // its first page is held
+    await expect(collect(t.client.listConnections(SERVICE))).rejects.toMatchObject({
+      code: 'VPCEP_LISTING_BOUND',
+      message: expect.stringContaining(
+        `would hold more than ${bound} bytes of pages together, the bound (listBounds.allListingsBytes, bytes of the pages of all listings in progress at once); stopping at offset 1000`,
       ),
     });
     await first.return(undefined);
