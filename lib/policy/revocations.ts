@@ -4,6 +4,7 @@
  * carries any of them out.
  */
 import { isWildcardPermission, permissionDomain, type Action, type Connection, type WhitelistRecord } from '../model';
+import { globMatches } from './glob';
 
 /** The revocations a service's plan makes. */
 export interface PlannedRevocations {
@@ -50,9 +51,10 @@ export function revocationsOf(
       .filter((d) => d !== owner?.toLowerCase() && before.admits(d) && !after.admits(d)),
   );
   const revoking = new Set(
-    removals.filter((a) =>
-      isWildcardPermission(a.permission!) ? lost.size > 0 : lost.has(permissionDomain(a.permission!)!),
-    ),
+    removals.filter((a) => {
+      const one = admittedBy([a.permission!]);
+      return [...lost].some((d) => one.admits(d));
+    }),
   );
   return {
     actions: actions.filter((a) => rejects.has(a) || revoking.has(a)),
@@ -60,16 +62,23 @@ export function revocationsOf(
   };
 }
 
-/** Which domains some of `permissions` admit: every one (a wildcard), or those a record names. */
+/**
+ * Which domains some of `permissions` admit: every one (a wildcard), those a record names, and
+ * those a record with an asterisk inside its id matches (4.2.9 allows `iam:domain::5f*`; it is
+ * taken to admit every domain it matches, so that removing it is counted, never let through).
+ */
 function admittedBy(permissions: Iterable<string>): { admits: (domain: string) => boolean } {
   let everyone = false;
   const domains = new Set<string>();
+  const patterns: string[] = [];
   for (const p of permissions) {
     if (isWildcardPermission(p)) everyone = true;
     const d = permissionDomain(p);
-    if (d !== undefined) domains.add(d);
+    if (d === undefined) continue;
+    if (d.includes('*')) patterns.push(d);
+    else domains.add(d);
   }
-  return { admits: (domain) => everyone || domains.has(domain) };
+  return { admits: (domain) => everyone || domains.has(domain) || patterns.some((g) => globMatches(g, domain)) };
 }
 
 /** The accepted connections a service has (the base of the per-service share). */

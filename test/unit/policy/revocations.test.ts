@@ -26,6 +26,15 @@ describe('revocationsOf()', () => {
     },
   );
 
+  it('counts removing a record with an asterisk inside its id once per domain it matches and nothing else admits', () => {
+    const abs = Array.from({ length: 5 }, (_, i) => `ab${domain(i).slice(2)}`);
+    const pattern = remove('iam:domain::AB*');
+    const whitelist = [whitelistRecordFactory('*', { permission: 'iam:domain::AB*' }), whitelistRecordFactory(abs[0]!)];
+    const r = revocationsOf([pattern], [...abs.map((d) => accepted(d)), ...connections], whitelist, OWNER);
+    // The four ab... domains without a record of their own; the others (cc..., the partner, the owner) never matched it.
+    expect(r).toEqual({ actions: [pattern], count: 4 });
+  });
+
   it('counts a domain admitted by a record added in the same plan as not shut out', () => {
     const whitelist = [whitelistRecordFactory('*'), whitelistRecordFactory(PARTNER)];
     const plan = [add(`iam:domain::${strangers[0]}`), remove('*')];
