@@ -112,6 +112,11 @@ function iso(ms: number): string {
 const MAX_GENERATED_SERVICES = 100_000;
 /** The most pending connections per service `--generate` builds. */
 const MAX_GENERATED_PENDING = 10_000;
+/**
+ * The most connections in all (services x pending): the simulator holds about 1 GB of state at
+ * 1,000,000 connections (bench/RESULTS.md), so twice that is as far as a laptop goes.
+ */
+const MAX_GENERATED_CONNECTIONS = 2_000_000;
 
 /**
  * The options of `simulator --generate services=N,pending=M[,seed=S]`: N services with M pending
@@ -142,9 +147,15 @@ export function parseGenerateSpec(spec: string): GenerateStateOptions {
   const seed = values.get('seed');
   if (seed !== undefined && !Number.isSafeInteger(seed))
     throw new UsageError(`--generate ${JSON.stringify(spec)}: seed=${seed} is not a safe integer`);
+  const services = bounded('services', 1, MAX_GENERATED_SERVICES);
+  const pending = bounded('pending', 0, MAX_GENERATED_PENDING);
+  if (services * pending > MAX_GENERATED_CONNECTIONS)
+    throw new UsageError(
+      `--generate ${JSON.stringify(spec)}: services x pending = ${services * pending} connections, more than the ${MAX_GENERATED_CONNECTIONS} the simulator holds in memory`,
+    );
   return {
-    services: bounded('services', 1, MAX_GENERATED_SERVICES),
-    connectionsPerService: bounded('pending', 0, MAX_GENERATED_PENDING),
+    services,
+    connectionsPerService: pending,
     pendingRatio: 1,
     ...(seed === undefined ? {} : { seed }),
     project_id: DEFAULT_PROJECT_ID,

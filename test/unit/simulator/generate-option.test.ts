@@ -24,6 +24,10 @@ describe('parseGenerateSpec (simulator --generate services=N,pending=M[,seed=S])
     ['services=3,pending=1,servcies=2', 'unknown key servcies'],
     ['services=0,pending=1', 'services=0 is out of range (1 to 100000)'],
     ['services=3,pending=-1', 'cannot read "pending=-1"'],
+    [
+      'services=100000,pending=10000',
+      'services x pending = 1000000000 connections, more than the 2000000 the simulator holds in memory',
+    ],
     ['services=3,pending=1,pending=2', 'pending is given twice'],
     ['200', 'cannot read "200"; expected services=N,pending=M[,seed=S]'],
   ])('refuses %j, saying %j', (spec, message) => {
