@@ -13,8 +13,20 @@ import type { HuaweiCredentials } from './model';
 import { checkEndpoint } from './vpcep/endpoint';
 import { describeIssue, shortJson } from './zod-issues';
 
-/** Empty strings count as unset, as shells and CI systems often export them. */
-const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+/**
+ * Empty means unset, for every variable but VPCEP_ENFORCE and for every command-line override:
+ * shells and CI systems often export empty variables, and `--endpoint ""` gives no endpoint.
+ */
+function unsetIfEmpty<T>(value: T): T | undefined {
+  return value === '' ? undefined : value;
+}
+
+/** `schema` for a variable whose empty value counts as unset (unsetIfEmpty). */
+function emptyIsUnset<T extends z.ZodType>(schema: T) {
+  return z.preprocess(unsetIfEmpty, schema);
+}
+
+const optional = emptyIsUnset(z.string().optional());
 
 /**
  * VPCEP_ENFORCE's values (CONTRACT 1, "Brake and cap"), exactly, wherever the value is read: the
@@ -29,8 +41,7 @@ export const DEFAULT_MAX_REVOCATIONS = 10;
 
 export const envSchema = z.object({
   VPCEP_ENDPOINT: optional,
-  HUAWEICLOUD_SDK_REGION: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  HUAWEICLOUD_SDK_REGION: emptyIsUnset(
     z
       .string()
       .regex(/^[a-z0-9-]+$/, 'expected a region name such as tr-west-1')
@@ -41,25 +52,20 @@ export const envSchema = z.object({
   HUAWEICLOUD_SDK_SK: optional,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optional,
   HUAWEICLOUD_SDK_AUTH_TOKEN: optional,
-  AUDIT_QUEUE_URL: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.url('expected the URL of an SQS queue').optional(),
-  ),
-  POLICY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('policies/policy.yaml')),
+  AUDIT_QUEUE_URL: emptyIsUnset(z.url('expected the URL of an SQS queue').optional()),
+  POLICY_FILE: emptyIsUnset(z.string().default('policies/policy.yaml')),
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
   // DynamoDB's own rule for table names (CreateTable): 3 to 255 of these characters.
-  VPCEP_LEASE_TABLE: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  VPCEP_LEASE_TABLE: emptyIsUnset(
     z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")')
       .optional(),
   ),
   VPCEP_ENFORCE: enforceValue.default('true'),
-  VPCEP_MAX_REVOCATIONS: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  VPCEP_MAX_REVOCATIONS: emptyIsUnset(
     z
       .string()
       .regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more')
@@ -71,9 +77,13 @@ export const envSchema = z.object({
   // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
   // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
-  AWS_LAMBDA_LOG_LEVEL: z.preprocess(
-    (v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v),
-    z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional(),
+  AWS_LAMBDA_LOG_LEVEL: emptyIsUnset(
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+      z
+        .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO')
+        .optional(),
+    ),
   ),
   ARCHIVE_BUCKET: optional,
 });
@@ -249,11 +259,11 @@ export function loadRunLimits(
   const parsed = parseEnv(env, ['VPCEP_MAX_RATE', 'VPCEP_TIMEOUT']);
   const problems: string[] = [];
   const [rateText, rateSource] =
-    nonEmpty(overrides.maxRate) !== undefined
+    unsetIfEmpty(overrides.maxRate) !== undefined
       ? [overrides.maxRate!, '--max-rate']
       : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
   const [timeoutText, timeoutSource] =
-    nonEmpty(overrides.timeout) !== undefined
+    unsetIfEmpty(overrides.timeout) !== undefined
       ? [overrides.timeout!, '--timeout']
       : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
@@ -334,11 +344,12 @@ function resolveConnection(
   credentialsRequired: boolean,
 ): Partial<ConnectionConfig> {
   const endpoint = resolveEndpoint(env, overrides, problems);
-  const projectId = nonEmpty(overrides.projectId) ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
+  const projectIdOption = unsetIfEmpty(overrides.projectId);
+  const projectId = projectIdOption ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
   if (projectId === undefined) problems.push('no project id: set HUAWEICLOUD_SDK_PROJECT_ID or pass --project-id');
   else if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId))
     problems.push(
-      `${overrides.projectId ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
+      `${projectIdOption !== undefined ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
     );
 
   let credentials: ConnectionConfig['credentials'];
@@ -367,12 +378,12 @@ function resolveConnection(
 function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: string[]): string | undefined {
   // An explicit option wins over the environment; an endpoint wins over a region at the same level.
   const candidates: [string | undefined, string][] = [
-    [nonEmpty(overrides.endpoint), '--endpoint'],
+    [unsetIfEmpty(overrides.endpoint), '--endpoint'],
     [regionOption(overrides.region, problems), '--region'],
     [env.VPCEP_ENDPOINT, 'VPCEP_ENDPOINT'],
     [env.HUAWEICLOUD_SDK_REGION && regionEndpoint(env.HUAWEICLOUD_SDK_REGION), 'HUAWEICLOUD_SDK_REGION'],
   ];
-  const chosen = candidates.find(([value]) => value);
+  const chosen = candidates.find(([value]) => value !== undefined);
   if (!chosen?.[0]) {
     problems.push('no endpoint: set VPCEP_ENDPOINT or HUAWEICLOUD_SDK_REGION, or pass --endpoint or --region');
     return undefined;
@@ -385,15 +396,12 @@ function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: str
   }
 }
 
-function regionOption(region: string | undefined, problems: string[]): string | undefined {
-  if (!region) return undefined;
+function regionOption(option: string | undefined, problems: string[]): string | undefined {
+  const region = unsetIfEmpty(option);
+  if (region === undefined) return undefined;
   if (/^[a-z0-9-]+$/.test(region)) return regionEndpoint(region);
   problems.push(`--region "${region}" is not a region name such as tr-west-1`);
   return undefined;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function throwIfProblems(problems: string[]): void {

@@ -1,5 +1,6 @@
 import {
   DEFAULT_RUN_TIMEOUT_MS,
+  envSchema,
   loadConfig,
   loadConnectionConfig,
   loadLeaseConfig,
@@ -154,6 +155,21 @@ describe('loadConfig()', () => {
     expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain(
       'AWS_LAMBDA_LOG_LEVEL',
     );
+  });
+});
+
+describe('an empty value', () => {
+  it('is unset for every variable but VPCEP_ENFORCE, which refuses it', () => {
+    const variables = Object.keys(envSchema.shape).filter((key) => key !== 'VPCEP_ENFORCE');
+    expect(variables).toContain('HUAWEICLOUD_SDK_REGION');
+    for (const key of variables) expect([key, envSchema.parse({ [key]: '' })]).toEqual([key, envSchema.parse({})]);
+    expect(envSchema.safeParse({ VPCEP_ENFORCE: '' }).success).toBe(false);
+  });
+
+  it('is no option on the command line: the environment behind it counts', () => {
+    const env = { ...BASE, VPCEP_ENDPOINT: 'https://vpcep.example.com', VPCEP_MAX_RATE: '5', VPCEP_TIMEOUT: '2m' };
+    expect(loadConnectionConfig(env, { endpoint: '', region: '', projectId: '' })).toEqual(loadConnectionConfig(env));
+    expect(loadRunLimits(env, { maxRate: '', timeout: '' })).toEqual(loadRunLimits(env));
   });
 });
 
