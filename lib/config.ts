@@ -1,7 +1,8 @@
 /**
  * The program's configuration, read from the environment once (CONTRACT.md sections 1 and 4).
  * Nothing else reads `process.env`: callers pass the environment in (`loadConfig(process.env)`
- * in a function, `ctx.env` in the CLI). Command-line connection options override the
+ * at a function's cold start; in the CLI, `ctx.env` once per command, whole:
+ * loadApiCommandConfig or loadReviewCommandConfig). Command-line options override the
  * environment. Errors name the variable (or option) and say what is expected; they never echo a
  * secret's value.
  */
@@ -89,13 +90,6 @@ export const envSchema = z.object({
 });
 export type Env = z.output<typeof envSchema>;
 
-/** Connection options given on the command line; each overrides its environment variable. */
-export interface ConnectionOverrides {
-  endpoint?: string;
-  region?: string;
-  projectId?: string;
-}
-
 export interface ConnectionConfig {
   /** Base URL of the VPCEP API (checked: https://, or http:// on loopback). */
   endpoint: string;
@@ -142,18 +136,10 @@ const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = {
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  overrides: ConnectionOverrides = {},
-): Config {
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const parsed = parseEnv(env);
   const problems: string[] = [];
-  const connection = resolveConnection(
-    parsed,
-    overrides,
-    problems,
-    parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined,
-  );
+  const connection = resolveConnection(parsed, {}, problems, parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined);
   throwIfProblems(problems);
   return {
     connection: connection as ConnectionConfig,
@@ -163,7 +149,7 @@ export function loadConfig(
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
     leaseTable: parsed.VPCEP_LEASE_TABLE,
-    controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
+    controls: runControls(parsed),
     enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
     logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
@@ -180,29 +166,6 @@ export function loadArchiverConfig(env: Readonly<Record<string, string | undefin
   const parsed = parseEnv(env, ['ARCHIVE_BUCKET', 'AWS_LAMBDA_LOG_LEVEL']);
   if (!parsed.ARCHIVE_BUCKET) throwIfProblems(['no archive bucket: set ARCHIVE_BUCKET']);
   return { bucket: parsed.ARCHIVE_BUCKET!, logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']! };
-}
-
-/**
- * Reads only what a connection to the API needs (the CLI's read commands), with credentials
- * required: AK/SK, or else a token.
- */
-export function loadConnectionConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  overrides: ConnectionOverrides = {},
-): ConnectionConfig & { credentials: HuaweiCredentials } {
-  const parsed = parseEnv(env, [
-    'VPCEP_ENDPOINT',
-    'HUAWEICLOUD_SDK_REGION',
-    'HUAWEICLOUD_SDK_PROJECT_ID',
-    'HUAWEICLOUD_SDK_AK',
-    'HUAWEICLOUD_SDK_SK',
-    'HUAWEICLOUD_SDK_SECURITY_TOKEN',
-    'HUAWEICLOUD_SDK_AUTH_TOKEN',
-  ]);
-  const problems: string[] = [];
-  const connection = resolveConnection(parsed, overrides, problems, true);
-  throwIfProblems(problems);
-  return connection as ConnectionConfig & { credentials: HuaweiCredentials };
 }
 
 /** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */
@@ -226,17 +189,6 @@ export function parseEnforce(value: string | undefined, source: string): boolean
   return result.data === 'true';
 }
 
-/** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */
-export function loadRunControls(env: Readonly<Record<string, string | undefined>>): RunControls {
-  const parsed = parseEnv(env, ['VPCEP_ENFORCE', 'VPCEP_MAX_REVOCATIONS']);
-  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
-}
-
-/** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */
-export function loadAuditConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'auditQueueUrl'> {
-  return { auditQueueUrl: parseEnv(env, ['AUDIT_QUEUE_URL']).AUDIT_QUEUE_URL };
-}
-
 /** The run's pace and time: --max-rate / VPCEP_MAX_RATE and --timeout / VPCEP_TIMEOUT (CONTRACT section 1). */
 export interface RunLimits {
   /** Requests per second never to exceed; undefined: adaptive. */
@@ -248,24 +200,99 @@ export interface RunLimits {
 /** 30 minutes (CONTRACT section 1). */
 export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60_000;
 
+/** The command-line options that override the environment (CONTRACT section 1), as given. */
+export interface CliOverrides {
+  endpoint?: string;
+  region?: string;
+  projectId?: string;
+  /** --max-rate, overriding VPCEP_MAX_RATE. */
+  maxRate?: string;
+  /** --timeout, overriding VPCEP_TIMEOUT. */
+  timeout?: string;
+}
+
+/** What a CLI command that calls the API reads: the connection (credentials required) and the run's limits. */
+export interface ApiCommandConfig {
+  connection: ConnectionConfig & { credentials: HuaweiCredentials };
+  limits: RunLimits;
+}
+
 /**
- * Reads the run limits; a command-line value overrides its variable. Throws ConfigError naming
- * the option or variable and the bad value.
+ * What `plan` and `apply` read, the same for both (a plan previews the apply that the same
+ * configuration makes): the API's, the brake and the cap, the lease table, the audit queue.
  */
-export function loadRunLimits(
+export interface ReviewCommandConfig extends ApiCommandConfig {
+  controls: RunControls;
+  /** VPCEP_LEASE_TABLE: leases are taken when it names a table (CONTRACT section 1, "Leases"). */
+  leaseTable?: string;
+  /** AUDIT_QUEUE_URL: where `apply` sends its audit events. */
+  auditQueueUrl?: string;
+}
+
+const API_VARIABLES: (keyof Env)[] = [
+  'VPCEP_ENDPOINT',
+  'HUAWEICLOUD_SDK_REGION',
+  'HUAWEICLOUD_SDK_PROJECT_ID',
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'HUAWEICLOUD_SDK_AUTH_TOKEN',
+  'VPCEP_MAX_RATE',
+  'VPCEP_TIMEOUT',
+];
+
+/**
+ * The configuration of a CLI command that only reads the API (services, connections,
+ * whitelist), read once; a command-line option overrides its variable. Throws ConfigError
+ * naming every missing or bad setting (option or variable) and its value, never a secret's.
+ */
+export function loadApiCommandConfig(
   env: Readonly<Record<string, string | undefined>>,
-  overrides: { maxRate?: string; timeout?: string } = {},
-): RunLimits {
-  const parsed = parseEnv(env, ['VPCEP_MAX_RATE', 'VPCEP_TIMEOUT']);
+  overrides: CliOverrides = {},
+): ApiCommandConfig {
+  return resolveApiCommand(parseEnv(env, API_VARIABLES), overrides);
+}
+
+/** The configuration of `plan` and `apply`, read once per command; errors as loadApiCommandConfig's. */
+export function loadReviewCommandConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: CliOverrides = {},
+): ReviewCommandConfig {
+  const parsed = parseEnv(env, [
+    ...API_VARIABLES,
+    'VPCEP_ENFORCE',
+    'VPCEP_MAX_REVOCATIONS',
+    'VPCEP_LEASE_TABLE',
+    'AUDIT_QUEUE_URL',
+  ]);
+  return {
+    ...resolveApiCommand(parsed, overrides),
+    controls: runControls(parsed),
+    ...(parsed.VPCEP_LEASE_TABLE !== undefined && { leaseTable: parsed.VPCEP_LEASE_TABLE }),
+    ...(parsed.AUDIT_QUEUE_URL !== undefined && { auditQueueUrl: parsed.AUDIT_QUEUE_URL }),
+  };
+}
+
+function resolveApiCommand(parsed: Env, overrides: CliOverrides): ApiCommandConfig {
   const problems: string[] = [];
+  const connection = resolveConnection(parsed, overrides, problems, true);
+  const limits = resolveLimits(parsed, overrides, problems);
+  throwIfProblems(problems);
+  return { connection: connection as ApiCommandConfig['connection'], limits };
+}
+
+function runControls(parsed: Env): RunControls {
+  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
+}
+
+/** The run limits; a command-line value overrides its variable. A bad value is a problem naming it and where it was. */
+function resolveLimits(parsed: Env, overrides: CliOverrides, problems: string[]): RunLimits {
+  const rateOption = unsetIfEmpty(overrides.maxRate);
+  const timeoutOption = unsetIfEmpty(overrides.timeout);
   const [rateText, rateSource] =
-    unsetIfEmpty(overrides.maxRate) !== undefined
-      ? [overrides.maxRate!, '--max-rate']
-      : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
+    rateOption !== undefined ? [rateOption, '--max-rate'] : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
   const [timeoutText, timeoutSource] =
-    unsetIfEmpty(overrides.timeout) !== undefined
-      ? [overrides.timeout!, '--timeout']
-      : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
+    timeoutOption !== undefined ? [timeoutOption, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
   if (rateText !== undefined) {
     maxRate = /^\d+(\.\d+)?$/.test(rateText.trim()) ? Number(rateText) : NaN;
@@ -283,7 +310,6 @@ export function loadRunLimits(
       );
     else timeoutMs = ms;
   }
-  throwIfProblems(problems);
   return { ...(maxRate !== undefined && { maxRate }), timeoutMs };
 }
 
@@ -308,14 +334,6 @@ const SECRET_VARIABLES = new Set([
   'WEBHOOK_SECRET',
   'VPCEP_SIMULATOR_SK',
 ]);
-/**
- * The lease table (VPCEP_LEASE_TABLE), checked; for the CLI, which takes leases only when it is
- * set (CONTRACT section 1, "Leases").
- */
-export function loadLeaseConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'leaseTable'> {
-  return { leaseTable: parseEnv(env, ['VPCEP_LEASE_TABLE']).VPCEP_LEASE_TABLE };
-}
-
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {
   return `https://vpcep.${region}.myhuaweicloud.com`;
@@ -339,7 +357,7 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
 
 function resolveConnection(
   env: Env,
-  overrides: ConnectionOverrides,
+  overrides: CliOverrides,
   problems: string[],
   credentialsRequired: boolean,
 ): Partial<ConnectionConfig> {
@@ -375,7 +393,7 @@ function resolveConnection(
   return { endpoint, projectId, credentials };
 }
 
-function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: string[]): string | undefined {
+function resolveEndpoint(env: Env, overrides: CliOverrides, problems: string[]): string | undefined {
   // An explicit option wins over the environment; an endpoint wins over a region at the same level.
   const candidates: [string | undefined, string][] = [
     [unsetIfEmpty(overrides.endpoint), '--endpoint'],
