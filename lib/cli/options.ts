@@ -20,17 +20,9 @@ export function optionParser<T>(
   };
 }
 
-/** Digits only, from `min` to `max` (both included). */
-export function wholeNumber(
-  option: string,
-  expected: string,
-  range: { min: number; max?: number },
-): (text: string) => number {
-  const max = range.max ?? Number.MAX_SAFE_INTEGER;
-  return optionParser(option, expected, (text) => {
-    const n = /^\d+$/.test(text) ? Number(text) : NaN;
-    return n >= range.min && n <= max ? n : undefined;
-  });
+/** Digits only, from `min` to `max` (both included; default: the largest safe integer). */
+export function wholeNumber(option: string, expected: string, range: NumberRange): (text: string) => number {
+  return numberOption(option, expected, /^\d+$/, range);
 }
 
 /** A safe integer, negative ones included. */
@@ -41,14 +33,20 @@ export function integer(option: string): (text: string) => number {
 }
 
 /** A decimal number (digits, at most one point), from `min` to `max`. */
-export function decimal(
-  option: string,
-  expected: string,
-  range: { min: number; max?: number },
-): (text: string) => number {
-  const max = range.max ?? Number.MAX_VALUE;
+export function decimal(option: string, expected: string, range: NumberRange): (text: string) => number {
+  return numberOption(option, expected, /^(\d+\.?\d*|\.\d+)$/, range);
+}
+
+/** The bounds of a number option, both included. */
+export interface NumberRange {
+  min: number;
+  max?: number;
+}
+
+function numberOption(option: string, expected: string, shape: RegExp, range: NumberRange): (text: string) => number {
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
   return optionParser(option, expected, (text) => {
-    const n = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+    const n = shape.test(text) ? Number(text) : NaN;
     return n >= range.min && n <= max ? n : undefined;
   });
 }
