@@ -1,7 +1,8 @@
 /**
  * The program's configuration, read from the environment once (CONTRACT.md sections 1 and 4).
  * Nothing else reads `process.env`: callers pass the environment in (`loadConfig(process.env)`
- * in a function, `ctx.env` in the CLI). Command-line connection options override the
+ * at a function's cold start; in the CLI, `ctx.env` once per command, whole:
+ * loadApiCommandConfig or loadReviewCommandConfig). Command-line options override the
  * environment. Errors name the variable (or option) and say what is expected; they never echo a
  * secret's value.
  */
@@ -13,8 +14,20 @@ import type { HuaweiCredentials } from './model';
 import { checkEndpoint } from './vpcep/endpoint';
 import { describeIssue, shortJson } from './zod-issues';
 
-/** Empty strings count as unset, as shells and CI systems often export them. */
-const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+/**
+ * Empty means unset, for every variable but VPCEP_ENFORCE and for every command-line override:
+ * shells and CI systems often export empty variables, and `--endpoint ""` gives no endpoint.
+ */
+function unsetIfEmpty<T>(value: T): T | undefined {
+  return value === '' ? undefined : value;
+}
+
+/** `schema` for a variable whose empty value counts as unset (unsetIfEmpty). */
+function emptyIsUnset<T extends z.ZodType>(schema: T) {
+  return z.preprocess(unsetIfEmpty, schema);
+}
+
+const optional = emptyIsUnset(z.string().optional());
 
 /**
  * VPCEP_ENFORCE's values (CONTRACT 1, "Brake and cap"), exactly, wherever the value is read: the
@@ -29,8 +42,7 @@ export const DEFAULT_MAX_REVOCATIONS = 10;
 
 export const envSchema = z.object({
   VPCEP_ENDPOINT: optional,
-  HUAWEICLOUD_SDK_REGION: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  HUAWEICLOUD_SDK_REGION: emptyIsUnset(
     z
       .string()
       .regex(/^[a-z0-9-]+$/, 'expected a region name such as tr-west-1')
@@ -41,25 +53,20 @@ export const envSchema = z.object({
   HUAWEICLOUD_SDK_SK: optional,
   HUAWEICLOUD_SDK_SECURITY_TOKEN: optional,
   HUAWEICLOUD_SDK_AUTH_TOKEN: optional,
-  AUDIT_QUEUE_URL: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.url('expected the URL of an SQS queue').optional(),
-  ),
-  POLICY_FILE: z.preprocess((v) => (v === '' ? undefined : v), z.string().default('policies/policy.yaml')),
+  AUDIT_QUEUE_URL: emptyIsUnset(z.url('expected the URL of an SQS queue').optional()),
+  POLICY_FILE: emptyIsUnset(z.string().default('policies/policy.yaml')),
   WEBHOOK_SECRET: optional,
   HUAWEICLOUD_CREDENTIALS_SECRET: optional,
   WEBHOOK_SECRET_NAME: optional,
   // DynamoDB's own rule for table names (CreateTable): 3 to 255 of these characters.
-  VPCEP_LEASE_TABLE: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  VPCEP_LEASE_TABLE: emptyIsUnset(
     z
       .string()
       .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and ".")')
       .optional(),
   ),
   VPCEP_ENFORCE: enforceValue.default('true'),
-  VPCEP_MAX_REVOCATIONS: z.preprocess(
-    (v) => (v === '' ? undefined : v),
+  VPCEP_MAX_REVOCATIONS: emptyIsUnset(
     z
       .string()
       .regex(/^\d{1,6}$/, 'expected a whole number of revocations, 0 or more')
@@ -71,20 +78,17 @@ export const envSchema = z.object({
   // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
   // Set by Lambda from the function's LoggingConfig.ApplicationLogLevel (serverless.yml logs.lambda).
-  AWS_LAMBDA_LOG_LEVEL: z.preprocess(
-    (v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v),
-    z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO').optional(),
+  AWS_LAMBDA_LOG_LEVEL: emptyIsUnset(
+    z.preprocess(
+      (v) => (typeof v === 'string' ? v.toUpperCase() : v),
+      z
+        .enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'], 'expected a Lambda log level such as INFO')
+        .optional(),
+    ),
   ),
   ARCHIVE_BUCKET: optional,
 });
 export type Env = z.output<typeof envSchema>;
-
-/** Connection options given on the command line; each overrides its environment variable. */
-export interface ConnectionOverrides {
-  endpoint?: string;
-  region?: string;
-  projectId?: string;
-}
 
 export interface ConnectionConfig {
   /** Base URL of the VPCEP API (checked: https://, or http:// on loopback). */
@@ -132,18 +136,10 @@ const LAMBDA_LOG_LEVELS: Record<string, LogLevel> = {
  * @example
  * const config = loadConfig(process.env);
  */
-export function loadConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  overrides: ConnectionOverrides = {},
-): Config {
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
   const parsed = parseEnv(env);
   const problems: string[] = [];
-  const connection = resolveConnection(
-    parsed,
-    overrides,
-    problems,
-    parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined,
-  );
+  const connection = resolveConnection(parsed, {}, problems, parsed.HUAWEICLOUD_CREDENTIALS_SECRET === undefined);
   throwIfProblems(problems);
   return {
     connection: connection as ConnectionConfig,
@@ -153,7 +149,7 @@ export function loadConfig(
     credentialsSecretName: parsed.HUAWEICLOUD_CREDENTIALS_SECRET,
     webhookSecretName: parsed.WEBHOOK_SECRET_NAME,
     leaseTable: parsed.VPCEP_LEASE_TABLE,
-    controls: { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) },
+    controls: runControls(parsed),
     enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
     logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
@@ -170,29 +166,6 @@ export function loadArchiverConfig(env: Readonly<Record<string, string | undefin
   const parsed = parseEnv(env, ['ARCHIVE_BUCKET', 'AWS_LAMBDA_LOG_LEVEL']);
   if (!parsed.ARCHIVE_BUCKET) throwIfProblems(['no archive bucket: set ARCHIVE_BUCKET']);
   return { bucket: parsed.ARCHIVE_BUCKET!, logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']! };
-}
-
-/**
- * Reads only what a connection to the API needs (the CLI's read commands), with credentials
- * required: AK/SK, or else a token.
- */
-export function loadConnectionConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  overrides: ConnectionOverrides = {},
-): ConnectionConfig & { credentials: HuaweiCredentials } {
-  const parsed = parseEnv(env, [
-    'VPCEP_ENDPOINT',
-    'HUAWEICLOUD_SDK_REGION',
-    'HUAWEICLOUD_SDK_PROJECT_ID',
-    'HUAWEICLOUD_SDK_AK',
-    'HUAWEICLOUD_SDK_SK',
-    'HUAWEICLOUD_SDK_SECURITY_TOKEN',
-    'HUAWEICLOUD_SDK_AUTH_TOKEN',
-  ]);
-  const problems: string[] = [];
-  const connection = resolveConnection(parsed, overrides, problems, true);
-  throwIfProblems(problems);
-  return connection as ConnectionConfig & { credentials: HuaweiCredentials };
 }
 
 /** The brake and the blast-radius cap (CONTRACT section 1, "Brake and cap"). */
@@ -216,17 +189,6 @@ export function parseEnforce(value: string | undefined, source: string): boolean
   return result.data === 'true';
 }
 
-/** VPCEP_ENFORCE and VPCEP_MAX_REVOCATIONS, checked. */
-export function loadRunControls(env: Readonly<Record<string, string | undefined>>): RunControls {
-  const parsed = parseEnv(env, ['VPCEP_ENFORCE', 'VPCEP_MAX_REVOCATIONS']);
-  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
-}
-
-/** Where `apply` sends audit events (AUDIT_QUEUE_URL), checked; for commands that need nothing else of the environment. */
-export function loadAuditConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'auditQueueUrl'> {
-  return { auditQueueUrl: parseEnv(env, ['AUDIT_QUEUE_URL']).AUDIT_QUEUE_URL };
-}
-
 /** The run's pace and time: --max-rate / VPCEP_MAX_RATE and --timeout / VPCEP_TIMEOUT (CONTRACT section 1). */
 export interface RunLimits {
   /** Requests per second never to exceed; undefined: adaptive. */
@@ -238,24 +200,99 @@ export interface RunLimits {
 /** 30 minutes (CONTRACT section 1). */
 export const DEFAULT_RUN_TIMEOUT_MS = 30 * 60_000;
 
+/** The command-line options that override the environment (CONTRACT section 1), as given. */
+export interface CliOverrides {
+  endpoint?: string;
+  region?: string;
+  projectId?: string;
+  /** --max-rate, overriding VPCEP_MAX_RATE. */
+  maxRate?: string;
+  /** --timeout, overriding VPCEP_TIMEOUT. */
+  timeout?: string;
+}
+
+/** What a CLI command that calls the API reads: the connection (credentials required) and the run's limits. */
+export interface ApiCommandConfig {
+  connection: ConnectionConfig & { credentials: HuaweiCredentials };
+  limits: RunLimits;
+}
+
 /**
- * Reads the run limits; a command-line value overrides its variable. Throws ConfigError naming
- * the option or variable and the bad value.
+ * What `plan` and `apply` read, the same for both (a plan previews the apply that the same
+ * configuration makes): the API's, the brake and the cap, the lease table, the audit queue.
  */
-export function loadRunLimits(
+export interface ReviewCommandConfig extends ApiCommandConfig {
+  controls: RunControls;
+  /** VPCEP_LEASE_TABLE: leases are taken when it names a table (CONTRACT section 1, "Leases"). */
+  leaseTable?: string;
+  /** AUDIT_QUEUE_URL: where `apply` sends its audit events. */
+  auditQueueUrl?: string;
+}
+
+const API_VARIABLES: (keyof Env)[] = [
+  'VPCEP_ENDPOINT',
+  'HUAWEICLOUD_SDK_REGION',
+  'HUAWEICLOUD_SDK_PROJECT_ID',
+  'HUAWEICLOUD_SDK_AK',
+  'HUAWEICLOUD_SDK_SK',
+  'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+  'HUAWEICLOUD_SDK_AUTH_TOKEN',
+  'VPCEP_MAX_RATE',
+  'VPCEP_TIMEOUT',
+];
+
+/**
+ * The configuration of a CLI command that only reads the API (services, connections,
+ * whitelist), read once; a command-line option overrides its variable. Throws ConfigError
+ * naming every missing or bad setting (option or variable) and its value, never a secret's.
+ */
+export function loadApiCommandConfig(
   env: Readonly<Record<string, string | undefined>>,
-  overrides: { maxRate?: string; timeout?: string } = {},
-): RunLimits {
-  const parsed = parseEnv(env, ['VPCEP_MAX_RATE', 'VPCEP_TIMEOUT']);
+  overrides: CliOverrides = {},
+): ApiCommandConfig {
+  return resolveApiCommand(parseEnv(env, API_VARIABLES), overrides);
+}
+
+/** The configuration of `plan` and `apply`, read once per command; errors as loadApiCommandConfig's. */
+export function loadReviewCommandConfig(
+  env: Readonly<Record<string, string | undefined>>,
+  overrides: CliOverrides = {},
+): ReviewCommandConfig {
+  const parsed = parseEnv(env, [
+    ...API_VARIABLES,
+    'VPCEP_ENFORCE',
+    'VPCEP_MAX_REVOCATIONS',
+    'VPCEP_LEASE_TABLE',
+    'AUDIT_QUEUE_URL',
+  ]);
+  return {
+    ...resolveApiCommand(parsed, overrides),
+    controls: runControls(parsed),
+    ...(parsed.VPCEP_LEASE_TABLE !== undefined && { leaseTable: parsed.VPCEP_LEASE_TABLE }),
+    ...(parsed.AUDIT_QUEUE_URL !== undefined && { auditQueueUrl: parsed.AUDIT_QUEUE_URL }),
+  };
+}
+
+function resolveApiCommand(parsed: Env, overrides: CliOverrides): ApiCommandConfig {
   const problems: string[] = [];
+  const connection = resolveConnection(parsed, overrides, problems, true);
+  const limits = resolveLimits(parsed, overrides, problems);
+  throwIfProblems(problems);
+  return { connection: connection as ApiCommandConfig['connection'], limits };
+}
+
+function runControls(parsed: Env): RunControls {
+  return { enforce: parsed.VPCEP_ENFORCE === 'true', maxRevocations: Number(parsed.VPCEP_MAX_REVOCATIONS) };
+}
+
+/** The run limits; a command-line value overrides its variable. A bad value is a problem naming it and where it was. */
+function resolveLimits(parsed: Env, overrides: CliOverrides, problems: string[]): RunLimits {
+  const rateOption = unsetIfEmpty(overrides.maxRate);
+  const timeoutOption = unsetIfEmpty(overrides.timeout);
   const [rateText, rateSource] =
-    nonEmpty(overrides.maxRate) !== undefined
-      ? [overrides.maxRate!, '--max-rate']
-      : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
+    rateOption !== undefined ? [rateOption, '--max-rate'] : [parsed.VPCEP_MAX_RATE, 'VPCEP_MAX_RATE'];
   const [timeoutText, timeoutSource] =
-    nonEmpty(overrides.timeout) !== undefined
-      ? [overrides.timeout!, '--timeout']
-      : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
+    timeoutOption !== undefined ? [timeoutOption, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
   if (rateText !== undefined) {
     maxRate = /^\d+(\.\d+)?$/.test(rateText.trim()) ? Number(rateText) : NaN;
@@ -273,7 +310,6 @@ export function loadRunLimits(
       );
     else timeoutMs = ms;
   }
-  throwIfProblems(problems);
   return { ...(maxRate !== undefined && { maxRate }), timeoutMs };
 }
 
@@ -298,14 +334,6 @@ const SECRET_VARIABLES = new Set([
   'WEBHOOK_SECRET',
   'VPCEP_SIMULATOR_SK',
 ]);
-/**
- * The lease table (VPCEP_LEASE_TABLE), checked; for the CLI, which takes leases only when it is
- * set (CONTRACT section 1, "Leases").
- */
-export function loadLeaseConfig(env: Readonly<Record<string, string | undefined>>): Pick<Config, 'leaseTable'> {
-  return { leaseTable: parseEnv(env, ['VPCEP_LEASE_TABLE']).VPCEP_LEASE_TABLE };
-}
-
 /** `https://vpcep.<region>.myhuaweicloud.com` (CONTRACT.md section 1). */
 export function regionEndpoint(region: string): string {
   return `https://vpcep.${region}.myhuaweicloud.com`;
@@ -329,16 +357,17 @@ function parseEnv(env: Readonly<Record<string, string | undefined>>, only?: (key
 
 function resolveConnection(
   env: Env,
-  overrides: ConnectionOverrides,
+  overrides: CliOverrides,
   problems: string[],
   credentialsRequired: boolean,
 ): Partial<ConnectionConfig> {
   const endpoint = resolveEndpoint(env, overrides, problems);
-  const projectId = nonEmpty(overrides.projectId) ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
+  const projectIdOption = unsetIfEmpty(overrides.projectId);
+  const projectId = projectIdOption ?? env.HUAWEICLOUD_SDK_PROJECT_ID;
   if (projectId === undefined) problems.push('no project id: set HUAWEICLOUD_SDK_PROJECT_ID or pass --project-id');
   else if (!/^[A-Za-z0-9_-]{1,64}$/.test(projectId))
     problems.push(
-      `${overrides.projectId ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
+      `${projectIdOption !== undefined ? '--project-id' : 'HUAWEICLOUD_SDK_PROJECT_ID'} "${projectId}" is not a project id (letters, digits, "-" and "_")`,
     );
 
   let credentials: ConnectionConfig['credentials'];
@@ -364,15 +393,15 @@ function resolveConnection(
   return { endpoint, projectId, credentials };
 }
 
-function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: string[]): string | undefined {
+function resolveEndpoint(env: Env, overrides: CliOverrides, problems: string[]): string | undefined {
   // An explicit option wins over the environment; an endpoint wins over a region at the same level.
   const candidates: [string | undefined, string][] = [
-    [nonEmpty(overrides.endpoint), '--endpoint'],
+    [unsetIfEmpty(overrides.endpoint), '--endpoint'],
     [regionOption(overrides.region, problems), '--region'],
     [env.VPCEP_ENDPOINT, 'VPCEP_ENDPOINT'],
     [env.HUAWEICLOUD_SDK_REGION && regionEndpoint(env.HUAWEICLOUD_SDK_REGION), 'HUAWEICLOUD_SDK_REGION'],
   ];
-  const chosen = candidates.find(([value]) => value);
+  const chosen = candidates.find(([value]) => value !== undefined);
   if (!chosen?.[0]) {
     problems.push('no endpoint: set VPCEP_ENDPOINT or HUAWEICLOUD_SDK_REGION, or pass --endpoint or --region');
     return undefined;
@@ -385,15 +414,12 @@ function resolveEndpoint(env: Env, overrides: ConnectionOverrides, problems: str
   }
 }
 
-function regionOption(region: string | undefined, problems: string[]): string | undefined {
-  if (!region) return undefined;
+function regionOption(option: string | undefined, problems: string[]): string | undefined {
+  const region = unsetIfEmpty(option);
+  if (region === undefined) return undefined;
   if (/^[a-z0-9-]+$/.test(region)) return regionEndpoint(region);
   problems.push(`--region "${region}" is not a region name such as tr-west-1`);
   return undefined;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value;
 }
 
 function throwIfProblems(problems: string[]): void {

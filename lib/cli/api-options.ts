@@ -1,22 +1,24 @@
 /**
  * The API options every command that calls VPCEP shares (CONTRACT.md section 1): --endpoint, --region,
- * --project-id, --max-rate and --timeout, with the environment (ctx.env) behind them, and the
- * client built from them.
+ * --project-id, --max-rate and --timeout, with the environment (ctx.env) behind them; the
+ * command's configuration read from both once, and the client built from it.
  */
 import { Command } from 'commander';
 
-import { ConnectionConfig, ConnectionOverrides, loadConnectionConfig, loadRunLimits } from '../config';
+import {
+  ApiCommandConfig,
+  CliOverrides,
+  loadApiCommandConfig,
+  loadReviewCommandConfig,
+  ReviewCommandConfig,
+  RunLimits,
+} from '../config';
 import { createRateLimiter, createReadClient } from '../deps';
-import { ClientLogger, CreateVpcepClientOptions, VpcepClient } from '../vpcep/client';
+import { ClientLogger, RateLimiter, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
 
-/** The parsed API options of a command (commander camel-cases --project-id). */
-export interface ApiOptions extends ConnectionOverrides {
-  /** --max-rate, as given (checked by loadRunLimits). */
-  maxRate?: string;
-  /** --timeout, as given. */
-  timeout?: string;
-}
+/** The parsed API options of a command (commander camel-cases --project-id), as given. */
+export type ApiOptions = CliOverrides;
 
 /** Adds --endpoint, --region, --project-id, --max-rate and --timeout to `command` and returns it. */
 export function addApiOptions(command: Command): Command {
@@ -44,16 +46,14 @@ export function addApiOptions(command: Command): Command {
     );
 }
 
-/** The connection settings from the options, falling back to ctx.env; throws ConfigError naming what is missing or wrong. */
-export function apiConnectionFromOptions(
-  options: ApiOptions,
-  ctx: CliContext,
-): ConnectionConfig & { credentials: NonNullable<ConnectionConfig['credentials']> } {
-  return loadConnectionConfig(ctx.env, {
-    endpoint: options.endpoint,
-    region: options.region,
-    projectId: options.projectId,
-  });
+/** The configuration of a command that only reads the API, read once from its options and ctx.env. */
+export function loadApiConfig(options: ApiOptions, ctx: CliContext): ApiCommandConfig {
+  return loadApiCommandConfig(ctx.env, options);
+}
+
+/** The configuration of `plan` and `apply`, read once from their options and ctx.env: the same for both. */
+export function loadReviewConfig(options: ApiOptions, ctx: CliContext): ReviewCommandConfig {
+  return loadReviewCommandConfig(ctx.env, options);
 }
 
 /** A logger that writes warnings (retries) to stderr, keeping stdout for data. */
@@ -62,27 +62,15 @@ export function stderrLogger(ctx: CliContext): ClientLogger {
 }
 
 /**
- * The client settings of one CLI run from --max-rate / --timeout (or their variables): the
- * process's rate limiter, the cap, and the deadline (now + timeout). Throws ConfigError naming a
- * bad value.
+ * The pace and time of one CLI run from its limits (--max-rate / --timeout or their variables):
+ * the process's rate limiter and the deadline, `now` + the timeout.
  */
-export function runClientOptions(
-  options: ApiOptions,
-  ctx: CliContext,
-  now: Date = new Date(),
-): Pick<CreateVpcepClientOptions, 'rateLimiter' | 'deadline'> & { deadline: Date } {
-  const limits = loadRunLimits(ctx.env, { maxRate: options.maxRate, timeout: options.timeout });
+export function runPacing(limits: RunLimits, now: Date = new Date()): { rateLimiter: RateLimiter; deadline: Date } {
   return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(now.getTime() + limits.timeoutMs) };
 }
 
-/** Builds the VPCEP client of a read-only command from its API options and ctx.env. */
+/** Builds the VPCEP client of a read-only command from its API options and ctx.env, read once. */
 export function createClientFromOptions(options: ApiOptions, ctx: CliContext): VpcepClient {
-  const config = apiConnectionFromOptions(options, ctx);
-  return createReadClient({
-    endpoint: config.endpoint,
-    projectId: config.projectId,
-    credentials: config.credentials,
-    logger: stderrLogger(ctx),
-    ...runClientOptions(options, ctx),
-  });
+  const { connection, limits } = loadApiConfig(options, ctx);
+  return createReadClient({ ...connection, logger: stderrLogger(ctx), ...runPacing(limits) });
 }

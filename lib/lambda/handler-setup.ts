@@ -24,7 +24,7 @@ export interface HandlerSetup {
   ssmClient?: SecretsMiddlewareOptions['AwsClient'];
   /** Where the scheduled functions write their EMF metrics line (default stdout, which CloudWatch reads). */
   metricsOut?: Writable;
-  /** Webhook requests shared by every container (the lease table); without it, the in-memory replay guard. */
+  /** Webhook requests shared by every container (the lease table); without it, each container's memory. */
   webhookRequests?: WebhookRequestStore;
 }
 

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
 import { findManagedService } from '../engine/service-review';
-import { createReplayGuard, ReplayGuard } from '../webhook/replay-guard';
+import { createMemoryWebhookRequestStore } from '../webhook/request-store';
 import { verifyWebhook } from '../webhook/verify';
 import { createBrake } from './brake';
 import { AppContext } from './context';
@@ -12,22 +12,20 @@ import { runOnce } from './run-once';
 import { createWebhookOnce } from './webhook-once';
 
 /**
- * The `POST /review` webhook (CONTRACT 4). Every refusal (413, 401 incl. stale and replayed,
- * 415, 400) happens before any API call; a service that does not exist or that no policy rule
+ * The `POST /review` webhook (CONTRACT 4). Every refusal (413, 401 incl. stale, 415, 400)
+ * happens before any API call; a service that does not exist or that no policy rule
  * manages, or an `endpoint_id` the service does not have, is a 404 after one read each. The brake
  * (VPCEP_ENFORCE, deployed its SSM parameter) makes the review a dry run. Otherwise the engine
  * reviews that one service now (scope sweep, trigger webhook, the same audit events as the
  * schedules; with `endpoint_id`, that connection only) and the answer is
  * 200 `{run_id, actions, left_pending}`, or 502 with the same fields and `failures` when an
- * action or the audit trail failed. With `setup.webhookRequests` a copy of a request already
- * claimed gets 409 in_progress or the first answer instead (lib/lambda/webhook-once.ts).
+ * action or the audit trail failed. A copy of a request already claimed gets 409 in_progress or
+ * the first answer instead (lib/lambda/webhook-once.ts), from `setup.webhookRequests` (the lease
+ * table) or, without it, from this container's memory.
  */
-export function createReviewHandler(
-  setup: HandlerSetup,
-  replayGuard: ReplayGuard = createReplayGuard(),
-): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
+export function createReviewHandler(setup: HandlerSetup): LambdaHandler<APIGatewayProxyEventV2, HttpResult> {
   const clock = clockOf(setup);
-  const once = createWebhookOnce(setup.webhookRequests, clock);
+  const once = createWebhookOnce(setup.webhookRequests ?? createMemoryWebhookRequestStore({ clock }), clock);
   const brake = createBrake(setup);
   const handler = middy<APIGatewayProxyEventV2, HttpResult, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: true }))
@@ -35,12 +33,7 @@ export function createReviewHandler(
     .use(once.middleware)
     .handler(async (event, context) => {
       const loaded = await setup.policy;
-      // With the shared store, copies are answered by it (409 or the first answer), not by this container's memory.
-      const verdict = verifyWebhook(event, {
-        secret: context.secrets.webhookSecret!,
-        now: clock(),
-        ...(!setup.webhookRequests && { replayGuard }),
-      });
+      const verdict = verifyWebhook(event, { secret: context.secrets.webhookSecret!, now: clock() });
       if (!verdict.ok) {
         context.logger.warn('webhook request refused', { status: verdict.status, reason: verdict.message });
         return json(verdict.status, { error: verdict.error, message: verdict.message });

@@ -25,11 +25,10 @@ export interface WebhookOnce {
 }
 
 /**
- * Makes the review handler idempotent on the request signature through `store` (the lease
- * table). Without a store both parts do nothing: the in-memory replay guard of one container
- * is all there is (local development).
+ * Makes the review handler idempotent on the request signature through `store`: the lease table
+ * when there is one, else the container's memory (createMemoryWebhookRequestStore).
  */
-export function createWebhookOnce(store: WebhookRequestStore | undefined, clock: () => Date): WebhookOnce {
+export function createWebhookOnce(store: WebhookRequestStore, clock: () => Date): WebhookOnce {
   const claims = new WeakMap<AppContext, Extract<OnceClaim, { claimed: true }>>();
   return {
     middleware: {
@@ -64,7 +63,6 @@ export function createWebhookOnce(store: WebhookRequestStore | undefined, clock:
       },
     },
     async claim(context, signature) {
-      if (!store) return undefined;
       const now = clock();
       const until = new Date(now.getTime() + context.getRemainingTimeInMillis() + CLAIM_MARGIN_MS);
       const result = await claimOnce(store, { signature, runId: context.runId, now, until });

@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
  * first copy of a signed request to arrive claims it and is reviewed; every later copy gets
  * 409 while that review runs and the first answer once it is done, never a second review.
  *
- * The store is the shared part (lib/webhook/dynamodb-request-store.ts keeps the records in the
- * lease table; createMemoryWebhookRequestStore keeps them in this process). A claim is a lease on
- * the signature: it expires soon after the claiming invocation's own deadline, so a review that
- * crashed (a killed container) does not block its copies for longer than that.
+ * The store is the one mechanism, with two homes: the lease table when VPCEP_LEASE_TABLE names one
+ * (lib/webhook/dynamodb-request-store.ts), else this process's memory
+ * (createMemoryWebhookRequestStore). A claim is a lease on the signature: it expires soon after
+ * the claiming invocation's own deadline, so a review that crashed (a killed container) does not
+ * block its copies for longer than that.
  */
 
 /** An HTTP answer as it is given again to a copy of the request. */
@@ -53,34 +54,74 @@ export function webhookRecordKey(signature: string): string {
   return `webhook#${createHash('sha256').update(signature.trim().toLowerCase(), 'utf8').digest('hex')}`;
 }
 
-/** A WebhookRequestStore in this process's memory, with the same rules as the shared store. */
-export function createMemoryWebhookRequestStore(clock: () => Date = () => new Date()): WebhookRequestStore {
-  type Entry = { holder: string; expiresAt: number; completed: boolean; answer?: WebhookAnswer };
+/** Bounds of the memory store: past either, the oldest records are forgotten first. */
+export interface MemoryWebhookRequestStoreOptions {
+  clock?: () => Date;
+  /** Most requests remembered. Default 1,000. */
+  maxEntries?: number;
+  /** Most bytes of kept answers, all records together. Default 32 MiB. */
+  maxAnswerBytes?: number;
+}
+
+/**
+ * A WebhookRequestStore in this process's memory, with the same rules as the shared store: what
+ * the review function uses without a lease table (one container, or `serverless offline`), so
+ * copies get 409 or the first answer there too, but only from the container that saw the first.
+ * Memory stays bounded (see MemoryWebhookRequestStoreOptions); a record forgotten early lets a
+ * late copy be reviewed again, which changes nothing the first review did not already decide.
+ */
+export function createMemoryWebhookRequestStore(options: MemoryWebhookRequestStoreOptions = {}): WebhookRequestStore {
+  const clock = options.clock ?? (() => new Date());
+  const maxEntries = positiveInteger(options.maxEntries ?? 1_000, 'maxEntries');
+  const maxAnswerBytes = positiveInteger(options.maxAnswerBytes ?? 32 * 1024 * 1024, 'maxAnswerBytes');
+  type Entry = { holder: string; expiresAt: number; completed: boolean; answer?: WebhookAnswer; bytes: number };
+  // Insertion order = arrival order, so the first keys are the oldest.
   const records = new Map<string, Entry>();
+  let answerBytes = 0;
+  const drop = (key: string) => {
+    answerBytes -= records.get(key)?.bytes ?? 0;
+    records.delete(key);
+  };
+  const prune = (now: number) => {
+    for (const [key, entry] of records) if (entry.expiresAt < now) drop(key);
+    for (const key of records.keys()) {
+      if (records.size <= maxEntries && answerBytes <= maxAnswerBytes) break;
+      drop(key);
+    }
+  };
   return {
     async claim(signature, holder, until) {
       const key = webhookRecordKey(signature);
-      const now = clock().getTime();
-      for (const [k, entry] of records) if (entry.expiresAt < now) records.delete(k);
+      prune(clock().getTime());
       const found = records.get(key);
       if (found) {
         return found.completed
           ? { state: 'completed', holder: found.holder, ...(found.answer && { answer: found.answer }) }
           : { state: 'in_progress', holder: found.holder, until: new Date(found.expiresAt) };
       }
-      records.set(key, { holder, expiresAt: until.getTime(), completed: false });
+      records.set(key, { holder, expiresAt: until.getTime(), completed: false, bytes: 0 });
+      prune(clock().getTime());
       return { state: 'claimed' };
     },
     async complete(signature, holder, answer, keepUntil) {
       const found = records.get(webhookRecordKey(signature));
       if (found?.holder !== holder) return false;
-      Object.assign(found, { completed: true, expiresAt: keepUntil.getTime(), ...(answer && { answer }) });
+      const bytes = answer ? Buffer.byteLength(answer.body, 'utf8') : 0;
+      answerBytes += bytes;
+      Object.assign(found, { completed: true, expiresAt: keepUntil.getTime(), bytes, ...(answer && { answer }) });
+      prune(clock().getTime());
       return true;
     },
     async abandon(signature, holder) {
       const key = webhookRecordKey(signature);
       const found = records.get(key);
-      if (found?.holder === holder && !found.completed) records.delete(key);
+      if (found?.holder === holder && !found.completed) drop(key);
     },
   };
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`memory webhook request store: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
 }

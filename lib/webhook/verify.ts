@@ -1,7 +1,6 @@
 import * as z from 'zod';
 
 import { formatIssues } from '../zod-issues';
-import { ReplayGuard } from './replay-guard';
 import { isSignatureShaped, signatureMatches } from './signature';
 
 /** CONTRACT 4: a body over 64 KiB is refused with 413. */
@@ -44,8 +43,6 @@ export type WebhookVerdict =
 export interface VerifyWebhookOptions {
   secret: string;
   now: Date;
-  /** When given, a signature seen before inside its window is refused (401). */
-  replayGuard?: ReplayGuard;
   maxBodyBytes?: number;
   maxSkewSeconds?: number;
 }
@@ -60,8 +57,9 @@ const refuse = (status: WebhookRefusal['status'], error: WebhookRefusal['error']
 /**
  * Checks a `POST /review` request completely, before anything acts on it (CONTRACT 4):
  * 413 body over 64 KiB, then 401 missing/malformed/stale/wrong signature, then 415 a
- * Content-Type that is not JSON, then 400 a body that is not `{service_id, endpoint_id?}`, then
- * 401 a replay of a request already accepted.
+ * Content-Type that is not JSON, then 400 a body that is not `{service_id, endpoint_id?}`. A copy
+ * of a request already accepted passes here: its signature is its identity for the request store
+ * (lib/webhook/answer-once.ts), which answers it.
  * The signature is checked before the body is looked at, so an unauthenticated caller learns
  * nothing about what the endpoint accepts. Header names are case-insensitive; a base64-encoded
  * body (API Gateway does this for some content types) is decoded first and the signature covers
@@ -131,19 +129,6 @@ export function verifyWebhook(req: WebhookHttpRequest, options: VerifyWebhookOpt
   const result = reviewRequestSchema.safeParse(parsed);
   if (!result.success) {
     return refuse(400, 'malformed_body', formatIssues(result.error.issues, { root: 'body' }));
-  }
-  // Recorded only for an authentic, well-formed request, so forged requests cannot fill the
-  // guard and a signed request refused for its body or type can be corrected and resent. The
-  // entry can be forgotten once the timestamp is stale: the freshness check refuses it then.
-  if (
-    options.replayGuard &&
-    !options.replayGuard.firstSight(signature, new Date((timestamp + maxSkew + 1) * 1000), options.now)
-  ) {
-    return refuse(
-      401,
-      'unauthorized',
-      'this signature was already used (replayed request); sign again with a new timestamp',
-    );
   }
   return { ok: true, request: result.data, timestamp, signature: signature.toLowerCase() };
 }

@@ -310,19 +310,45 @@ describe('functions/review (POST /review)', () => {
     expect(h.audit().every((e) => e.data.dry_run === true)).toBe(true);
   });
 
-  it('takes a replay inside the window as 401 and has no second effect', async () => {
+  it('without a lease table answers a later copy with the first answer, from its memory, with no second effect', async () => {
     const h = await harness();
     const handler = createReviewHandler(h.setup);
     const event = signed({ service_id: PAYMENTS });
-    expect((await handler(event, lambdaContext('review'))).statusCode).toBe(200);
+    const first = await handler(event, lambdaContext('review'));
+    expect(first.statusCode).toBe(200);
     const before = h.sim.log().length;
-    const replay = await handler(event, lambdaContext('review'));
-    expect(replay.statusCode).toBe(401);
-    expect(JSON.parse(replay.body)).toMatchObject({
-      error: 'unauthorized',
-      message: expect.stringMatching(/replayed/),
-    });
+    const copy = await handler(event, lambdaContext('review'));
+    expect(copy).toMatchObject({ statusCode: 200, body: first.body });
     expect(h.sim.log().length).toBe(before);
+    expect(h.audit().filter((e) => e.type === 'vpcep.run.completed')).toHaveLength(1);
+  });
+
+  it('without a lease table answers a copy that arrives during the review with 409 in_progress', async () => {
+    const h = await harness();
+    h.sim.setFaults({ latencyMs: 50 });
+    const handler = createReviewHandler(h.setup);
+    const event = signed({ service_id: PAYMENTS });
+    const [first, copy] = await Promise.all([
+      handler(event, lambdaContext('review')),
+      handler(event, lambdaContext('review')),
+    ]);
+    expect(first.statusCode).toBe(200);
+    expect(copy.statusCode).toBe(409);
+    expect(JSON.parse(copy.body)).toMatchObject({ error: 'in_progress' });
+    expect(Number(copy.headers?.['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(h.audit().filter((e) => e.type === 'vpcep.run.completed')).toHaveLength(1);
+  });
+
+  it('claims nothing for a request it refuses: the forged or mistyped copy does not block the genuine one', async () => {
+    const h = await harness();
+    const handler = createReviewHandler(h.setup);
+    const event = signed({ service_id: PAYMENTS });
+    const forged = { ...event, body: JSON.stringify({ service_id: UNMANAGED }) };
+    expect((await handler(forged, lambdaContext('review'))).statusCode).toBe(401);
+    const mistyped = { ...event, headers: { ...event.headers, 'content-type': 'text/plain' } };
+    expect((await handler(mistyped, lambdaContext('review'))).statusCode).toBe(415);
+    expect(h.sim.log()).toEqual([]);
+    expect((await handler(event, lambdaContext('review'))).statusCode).toBe(200);
   });
 
   const refusals: [string, number, () => APIGatewayProxyEventV2, RegExp][] = [

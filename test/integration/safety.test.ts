@@ -384,7 +384,7 @@ describe('bad input, refused before any request', () => {
     const file = await writePolicy('c.yaml', policy([]));
     const result = await runCaptured(['plan', '--policy', file, '--concurrency', value], env(sim));
     expect(result.code).toBe(1);
-    expect(result.err).toContain(`--concurrency must be a whole number from 1 to 64 (got "${value}")`);
+    expect(result.err).toContain(`--concurrency ${JSON.stringify(value)} is not a whole number from 1 to 64`);
     expect(sim.log()).toEqual([]);
   });
 
@@ -396,7 +396,21 @@ describe('bad input, refused before any request', () => {
       env(sim),
     );
     expect(result.code).toBe(1);
-    expect(result.err).toContain('--allow-revocations must be a whole number, 0 or more (got "all")');
+    expect(result.err).toContain('--allow-revocations "all" is not a whole number, 0 or more');
+    expect(sim.log()).toEqual([]);
+  });
+
+  it('plan reads the configuration apply reads: a bad AUDIT_QUEUE_URL or VPCEP_ENFORCE fails both, before the policy is read', async () => {
+    sim = await startSimulator({ state: world(1, 0, 1), credentials: { ak: AK, sk: SK } });
+    const missing = join(dir, 'no-such-policy.yaml');
+    for (const command of [['plan'], ['apply', '--audit-file', join(dir, 'q.jsonl')]])
+      for (const [extra, message] of [
+        [{ AUDIT_QUEUE_URL: 'not a url' }, 'AUDIT_QUEUE_URL: expected the URL of an SQS queue; got "not a url"'],
+        [{ VPCEP_ENFORCE: 'yes' }, 'VPCEP_ENFORCE: expected true or false; got "yes"'],
+      ] as const) {
+        const result = await runCaptured([...command, '--policy', missing], env(sim, extra));
+        expect([command[0], result.code, result.err]).toEqual([command[0], 1, `error: configuration: ${message}\n`]);
+      }
     expect(sim.log()).toEqual([]);
   });
 

@@ -1,16 +1,24 @@
 import {
+  CliOverrides,
   DEFAULT_RUN_TIMEOUT_MS,
+  envSchema,
+  loadApiCommandConfig,
   loadConfig,
-  loadConnectionConfig,
-  loadLeaseConfig,
-  loadRunControls,
-  loadRunLimits,
+  loadReviewCommandConfig,
   parseDuration,
   parseEnforce,
 } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
 const BASE = { HUAWEICLOUD_SDK_PROJECT_ID: 'p1', HUAWEICLOUD_SDK_AK: 'AKVALUE', HUAWEICLOUD_SDK_SK: 'SKVALUE' };
+
+type Env = Record<string, string | undefined>;
+/** A CLI command's connection and limits, each read alone; and a review command's configuration over a working connection. */
+const connectionOf = (env: Env, overrides: CliOverrides = {}) => loadApiCommandConfig(env, overrides).connection;
+const limitsOf = (env: Env, overrides: CliOverrides = {}) =>
+  loadApiCommandConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', ...env }, overrides).limits;
+const reviewConfig = (env: Env) =>
+  loadReviewCommandConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', ...env });
 
 function errorOf(fn: () => unknown): ConfigError {
   try {
@@ -22,9 +30,9 @@ function errorOf(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError');
 }
 
-describe('loadConnectionConfig()', () => {
+describe("a CLI command's connection (loadApiCommandConfig)", () => {
   it('builds the endpoint from the region when no endpoint is given', () => {
-    expect(loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1' })).toEqual({
+    expect(connectionOf({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1' })).toEqual({
       endpoint: 'https://vpcep.tr-west-1.myhuaweicloud.com',
       projectId: 'p1',
       credentials: { ak: 'AKVALUE', sk: 'SKVALUE' },
@@ -33,23 +41,23 @@ describe('loadConnectionConfig()', () => {
 
   it('prefers VPCEP_ENDPOINT to the region, and command-line options to both', () => {
     const env = { ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_ENDPOINT: 'https://vpcep.example.com/' };
-    expect(loadConnectionConfig(env).endpoint).toBe('https://vpcep.example.com');
-    expect(loadConnectionConfig(env, { endpoint: 'http://127.0.0.1:9999', projectId: 'p2' })).toMatchObject({
+    expect(connectionOf(env).endpoint).toBe('https://vpcep.example.com');
+    expect(connectionOf(env, { endpoint: 'http://127.0.0.1:9999', projectId: 'p2' })).toMatchObject({
       endpoint: 'http://127.0.0.1:9999',
       projectId: 'p2',
     });
-    expect(loadConnectionConfig(env, { region: 'ap-southeast-1' }).endpoint).toBe(
+    expect(connectionOf(env, { region: 'ap-southeast-1' }).endpoint).toBe(
       'https://vpcep.ap-southeast-1.myhuaweicloud.com',
     );
   });
 
   it('uses temporary credentials with a security token, and a token when no AK/SK is set', () => {
     expect(
-      loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' })
+      connectionOf({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_SECURITY_TOKEN: 'st' })
         .credentials,
     ).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE', securityToken: 'st' });
     expect(
-      loadConnectionConfig({
+      connectionOf({
         VPCEP_ENDPOINT: 'https://x.example.com',
         HUAWEICLOUD_SDK_PROJECT_ID: 'p',
         HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok',
@@ -57,21 +65,20 @@ describe('loadConnectionConfig()', () => {
     ).toEqual({ token: 'tok' });
     // AK/SK is preferred when both are set.
     expect(
-      loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' })
-        .credentials,
+      connectionOf({ ...BASE, VPCEP_ENDPOINT: 'https://x.example.com', HUAWEICLOUD_SDK_AUTH_TOKEN: 'tok' }).credentials,
     ).toEqual({ ak: 'AKVALUE', sk: 'SKVALUE' });
   });
 
   it('refuses http:// to a host that is not loopback, naming where it came from', () => {
-    expect(
-      errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: 'http://vpcep.example.com' })).message,
-    ).toMatch(/VPCEP_ENDPOINT "http:\/\/vpcep.example.com" uses http:\/\//);
-    expect(errorOf(() => loadConnectionConfig(BASE, { endpoint: 'http://10.0.0.1' })).message).toMatch(/--endpoint/);
-    expect(loadConnectionConfig(BASE, { endpoint: 'http://localhost:8080' }).endpoint).toBe('http://localhost:8080');
+    expect(errorOf(() => connectionOf({ ...BASE, VPCEP_ENDPOINT: 'http://vpcep.example.com' })).message).toMatch(
+      /VPCEP_ENDPOINT "http:\/\/vpcep.example.com" uses http:\/\//,
+    );
+    expect(errorOf(() => connectionOf(BASE, { endpoint: 'http://10.0.0.1' })).message).toMatch(/--endpoint/);
+    expect(connectionOf(BASE, { endpoint: 'http://localhost:8080' }).endpoint).toBe('http://localhost:8080');
   });
 
   it('lists every missing setting by name', () => {
-    const message = errorOf(() => loadConnectionConfig({})).message;
+    const message = errorOf(() => connectionOf({})).message;
     expect(message).toContain('VPCEP_ENDPOINT or HUAWEICLOUD_SDK_REGION');
     expect(message).toContain('HUAWEICLOUD_SDK_PROJECT_ID');
     expect(message).toContain('HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK');
@@ -79,7 +86,7 @@ describe('loadConnectionConfig()', () => {
 
   it('names the half-set AK/SK pair without echoing secrets', () => {
     const message = errorOf(() =>
-      loadConnectionConfig({
+      connectionOf({
         VPCEP_ENDPOINT: 'https://x.example.com',
         HUAWEICLOUD_SDK_PROJECT_ID: 'p',
         HUAWEICLOUD_SDK_AK: 'AKVALUE',
@@ -90,10 +97,10 @@ describe('loadConnectionConfig()', () => {
   });
 
   it('rejects a malformed region and treats empty variables as unset', () => {
-    expect(errorOf(() => loadConnectionConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'Bad Region' })).message).toContain(
+    expect(errorOf(() => connectionOf({ ...BASE, HUAWEICLOUD_SDK_REGION: 'Bad Region' })).message).toContain(
       'HUAWEICLOUD_SDK_REGION',
     );
-    expect(errorOf(() => loadConnectionConfig({ ...BASE, VPCEP_ENDPOINT: '' })).message).toContain('no endpoint');
+    expect(errorOf(() => connectionOf({ ...BASE, VPCEP_ENDPOINT: '' })).message).toContain('no endpoint');
   });
 });
 
@@ -148,12 +155,27 @@ describe('loadConfig()', () => {
     );
     // Empty is refused like any other bad value: a brake left empty must not enforce.
     for (const value of ['', 'FALSE', '0', ' true'])
-      expect(errorOf(() => loadRunControls({ VPCEP_ENFORCE: value })).message).toContain(
+      expect(errorOf(() => reviewConfig({ VPCEP_ENFORCE: value })).message).toContain(
         `VPCEP_ENFORCE: expected true or false; got ${JSON.stringify(value)}`,
       );
     expect(errorOf(() => loadConfig({ ...env, AWS_LAMBDA_LOG_LEVEL: 'LOUD' })).message).toContain(
       'AWS_LAMBDA_LOG_LEVEL',
     );
+  });
+});
+
+describe('an empty value', () => {
+  it('is unset for every variable but VPCEP_ENFORCE, which refuses it', () => {
+    const variables = Object.keys(envSchema.shape).filter((key) => key !== 'VPCEP_ENFORCE');
+    expect(variables).toContain('HUAWEICLOUD_SDK_REGION');
+    for (const key of variables) expect([key, envSchema.parse({ [key]: '' })]).toEqual([key, envSchema.parse({})]);
+    expect(envSchema.safeParse({ VPCEP_ENFORCE: '' }).success).toBe(false);
+  });
+
+  it('is no option on the command line: the environment behind it counts', () => {
+    const env = { ...BASE, VPCEP_ENDPOINT: 'https://vpcep.example.com', VPCEP_MAX_RATE: '5', VPCEP_TIMEOUT: '2m' };
+    expect(connectionOf(env, { endpoint: '', region: '', projectId: '' })).toEqual(connectionOf(env));
+    expect(limitsOf(env, { maxRate: '', timeout: '' })).toEqual(limitsOf(env));
   });
 });
 
@@ -166,20 +188,20 @@ describe('parseEnforce() (the brake read from elsewhere, e.g. its SSM parameter)
         `SSM parameter /x/enforce must be "true" or "false", as VPCEP_ENFORCE; got ${JSON.stringify(value ?? null)}`,
       );
       // And the environment refuses the same values.
-      if (value !== undefined) expect(() => loadRunControls({ VPCEP_ENFORCE: value })).toThrow(/VPCEP_ENFORCE/);
+      if (value !== undefined) expect(() => reviewConfig({ VPCEP_ENFORCE: value })).toThrow(/VPCEP_ENFORCE/);
     }
   });
 });
 
-describe('loadRunLimits()', () => {
+describe("a CLI command's run limits (loadApiCommandConfig)", () => {
   it('defaults to an adaptive rate and a 30-minute deadline', () => {
-    expect(loadRunLimits({})).toEqual({ timeoutMs: DEFAULT_RUN_TIMEOUT_MS });
+    expect(limitsOf({})).toEqual({ timeoutMs: DEFAULT_RUN_TIMEOUT_MS });
     expect(DEFAULT_RUN_TIMEOUT_MS).toBe(30 * 60_000);
   });
 
   it('reads VPCEP_MAX_RATE and VPCEP_TIMEOUT; options override them', () => {
-    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' })).toEqual({ maxRate: 40, timeoutMs: 600_000 });
-    expect(loadRunLimits({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' }, { maxRate: '2.5', timeout: '90s' })).toEqual({
+    expect(limitsOf({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' })).toEqual({ maxRate: 40, timeoutMs: 600_000 });
+    expect(limitsOf({ VPCEP_MAX_RATE: '40', VPCEP_TIMEOUT: '10m' }, { maxRate: '2.5', timeout: '90s' })).toEqual({
       maxRate: 2.5,
       timeoutMs: 90_000,
     });
@@ -193,8 +215,43 @@ describe('loadRunLimits()', () => {
     [{}, { timeout: '500ms' }, '--timeout "500ms" is not a duration from 1s to 24h'],
     [{}, { timeout: '25h' }, '--timeout "25h" is not a duration'],
   ])('refuses %j %j naming the value', (env, overrides, message) => {
-    expect(() => loadRunLimits(env, overrides)).toThrow(ConfigError);
-    expect(() => loadRunLimits(env, overrides)).toThrow(message);
+    expect(() => limitsOf(env, overrides)).toThrow(ConfigError);
+    expect(() => limitsOf(env, overrides)).toThrow(message);
+  });
+});
+
+describe('loadReviewCommandConfig() (plan and apply, the same for both)', () => {
+  it('reads all of it at once: the connection, the limits, the brake and cap, the lease table, the audit queue', () => {
+    const env = {
+      ...BASE,
+      VPCEP_ENDPOINT: 'https://vpcep.example.com',
+      VPCEP_TIMEOUT: '2m',
+      VPCEP_ENFORCE: 'false',
+      VPCEP_MAX_REVOCATIONS: '3',
+      VPCEP_LEASE_TABLE: 'leases',
+      AUDIT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/audit',
+    };
+    expect(loadReviewCommandConfig(env, { maxRate: '5', projectId: 'p2' })).toEqual({
+      connection: {
+        endpoint: 'https://vpcep.example.com',
+        projectId: 'p2',
+        credentials: { ak: 'AKVALUE', sk: 'SKVALUE' },
+      },
+      limits: { maxRate: 5, timeoutMs: 120_000 },
+      controls: { enforce: false, maxRevocations: 3 },
+      leaseTable: 'leases',
+      auditQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/audit',
+    });
+    expect(reviewConfig({}).controls).toEqual({ enforce: true, maxRevocations: 10 });
+  });
+
+  it('names the problems of the connection and of the limits together', () => {
+    const message = errorOf(() =>
+      loadReviewCommandConfig({ VPCEP_ENDPOINT: 'https://x.example.com' }, { timeout: 'soon' }),
+    ).message;
+    expect(message).toContain('no project id');
+    expect(message).toContain('no credentials');
+    expect(message).toContain('--timeout "soon" is not a duration');
   });
 });
 
@@ -220,14 +277,12 @@ describe('VPCEP_LEASE_TABLE', () => {
     expect(
       loadConfig({ ...BASE, HUAWEICLOUD_SDK_REGION: 'tr-west-1', VPCEP_LEASE_TABLE: '' }).leaseTable,
     ).toBeUndefined();
-    expect(loadLeaseConfig({ VPCEP_LEASE_TABLE: 'leases.v1' })).toEqual({ leaseTable: 'leases.v1' });
-    expect(loadLeaseConfig({})).toEqual({ leaseTable: undefined });
+    expect(reviewConfig({ VPCEP_LEASE_TABLE: 'leases.v1' }).leaseTable).toBe('leases.v1');
+    expect(reviewConfig({}).leaseTable).toBeUndefined();
   });
 
   it('names a value that is no DynamoDB table name', () => {
-    expect(
-      errorOf(() => loadLeaseConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message,
-    ).toBe(
+    expect(errorOf(() => reviewConfig({ VPCEP_LEASE_TABLE: 'arn:aws:dynamodb:eu-central-1:1:table/x' })).message).toBe(
       'configuration: VPCEP_LEASE_TABLE: expected a DynamoDB table name (3 to 255 letters, digits, "_", "-" and "."); got "arn:aws:dynamodb:eu-central-1:1:table/x"',
     );
     expect(

@@ -1,9 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { collect } from '../../collect';
 import { CONNECTION_STATUSES } from '../../model';
 import { addApiOptions, ApiOptions, createClientFromOptions } from '../api-options';
 import { CliContext } from '../context';
+import { choiceOption } from '../options';
 import { printRecords } from '../output';
 
 /** `connections <service-id> [--status S] [--json]`: every connection of a service (4.2.6). */
@@ -13,7 +14,7 @@ export function registerConnections(program: Command, ctx: CliContext): void {
       .command('connections')
       .description("list an endpoint service's connections (all pages)")
       .argument('<service-id>', 'endpoint service id')
-      .addOption(new Option('--status <status>', 'only connections in this status').choices(CONNECTION_STATUSES))
+      .addOption(choiceOption('--status <status>', 'only connections in this status', CONNECTION_STATUSES))
       .option('--json', 'print a JSON array of the normalised records'),
   ).action(async (serviceId: string, options: ApiOptions & { json?: boolean; status?: string }) => {
     const client = createClientFromOptions(options, ctx);

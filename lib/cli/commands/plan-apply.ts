@@ -1,22 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
-import { Auditor } from '../../audit/auditor';
-import { actionSubject } from '../../audit/event';
 import { AuditSink } from '../../audit/sink';
-import { DEFAULT_MAX_REVOCATIONS, loadAuditConfig, loadRunControls } from '../../config';
+import { DEFAULT_MAX_REVOCATIONS, ReviewCommandConfig, RunControls } from '../../config';
 import { createAuditSink, createSqsClient, discardSink } from '../../deps';
 import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
-import { ActionResult } from '../../engine/service-review';
 import { ConfigError, UsageError } from '../../errors';
-import { Action } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
 import { Scope, SCOPES } from '../../policy/plan';
 import { formatProblem } from '../../policy/problems';
 import { RevocationCap } from '../../policy/revocations';
-import { addApiOptions, ApiOptions } from '../api-options';
-import { CliContext, signalExitCode, StopSignal } from '../context';
-import { formatTable, printJson } from '../output';
+import { addApiOptions, ApiOptions, loadReviewConfig } from '../api-options';
+import { CliContext, signalExitCode } from '../context';
+import { handleInterrupts } from '../interrupt';
+import { choiceOption, wholeNumber } from '../options';
+import { printRun, progressReporter, reportProblems } from '../render-run';
 import { createCliRunDeps } from '../run-deps';
 
 interface ReviewCommandOptions extends ApiOptions {
@@ -49,24 +47,23 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
       command
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
         .addOption(
-          new Option(
+          choiceOption(
             '--scope <scope>',
             'sweep: pending connections and whitelists; compliance: everything, with revocation and drift',
-          )
-            .choices(SCOPES)
-            .default('sweep'),
+            SCOPES,
+          ).default('sweep'),
         )
         .option('--json', 'print one JSON document: {"actions", "left_pending", "drift", "skipped"}')
         .option(
           '--concurrency <n>',
           `API calls in flight at once, across all services (1 to ${MAX_CONCURRENCY})`,
-          concurrencyOption,
+          wholeNumber('--concurrency', `a whole number from 1 to ${MAX_CONCURRENCY}`, { min: 1, max: MAX_CONCURRENCY }),
           DEFAULT_CONCURRENCY,
         )
         .option(
           '--allow-revocations <n>',
           `lift the revocation cap (VPCEP_MAX_REVOCATIONS, default ${DEFAULT_MAX_REVOCATIONS}) to N for this run`,
-          countOption('--allow-revocations'),
+          wholeNumber('--allow-revocations', 'a whole number, 0 or more', { min: 0, max: 999_999 }),
         ),
     );
 
@@ -85,12 +82,8 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         RUN_HELP,
     )
     .action(async (options: ReviewCommandOptions & { detailedExitcode?: boolean }) => {
-      const summary = await execute(ctx, options, {
-        dryRun: true,
-        sink: discardSink,
-        plan: true,
-        revocationCap: revocationCap(ctx, options),
-      });
+      const config = loadReviewConfig(options, ctx);
+      const summary = await execute(ctx, options, config, { dryRun: true, sink: discardSink, plan: true });
       if (summary.interrupted || ctx.exitCode !== 0) return;
       if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
     });
@@ -116,8 +109,8 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         RUN_HELP,
     )
     .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string }) => {
-      const controls = loadRunControls(ctx.env);
-      const queueUrl = await auditQueueFromEnv(ctx.env);
+      const config = loadReviewConfig(options, ctx);
+      const queueUrl = await auditQueueOf(config);
       const sink = createAuditSink({ queueUrl, file: options.auditFile });
       if (!sink)
         throw new UsageError(
@@ -128,13 +121,12 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
       } catch (err) {
         throw new ConfigError(`apply refused before any call: ${(err as Error).message}`);
       }
-      if (!controls.enforce && !options.dryRun)
+      if (!config.controls.enforce && !options.dryRun)
         ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
-      await execute(ctx, options, {
-        dryRun: options.dryRun === true || !controls.enforce,
+      await execute(ctx, options, config, {
+        dryRun: options.dryRun === true || !config.controls.enforce,
         sink,
         plan: false,
-        revocationCap: revocationCap(ctx, options),
       });
     });
 }
@@ -143,8 +135,7 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
  * AUDIT_QUEUE_URL, checked before anything is read or done: a valid URL (lib/config.ts), and an
  * AWS region for the SQS client, which would otherwise fail only when the first event is sent.
  */
-async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undefined> {
-  const { auditQueueUrl } = loadAuditConfig(env);
+async function auditQueueOf({ auditQueueUrl }: ReviewCommandConfig): Promise<string | undefined> {
   if (auditQueueUrl === undefined) return undefined;
   try {
     await createSqsClient().config.region();
@@ -157,26 +148,34 @@ async function auditQueueFromEnv(env: CliContext['env']): Promise<string | undef
 }
 
 /** The cap of this run: VPCEP_MAX_REVOCATIONS, or --allow-revocations N (lifted). */
-function revocationCap(ctx: CliContext, options: ReviewCommandOptions): RevocationCap {
-  const { maxRevocations } = loadRunControls(ctx.env);
+function revocationCap(controls: RunControls, options: ReviewCommandOptions): RevocationCap {
   return options.allowRevocations === undefined
-    ? { max: maxRevocations, lifted: false }
+    ? { max: controls.maxRevocations, lifted: false }
     : { max: options.allowRevocations, lifted: true };
 }
 
+/** What differs between plan and apply; everything else comes from the options and the configuration, alike. */
 interface ExecuteMode {
   dryRun: boolean;
   sink: AuditSink;
   plan: boolean;
-  revocationCap: RevocationCap;
 }
 
-async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: ExecuteMode): Promise<RunSummary> {
+async function execute(
+  ctx: CliContext,
+  options: ReviewCommandOptions,
+  config: ReviewCommandConfig,
+  mode: ExecuteMode,
+): Promise<RunSummary> {
   const loaded = await loadPolicyFile(options.policy);
   for (const w of loaded.warnings) ctx.stderr.write(`warning: ${options.policy}: ${formatProblem(w)}\n`);
   // The interruption's signal is the client's too: a listing page in flight is cut off by it.
   const controller = new AbortController();
-  const deps = createCliRunDeps(ctx, options, mode.sink, controller.signal);
+  const deps = createCliRunDeps(ctx, config, {
+    concurrency: options.concurrency,
+    sink: mode.sink,
+    signal: controller.signal,
+  });
   const progress = progressReporter(ctx);
   const interruption = handleInterrupts(ctx, deps.auditor, controller);
   let summary: RunSummary;
@@ -196,7 +195,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       signal: interruption.signal,
       inFlight: interruption.inFlight,
       renewLeases: true,
-      revocationCap: mode.revocationCap,
+      revocationCap: revocationCap(config.controls, options),
     });
   } finally {
     interruption.dispose();
@@ -205,19 +204,7 @@ async function execute(ctx: CliContext, options: ReviewCommandOptions, mode: Exe
       ctx.exitCode = 1;
     });
   }
-  const stats = deps.client.stats();
-  if (options.json) {
-    printJson(ctx, {
-      actions: summary.actions.map((a) => actionJson(a, mode.plan)),
-      left_pending: summary.left_pending,
-      drift: summary.drift,
-      skipped: summary.skipped,
-      // CONTRACT 1: a read that failed before any plan could be made (the service listing).
-      ...(summary.error && { error: { code: summary.error.code, message: summary.error.message } }),
-    });
-  } else {
-    ctx.stdout.write(renderSummary(summary, mode.plan, stats));
-  }
+  printRun(ctx, summary, { plan: mode.plan, json: options.json, api: deps.client.stats() });
   reportProblems(ctx, summary, mode.plan);
   // A plan the cap would hold is a correct prediction, not a failure: only apply fails for a hold.
   if (mode.plan ? failedBeyondHold(summary) : summary.failed) ctx.exitCode = 1;
@@ -238,177 +225,4 @@ function failedBeyondHold(summary: RunSummary): boolean {
     summary.error !== undefined ||
     summary.audit_error !== undefined
   );
-}
-
-/** What went wrong, on stderr, each with the reason: the audit trail, the cap, the listing, each failure, what was left undone. */
-function reportProblems(ctx: CliContext, summary: RunSummary, plan: boolean): void {
-  const w = (line: string) => ctx.stderr.write(`${line}\n`);
-  if (summary.audit_error) {
-    const done = summary.actions.filter((a) => a.outcome !== 'planned').length;
-    w(`error: audit trail failed: ${summary.audit_error}`);
-    w(
-      `  ${done} action(s) were carried out before it failed (listed above with their outcomes; events that could not be delivered were written to stderr as fallback lines); no action started after it, and ${summary.unfinished.length} service(s) were not reviewed because of it`,
-    );
-  }
-  if (summary.revocation_hold) {
-    if (plan)
-      w(
-        `warning: apply would hold ${summary.revocations_held} revocation(s), carry out the rest of the plan and fail: ${summary.revocation_hold}`,
-      );
-    else w(`error: revocations held: ${summary.revocation_hold}`);
-  }
-  if (summary.error) w(`error: cannot list the endpoint services: ${summary.error.code}: ${summary.error.message}`);
-  for (const f of summary.failures)
-    w(
-      `error: ${f.service_id}${f.endpoint_id ? `/${f.endpoint_id}` : ''}${f.type ? ` ${f.type}` : ''}: ${f.error.code}: ${f.error.message}`,
-    );
-  if (summary.unfinished.length > 0 && summary.unfinished_reason !== 'audit') {
-    const why = summary.unfinished_reason === 'interrupted' ? 'the run was interrupted' : 'the deadline came';
-    w(
-      `error: ${summary.unfinished.length} service(s) not reviewed to the end because ${why}: ${summary.unfinished.slice(0, 20).join(', ')}${summary.unfinished.length > 20 ? ', ...' : ''}`,
-    );
-  }
-  for (const s of summary.skipped) w(`note: ${s.service_id} skipped: ${s.note}`);
-}
-
-/**
- * SIGINT/SIGTERM during a run (CONTRACT section 1): the first aborts the run (no new action
- * starts; the calls in flight finish and are recorded; exit 130/143); a second exits at once,
- * writing every unsent event and one `unrecorded:` line per call still in flight to stderr.
- */
-function handleInterrupts(ctx: CliContext, auditor: Auditor, controller: AbortController) {
-  const inFlight = new Set<Action>();
-  const state: { received?: StopSignal } = {};
-  const dispose = ctx.onSignal((signal) => {
-    if (state.received === undefined) {
-      state.received = signal;
-      ctx.stderr.write(
-        `interrupted (${signal}): no new action starts; waiting for the calls in flight and recording them (again to exit at once)\n`,
-      );
-      controller.abort();
-      return;
-    }
-    const unsent = auditor.abandon(`interrupted twice (${signal})`);
-    for (const a of inFlight) ctx.stderr.write(`unrecorded: vpcep.${a.type} ${actionSubject(a)}\n`);
-    ctx.stderr.write(
-      `exiting at once: ${unsent} unsent event(s) written above as fallback lines, ${inFlight.size} call(s) unrecorded\n`,
-    );
-    ctx.exitNow(signalExitCode(state.received));
-  });
-  return {
-    signal: controller.signal,
-    inFlight,
-    dispose,
-    get received() {
-      return state.received;
-    },
-  };
-}
-
-/** CONTRACT section 1: an Action, with `outcome` only from apply. */
-function actionJson(a: ActionResult, plan: boolean): Record<string, unknown> {
-  const { outcome, note, error, ...action } = a;
-  return plan
-    ? action
-    : { ...action, outcome, ...(note !== undefined && { note }), ...(error !== undefined && { error }) };
-}
-
-/** A progress line on stderr, at most one a second, for runs long enough to need one. */
-function progressReporter(ctx: CliContext) {
-  let last = Date.now();
-  return ({ done, total }: { done: number; total: number }) => {
-    const now = Date.now();
-    if (now - last < 1000 && done < total) return;
-    if (done === total && total < 50) return;
-    last = now;
-    ctx.stderr.write(`progress: ${done}/${total} services reviewed\n`);
-  };
-}
-
-function renderSummary(
-  summary: RunSummary,
-  plan: boolean,
-  api: { requests: number; retries: number; throttled: number },
-): string {
-  const out: string[] = [];
-  const s = summary.services;
-  out.push(
-    `${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`,
-  );
-  out.push('');
-  if (summary.actions.length === 0) out.push('No actions: every managed service is as the policy wants it.');
-  else
-    out.push(
-      formatTable(summary.actions, [
-        { header: 'ACTION', value: (a) => a.type },
-        { header: 'SERVICE', value: (a) => a.service_id },
-        { header: 'TARGET', value: (a) => a.endpoint_id ?? a.permission },
-        { header: 'DOMAIN', value: (a) => a.domain_id },
-        // A plan marks what the cap would hold; apply shows each outcome (a held one says so in its note).
-        ...(plan && summary.revocations_held > 0
-          ? [{ header: 'CAP', value: (a: ActionResult) => (a.held ? 'held' : '') }]
-          : []),
-        ...(plan
-          ? []
-          : [{ header: 'OUTCOME', value: (a: ActionResult) => (a.note ? `${a.outcome} (${a.note})` : a.outcome) }]),
-        { header: 'RULE', value: (a) => a.rule },
-        { header: 'REASON', value: (a) => a.reason },
-      ]).trimEnd(),
-    );
-  if (summary.left_pending.length > 0) {
-    out.push('', `Left pending (${summary.left_pending.length}):`);
-    out.push(
-      formatTable(summary.left_pending, [
-        { header: 'SERVICE', value: (p) => p.service_id },
-        { header: 'ENDPOINT', value: (p) => p.endpoint_id },
-        { header: 'DOMAIN', value: (p) => p.domain_id },
-        { header: 'RULE', value: (p) => p.rule },
-        { header: 'REASON', value: (p) => p.reason },
-      ]).trimEnd(),
-    );
-  }
-  if (summary.drift.length > 0) {
-    out.push('', `Drift (${summary.drift.length}):`);
-    out.push(
-      formatTable(summary.drift, [
-        { header: 'KIND', value: (d) => d.kind },
-        { header: 'SERVICE', value: (d) => d.service_id },
-        { header: 'RULE', value: (d) => d.rule },
-        { header: 'DETAIL', value: (d) => d.detail },
-      ]).trimEnd(),
-    );
-  }
-  const counts = Object.entries(summary.counts).map(
-    ([type, c]) =>
-      `${type} ${[c.succeeded && `${c.succeeded} succeeded`, c.failed && `${c.failed} failed`, c.planned && `${c.planned} planned`].filter(Boolean).join(', ')}`,
-  );
-  out.push(
-    '',
-    `Summary: ${counts.length > 0 ? counts.join('; ') : 'no actions'}; ${summary.left_pending.length} left pending; ${summary.failures.length} failure(s); ${api.requests} API request(s) (${api.retries} retried, ${api.throttled} throttled); run ${summary.run_id}`,
-  );
-  // The counts the scheduled functions publish as metrics (CONTRACT section 4).
-  const s2 = summary.services;
-  const byKind = new Map<string, number>();
-  for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
-  const drift = [...byKind];
-  out.push(
-    `Services: ${s2.reviewed} reviewed, ${s2.failed} failed, ${s2.unfinished} unfinished, ${s2.skipped} skipped; revocations held: ${summary.revocations_held}; drift: ${drift.length > 0 ? drift.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}; duration ${Date.parse(summary.finished_at) - Date.parse(summary.started_at)} ms`,
-  );
-  return `${out.join('\n')}\n`;
-}
-
-/** --concurrency: digits only, 1 to MAX_CONCURRENCY. */
-function concurrencyOption(value: string): number {
-  const n = /^\d{1,4}$/.test(value) ? Number(value) : NaN;
-  if (!(n >= 1 && n <= MAX_CONCURRENCY))
-    throw new UsageError(`--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY} (got "${value}")`);
-  return n;
-}
-
-/** A count option: digits only, 0 or more. */
-function countOption(name: string) {
-  return (value: string): number => {
-    if (!/^\d{1,6}$/.test(value)) throw new UsageError(`${name} must be a whole number, 0 or more (got "${value}")`);
-    return Number(value);
-  };
 }

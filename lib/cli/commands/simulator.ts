@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
 
 import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
@@ -13,44 +13,10 @@ import {
   type SimulatorState,
 } from '../../simulator';
 import { CliContext, RegisterCommand } from '../context';
+import { choiceOption, decimal, integer, wholeNumber } from '../options';
 
-function portNumber(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) > 65535)
-    throw new InvalidArgumentError(`"${value}" is not a port number (0-65535)`);
-  return Number(value);
-}
-
-function rate(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new InvalidArgumentError(`"${value}" is not a rate (a number from 0 to 1, e.g. 0.1)`);
-  return n;
-}
-
-function integer(value: string): number {
-  if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError(`"${value}" is not an integer`);
-  return Number(value);
-}
-
-function positiveInteger(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError(`"${value}" is not a positive integer`);
-  return Number(value);
-}
-
-function nonNegativeInteger(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)))
-    throw new InvalidArgumentError(`"${value}" is not a whole number of seconds (0 or more)`);
-  return Number(value);
-}
-
-function milliseconds(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0)
-    throw new InvalidArgumentError(`"${value}" is not a duration in milliseconds (0 or more)`);
-  return n;
-}
+/** A share of requests: a number from 0 to 1. */
+const rate = (option: string) => decimal(option, 'a rate (a number from 0 to 1, e.g. 0.1)', { min: 0, max: 1 });
 
 interface SimulatorCommandOptions {
   port: number;
@@ -183,7 +149,12 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
     program
       .command('simulator')
       .description('run the embedded VPCEP simulator (prints its base URL on the first line) until stopped')
-      .option('--port <n>', 'TCP port on 127.0.0.1 (0 = any free port)', portNumber, 0)
+      .option(
+        '--port <n>',
+        'TCP port on 127.0.0.1 (0 = any free port)',
+        wholeNumber('--port', 'a port number (0 to 65535)', { min: 0, max: 65535 }),
+        0,
+      )
       .option('--state <file>', 'state file (JSON, CONTRACT section 5)')
       .option(
         '--generate <spec>',
@@ -199,27 +170,32 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
       .option(
         '--fault-seed <n>',
         'seed of the injected faults: the same seed and requests fail the same way (default 0)',
-        integer,
+        integer('--fault-seed'),
       )
-      .option('--error-rate <r>', 'share of API requests answered 500 EndPoint.0001 (0 to 1)', rate)
-      .option('--throttle-rate <r>', 'share of API requests answered 400 EndPoint.0022, throttled (0 to 1)', rate)
+      .option('--error-rate <r>', 'share of API requests answered 500 EndPoint.0001 (0 to 1)', rate('--error-rate'))
+      .option(
+        '--throttle-rate <r>',
+        'share of API requests answered 400 EndPoint.0022, throttled (0 to 1)',
+        rate('--throttle-rate'),
+      )
       .addOption(
-        new Option('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit').choices([
-          'all',
-          'write',
-        ]),
+        choiceOption('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit', ['all', 'write']),
       )
       .option(
         '--rate-limit <n>',
         'API requests admitted per project in any sliding second; more get 429 APIGW.0308 (refused ones do not count)',
-        positiveInteger,
+        wholeNumber('--rate-limit', 'a positive integer', { min: 1 }),
       )
       .option(
         '--retry-after <s>',
         'seconds sent as Retry-After with the --rate-limit 429 (none by default, as the gateway documents none)',
-        nonNegativeInteger,
+        wholeNumber('--retry-after', 'a whole number of seconds (0 or more)', { min: 0 }),
       )
-      .option('--latency <ms>', 'milliseconds added to every API response', milliseconds)
+      .option(
+        '--latency <ms>',
+        'milliseconds added to every API response',
+        decimal('--latency', 'a duration in milliseconds (0 or more)', { min: 0 }),
+      )
       .action(async (opts: SimulatorCommandOptions) => {
         const sk = await secretKey(opts, ctx.env);
         if ((opts.ak === undefined) !== (sk === undefined))

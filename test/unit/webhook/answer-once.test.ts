@@ -7,7 +7,7 @@ const SIG = `sha256=${'ab'.repeat(32)}`;
 function setup() {
   let nowMs = T0;
   const clock = () => new Date(nowMs);
-  const store = createMemoryWebhookRequestStore(clock);
+  const store = createMemoryWebhookRequestStore({ clock });
   const claim = (runId: string, untilSeconds = 35, signature = SIG) =>
     claimOnce(store, { signature, runId, now: clock(), until: new Date(nowMs + untilSeconds * 1000) });
   return { store, clock, claim, advance: (ms: number) => (nowMs += ms) };
@@ -114,5 +114,39 @@ describe('claimOnce()', () => {
     const { claim } = setup();
     claimed(await claim('run-1', 35, SIG));
     claimed(await claim('run-2', 35, `sha256=${'cd'.repeat(32)}`));
+  });
+});
+
+describe('createMemoryWebhookRequestStore() (no lease table)', () => {
+  const clock = () => new Date(T0);
+  const until = new Date(T0 + 60_000);
+
+  it('never holds more than maxEntries requests, forgetting the oldest first', async () => {
+    const store = createMemoryWebhookRequestStore({ clock, maxEntries: 3 });
+    for (const run of ['a', 'b', 'c', 'd'])
+      expect(await store.claim(`sig-${run}`, run, until)).toEqual({ state: 'claimed' });
+    expect(await store.claim('sig-d', 'x', until)).toMatchObject({ state: 'in_progress', holder: 'd' });
+    expect(await store.claim('sig-b', 'x', until)).toMatchObject({ state: 'in_progress', holder: 'b' });
+    expect(await store.claim('sig-a', 'x', until)).toEqual({ state: 'claimed' });
+  });
+
+  it('keeps at most maxAnswerBytes of answers, forgetting the oldest first', async () => {
+    const store = createMemoryWebhookRequestStore({ clock, maxAnswerBytes: 10 });
+    const answer = { statusCode: 200, body: '"1234"' };
+    for (const run of ['a', 'b']) {
+      await store.claim(`sig-${run}`, run, until);
+      expect(await store.complete(`sig-${run}`, run, answer, until)).toBe(true);
+    }
+    expect(await store.claim('sig-b', 'x', until)).toEqual({ state: 'completed', holder: 'b', answer });
+    expect(await store.claim('sig-a', 'x', until)).toEqual({ state: 'claimed' });
+  });
+
+  it('refuses bounds that are not positive integers', () => {
+    expect(() => createMemoryWebhookRequestStore({ maxEntries: 0 })).toThrow(
+      /maxEntries must be a positive integer, got 0/,
+    );
+    expect(() => createMemoryWebhookRequestStore({ maxAnswerBytes: 1.5 })).toThrow(
+      /maxAnswerBytes must be a positive integer, got 1.5/,
+    );
   });
 });

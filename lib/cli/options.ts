@@ -1,0 +1,65 @@
+/**
+ * The parsers of the commands' option values. Every one fails the same way: a UsageError
+ * `<option> "<value>" is not <what is expected>`, which the program prints as `error: ...` and
+ * exits 1 on, before the command does anything.
+ */
+import { Option } from 'commander';
+
+import { UsageError } from '../errors';
+
+/** A value parser for commander: `read` returns undefined for a value that is not `expected`. */
+export function optionParser<T>(
+  option: string,
+  expected: string,
+  read: (text: string) => T | undefined,
+): (text: string) => T {
+  return (text) => {
+    const value = read(text);
+    if (value === undefined) throw new UsageError(`${option} ${JSON.stringify(text)} is not ${expected}`);
+    return value;
+  };
+}
+
+/** Digits only, from `min` to `max` (both included; default: the largest safe integer). */
+export function wholeNumber(option: string, expected: string, range: NumberRange): (text: string) => number {
+  return numberOption(option, expected, /^\d+$/, range);
+}
+
+/** A safe integer, negative ones included. */
+export function integer(option: string): (text: string) => number {
+  return optionParser(option, 'an integer', (text) =>
+    /^-?\d+$/.test(text) && Number.isSafeInteger(Number(text)) ? Number(text) : undefined,
+  );
+}
+
+/** A decimal number (digits, at most one point), from `min` to `max`. */
+export function decimal(option: string, expected: string, range: NumberRange): (text: string) => number {
+  return numberOption(option, expected, /^(\d+\.?\d*|\.\d+)$/, range);
+}
+
+/** The bounds of a number option, both included. */
+export interface NumberRange {
+  min: number;
+  max?: number;
+}
+
+function numberOption(option: string, expected: string, shape: RegExp, range: NumberRange): (text: string) => number {
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  return optionParser(option, expected, (text) => {
+    const n = shape.test(text) ? Number(text) : NaN;
+    return n >= range.min && n <= max ? n : undefined;
+  });
+}
+
+/**
+ * An option whose value is one of `values`: `--help` lists them (commander's choices), and any
+ * other value fails as the other parsers do.
+ */
+export function choiceOption<T extends string>(flags: string, description: string, values: readonly T[]): Option {
+  const option = new Option(flags, description).choices(values);
+  return option.argParser(
+    optionParser(option.long ?? flags, `one of ${values.join(', ')}`, (text) =>
+      (values as readonly string[]).includes(text) ? text : undefined,
+    ),
+  );
+}
