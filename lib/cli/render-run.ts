@@ -85,6 +85,18 @@ function actionJson(a: ActionResult, plan: boolean): Record<string, unknown> {
     : { ...action, outcome, ...(note !== undefined && { note }), ...(error !== undefined && { error }) };
 }
 
+/**
+ * What an empty list of actions means: that every managed service is as the policy wants it only
+ * when every one was read and planned; otherwise nothing can be said of the services not reviewed.
+ */
+function noActionsLine(summary: RunSummary): string {
+  const s = summary.services;
+  if (summary.error) return 'No actions: the endpoint services could not be listed (see the error below).';
+  if (s.failed > 0 || s.unfinished > 0)
+    return `No actions: ${s.failed + s.unfinished} service(s) could not be reviewed (see below); nothing is known of them.`;
+  return 'No actions: every managed service is as the policy wants it.';
+}
+
 function renderSummary(summary: RunSummary, plan: boolean, api: ApiStats): string {
   const out: string[] = [];
   const s = summary.services;
@@ -92,7 +104,7 @@ function renderSummary(summary: RunSummary, plan: boolean, api: ApiStats): strin
     `${plan ? 'Plan' : summary.dry_run ? 'Dry run' : 'Apply'} (scope ${summary.scope}): ${s.total} service(s), ${s.managed} managed, ${s.unmanaged} unmanaged${s.skipped > 0 ? `, ${s.skipped} skipped (leased by another run)` : ''}`,
   );
   out.push('');
-  if (summary.actions.length === 0) out.push('No actions: every managed service is as the policy wants it.');
+  if (summary.actions.length === 0) out.push(noActionsLine(summary));
   else
     out.push(
       formatTable(summary.actions, [

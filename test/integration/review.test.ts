@@ -208,6 +208,14 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     }
   });
 
+  it('plan in text when the services cannot be listed: never says every service is as the policy wants it', async () => {
+    sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: 'another-secret' } });
+    const run = await cli(sim, ['plan', '--policy', policyFile]);
+    expect(run.code).toBe(1);
+    expect(run.out).not.toContain('as the policy wants it');
+    expect(run.out).toContain('No actions: the endpoint services could not be listed');
+  });
+
   it('checks AUDIT_QUEUE_URL before reading or changing anything', async () => {
     sim = await startSimulator({ state: scenario(), credentials: { ak: AK, sk: SK } });
     const run = await runCaptured(['apply', '--policy', policyFile], {
