@@ -15,7 +15,7 @@ import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
 import { createSqsSink, SqsSendClient } from './audit/sqs-sink';
 import { ConnectionConfig } from './config';
-import { EngineDeps } from './engine/service-review';
+import { EngineDeps } from './engine/ports';
 import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
 import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';

@@ -169,6 +169,16 @@ export interface ActionError {
   status?: number;
 }
 
+/** An action as a run ended it: its outcome, and why when it differs from the plain call. */
+export interface ActionResult extends Action {
+  outcome: Outcome;
+  /** A revocation the blast-radius cap held: `planned`, with a note saying why, not carried out. */
+  held?: true;
+  /** What happened when it differs from the plain call: e.g. "already accepted (changed meanwhile)". */
+  note?: string;
+  error?: ActionError;
+}
+
 /** What started a run (CONTRACT 3, `data.trigger`). */
 export const TRIGGERS = ['schedule', 'webhook', 'cli', 'queue'] as const;
 export type Trigger = (typeof TRIGGERS)[number];

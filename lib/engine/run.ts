@@ -3,21 +3,23 @@ import pLimit from 'p-limit';
 import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
 import type { EventData, RunFields } from '../audit/event-schemas';
 import { collect } from '../collect';
-import { ActionError, ActionType, EndpointService, Outcome, OUTCOMES, Trigger, UnfinishedReason } from '../model';
+import {
+  ActionError,
+  ActionResult,
+  ActionType,
+  EndpointService,
+  Outcome,
+  OUTCOMES,
+  Trigger,
+  UnfinishedReason,
+} from '../model';
 import { Drift, LeftPending, Scope } from '../policy/plan';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
-import {
-  ActionResult,
-  actOnService,
-  EngineDeps,
-  ReviewOptions,
-  ServiceReview,
-  ServiceSurvey,
-  stopReason,
-  surveyService,
-  toActionError,
-} from './service-review';
+import { actOnService, stopReason } from './act';
+import { toActionError } from './errors';
+import { EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey } from './ports';
+import { surveyService } from './survey';
 
 export interface RunOptions extends ReviewOptions {
   /**

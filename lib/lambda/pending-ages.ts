@@ -1,4 +1,5 @@
-import type { ActionResult, EngineClient } from '../engine/service-review';
+import type { EngineClient } from '../engine/ports';
+import type { ActionResult } from '../model';
 
 /** Remembers when each connection a run read was created, to age the ones still waiting. */
 export interface PendingAges {

@@ -1,6 +1,6 @@
 import { RunDeps } from '../deps';
+import { EngineClient } from '../engine/ports';
 import { RunOptions, runReview, RunSummary } from '../engine/run';
-import { EngineClient } from '../engine/service-review';
 import { Logger } from '../logger';
 import { RunContext, Trigger } from '../model';
 import { LoadedPolicy } from '../policy/load';

@@ -60,6 +60,15 @@ export function revocationsOf(
   };
 }
 
+/**
+ * Whether counting the revocations of `actions` needs the service's accepted connections: a
+ * whitelist removal (a domain's record, or a wildcard) revokes every domain with accepted
+ * connections that no remaining record admits, whatever the plan needed read.
+ */
+export function revocationsNeedAccepted(actions: readonly Action[]): boolean {
+  return actions.some((a) => a.type === 'whitelist.remove');
+}
+
 /** Which domains some of `permissions` admit: every one (a wildcard), or those a record names. */
 function admittedBy(permissions: Iterable<string>): { admits: (domain: string) => boolean } {
   let everyone = false;

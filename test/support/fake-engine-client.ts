@@ -1,4 +1,4 @@
-import { EngineClient } from '../../lib/engine/service-review';
+import { EngineClient } from '../../lib/engine/ports';
 import { Connection, EndpointService, WhitelistRecord } from '../../lib/model';
 import { whitelistRecordFactory } from './records';
 
