@@ -7,7 +7,6 @@ import { AuditFailedError } from '../audit/auditor';
 import { buildActionEvent } from '../audit/event';
 import { LEASE_GRACE_MS, leaseKey } from '../lease/lease';
 import { Action, ActionResult, RunContext, UnfinishedReason } from '../model';
-import { toActionError } from './errors';
 import { runBatch, runSingle } from './execute';
 import { ExecutionContext, Executor, EXECUTORS } from './executors';
 import { EngineDeps, ReviewDeps, ReviewOptions, ServiceReview, ServiceSurvey } from './ports';
@@ -51,7 +50,7 @@ export async function actOnService(
     taken = await lease.acquire(key, options.run.runId, until());
   } catch (err) {
     log.warn('could not take the lease', { error: err });
-    const error = toActionError(err);
+    const error = deps.client.describeError(err);
     return {
       ...survey.review,
       error: { ...error, message: `could not take the lease on the service: ${error.message}` },

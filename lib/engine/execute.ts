@@ -5,7 +5,6 @@
  * person, or a retried call that had in fact been applied) already carried out counts as done.
  */
 import { Action, ActionError, ActionResult } from '../model';
-import { toActionError } from './errors';
 import { BatchExecutor, ExecutionContext, Reread, SingleExecutor } from './executors';
 
 /**
@@ -25,7 +24,7 @@ export async function runSingle(
   try {
     answered = await executor.call(ctx, action);
   } catch (err) {
-    const error = toActionError(err);
+    const error = ctx.deps.client.describeError(err);
     if (ctx.signal?.aborted) return [interruptedResult(action, error)];
     const found = await executor.reread(ctx, action);
     if (found.reached)

@@ -10,7 +10,6 @@
 import { collect } from '../collect';
 import { Action, ActionError, ActionResult, ActionType, Connection, ConnectionStatus, permissionKey } from '../model';
 import type { OperationName } from '../vpcep/operations';
-import { toActionError } from './errors';
 import { ReviewDeps } from './ports';
 
 /** What an executor is given: the engine's dependencies, the service acted on, the run's signal, what the survey read. */
@@ -152,7 +151,7 @@ async function rereadConnection(ctx: ExecutionContext, action: Action, target: C
     if (current?.status === target) return { reached: true };
     return current ? { reached: false, now: current.status } : { reached: false, gone: true };
   } catch (err) {
-    return { reached: false, readError: toActionError(err) };
+    return { reached: false, readError: ctx.deps.client.describeError(err) };
   }
 }
 
@@ -169,7 +168,7 @@ async function rejectIfStillPending(ctx: ExecutionContext, action: Action): Prom
   try {
     current = await readConnection(ctx, endpointId);
   } catch (err) {
-    const error = toActionError(err);
+    const error = ctx.deps.client.describeError(err);
     return [{ ...action, outcome: 'failed', note: `could not re-read the connection: ${error.message}`, error }];
   }
   if (current?.status === 'pendingAcceptance') return undefined;
@@ -191,21 +190,21 @@ async function readConnection(
   return current;
 }
 
-/** 4.2.9: the whole list in one call per direction; the error of each record not carried out. */
+/** 4.2.9: the whole list in one call per direction, split as the API requires (the client's business). */
 async function updateWhitelist(
-  ctx: ExecutionContext,
+  { deps, serviceId, signal }: ExecutionContext,
   direction: 'add' | 'remove',
   actions: readonly Action[],
 ): Promise<ReadonlyMap<Action, ActionError>> {
-  const refused = await sendWhitelistBatch(
-    ctx.deps,
-    ctx.serviceId,
-    direction,
-    actions.map((a) => a.permission!),
-    ctx.signal,
+  const permissions = actions.map((a) => a.permission!);
+  const refused = await deps.limit(() =>
+    deps.client.updateWhitelistRecords(serviceId, direction, permissions, signal ? { signal } : {}),
   );
   return new Map(
-    actions.flatMap((a) => (refused.has(a.permission!) ? [[a, toActionError(refused.get(a.permission!))]] : [])),
+    actions.flatMap((a) => {
+      const error = refused.get(a.permission!);
+      return error === undefined ? [] : [[a, error] as const];
+    }),
   );
 }
 
@@ -225,46 +224,4 @@ async function rereadWhitelist(
   const key = (permission: string) => (adding ? permissionKey(permission) : permission);
   const present = new Set(records.map((r) => key(r.permission)));
   return new Set(actions.filter((a) => present.has(key(a.permission!)) === adding));
-}
-
-/**
- * 4.2.9: one call for the whole list, split in halves (each half its own call) when the API
- * refuses it: for either direction when it refuses the batch's size (EndPoint.0016), and for a
- * removal when it refuses the request itself (a 400), so that a record it will not remove fails
- * alone and the others are removed. No new call starts once the run is interrupted. Returns the
- * error of each permission that was not carried out (none: all were).
- */
-async function sendWhitelistBatch(
-  deps: ReviewDeps,
-  serviceId: string,
-  direction: 'add' | 'remove',
-  permissions: string[],
-  signal: AbortSignal | undefined,
-): Promise<Map<string, unknown>> {
-  try {
-    await deps.limit(() => deps.client.updateWhitelist(serviceId, direction, permissions));
-    return new Map();
-  } catch (err) {
-    const split = isBatchTooLarge(err) || (direction === 'remove' && isRefused(err));
-    if (permissions.length < 2 || !split || signal?.aborted) return new Map(permissions.map((p) => [p, err]));
-    const half = Math.ceil(permissions.length / 2);
-    const first = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(0, half), signal);
-    const second = await sendWhitelistBatch(deps, serviceId, direction, permissions.slice(half), signal);
-    return new Map([...first, ...second]);
-  }
-}
-
-/** 7.2: EndPoint.0016, "the number of batch operated resources exceeded the limit". */
-function isBatchTooLarge(err: unknown): boolean {
-  const e = err as { errorCode?: string; status?: number };
-  return e.errorCode === 'EndPoint.0016' || e.status === 413;
-}
-
-/**
- * A request the API refused as such (400), not for the moment: throttling (7.2 EndPoint.0022,
- * also a 400) is no reason to split a batch.
- */
-function isRefused(err: unknown): boolean {
-  const e = err as { errorCode?: string; status?: number };
-  return e.status === 400 && e.errorCode !== 'EndPoint.0022';
 }

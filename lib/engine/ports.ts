@@ -23,7 +23,9 @@ import { Drift, LeftPending, Scope } from '../policy/plan';
 
 /**
  * What the engine needs of the VPCEP API: a narrow view of the client (lib/vpcep), so the engine
- * can be driven by the real client, the simulator or a fake.
+ * can be driven by the real client, the simulator or a fake. The API's quirks stay behind it:
+ * how a whitelist batch is split when the API refuses it, and what its errors say as an
+ * action's error (the engine looks into no error).
  */
 export interface EngineClient {
   /** 4.2.5; `{ id }` reads one service (needs only vpcep:epservices:list, unlike 4.2.2). */
@@ -36,8 +38,20 @@ export interface EngineClient {
     endpointId: string,
     action: 'receive' | 'reject',
   ): Promise<readonly Pick<Connection, 'id' | 'status'>[]>;
-  updateWhitelist(serviceId: string, action: 'add' | 'remove', permissions: string[]): Promise<unknown>;
+  /**
+   * 4.2.9 for records the API may refuse in part, split as it requires: never rejects for a
+   * refusal, it resolves with the error of each permission not carried out (none: all were). No
+   * new call starts once `signal` is aborted.
+   */
+  updateWhitelistRecords(
+    serviceId: string,
+    action: 'add' | 'remove',
+    permissions: readonly string[],
+    options?: { signal?: AbortSignal },
+  ): Promise<ReadonlyMap<string, ActionError>>;
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
+  /** What an error this client threw (or any other the engine caught) says, as an action's error. */
+  describeError(err: unknown): ActionError;
 }
 
 /** What a run needs: the API, the audit trail, the clock and the logs; the lease store when reviews may overlap. */

@@ -17,7 +17,6 @@ import { Drift, LeftPending, Scope } from '../policy/plan';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import { actOnService, stopReason } from './act';
-import { toActionError } from './errors';
 import { EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey } from './ports';
 import { surveyService } from './survey';
 
@@ -117,7 +116,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     // Nothing can be reviewed, but the run still ends with its run.completed event.
     log.error('could not list the endpoint services', { error: err });
     services = [];
-    listError = toActionError(err);
+    listError = deps.client.describeError(err);
   }
   log.info('run started', { services: services.length });
 
@@ -150,7 +149,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
           if (survey.actions.length > 0) surveys.push(survey);
           else finished(survey.review);
         } catch (err) {
-          finished(failedReview(service, err));
+          finished(failedReview(service, deps.client.describeError(err)));
         }
       }),
     ),
@@ -178,7 +177,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
         try {
           finished(await actOnService(reviewDeps, survey, options, hold));
         } catch (err) {
-          finished(failedReview(survey.service, err));
+          finished(failedReview(survey.service, deps.client.describeError(err)));
         }
       }),
     ),
@@ -239,8 +238,8 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   return summary;
 }
 
-function failedReview(service: EndpointService, err: unknown): ServiceReview {
-  return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error: toActionError(err) };
+function failedReview(service: EndpointService, error: ActionError): ServiceReview {
+  return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error };
 }
 
 function summarise(

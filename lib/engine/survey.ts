@@ -10,7 +10,6 @@ import { Scope } from '../policy/plan';
 import { revocationsNeedAccepted, revocationsOf } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import type { OperationName } from '../vpcep/operations';
-import { toActionError } from './errors';
 import { EngineClient, ReviewDeps, ReviewOptions, ServiceSurvey } from './ports';
 
 /**
@@ -65,7 +64,7 @@ export async function readAndPlan(
     // A read the interruption stopped (not sent, or a listing page cut off): not reviewed, not failed.
     if (options.signal?.aborted) return { ...nothing, review: { ...review, unfinished: 'interrupted' } };
     deps.logger.warn('could not read service state', { service_id: service.id, error: err });
-    return { ...nothing, review: { ...review, error: toActionError(err) } };
+    return { ...nothing, review: { ...review, error: deps.client.describeError(err) } };
   };
   let state: { connections: Connection[]; whitelist: WhitelistRecord[]; acceptedRead: boolean };
   try {

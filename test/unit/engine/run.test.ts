@@ -8,7 +8,7 @@ import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
 import { isoSeconds } from '../../../lib/time';
 import { captureStream } from '../../support/capture';
-import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
+import { apiError, createFakeEngineClient, FakeService, interruptedError } from '../../support/fake-engine-client';
 import { AuditEventJson, FallbackLine, parseJson } from '../../support/json';
 import {
   connectionFactory,
@@ -158,11 +158,11 @@ describe('runReview()', () => {
       const svc = t.fake.services[0]!;
       if (call === 'receive svc-pay ep-1') {
         svc.connections[0]!.status = 'accepted'; // another sweep got there first
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+        throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
       }
       if (call === 'reject svc-pay ep-2') {
         svc.connections[1]!.status = 'deleting';
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+        throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
       }
     };
     const summary = await runReview(t.deps, policy, t.options);
@@ -225,10 +225,9 @@ describe('runReview()', () => {
   it('says it could not re-read a connection rather than that it no longer exists', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
-      if (call === 'listConnections svc-pay ep-2') throw new FakeApiError(500, 'EndPoint.0001', 'internal error');
-      if (call === 'receive svc-pay ep-1')
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
-      if (call === 'listConnections svc-pay ep-1') throw new FakeApiError(503, 'EndPoint.0001', 'unavailable');
+      if (call === 'listConnections svc-pay ep-2') throw apiError(500, 'EndPoint.0001', 'internal error');
+      if (call === 'receive svc-pay ep-1') throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      if (call === 'listConnections svc-pay ep-1') throw apiError(503, 'EndPoint.0001', 'unavailable');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(t.fake.calls).not.toContain('reject svc-pay ep-2'); // never rejected blind
@@ -253,7 +252,7 @@ describe('runReview()', () => {
     });
     const t = setup(services);
     t.fake.hooks.before = (call) => {
-      if (call.startsWith('listConnections svc-pay ')) throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+      if (call.startsWith('listConnections svc-pay ')) throw apiError(500, 'EndPoint.0001', 'System error.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(summary.failures).toEqual([
@@ -262,17 +261,13 @@ describe('runReview()', () => {
     expect(summary.actions.map((a) => a.endpoint_id ?? a.permission)).toEqual(['ep-x', `iam:domain::${ALLOWED}`]);
   });
 
-  /** What the client throws for a call the run's interruption stopped (not sent, or a listing page cut off). */
-  const interruptedCall = (what: string) =>
-    Object.assign(new Error(`${what} cut off in flight: the run was interrupted`), { code: 'INTERRUPTED' });
-
   it('lists a service whose read the interruption stopped as not reviewed, not as failed', async () => {
     const t = setup();
     const controller = new AbortController();
     t.fake.hooks.before = (call) => {
       if (!call.startsWith('listConnections svc-pay ')) return;
       controller.abort();
-      throw interruptedCall('listConnections');
+      throw interruptedError('listConnections cut off in flight: the run was interrupted');
     };
     const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
     expect(summary.failures).toEqual([]);
@@ -286,7 +281,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       if (!call.startsWith('receive ')) return;
       controller.abort();
-      throw Object.assign(new Error('acceptOrReject not sent: the run was interrupted'), { code: 'INTERRUPTED' });
+      throw interruptedError('acceptOrReject not sent: the run was interrupted');
     };
     const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
     expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({
@@ -312,7 +307,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       const m = /^whitelist remove svc-pay (\d+)$/.exec(call);
       if (m && Number(m[1]) > 2)
-        throw new FakeApiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
+        throw apiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(summary.actions.filter((a) => a.type === 'whitelist.remove').every((a) => a.outcome === 'succeeded')).toBe(
@@ -494,7 +489,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       if (call === 'updateService svc-other') {
         t.fake.services[1]!.service.approval_enabled = true;
-        throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+        throw apiError(500, 'EndPoint.0001', 'System error.');
       }
     };
     const everything = policyFromYaml(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`);
@@ -528,8 +523,7 @@ describe('runReview()', () => {
   it('ends with a run.completed event carrying the error when the services cannot even be listed', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
-      if (call === 'listServices')
-        throw new FakeApiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
+      if (call === 'listServices') throw apiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     await t.auditor.close();
