@@ -20,7 +20,6 @@ const LEASE_RENEWED_FOR_MS = 60_000;
 interface Step {
   actions: readonly Action[];
   call: () => Promise<ActionResult[]>;
-  noCall?: boolean;
 }
 
 /**
@@ -105,13 +104,6 @@ async function applySurvey(
   const ctx: ExecutionContext = { deps, serviceId, signal: options.signal, observed: (id) => observed.get(id) };
   const held = new Set(hold === undefined ? [] : survey.revocations);
   const steps: Step[] = [];
-  // Revocations held by the cap are recorded as planned, with the reason, in one step of no call.
-  if (held.size > 0)
-    steps.push({
-      actions: [...held],
-      call: async () => [...held].map((a) => ({ ...a, outcome: 'planned', held: true, note: `held: ${hold}` })),
-      noCall: true,
-    });
   const batches = new Map<Executor, Action[]>();
   for (const a of survey.actions) {
     if (held.has(a)) continue;
@@ -132,6 +124,14 @@ async function applySurvey(
   const byAction = new Map<Action, ActionResult>();
   let unfinished: UnfinishedReason | undefined;
   let auditError: Error | undefined;
+  // Revocations the cap holds make no call: they are recorded as planned, held, with the reason.
+  if (held.size > 0) {
+    unfinished = stopReason(deps, options);
+    if (!unfinished) {
+      for (const a of held) byAction.set(a, { ...a, outcome: 'planned', held: true, note: `held: ${hold}` });
+      auditError = await recordResults(deps, run, [...byAction.values()], false);
+    }
+  }
   await Promise.all(
     steps.map(async (step) => {
       const outcome = await audited(deps, run, step, options);
@@ -172,8 +172,7 @@ export function stopReason(
  * Runs one API step for `actions` under the audit rule: room is reserved before the call (no
  * action starts while too many are unaudited, after the audit trail failed, once the run is
  * interrupted or past its deadline) and each action's event is recorded as soon as its outcome
- * is known. In dry run the API call is skipped. When the trail fails while recording, the results
- * are still returned (the actions were carried out; their events went to the fallback).
+ * is known. In dry run the API call is skipped.
  */
 async function audited(
   deps: ReviewDeps,
@@ -199,20 +198,33 @@ async function audited(
   for (const a of actions) options.inFlight?.add(a);
   let results: ActionResult[];
   try {
-    results =
-      run.dryRun && !step.noCall ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
+    results = run.dryRun ? actions.map((a): ActionResult => ({ ...a, outcome: 'planned' })) : await call();
   } finally {
     for (const a of actions) options.inFlight?.delete(a);
   }
+  const auditError = await recordResults(deps, run, results, true);
+  return auditError ? { results, auditError } : { results };
+}
+
+/**
+ * Hands the results' events to the auditor: those of a call room was reserved for, or those of
+ * no call (held revocations). Returns the trail's failure if it failed meanwhile (the results
+ * stand: their events went to the fallback).
+ */
+async function recordResults(
+  deps: ReviewDeps,
+  run: RunContext,
+  results: readonly ActionResult[],
+  reserved: boolean,
+): Promise<AuditFailedError | undefined> {
+  const events = results.map(({ outcome, note, error, held, ...action }) =>
+    buildActionEvent(run, action, outcome, deps.clock(), error, note, held),
+  );
   try {
-    await deps.auditor.record(
-      results.map(({ outcome, note, error, held, ...action }) =>
-        buildActionEvent(run, action, outcome, deps.clock(), error, note, held),
-      ),
-    );
+    await (reserved ? deps.auditor.record(events) : deps.auditor.emit(events));
+    return undefined;
   } catch (err) {
-    if (!(err instanceof AuditFailedError)) throw err;
-    return { results, auditError: err };
+    if (err instanceof AuditFailedError) return err;
+    throw err;
   }
-  return { results };
 }

@@ -3,22 +3,15 @@ import pLimit from 'p-limit';
 import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
 import type { EventData, RunFields } from '../audit/event-schemas';
 import { collect } from '../collect';
-import {
-  ActionError,
-  ActionResult,
-  ActionType,
-  EndpointService,
-  Outcome,
-  OUTCOMES,
-  Trigger,
-  UnfinishedReason,
-} from '../model';
-import { Drift, LeftPending, Scope } from '../policy/plan';
+import { ActionError, EndpointService, UnfinishedReason } from '../model';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import { actOnService, stopReason } from './act';
 import { EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey } from './ports';
+import { createRunTally, RunSummary } from './summary';
 import { surveyService } from './survey';
+
+export type { ActionCounts, RunFailure, RunSummary } from './summary';
 
 export interface RunOptions extends ReviewOptions {
   /**
@@ -41,60 +34,15 @@ export interface RunOptions extends ReviewOptions {
    * here: the caller passes the configured one (VPCEP_MAX_REVOCATIONS, lib/config.ts).
    */
   revocationCap: RevocationCap;
+  /**
+   * Keep every action in the summary's `actions` (default true: the CLI prints them, the webhook
+   * answers with them). A caller that needs only the counts (a queue worker) gives false, so a
+   * run holds no memory per action.
+   */
+  keepActions?: boolean;
 }
 
 export const DEFAULT_CONCURRENCY = 16;
-
-/** Actions by type and outcome: a type appears once one of its actions did, with every outcome counted. */
-export type ActionCounts = Partial<Record<ActionType, Record<Outcome, number>>>;
-
-export interface RunFailure {
-  service_id: string;
-  type?: ActionType;
-  endpoint_id?: string;
-  permission?: string;
-  error: ActionError;
-}
-
-export interface RunSummary {
-  run_id: string;
-  scope: Scope;
-  dry_run: boolean;
-  trigger: Trigger;
-  started_at: string;
-  finished_at: string;
-  services: {
-    total: number;
-    managed: number;
-    unmanaged: number;
-    reviewed: number;
-    failed: number;
-    unfinished: number;
-    skipped: number;
-  };
-  counts: ActionCounts;
-  actions: ActionResult[];
-  left_pending: LeftPending[];
-  drift: Drift[];
-  failures: RunFailure[];
-  /** Services not reviewed (or not to the end) because the deadline passed, the audit trail failed or the run was interrupted. */
-  unfinished: string[];
-  /** Why `unfinished` is not empty: the first reason met. */
-  unfinished_reason?: UnfinishedReason;
-  /** Services left alone because another run held their lease (not a failure). */
-  skipped: { service_id: string; note: string }[];
-  /** True when SIGINT/SIGTERM ended the run early. */
-  interrupted: boolean;
-  /** Revocations held back by the cap (recorded as planned), and why. */
-  revocations_held: number;
-  revocation_hold?: string;
-  /** True when something failed: an action, a service, the audit trail, or services were left unreviewed. */
-  failed: boolean;
-  /** Set when the audit trail failed for good. */
-  audit_error?: string;
-  /** Set when the run could not start: the endpoint services could not be listed. */
-  error?: ActionError;
-}
 
 /**
  * Reviews every endpoint service (listed once, every page) with bounded concurrency. One
@@ -120,20 +68,22 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   }
   log.info('run started', { services: services.length });
 
-  const reviews: ServiceReview[] = [];
-  const unfinished: string[] = [];
-  let unfinishedReason: UnfinishedReason | undefined;
-  const leaveUnfinished = (serviceId: string, reason: UnfinishedReason) => {
-    unfinished.push(serviceId);
-    unfinishedReason ??= reason;
-  };
+  const tally = createRunTally({
+    run_id: options.run.runId,
+    scope: options.scope,
+    dry_run: options.run.dryRun,
+    trigger: options.run.trigger,
+    startedAt,
+    services: services.map((s) => s.id),
+    ...(options.keepActions !== undefined && { keepActions: options.keepActions }),
+  });
+  const leaveUnfinished = (serviceId: string, reason: UnfinishedReason) => tally.leaveUnfinished(serviceId, reason);
   // Services are taken in list order, at most `concurrency` at a time; each service's calls
   // share the same call limit, so a service with many actions cannot starve the limit.
   const serviceSlots = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   let done = 0;
   const finished = (review: ServiceReview) => {
-    reviews.push(review);
-    if (review.unfinished) leaveUnfinished(review.service_id, review.unfinished);
+    tally.add(review);
     options.onProgress?.({ done: ++done, total: services.length, service_id: review.service_id });
   };
 
@@ -183,39 +133,25 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     ),
   );
 
-  const order = new Map(services.map((s, i) => [s.id, i]));
-  reviews.sort((a, b) => order.get(a.service_id)! - order.get(b.service_id)!);
-  unfinished.sort((a, b) => order.get(a)! - order.get(b)!);
-  const summary = summarise(
-    reviews,
-    unfinished,
-    services.length,
-    options,
-    startedAt,
-    deps.clock(),
-    deps.auditor.failed,
-  );
-  if (unfinishedReason) summary.unfinished_reason = unfinishedReason;
-  // A hold is reported when revocations were held; an interrupted run may have reached none of them.
-  if (hold && summary.revocations_held > 0) {
-    log.warn('revocations held by the cap', { held: summary.revocations_held, reason: hold });
-    summary.revocation_hold = hold;
-    summary.failed = true;
-  }
-  if (listError) {
-    summary.error = listError;
-    summary.failed = true;
-  }
-  if (unfinished.length > 0)
+  const summary = tally.finish({
+    finishedAt: deps.clock(),
+    interrupted: options.signal?.aborted === true,
+    ...(deps.auditor.failed && { auditError: deps.auditor.failed }),
+    ...(hold !== undefined && { hold }),
+    ...(listError && { listError }),
+  });
+  if (summary.revocation_hold)
+    log.warn('revocations held by the cap', { held: summary.revocations_held, reason: summary.revocation_hold });
+  if (summary.unfinished.length > 0)
     log.warn('services not reviewed to the end', {
-      reason: unfinishedReason,
-      unfinished: unfinished.length,
-      first: unfinished.slice(0, 10),
+      reason: summary.unfinished_reason,
+      unfinished: summary.unfinished.length,
+      first: summary.unfinished.slice(0, 10),
     });
   log.info('run finished', {
     counts: summary.counts,
     failures: summary.failures.length,
-    unfinished: unfinished.length,
+    unfinished: summary.unfinished.length,
     left_pending: summary.left_pending.length,
   });
 
@@ -240,67 +176,6 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
 
 function failedReview(service: EndpointService, error: ActionError): ServiceReview {
   return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error };
-}
-
-function summarise(
-  reviews: ServiceReview[],
-  unfinished: string[],
-  total: number,
-  options: RunOptions,
-  startedAt: Date,
-  finishedAt: Date,
-  auditError?: Error,
-): RunSummary {
-  const counts: ActionCounts = {};
-  const failures: RunFailure[] = [];
-  for (const review of reviews) {
-    if (review.error) failures.push({ service_id: review.service_id, error: review.error });
-    for (const a of review.actions) {
-      const c = (counts[a.type] ??= Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
-      c[a.outcome]++;
-      if (a.outcome === 'failed') {
-        failures.push({
-          service_id: a.service_id,
-          type: a.type,
-          ...(a.endpoint_id !== undefined && { endpoint_id: a.endpoint_id }),
-          ...(a.permission !== undefined && { permission: a.permission }),
-          error: a.error ?? { code: 'ERROR', message: a.note ?? 'failed' },
-        });
-      }
-    }
-  }
-  const reviewed = reviews.filter((r) => r.managed && !r.error && !r.skipped && !r.unfinished).length;
-  const skipped = reviews.flatMap((r) => (r.skipped ? [{ service_id: r.service_id, note: r.skipped.note }] : []));
-  const revocationsHeld = reviews.reduce((n, r) => n + r.actions.filter((a) => a.held).length, 0);
-  return {
-    run_id: options.run.runId,
-    scope: options.scope,
-    dry_run: options.run.dryRun,
-    trigger: options.run.trigger,
-    started_at: startedAt.toISOString(),
-    finished_at: finishedAt.toISOString(),
-    services: {
-      total,
-      managed: reviews.filter((r) => r.managed).length,
-      unmanaged: reviews.filter((r) => !r.managed).length,
-      reviewed,
-      failed: reviews.filter((r) => r.error).length,
-      unfinished: unfinished.length,
-      skipped: skipped.length,
-    },
-    counts,
-    actions: reviews.flatMap((r) => r.actions),
-    left_pending: reviews.flatMap((r) => r.left_pending),
-    drift: reviews.flatMap((r) => r.drift),
-    failures,
-    unfinished,
-    skipped,
-    interrupted: options.signal?.aborted === true,
-    revocations_held: revocationsHeld,
-    // A service left unreviewed (deadline, audit failure, interruption) is a run that did not do its job.
-    failed: failures.length > 0 || auditError !== undefined || unfinished.length > 0,
-    ...(auditError && { audit_error: auditError.message }),
-  };
 }
 
 /**

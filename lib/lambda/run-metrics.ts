@@ -66,9 +66,7 @@ export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
   count('LeftPending', summary.left_pending.length);
   metrics.addMetric('OldestAllowedPendingAge', MetricUnit.Seconds, input.oldestAllowedPendingSeconds);
   count('Drift', summary.drift.length);
-  const byKind = new Map<string, number>();
-  for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
-  for (const [kind, n] of [...byKind].sort()) count(`Drift.${kind}`, n);
+  for (const [kind, n] of Object.entries(summary.drift_by_kind).sort()) count(`Drift.${kind}`, n);
 
   const { services } = summary;
   count('ServicesReviewed', services.reviewed);

@@ -452,15 +452,19 @@ describe('runReview()', () => {
       const held = summary.actions.filter((a) => a.type === 'connection.reject');
       expect(held).toHaveLength(3);
       for (const a of held)
-        expect(a).toMatchObject({ outcome: 'planned', held: true, note: expect.stringMatching(/^held: /) });
+        expect(a).toMatchObject({
+          outcome: 'planned',
+          held: true,
+          note: expect.stringContaining(summary.revocation_hold!),
+        });
       expect(summary.actions.filter((a) => a.held)).toHaveLength(3);
       expect(summary).toMatchObject({ revocations_held: 3, failed: true });
       expect(summary.revocation_hold).toMatch(
         /would revoke 3 .*, more than VPCEP_MAX_REVOCATIONS 2; the cap holds all of them/,
       );
       const events = t.mem.events.filter((e) => e.type === 'vpcep.connection.reject');
-      expect(events.map((e) => [e.data.outcome, e.data.held, String(e.data.note).startsWith('held: ')])).toEqual(
-        Array(3).fill(['planned', true, true]),
+      expect(events.map((e) => [e.data.outcome, e.data.held, e.data.note])).toEqual(
+        held.map((a) => ['planned', true, a.note]),
       );
       expect(t.mem.events.find((e) => e.type === 'vpcep.connection.accept')!.data).not.toHaveProperty('held');
     });
@@ -518,6 +522,35 @@ describe('runReview()', () => {
     expect(mutations(t.fake.calls)).toEqual(['reject svc-pay ep-2']);
     expect(summary.left_pending).toEqual([]);
     expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
+  });
+
+  it('counts every action and drift kind, and fails the run, whether or not the caller keeps the actions', async () => {
+    const strict = policyFromYaml(
+      `version: 1\nowner_domain: ${OWNER}\ndefaults:\n  revoke: unlisted\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
+    );
+    const summaries = [];
+    for (const keepActions of [true, false]) {
+      const t = setup();
+      t.fake.hooks.before = (call) => {
+        if (call === 'updateService svc-other') throw apiError(400, 'EndPoint.0005', 'Refused.');
+      };
+      summaries.push(await runReview(t.deps, strict, { ...t.options, scope: 'compliance', keepActions }));
+    }
+    const [kept, counted] = summaries;
+    expect(kept!.actions.length).toBeGreaterThan(0);
+    expect(counted!.actions).toEqual([]);
+    const { actions: _, finished_at: __, ...rest } = kept!;
+    expect(counted).toMatchObject(rest);
+    expect(counted!.failed).toBe(true);
+    expect(counted!.failures).toEqual([
+      expect.objectContaining({ service_id: 'svc-other', type: 'service.enable-approval' }),
+    ]);
+    expect(counted!.drift_by_kind).toEqual(
+      Object.fromEntries(
+        [...new Set(kept!.drift.map((d) => d.kind))].map((k) => [k, kept!.drift.filter((d) => d.kind === k).length]),
+      ),
+    );
+    expect(counted!.drift_by_kind).toMatchObject({ 'approval-disabled': 1 });
   });
 
   it('ends with a run.completed event carrying the error when the services cannot even be listed', async () => {
