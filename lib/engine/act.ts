@@ -217,9 +217,7 @@ async function recordResults(
   results: readonly ActionResult[],
   reserved: boolean,
 ): Promise<AuditFailedError | undefined> {
-  const events = results.map(({ outcome, note, error, held, ...action }) =>
-    buildActionEvent(run, action, outcome, deps.clock(), error, note, held),
-  );
+  const events = results.map((result) => buildActionEvent(run, result, deps.clock()));
   try {
     await (reserved ? deps.auditor.record(events) : deps.auditor.emit(events));
     return undefined;

@@ -1,7 +1,6 @@
 import pLimit from 'p-limit';
 
-import { buildComplianceReportEvent, buildRunCompletedEvent } from '../audit/event';
-import type { EventData, RunFields } from '../audit/event-schemas';
+import { buildComplianceReportEvent, buildRunCompletedEvent, RunEventData } from '../audit/event';
 import { collect } from '../collect';
 import { ActionError, EndpointService, UnfinishedReason } from '../model';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
@@ -160,9 +159,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   // a failure while sending the first still leaves the second its place.
   const { run } = options;
   const closing = [
-    ...(options.scope === 'compliance'
-      ? [buildComplianceReportEvent(run, complianceReportDrift(summary), deps.clock())]
-      : []),
+    ...(options.scope === 'compliance' ? [buildComplianceReportEvent(run, summary.drift, deps.clock())] : []),
     buildRunCompletedEvent(run, runCompletedData(summary), deps.clock()),
   ];
   const auditFailed = (err: unknown) => {
@@ -178,12 +175,8 @@ function failedReview(service: EndpointService, error: ActionError): ServiceRevi
   return { service_id: service.id, managed: true, actions: [], left_pending: [], drift: [], error };
 }
 
-/**
- * What the run.completed event carries: counts, left_pending, failures (CONTRACT section 3). Typed
- * from its published data schema, so a field or a member of the run's types that the schema does
- * not accept fails the build.
- */
-function runCompletedData(summary: RunSummary): Omit<EventData<'vpcep.run.completed'>, RunFields> {
+/** What the run.completed event carries of the summary: counts, left_pending, failures (CONTRACT section 3). */
+function runCompletedData(summary: RunSummary): RunEventData<'vpcep.run.completed'> {
   return {
     scope: summary.scope,
     started_at: summary.started_at,
@@ -203,9 +196,4 @@ function runCompletedData(summary: RunSummary): Omit<EventData<'vpcep.run.comple
     }),
     ...(summary.error && { error: summary.error }),
   };
-}
-
-/** What the compliance.report event carries, checked against its published data schema as above. */
-function complianceReportDrift(summary: RunSummary): EventData<'vpcep.compliance.report'>['drift'] {
-  return summary.drift;
 }
