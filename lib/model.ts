@@ -149,6 +149,8 @@ export interface Action {
   endpoint_id?: string;
   /** connection.* and domain whitelist records: the account. */
   domain_id?: string;
+  /** connection.*: when the connection was created, as the API listed it (4.2.6), when it did. */
+  created_at?: string;
   /** whitelist.*: the record, `iam:domain::<id>` or `*`. */
   permission?: string;
   /** Label of the rule that called for it. */

@@ -64,9 +64,13 @@ const actionBase = z.object({
   error: actionErrorSchema.optional().describe('only when outcome is failed'),
 });
 
+/** When a connection was created, as the API listed it (absent when it did not say). */
+const createdAt = z.string().optional().describe('when the connection was created, as the API listed it (4.2.6)');
+
 const connectionData = actionBase.extend({
   endpoint_id: z.string().min(1).describe('the connection (VPC endpoint) id'),
   domain_id: z.string().min(1).describe('the consumer account (domain) of the connection'),
+  created_at: createdAt,
 });
 
 const whitelistData = actionBase.extend({
@@ -78,6 +82,7 @@ const leftPendingSchema = z.object({
   service_id: z.string(),
   endpoint_id: z.string(),
   domain_id: z.string(),
+  created_at: createdAt,
   rule: z.string(),
   reason: z.string(),
 }) satisfies z.ZodType<LeftPending, unknown>;

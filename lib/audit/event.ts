@@ -61,6 +61,7 @@ export function buildActionEvent(run: RunContext, result: ActionResult, time: Da
     service_id: action.service_id,
     ...(action.endpoint_id !== undefined && { endpoint_id: action.endpoint_id }),
     ...(action.domain_id !== undefined && { domain_id: action.domain_id }),
+    ...(action.created_at !== undefined && { created_at: action.created_at }),
     ...(action.permission !== undefined && { permission: action.permission }),
     rule: action.rule,
     reason: action.reason,

@@ -1,12 +1,13 @@
 /**
  * The run's summary, built as an accumulator: each service's review is added as it ends, and
  * finishing decides once what the run amounts to (failed or not, outcomes by action type, drift
- * by kind, revocations held). Keeping the list of actions is the caller's choice: the counts,
+ * by kind, revocations held, the oldest pending age). Keeping the list of actions is the caller's choice: the counts,
  * failures and the hold are taken as each review is added, so a caller that keeps no list (a
  * queue worker) holds no memory per action.
  */
 import { ActionError, ActionResult, ActionType, Outcome, OUTCOMES, Trigger, UnfinishedReason } from '../model';
 import { Drift, DriftKind, LeftPending, Scope } from '../policy/plan';
+import { EXECUTORS } from './executors';
 import { ServiceReview } from './ports';
 
 /** Actions by type and outcome: a type appears once one of its actions did, with every outcome counted. */
@@ -52,6 +53,12 @@ export interface RunSummary {
   skipped: { service_id: string; note: string }[];
   /** True when SIGINT/SIGTERM ended the run early. */
   interrupted: boolean;
+  /**
+   * Seconds since the oldest connection the policy accepts that is still pending after the run
+   * was created (an accept that failed or was only planned: dry run, the brake); 0 when there is
+   * none. The outcome heartbeat's figure (CONTRACT section 4).
+   */
+  oldest_allowed_pending_seconds: number;
   /** Revocations held back by the cap (recorded as planned), and why. */
   revocations_held: number;
   revocation_hold?: string;
@@ -123,6 +130,7 @@ export function createRunTally(start: RunStart): RunTally {
   const driftByKind: Partial<Record<DriftKind, number>> = {};
   let failureCount = 0;
   let held = 0;
+  let oldestPending = Infinity;
 
   const leaveUnfinished = (serviceId: string, reason: UnfinishedReason) => {
     unfinished.push(serviceId);
@@ -141,6 +149,7 @@ export function createRunTally(start: RunStart): RunTally {
         const c = (counts[a.type] ??= Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
         c[a.outcome]++;
         if (a.held) held++;
+        if (EXECUTORS[a.type].awaited && a.outcome !== 'succeeded') oldestPending = Math.min(oldestPending, timeOf(a));
         if (a.outcome === 'failed') failures.push(failureOf(a));
       }
       for (const d of review.drift) driftByKind[d.kind] = (driftByKind[d.kind] ?? 0) + 1;
@@ -179,6 +188,8 @@ export function createRunTally(start: RunStart): RunTally {
         ...(unfinishedReason && { unfinished_reason: unfinishedReason }),
         skipped,
         interrupted: end.interrupted,
+        oldest_allowed_pending_seconds:
+          oldestPending < end.finishedAt.getTime() ? Math.round((end.finishedAt.getTime() - oldestPending) / 1000) : 0,
         revocations_held: held,
         ...(hold !== undefined && { revocation_hold: hold }),
         // A service left unreviewed (deadline, audit failure, interruption) is a run that did not do its job.
@@ -193,6 +204,12 @@ export function createRunTally(start: RunStart): RunTally {
       };
     },
   };
+}
+
+/** When an action's connection was created (ms), Infinity when the API did not say. */
+function timeOf(a: ActionResult): number {
+  const t = a.created_at === undefined ? NaN : Date.parse(a.created_at);
+  return Number.isNaN(t) ? Infinity : t;
 }
 
 /** A failed action as the run's failures list it. */

@@ -152,6 +152,20 @@ describe('runReview()', () => {
     ).toEqual(Array(4).fill(['planned', true]));
   });
 
+  it("ages the oldest connection the policy accepts that is still pending after the run, from the plan's created_at", async () => {
+    const dry = setup();
+    const planned = await runReview(dry.deps, policy, { ...dry.options, run: { ...dry.options.run, dryRun: true } });
+    // ep-1 (allowed) was created 59 minutes before NOW; only planned, it is still pending.
+    expect(planned.oldest_allowed_pending_seconds).toBe(59 * 60);
+    await dry.auditor.close();
+    expect(dry.mem.events.find((e) => e.type === 'vpcep.connection.accept')!.data).toMatchObject({
+      endpoint_id: 'ep-1',
+      created_at: isoSeconds(new Date(NOW.getTime() - 59 * 60_000)),
+    });
+    const t = setup();
+    expect((await runReview(t.deps, policy, t.options)).oldest_allowed_pending_seconds).toBe(0);
+  });
+
   it('reports an accept that lost a race truthfully: done if the connection ended accepted, failed otherwise', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
