@@ -178,30 +178,6 @@ export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactor
   };
 }
 
-export interface CreateRunDepsOptions extends Omit<ProcessDepsOptions, 'connection' | 'audit'> {
-  connection: ProcessDepsOptions['connection'] & { credentials: HuaweiCredentials };
-  sink: AuditSink;
-  logger: Logger;
-  maxUnaudited?: number;
-}
-
-/** createRunDepsFactory for a single run with its sink (the benchmarks). */
-export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
-  const {
-    connection: { credentials, ...connection },
-    sink,
-    logger,
-    maxUnaudited,
-    ...shared
-  } = options;
-  return createRunDepsFactory({ connection, ...shared })({
-    credentials,
-    logger,
-    sink,
-    ...(maxUnaudited !== undefined && { maxUnaudited }),
-  });
-}
-
 /**
  * The SQS client of the audit queue, with the AWS SDK's defaults for region, credentials and
  * endpoint (so AWS_ENDPOINT_URL_SQS points it at a local server).

@@ -7,7 +7,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import type { HandlerSetup } from '../../lib/lambda/handler-setup';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { createLambdaRunDepsFactory } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
 import { signWebhook } from '../../lib/webhook/signature';
@@ -106,7 +106,7 @@ export function coldStartContainer(
   return {
     ...base,
     ...(clock && { clock }),
-    createRunDeps: createLambdaRunDeps({ config: base.config, stderr: output.audit, ...(clock && { clock }) }),
+    createRunDeps: createLambdaRunDepsFactory({ config: base.config, stderr: output.audit, ...(clock && { clock }) }),
   };
 }
 
