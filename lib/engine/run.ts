@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 
 import { buildComplianceReportEvent, buildRunCompletedEvent, RunEventData } from '../audit/event';
 import { collect } from '../collect';
-import { ActionError, EndpointService, UnfinishedReason } from '../model';
+import { ActionError, EndpointService } from '../model';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import { actOnService, stopReason } from './act';
@@ -76,7 +76,6 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     services: services.map((s) => s.id),
     ...(options.keepActions !== undefined && { keepActions: options.keepActions }),
   });
-  const leaveUnfinished = (serviceId: string, reason: UnfinishedReason) => tally.leaveUnfinished(serviceId, reason);
   // Services are taken in list order, at most `concurrency` at a time; each service's calls
   // share the same call limit, so a service with many actions cannot starve the limit.
   const serviceSlots = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -92,7 +91,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     services.map((service) =>
       serviceSlots(async () => {
         const stop = stopReason(deps, options);
-        if (stop) return leaveUnfinished(service.id, stop);
+        if (stop) return tally.leaveUnfinished(service.id, stop);
         try {
           const survey = await surveyService(reviewDeps, service, policy, options);
           if (survey.actions.length > 0) surveys.push(survey);
@@ -122,7 +121,7 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
     surveys.map((survey) =>
       serviceSlots(async () => {
         const stop = stopReason(deps, options);
-        if (stop) return leaveUnfinished(survey.service.id, stop);
+        if (stop) return tally.leaveUnfinished(survey.service.id, stop);
         try {
           finished(await actOnService(reviewDeps, survey, options, hold));
         } catch (err) {

@@ -25,7 +25,7 @@ export interface InvocationRun {
    * (VPCEP_MAX_REVOCATIONS, never lifted in Lambda): over every endpoint service, or over
    * `services` (already read).
    */
-  review(options?: Pick<RunOptions, 'services' | 'endpointId'>): Promise<RunSummary>;
+  review(options?: Pick<RunOptions, 'services' | 'endpointId' | 'keepActions'>): Promise<RunSummary>;
 }
 
 /**
