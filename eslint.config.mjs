@@ -15,7 +15,7 @@ const LAYERS = {
   cli: ['audit', 'collect', 'config', 'deps', 'engine', 'errors', 'logger', 'model', 'policy', 'simulator', 'vpcep'],
   deps: ['audit', 'config', 'engine', 'lease', 'logger', 'model', 'vpcep', 'webhook'],
   archive: ['audit', 'logger', 'time', 'zod-issues'],
-  engine: ['audit', 'collect', 'lease', 'logger', 'model', 'policy'],
+  engine: ['audit', 'collect', 'lease', 'logger', 'model', 'policy', 'vpcep/operations'],
   simulator: ['errors', 'model', 'strings', 'time', 'vpcep', 'zod-issues'],
   config: ['errors', 'logger', 'model', 'vpcep', 'zod-issues'],
   webhook: ['errors', 'lease', 'zod-issues'],

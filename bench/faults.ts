@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
 import { DEFAULT_MAX_REVOCATIONS } from '../lib/config';
-import { createRateLimiter, createRunDeps } from '../lib/deps';
+import { createRateLimiter } from '../lib/deps';
 import { runReview, RunSummary } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
 import { parsePolicy } from '../lib/policy/load';
@@ -40,6 +40,7 @@ import {
 import { runContextFactory } from '../test/support/records';
 import { consumerDomains, CONTRACT_POLICY, contractScenario, generatedStatePolicy } from '../test/support/scenarios';
 import { minimumRequests, startRemoteSimulator } from './remote-simulator';
+import { createRunDeps } from './run-deps';
 
 const { values: args } = parseArgs({ options: { only: { type: 'string' }, seeds: { type: 'string', default: '20' } } });
 const CREDS = { ak: 'BENCHFAULTSAK0000001', sk: 'bench-faults-secret' };

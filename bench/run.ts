@@ -16,7 +16,6 @@ import { parseArgs } from 'node:util';
 
 import { createFileSink } from '../lib/audit/file-sink';
 import { DEFAULT_MAX_REVOCATIONS } from '../lib/config';
-import { createRunDeps } from '../lib/deps';
 import { runReview } from '../lib/engine/run';
 import { silentLogger } from '../lib/logger';
 import { parsePolicy } from '../lib/policy/load';
@@ -24,6 +23,7 @@ import { generateState, GenerateStateOptions } from '../lib/simulator';
 import { runContextFactory } from '../test/support/records';
 import { consumerDomains, generatedStatePolicy } from '../test/support/scenarios';
 import { minimumRequests, startRemoteSimulator } from './remote-simulator';
+import { createRunDeps } from './run-deps';
 
 const { values: args } = parseArgs({
   options: {

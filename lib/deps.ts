@@ -15,7 +15,7 @@ import { createFileSink, createStreamSink } from './audit/file-sink';
 import { AuditSink, createFanoutSink } from './audit/sink';
 import { createSqsSink, SqsSendClient } from './audit/sqs-sink';
 import { ConnectionConfig } from './config';
-import { EngineDeps } from './engine/service-review';
+import { EngineDeps } from './engine/ports';
 import { createDynamoDbLeaseStore } from './lease/dynamodb-lease-store';
 import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';
@@ -176,30 +176,6 @@ export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactor
     });
     return { client, auditor, clock, logger: run.logger, ...(lease && { lease }) };
   };
-}
-
-export interface CreateRunDepsOptions extends Omit<ProcessDepsOptions, 'connection' | 'audit'> {
-  connection: ProcessDepsOptions['connection'] & { credentials: HuaweiCredentials };
-  sink: AuditSink;
-  logger: Logger;
-  maxUnaudited?: number;
-}
-
-/** createRunDepsFactory for a single run with its sink (the benchmarks). */
-export function createRunDeps(options: CreateRunDepsOptions): RunDeps {
-  const {
-    connection: { credentials, ...connection },
-    sink,
-    logger,
-    maxUnaudited,
-    ...shared
-  } = options;
-  return createRunDepsFactory({ connection, ...shared })({
-    credentials,
-    logger,
-    sink,
-    ...(maxUnaudited !== undefined && { maxUnaudited }),
-  });
 }
 
 /**

@@ -149,6 +149,8 @@ export interface Action {
   endpoint_id?: string;
   /** connection.* and domain whitelist records: the account. */
   domain_id?: string;
+  /** connection.*: when the connection was created, as the API listed it (4.2.6), when it did. */
+  created_at?: string;
   /** whitelist.*: the record, `iam:domain::<id>` or `*`. */
   permission?: string;
   /** Label of the rule that called for it. */
@@ -167,6 +169,16 @@ export interface ActionError {
   message: string;
   /** The HTTP status, when the API answered. */
   status?: number;
+}
+
+/** An action as a run ended it: its outcome, and why when it differs from the plain call. */
+export interface ActionResult extends Action {
+  outcome: Outcome;
+  /** A revocation the blast-radius cap held: `planned`, with a note saying why, not carried out. */
+  held?: true;
+  /** What happened when it differs from the plain call: e.g. "already accepted (changed meanwhile)". */
+  note?: string;
+  error?: ActionError;
 }
 
 /** What started a run (CONTRACT 3, `data.trigger`). */

@@ -37,8 +37,8 @@ export interface Auditor {
   reserve(): Promise<void>;
   /** Records the outcome of a reserved call: one event per action it carried out. */
   record(events: AuditEvent | readonly AuditEvent[]): Promise<void>;
-  /** Records an event not tied to a reservation (run.completed, compliance.report). */
-  emit(event: AuditEvent): Promise<void>;
+  /** Records events not tied to a reservation (run.completed, compliance.report, held revocations). */
+  emit(events: AuditEvent | readonly AuditEvent[]): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
   /**
@@ -159,7 +159,7 @@ export function createAuditor(options: AuditorOptions): Auditor {
       reserved = Math.max(0, reserved - 1);
       await enqueue(Array.isArray(events) ? events : [events as AuditEvent]);
     },
-    emit: (event) => enqueue([event]),
+    emit: (events) => enqueue(Array.isArray(events) ? events : [events as AuditEvent]),
     async flush() {
       await push();
       check();

@@ -12,10 +12,10 @@ import { DRIFT_KINDS, SCOPES, type LeftPending } from '../policy/plan';
  *
  * The enums take the run's lists from lib/model.ts and lib/policy/plan.ts, and the schemas of
  * shapes declared there are checked against them (`satisfies`). The run's own shapes (failures)
- * live in lib/engine, which audit does not import: lib/engine/run.ts types the data it hands to
- * the builders from these schemas (EventData), so a member or field they do not accept fails the
- * build there. Drift kinds and failed action types stay plain strings, as the published JSON
- * Schemas have them.
+ * live in lib/engine, which audit does not import: the run-level builders of event.ts take their
+ * data typed from these schemas (EventData), so a member or field they do not accept fails the
+ * build where lib/engine hands it over. Drift kinds and failed action types stay plain strings,
+ * as the published JSON Schemas have them.
  */
 
 const trigger = z.enum(TRIGGERS).describe('what started the run');
@@ -64,9 +64,13 @@ const actionBase = z.object({
   error: actionErrorSchema.optional().describe('only when outcome is failed'),
 });
 
+/** When a connection was created, as the API listed it (absent when it did not say). */
+const createdAt = z.string().optional().describe('when the connection was created, as the API listed it (4.2.6)');
+
 const connectionData = actionBase.extend({
   endpoint_id: z.string().min(1).describe('the connection (VPC endpoint) id'),
   domain_id: z.string().min(1).describe('the consumer account (domain) of the connection'),
+  created_at: createdAt,
 });
 
 const whitelistData = actionBase.extend({
@@ -78,6 +82,7 @@ const leftPendingSchema = z.object({
   service_id: z.string(),
   endpoint_id: z.string(),
   domain_id: z.string(),
+  created_at: createdAt,
   rule: z.string(),
   reason: z.string(),
 }) satisfies z.ZodType<LeftPending, unknown>;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
-import type { Action, ActionError, Outcome, RunContext } from '../model';
-import { dataSchemaUri } from './event-schemas';
+import type { Action, ActionResult, RunContext } from '../model';
+import { dataSchemaUri, type EventData, type EventType, type RunFields } from './event-schemas';
 
 /**
  * CloudEvents 1.0 audit events (CONTRACT.md section 3). Pure builders: no I/O, the time and run
@@ -45,19 +45,13 @@ export function actionSubject(action: Action): string {
 }
 
 /**
- * One event for one action (taken, failed, or planned under dry run). `note` says what happened
- * when it differs from the plain call, e.g. "already accepted (changed meanwhile)" when another
- * actor got there first; `held` marks a revocation the blast-radius cap held (outcome planned).
+ * One event for one action, as the run ended it (taken, failed, or planned under dry run or
+ * held). Its `note` says what happened when it differs from the plain call, e.g. "already
+ * accepted (changed meanwhile)" when another actor got there first; `held` marks a revocation
+ * the blast-radius cap held (outcome planned).
  */
-export function buildActionEvent(
-  run: RunContext,
-  action: Action,
-  outcome: Outcome,
-  time: Date,
-  error?: ActionError,
-  note?: string,
-  held?: boolean,
-): AuditEvent {
+export function buildActionEvent(run: RunContext, result: ActionResult, time: Date): AuditEvent {
+  const { outcome, note, held, error, ...action } = result;
   const subject = actionSubject(action);
   const data: Record<string, unknown> = {
     run_id: run.runId,
@@ -67,6 +61,7 @@ export function buildActionEvent(
     service_id: action.service_id,
     ...(action.endpoint_id !== undefined && { endpoint_id: action.endpoint_id }),
     ...(action.domain_id !== undefined && { domain_id: action.domain_id }),
+    ...(action.created_at !== undefined && { created_at: action.created_at }),
     ...(action.permission !== undefined && { permission: action.permission }),
     rule: action.rule,
     reason: action.reason,
@@ -85,22 +80,33 @@ export function buildActionEvent(
   );
 }
 
+/** What a run-level builder is handed: its published data, less the fields it adds from the run's context. */
+export type RunEventData<T extends EventType> = Omit<EventData<T>, RunFields>;
+
 /** The one `vpcep.run.completed` event that ends a run. */
-export function buildRunCompletedEvent(run: RunContext, summary: Record<string, unknown>, time: Date): AuditEvent {
+export function buildRunCompletedEvent(
+  run: RunContext,
+  data: RunEventData<'vpcep.run.completed'>,
+  time: Date,
+): AuditEvent {
   return fitEvent(
     envelope(
       run,
       'vpcep.run.completed',
       `runs/${run.runId}`,
       time,
-      baseRunData(run, summary),
+      baseRunData(run, data),
       stableEventId(run.runId, 'run.completed'),
     ),
   );
 }
 
 /** The one `vpcep.compliance.report` event of a compliance run: the drift list. */
-export function buildComplianceReportEvent(run: RunContext, drift: readonly unknown[], time: Date): AuditEvent {
+export function buildComplianceReportEvent(
+  run: RunContext,
+  drift: RunEventData<'vpcep.compliance.report'>['drift'],
+  time: Date,
+): AuditEvent {
   return fitEvent(
     envelope(
       run,
@@ -113,7 +119,7 @@ export function buildComplianceReportEvent(run: RunContext, drift: readonly unkn
   );
 }
 
-function baseRunData(run: RunContext, rest: Record<string, unknown>): Record<string, unknown> {
+function baseRunData(run: RunContext, rest: object): Record<string, unknown> {
   return { run_id: run.runId, trigger: run.trigger, dry_run: run.dryRun, policy_sha256: run.policySha256, ...rest };
 }
 

@@ -3,7 +3,7 @@
  * stdout, or the one `--json` document; what went wrong and progress on stderr.
  */
 import { RunSummary } from '../engine/run';
-import { ActionResult } from '../engine/service-review';
+import { ActionResult } from '../model';
 import { CliContext } from './context';
 import { formatTable, printJson } from './output';
 
@@ -156,9 +156,7 @@ function renderSummary(summary: RunSummary, plan: boolean, api: ApiStats): strin
   );
   // The counts the scheduled functions publish as metrics (CONTRACT section 4).
   const s2 = summary.services;
-  const byKind = new Map<string, number>();
-  for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
-  const drift = [...byKind];
+  const drift = Object.entries(summary.drift_by_kind);
   out.push(
     `Services: ${s2.reviewed} reviewed, ${s2.failed} failed, ${s2.unfinished} unfinished, ${s2.skipped} skipped; revocations held: ${summary.revocations_held}; drift: ${drift.length > 0 ? drift.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}; duration ${Date.parse(summary.finished_at) - Date.parse(summary.started_at)} ms`,
   );

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-import { findManagedService } from '../engine/service-review';
+import { findManagedService } from '../engine/survey';
 import { createMemoryWebhookRequestStore } from '../webhook/request-store';
 import { verifyWebhook } from '../webhook/verify';
 import { createBrake } from './brake';

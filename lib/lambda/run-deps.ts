@@ -22,7 +22,7 @@ export interface LambdaRunDepsOptions {
  * stderr, which CloudWatch keeps. With VPCEP_LEASE_TABLE every review takes the service's lease
  * in that table before acting (CONTRACT section 1, "Leases"); the deployed functions always have it.
  */
-export function createLambdaRunDeps(options: LambdaRunDepsOptions): RunDepsFactory {
+export function createLambdaRunDepsFactory(options: LambdaRunDepsOptions): RunDepsFactory {
   const { connection, auditQueueUrl, leaseTable } = options.config;
   return createRunDepsFactory({
     connection: { endpoint: connection.endpoint, projectId: connection.projectId },

@@ -19,11 +19,6 @@ export interface RunMetricsInput {
   /** The Lambda function name: with the scope, the only dimensions (per-service ones cost per service). */
   functionName: string;
   api: ApiCounters;
-  /**
-   * Age in seconds of the oldest connection the policy would accept that is still pending after
-   * the run (0 when there is none): the outcome heartbeat.
-   */
-  oldestAllowedPendingSeconds: number;
 }
 
 /**
@@ -64,11 +59,10 @@ export function publishRunMetrics(input: RunMetricsInput, out: Writable): void {
   count('ActionsPlanned', totals.planned);
 
   count('LeftPending', summary.left_pending.length);
-  metrics.addMetric('OldestAllowedPendingAge', MetricUnit.Seconds, input.oldestAllowedPendingSeconds);
+  // The outcome heartbeat: the oldest connection the policy accepts that is still pending after the run.
+  metrics.addMetric('OldestAllowedPendingAge', MetricUnit.Seconds, summary.oldest_allowed_pending_seconds);
   count('Drift', summary.drift.length);
-  const byKind = new Map<string, number>();
-  for (const d of summary.drift) byKind.set(d.kind, (byKind.get(d.kind) ?? 0) + 1);
-  for (const [kind, n] of [...byKind].sort()) count(`Drift.${kind}`, n);
+  for (const [kind, n] of Object.entries(summary.drift_by_kind).sort()) count(`Drift.${kind}`, n);
 
   const { services } = summary;
   count('ServicesReviewed', services.reviewed);

@@ -1,6 +1,5 @@
 import { RunDeps } from '../deps';
 import { RunOptions, runReview, RunSummary } from '../engine/run';
-import { EngineClient } from '../engine/service-review';
 import { Logger } from '../logger';
 import { RunContext, Trigger } from '../model';
 import { LoadedPolicy } from '../policy/load';
@@ -24,9 +23,9 @@ export interface InvocationRun {
   /**
    * Runs the engine once with the run's context, scope, deadline and revocation cap
    * (VPCEP_MAX_REVOCATIONS, never lifted in Lambda): over every endpoint service, or over
-   * `services` (already read); `client` replaces the run's client (a wrapper around it).
+   * `services` (already read).
    */
-  review(options?: Pick<RunOptions, 'services' | 'endpointId'> & { client?: EngineClient }): Promise<RunSummary>;
+  review(options?: Pick<RunOptions, 'services' | 'endpointId' | 'keepActions'>): Promise<RunSummary>;
 }
 
 /**
@@ -57,8 +56,8 @@ export async function runOnce<T>(
     return await body({
       context: run,
       client: deps.client,
-      review: ({ client, ...options } = {}) =>
-        runReview({ ...deps, ...(client && { client }) }, loaded.policy, {
+      review: (options = {}) =>
+        runReview(deps, loaded.policy, {
           run,
           scope: choice.scope,
           revocationCap: { max: setup.config.controls.maxRevocations, lifted: false },

@@ -6,8 +6,7 @@ import { AppError } from '../errors';
 import { Scope } from '../policy/plan';
 import { createBrake } from './brake';
 import { AppContext } from './context';
-import { asLambdaHandler, clockOf, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
-import { createPendingAges } from './pending-ages';
+import { asLambdaHandler, HandlerSetup, invocationMiddlewares, LambdaHandler } from './handler-setup';
 import { publishRunMetrics } from './run-metrics';
 import { runOnce } from './run-once';
 
@@ -32,7 +31,6 @@ export class RunFailedError extends AppError {
  * schedule runs the same idempotent review anyway.
  */
 export function createScheduledHandler(setup: HandlerSetup, scope: Scope): LambdaHandler<ScheduledEvent, RunSummary> {
-  const clock = clockOf(setup);
   const brake = createBrake(setup);
   const handler = middy<ScheduledEvent, RunSummary, Error, AppContext>()
     .use(invocationMiddlewares(setup, { webhookSecret: false }))
@@ -40,25 +38,16 @@ export function createScheduledHandler(setup: HandlerSetup, scope: Scope): Lambd
       const loaded = await setup.policy;
       // Read at every run, so flipping the brake needs no redeploy.
       const enforce = await brake(context.logger);
-      const ages = createPendingAges();
       // The brake (CONTRACT section 1): VPCEP_ENFORCE (deployed: its SSM parameter) false makes the run a dry run.
       const { summary, api } = await runOnce(
         setup,
         context,
         loaded,
         { trigger: 'schedule', scope, dryRun: !enforce },
-        async (run) => ({ summary: await run.review({ client: ages.client(run.client) }), api: run.client.stats() }),
+        async (run) => ({ summary: await run.review(), api: run.client.stats() }),
       );
       context.logger.info('run summary', { summary: { ...summary, actions: summary.actions.length } });
-      publishRunMetrics(
-        {
-          summary,
-          functionName: context.functionName,
-          api,
-          oldestAllowedPendingSeconds: ages.oldestAllowedPendingSeconds(summary.actions, clock()),
-        },
-        setup.metricsOut ?? process.stdout,
-      );
+      publishRunMetrics({ summary, functionName: context.functionName, api }, setup.metricsOut ?? process.stdout);
       if (summary.failed) throw new RunFailedError(summary);
       return summary;
     });

@@ -5,7 +5,7 @@ import { createDynamoDbClient, createWebhookRequestStore } from '../deps';
 import { createJsonLogger, Logger } from '../logger';
 import { loadPolicyFile } from '../policy/load';
 import { HandlerSetup, preloadPolicy } from './handler-setup';
-import { createLambdaRunDeps } from './run-deps';
+import { createLambdaRunDepsFactory } from './run-deps';
 
 /**
  * Cold start, once per container: configuration from the environment (an invalid one fails the
@@ -40,7 +40,7 @@ export function coldStart(
   return {
     config,
     policy,
-    createRunDeps: createLambdaRunDeps({ config, ...(dynamodb && { dynamodb }) }),
+    createRunDeps: createLambdaRunDepsFactory({ config, ...(dynamodb && { dynamodb }) }),
     logger,
     ...(config.leaseTable && { webhookRequests: createWebhookRequestStore(config.leaseTable, { client: dynamodb }) }),
   };

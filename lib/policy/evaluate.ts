@@ -209,10 +209,16 @@ function planConnections(
   const { settings, label } = view;
   // 3: accepted connections of a domain, including those this plan accepts, count against its limit.
   const acceptedCount = acceptedCountByDomain(ordered);
+  // The connection as actions and left_pending name it: its id, account and (when listed) creation time.
+  const target = (c: Connection) => ({
+    service_id: service.id,
+    endpoint_id: c.id,
+    domain_id: c.domain_id,
+    ...(c.created_at !== undefined && { created_at: c.created_at }),
+  });
   const connectionAction = (type: 'connection.accept' | 'connection.reject', c: Connection, reason: string) =>
-    plan.actions.push({ type, service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
-  const leave = (c: Connection, reason: string) =>
-    plan.left_pending.push({ service_id: service.id, endpoint_id: c.id, domain_id: c.domain_id, rule: label, reason });
+    plan.actions.push({ type, ...target(c), rule: label, reason });
+  const leave = (c: Connection, reason: string) => plan.left_pending.push({ ...target(c), rule: label, reason });
 
   for (const received of ordered) {
     // CONTRACT 2: one casing for domain ids in actions, left_pending and reasons.

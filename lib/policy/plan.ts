@@ -15,6 +15,8 @@ export interface LeftPending {
   service_id: string;
   endpoint_id: string;
   domain_id: string;
+  /** When the connection was created, as the API listed it (4.2.6), when it did. */
+  created_at?: string;
   rule: string;
   reason: string;
 }

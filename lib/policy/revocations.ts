@@ -63,6 +63,15 @@ export function revocationsOf(
 }
 
 /**
+ * Whether counting the revocations of `actions` needs the service's accepted connections: a
+ * whitelist removal (a domain's record, or a wildcard) revokes every domain with accepted
+ * connections that no remaining record admits, whatever the plan needed read.
+ */
+export function revocationsNeedAccepted(actions: readonly Action[]): boolean {
+  return actions.some((a) => a.type === 'whitelist.remove');
+}
+
+/**
  * Which domains some of `permissions` admit: every one (a wildcard), those a record names, and
  * those a record with an asterisk inside its id matches (4.2.9 allows `iam:domain::5f*`; it is
  * taken to admit every domain it matches, so that removing it is counted, never let through).

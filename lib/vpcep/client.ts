@@ -15,10 +15,10 @@ import * as z from 'zod';
 
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
-import type { Connection, EndpointService, HuaweiCredentials, WhitelistRecord } from '../model';
+import type { ActionError, Connection, EndpointService, HuaweiCredentials, WhitelistRecord } from '../model';
 import { isTokenCredentials } from './auth';
 import { checkEndpoint } from './endpoint';
-import { VpcepApiError } from './errors';
+import { toActionError, VpcepApiError } from './errors';
 import { FetchLike } from './http';
 import { checkPathParameter, OperationName, operationPath, OPERATIONS } from './operations';
 import { paginate, SharedBound } from './paginate';
@@ -54,8 +54,9 @@ import {
   whitelistActionResponseSchema,
 } from './schemas';
 import { buildUrl, createTransport, describeFailure, Query, SendOutcome } from './transport';
+import { updateWhitelistInHalves } from './whitelist-batches';
 
-export { VpcepApiError } from './errors';
+export { toActionError, VpcepApiError } from './errors';
 export { RateLimiter } from './rate-limiter';
 export { RetryQuota } from './retry';
 export { checkEndpoint, isLoopbackHost } from './endpoint';
@@ -236,6 +237,18 @@ export interface VpcepClient {
   listWhitelist(serviceId: string, query?: ListWhitelistQuery): AsyncGenerator<WhitelistRecord>;
   /** 4.2.9, one batch call; an empty list sends nothing */
   updateWhitelist(serviceId: string, action: 'add' | 'remove', permissions: string[]): Promise<WhitelistUpdateResult[]>;
+  /**
+   * 4.2.9 for records the API may refuse in part: one call, split in halves where the API
+   * refuses it (lib/vpcep/whitelist-batches.ts). Never rejects for a refusal: resolves with the
+   * error of each permission not carried out (none: all were). No new call starts once `signal`
+   * (default: the client's) is aborted.
+   */
+  updateWhitelistRecords(
+    serviceId: string,
+    action: 'add' | 'remove',
+    permissions: readonly string[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Map<string, ActionError>>;
   /** 4.2.10, every page (limit 1000) */
   listPublicServices(query?: ListPublicServicesQuery): AsyncGenerator<PublicService>;
   /** 4.2.11, by id or by name */
@@ -250,6 +263,8 @@ export interface VpcepClient {
   listEndpoints(query?: ListEndpointsQuery): AsyncGenerator<VpcEndpoint>;
   /** 4.4.1 */
   getQuotas(type?: 'endpoint_service' | 'endpoint'): Promise<Quotas>;
+  /** What an error this client threw (or any other) says, as an action's error (toActionError). */
+  describeError(err: unknown): ActionError;
   /** Counters: requests sent (retries included), calls, retries, throttled answers, requests by operation. */
   stats(): ClientStats;
 }
@@ -431,6 +446,14 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const noBody = z.unknown();
   const service = (id: string) => ({ service_id: checkPathParameter(id, 'service id') });
   const endpoint = (id: string) => ({ endpoint_id: checkPathParameter(id, 'endpoint id') });
+  const updateWhitelist: VpcepClient['updateWhitelist'] = async (serviceId, action, permissions) => {
+    const params = service(serviceId);
+    // 4.2.9 rejects an empty list (EndPoint.3036); nothing to do is not a call.
+    if (permissions.length === 0) return [];
+    const body = validateRequest(whitelistActionRequestSchema, { permissions, action }, 'updateWhitelist');
+    const res = await call('updateWhitelist', params, whitelistActionResponseSchema, { body });
+    return res.permissions.map((permission) => ({ permission }));
+  };
 
   return {
     async listVersions() {
@@ -501,13 +524,9 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         'whitelist',
       );
     },
-    async updateWhitelist(serviceId, action, permissions) {
-      const params = service(serviceId);
-      // 4.2.9 rejects an empty list (EndPoint.3036); nothing to do is not a call.
-      if (permissions.length === 0) return [];
-      const body = validateRequest(whitelistActionRequestSchema, { permissions, action }, 'updateWhitelist');
-      const res = await call('updateWhitelist', params, whitelistActionResponseSchema, { body });
-      return res.permissions.map((permission) => ({ permission }));
+    updateWhitelist,
+    updateWhitelistRecords(serviceId, action, permissions, { signal = options.signal } = {}) {
+      return updateWhitelistInHalves((batch) => updateWhitelist(serviceId, action, batch), action, permissions, signal);
     },
     listPublicServices(query = {}) {
       return list(
@@ -554,6 +573,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
     async getQuotas(type) {
       return (await call('getQuotas', {}, quotasResponseSchema, { query: { type } })).quotas;
     },
+    describeError: toActionError,
     stats() {
       return {
         requests: counters.requests,

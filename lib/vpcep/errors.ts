@@ -1,4 +1,5 @@
 import { AppError } from '../errors';
+import type { ActionError } from '../model';
 
 /** What went wrong with one VPCEP call, as data (the retry classifier works on this). */
 export interface VpcepFailure {
@@ -63,6 +64,23 @@ export class VpcepApiError extends AppError {
     this.operation = details.operation;
     this.attempts = details.attempts ?? 1;
   }
+}
+
+/**
+ * What an error says, as an action's error (CONTRACT section 3, `data.error`): of a call of this
+ * client, the API's `error_code` (else the client's own code, e.g. INTERRUPTED), its
+ * `error_msg` (else the whole message) and the HTTP status; of any other error, its code when it
+ * is the program's own (AppError), and its message.
+ */
+export function toActionError(err: unknown): ActionError {
+  if (err instanceof VpcepApiError)
+    return {
+      code: err.errorCode ?? err.code,
+      message: err.errorMsg ?? err.message,
+      ...(err.status !== undefined && { status: err.status }),
+    };
+  if (err instanceof AppError) return { code: err.code, message: err.message };
+  return { code: 'ERROR', message: err instanceof Error ? err.message : String(err) };
 }
 
 /**

@@ -190,8 +190,15 @@ describe('archiver: apply -> audit queue -> archiver -> S3', () => {
                 trigger: 'schedule',
                 policySha256: 'ab'.repeat(32),
               }),
-              actionFactory({ service_id: 'svc-0', endpoint_id: `ep-${i}`, domain_id: PARTNER, reason: 'allowed' }),
-              'succeeded',
+              {
+                ...actionFactory({
+                  service_id: 'svc-0',
+                  endpoint_id: `ep-${i}`,
+                  domain_id: PARTNER,
+                  reason: 'allowed',
+                }),
+                outcome: 'succeeded',
+              },
               new Date(),
             ),
           ),

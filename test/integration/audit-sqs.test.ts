@@ -1,6 +1,6 @@
 import { AuditEvent, buildActionEvent, buildRunCompletedEvent } from '../../lib/audit/event';
 import { createSqsSink } from '../../lib/audit/sqs-sink';
-import { actionFactory, runContextFactory } from '../support/records';
+import { actionFactory, runCompletedDataFactory, runContextFactory } from '../support/records';
 import { drain, LocalSqs, startLocalSqs } from './support/sqs-server';
 
 const run = runContextFactory({ runId: 'run-sqs', policySha256: 'f'.repeat(64) });
@@ -9,18 +9,20 @@ function sampleEvents(n: number): AuditEvent[] {
   const evs = Array.from({ length: n }, (_, i) =>
     buildActionEvent(
       run,
-      actionFactory({
-        type: i % 2 ? 'connection.reject' : 'connection.accept',
-        service_id: `svc-${i % 4}`,
-        endpoint_id: `ep-${i}`,
-        domain_id: 'abc',
-        reason: 'test',
-      }),
-      'succeeded',
+      {
+        ...actionFactory({
+          type: i % 2 ? 'connection.reject' : 'connection.accept',
+          service_id: `svc-${i % 4}`,
+          endpoint_id: `ep-${i}`,
+          domain_id: 'abc',
+          reason: 'test',
+        }),
+        outcome: 'succeeded',
+      },
       new Date(),
     ),
   );
-  return [...evs, buildRunCompletedEvent(run, { counts: {} }, new Date())];
+  return [...evs, buildRunCompletedEvent(run, runCompletedDataFactory(), new Date())];
 }
 
 describe('SQS audit sink against a local SQS-compatible server', () => {

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { EXECUTORS } from '../../lib/engine/executors';
+import { SURVEY_OPERATIONS } from '../../lib/engine/survey';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
 import { coldStart } from '../../lib/lambda/setup';
 import { silentLogger } from '../../lib/logger';
 import { loadSimulatorStateFile, startSimulator } from '../../lib/simulator';
-import { operationForRoute, OPERATIONS } from '../../lib/vpcep/operations';
+import { operationForRoute, OperationName, OPERATIONS } from '../../lib/vpcep/operations';
 import { runCaptured } from '../support/capture';
 import { lambdaContext, signedReviewEvent } from '../support/lambda';
 import { apiEnv } from '../support/simulator';
@@ -15,15 +17,29 @@ import { apiEnv } from '../support/simulator';
  * compliance runs (here through the CLI, the same engine the schedules run) and the webhook.
  * Huawei IAM authorizes in two ways, and each has its files: role/policy-based
  * (policies/huawei-iam-policy*.json, the section 6 actions) and identity policy-based
- * (policies/huawei-identity-policy*.json, the actions of each API page). Each route the simulator
- * served is looked up in the client's operations table, which names both actions.
+ * (policies/huawei-identity-policy*.json, the actions of each API page). The operations the
+ * engine may call are declared: its reads (SURVEY_OPERATIONS) and each executor's (the executor
+ * table); the client's operations table names both actions of each. The runs must call nothing
+ * undeclared, and the full policies must allow exactly the declared operations.
  */
 type Flavour = 'iamAction' | 'identityAction';
 
-function actionOf(route: string, flavour: Flavour): string {
+/** Every operation the engine declares it may call. */
+const DECLARED = new Set<OperationName>([
+  ...SURVEY_OPERATIONS,
+  ...Object.values(EXECUTORS).flatMap((e) => e.operations),
+]);
+
+/** The operation the simulator served at `route` ("METHOD /path/template"), or the route when it is none. */
+function operationOf(route: string): string {
   const [method, template] = route.split(' ') as [string, string];
-  const operation = operationForRoute(method, template);
-  return (operation && OPERATIONS[operation][flavour]) ?? `unmapped route ${route}`;
+  return operationForRoute(method, template) ?? `unmapped route ${route}`;
+}
+
+function actionOf(operation: string, flavour: Flavour): string {
+  return (
+    (operation in OPERATIONS && OPERATIONS[operation as OperationName][flavour]) || `no ${flavour} for ${operation}`
+  );
 }
 
 const ROOT = join(__dirname, '../..');
@@ -75,13 +91,19 @@ describe('the Huawei IAM policies cover every call of a sweep, a compliance run 
     }
   });
 
-  it.each(FLAVOURS)('%s: policies/%s allows them all and nothing else, %s those of sweeps', (flavour, full, sweep) => {
-    const fullActions = policyActions(full);
-    const sweepActions = policyActions(sweep);
-    expect(sweepRoutes.map((r) => actionOf(r, flavour)).filter((a) => !sweepActions.has(a))).toEqual([]);
-    const needed = routes.map((r) => actionOf(r, flavour));
-    expect(needed.filter((a) => !fullActions.has(a))).toEqual([]);
-    // The runs did exercise the mutating calls the policy grants.
-    expect(new Set(needed)).toEqual(new Set([...fullActions]));
+  it('the runs call only the operations the survey and the executor table declare, and each of them', () => {
+    const called = new Set(routes.map(operationOf));
+    expect([...called].filter((o) => !DECLARED.has(o as OperationName))).toEqual([]);
+    expect(called).toEqual(DECLARED);
   });
+
+  it.each(FLAVOURS)(
+    '%s: policies/%s allows the declared operations and nothing else, %s those of sweeps',
+    (flavour, full, sweep) => {
+      const fullActions = policyActions(full);
+      const sweepActions = policyActions(sweep);
+      expect(sweepRoutes.map((r) => actionOf(operationOf(r), flavour)).filter((a) => !sweepActions.has(a))).toEqual([]);
+      expect(new Set([...DECLARED].map((o) => actionOf(o, flavour)))).toEqual(fullActions);
+    },
+  );
 });

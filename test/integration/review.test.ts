@@ -136,6 +136,15 @@ describe('vpcep-approver apply / plan against the simulator', () => {
     expect(Object.keys(doc)).toEqual(['actions', 'left_pending', 'drift', 'skipped']); // CONTRACT 1: skipped services (leases) are listed too
     expect(doc.actions.map((a: { type: string }) => a.type)).toEqual(EXPECTED_ACTIONS.map(([t]) => t));
     expect(doc.actions.every((a: object) => !('outcome' in a))).toBe(true);
+    // CONTRACT 1: connection actions and left_pending entries carry the connection's created_at, as listed.
+    const createdAt = (id: string) =>
+      sim
+        .state()
+        .services.flatMap((s) => s.connections)
+        .find((c) => c.id === id)!.created_at;
+    const connections = doc.actions.filter((a) => a.endpoint_id !== undefined);
+    expect(connections.map((a) => a.created_at)).toEqual(connections.map((a) => createdAt(a.endpoint_id!)));
+    expect(doc.left_pending.map((p) => p.created_at)).toEqual(doc.left_pending.map((p) => createdAt(p.endpoint_id)));
     expect(mutations(sim)).toEqual([]);
 
     const table = await cli(sim, ['plan', '--policy', policyFile]);

@@ -50,9 +50,9 @@ async function harness(
   const audit = captureStream();
   const container = coldStartContainer(
     { ...apiEnv(sim, CREDS), POLICY_FILE: policies.path('policy.yaml'), ...env },
-    { logs: logs.stream, audit: audit.stream },
+    { logs: logs.stream, audit: audit.stream, clock: () => NOW },
   );
-  const setup: HandlerSetup = { ...container, clock: () => NOW, ssmClient: ssm.AwsClient, metricsOut: metrics.stream };
+  const setup: HandlerSetup = { ...container, ssmClient: ssm.AwsClient, metricsOut: metrics.stream };
   return {
     sim,
     setup,

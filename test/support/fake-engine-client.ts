@@ -1,5 +1,7 @@
-import { EngineClient } from '../../lib/engine/service-review';
+import { EngineClient } from '../../lib/engine/ports';
 import { Connection, EndpointService, WhitelistRecord } from '../../lib/model';
+import { toActionError, VpcepApiError } from '../../lib/vpcep/errors';
+import { updateWhitelistInHalves } from '../../lib/vpcep/whitelist-batches';
 import { whitelistRecordFactory } from './records';
 
 export interface FakeService {
@@ -8,15 +10,20 @@ export interface FakeService {
   whitelist: WhitelistRecord[];
 }
 
-/** An error shaped like the client's VpcepApiError (status, errorCode, errorMsg). */
-export class FakeApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string,
-    readonly errorMsg: string,
-  ) {
-    super(`${errorCode}: ${errorMsg}`);
-  }
+/** The error the client throws when the API answers `status` with `errorCode` and `errorMsg` (7.2). */
+export function apiError(status: number, errorCode: string, errorMsg: string): VpcepApiError {
+  return new VpcepApiError(`fake failed: HTTP ${status} ${errorCode}: ${errorMsg}`, {
+    operation: 'fake',
+    status,
+    errorCode,
+    errorMsg,
+    retryable: false,
+  });
+}
+
+/** The error the client throws for a call the run's interruption stopped: not sent, or a listing page cut off. */
+export function interruptedError(message: string): VpcepApiError {
+  return new VpcepApiError(message, { operation: 'fake', retryable: false, code: 'INTERRUPTED' });
 }
 
 /**
@@ -28,7 +35,7 @@ export function createFakeEngineClient(services: FakeService[]) {
   const hooks: { before?: (call: string) => void } = {};
   const find = (id: string) => {
     const s = services.find((x) => x.service.id === id);
-    if (!s) throw new FakeApiError(404, 'EndPoint.0005', 'The requested resource is unavailable.');
+    if (!s) throw apiError(404, 'EndPoint.0005', 'The requested resource is unavailable.');
     return s;
   };
   const enter = (call: string) => {
@@ -54,23 +61,27 @@ export function createFakeEngineClient(services: FakeService[]) {
     async acceptOrReject(serviceId, endpointId, action) {
       enter(`${action} ${serviceId} ${endpointId}`);
       const c = find(serviceId).connections.find((x) => x.id === endpointId);
-      if (!c) throw new FakeApiError(400, 'EndPoint.2030', 'endpoint not in service');
+      if (!c) throw apiError(400, 'EndPoint.2030', 'endpoint not in service');
       c.status = action === 'receive' ? 'accepted' : 'rejected';
       return [{ ...c }];
     },
-    async updateWhitelist(serviceId, action, permissions) {
-      enter(`whitelist ${action} ${serviceId} ${permissions.length}`);
-      const s = find(serviceId);
-      if (action === 'add')
-        s.whitelist.push(...permissions.map((p) => whitelistRecordFactory(p, { id: `perm-${nextId++}` })));
-      else s.whitelist = s.whitelist.filter((r) => !permissions.includes(r.permission));
-      return [];
+    // As the client does: one 4.2.9 call per batch, halved where the API refuses it.
+    async updateWhitelistRecords(serviceId, action, permissions, { signal } = {}) {
+      const update = async (batch: string[]) => {
+        enter(`whitelist ${action} ${serviceId} ${batch.length}`);
+        const s = find(serviceId);
+        if (action === 'add')
+          s.whitelist.push(...batch.map((p) => whitelistRecordFactory(p, { id: `perm-${nextId++}` })));
+        else s.whitelist = s.whitelist.filter((r) => !batch.includes(r.permission));
+      };
+      return updateWhitelistInHalves(update, action, permissions, signal);
     },
     async updateService(serviceId, body) {
       enter(`updateService ${serviceId}`);
       Object.assign(find(serviceId).service, body);
       return {};
     },
+    describeError: toActionError,
   };
   return { client, calls, hooks, services };
 }

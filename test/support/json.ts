@@ -6,8 +6,7 @@ import { readFile } from 'node:fs/promises';
 
 import type { AuditEvent } from '../../lib/audit/event';
 import type { RunSummary } from '../../lib/engine/run';
-import type { ActionResult } from '../../lib/engine/service-review';
-import type { Action, ActionError } from '../../lib/model';
+import type { Action, ActionError, ActionResult } from '../../lib/model';
 
 /** What `apply --json` prints (CONTRACT 1): each action with its outcome. */
 export interface ApplyJson extends Pick<RunSummary, 'left_pending' | 'drift' | 'skipped'> {

@@ -7,7 +7,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { APIGatewayProxyEventV2, Context, ScheduledEvent } from 'aws-lambda';
 
 import type { HandlerSetup } from '../../lib/lambda/handler-setup';
-import { createLambdaRunDeps } from '../../lib/lambda/run-deps';
+import { createLambdaRunDepsFactory } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
 import { signWebhook } from '../../lib/webhook/signature';
@@ -95,14 +95,19 @@ export function signedReviewEvent(
 /**
  * One container's cold start from `env`, with the production factory of run dependencies: its
  * logs to `logs` (discarded unless given), its audit events to `audit` (the function's stderr,
- * where they go without an audit queue).
+ * where they go without an audit queue); `clock`, when given, is the handlers' and the runs'.
  */
 export function coldStartContainer(
   env: Readonly<Record<string, string | undefined>>,
-  output: { audit: Writable; logs?: Writable },
+  output: { audit: Writable; logs?: Writable; clock?: () => Date },
 ): HandlerSetup {
   const base = coldStart(env, { logger: createJsonLogger({ stream: output.logs ?? new PassThrough().resume() }) });
-  return { ...base, createRunDeps: createLambdaRunDeps({ config: base.config, stderr: output.audit }) };
+  const { clock } = output;
+  return {
+    ...base,
+    ...(clock && { clock }),
+    createRunDeps: createLambdaRunDepsFactory({ config: base.config, stderr: output.audit, ...(clock && { clock }) }),
+  };
 }
 
 /**

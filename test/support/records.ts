@@ -2,6 +2,7 @@
  * Record factories shared by planner, engine and audit tests (and bench/): small, readable
  * defaults, typed with lib/model.ts's types, overridable per call.
  */
+import type { RunEventData } from '../../lib/audit/event';
 import {
   domainPermission,
   type Action,
@@ -57,6 +58,24 @@ export function actionFactory(overrides: Partial<Action> = {}): Action {
 /** The context of one run, as the CLI or a Lambda handler builds it. */
 export function runContextFactory(overrides: Partial<RunContext> = {}): RunContext {
   return { runId: 'run-1', projectId: 'proj', trigger: 'cli', dryRun: false, policySha256: 'sha', ...overrides };
+}
+
+/** The data of a run.completed event (less the run's own fields): an empty sweep unless told otherwise. */
+export function runCompletedDataFactory(
+  overrides: Partial<RunEventData<'vpcep.run.completed'>> = {},
+): RunEventData<'vpcep.run.completed'> {
+  return {
+    scope: 'sweep',
+    started_at: '2026-11-26T08:00:00.000Z',
+    finished_at: '2026-11-26T08:00:01.000Z',
+    services: { total: 0, managed: 0, reviewed: 0, failed: 0, unfinished: 0 },
+    counts: {},
+    left_pending_count: 0,
+    left_pending: [],
+    failures: [],
+    unfinished: [],
+    ...overrides,
+  };
 }
 
 /** Parses policy YAML (so tests read like policy files) and fails loudly if it is invalid. */

@@ -7,7 +7,7 @@ import { DEFAULT_MAX_REVOCATIONS } from '../../config';
 import { createRunDepsFactory } from '../../deps';
 import { runReview, RunSummary } from '../../engine/run';
 import { silentLogger } from '../../logger';
-import { DOMAIN_PERMISSION_PREFIX, isWildcardPermission } from '../../model';
+import { isWildcardPermission, permissionDomain } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
 import { Scope, SCOPES } from '../../policy/plan';
 import { loadSimulatorStateFile, SimulatorState, startSimulator } from '../../simulator';
@@ -105,7 +105,7 @@ function renderRun(summary: RunSummary): string {
             a.endpoint_id
               ? `endpoint ${short(a.endpoint_id)}`
               : a.permission
-                ? `whitelist ${short(a.permission.replace(DOMAIN_PERMISSION_PREFIX, ''))}`
+                ? `whitelist ${short(permissionDomain(a.permission) ?? a.permission)}`
                 : '-',
         },
         { header: 'OUTCOME', value: (a) => a.outcome },
@@ -163,7 +163,7 @@ function renderBeforeAfter(before: SimulatorState, after: SimulatorState): strin
       rows.push({
         service: svc.service_name,
         item: `whitelist ${isWildcardPermission(p) ? '*' : 'record'}`,
-        domain: isWildcardPermission(p) ? '' : short(p.replace(DOMAIN_PERMISSION_PREFIX, '')),
+        domain: isWildcardPermission(p) ? '' : short(permissionDomain(p) ?? p),
         before: had ? 'present' : '-',
         after: has ? 'present' : '-',
       });

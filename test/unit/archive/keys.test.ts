@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { parseEvent } from '../../../lib/archive/archive-batch';
 import { eventsObjectKey, invalidObjectKey, partitionDay } from '../../../lib/archive/keys';
 import { buildRunCompletedEvent } from '../../../lib/audit/event';
-import { runContextFactory } from '../../support/records';
+import { runCompletedDataFactory, runContextFactory } from '../../support/records';
 
 describe('archive object keys', () => {
   it('partitions by the UTC day of the event time', () => {
@@ -32,17 +32,7 @@ describe('archive object keys', () => {
 describe('parseEvent()', () => {
   const good = buildRunCompletedEvent(
     runContextFactory({ runId: 'r', projectId: 'p', trigger: 'schedule', policySha256: 'ab'.repeat(32) }),
-    {
-      scope: 'sweep',
-      started_at: '2026-12-02T10:00:00.000Z',
-      finished_at: '2026-12-02T10:00:01.000Z',
-      services: { total: 0, managed: 0, reviewed: 0, failed: 0, unfinished: 0 },
-      counts: {},
-      left_pending_count: 0,
-      left_pending: [],
-      failures: [],
-      unfinished: [],
-    },
+    runCompletedDataFactory({ started_at: '2026-12-02T10:00:00.000Z', finished_at: '2026-12-02T10:00:01.000Z' }),
     new Date('2026-12-02T10:00:01.000Z'),
   );
 

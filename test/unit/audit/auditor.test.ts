@@ -6,7 +6,11 @@ import { FallbackLine } from '../../support/json';
 import { actionFactory, runContextFactory } from '../../support/records';
 
 const event = (i: number): AuditEvent =>
-  buildActionEvent(runContextFactory(), actionFactory({ endpoint_id: `ep-${i}` }), 'succeeded', new Date(0));
+  buildActionEvent(
+    runContextFactory(),
+    { ...actionFactory({ endpoint_id: `ep-${i}` }), outcome: 'succeeded' },
+    new Date(0),
+  );
 
 /** A sink whose sends can be held open and failed on demand. */
 function controllableSink() {

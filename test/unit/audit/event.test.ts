@@ -9,7 +9,7 @@ import {
   fitEvent,
   stableEventId,
 } from '../../../lib/audit/event';
-import { actionFactory, runContextFactory } from '../../support/records';
+import { actionFactory, runCompletedDataFactory, runContextFactory } from '../../support/records';
 
 const run = runContextFactory({ projectId: 'proj-1', policySha256: 'ab'.repeat(32) });
 const time = new Date('2026-11-26T08:00:00.123Z');
@@ -23,7 +23,7 @@ const accept = actionFactory({
 
 describe('buildActionEvent()', () => {
   it('builds the CloudEvent of CONTRACT section 3 for a connection action', () => {
-    const event = buildActionEvent(run, accept, 'succeeded', time);
+    const event = buildActionEvent(run, { ...accept, outcome: 'succeeded' }, time);
     expect(event).toEqual({
       specversion: '1.0',
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -49,11 +49,19 @@ describe('buildActionEvent()', () => {
   });
 
   it('is a valid CloudEvents 1.0 event for the official SDK', () => {
-    const event = buildActionEvent(run, accept, 'failed', time, {
-      code: 'EndPoint.0001',
-      message: 'System error.',
-      status: 500,
-    });
+    const event = buildActionEvent(
+      run,
+      {
+        ...accept,
+        outcome: 'failed',
+        error: {
+          code: 'EndPoint.0001',
+          message: 'System error.',
+          status: 500,
+        },
+      },
+      time,
+    );
     const parsed = new CloudEvent(event as never, true);
     expect(parsed.validate()).toBe(true);
     expect((parsed.data as unknown as { error: unknown }).error).toEqual({
@@ -66,8 +74,14 @@ describe('buildActionEvent()', () => {
   it('gives whitelist events the service as subject and carries the permission', () => {
     const event = buildActionEvent(
       run,
-      { type: 'whitelist.add', service_id: 'svc-1', permission: 'iam:domain::abc', rule: 'r', reason: 'x' },
-      'planned',
+      {
+        type: 'whitelist.add',
+        service_id: 'svc-1',
+        permission: 'iam:domain::abc',
+        rule: 'r',
+        reason: 'x',
+        outcome: 'planned',
+      },
       time,
     );
     expect(event.subject).toBe('svc-1');
@@ -77,11 +91,11 @@ describe('buildActionEvent()', () => {
   });
 
   it('keeps the id when the same run records the same action again, and changes it otherwise', () => {
-    const a = buildActionEvent(run, accept, 'failed', time).id;
-    expect(buildActionEvent(run, accept, 'succeeded', new Date()).id).toBe(a);
-    expect(buildActionEvent({ ...run, runId: 'run-2' }, accept, 'failed', time).id).not.toBe(a);
-    expect(buildActionEvent(run, { ...accept, type: 'connection.reject' }, 'failed', time).id).not.toBe(a);
-    expect(buildActionEvent(run, { ...accept, endpoint_id: 'ep-2' }, 'failed', time).id).not.toBe(a);
+    const a = buildActionEvent(run, { ...accept, outcome: 'failed' }, time).id;
+    expect(buildActionEvent(run, { ...accept, outcome: 'succeeded' }, new Date()).id).toBe(a);
+    expect(buildActionEvent({ ...run, runId: 'run-2' }, { ...accept, outcome: 'failed' }, time).id).not.toBe(a);
+    expect(buildActionEvent(run, { ...accept, type: 'connection.reject', outcome: 'failed' }, time).id).not.toBe(a);
+    expect(buildActionEvent(run, { ...accept, endpoint_id: 'ep-2', outcome: 'failed' }, time).id).not.toBe(a);
   });
 });
 
@@ -89,7 +103,7 @@ describe('run events', () => {
   it('ends a run with vpcep.run.completed and reports drift in vpcep.compliance.report', () => {
     const done = buildRunCompletedEvent(
       run,
-      { counts: { 'connection.accept': { succeeded: 1 } }, left_pending: [] },
+      runCompletedDataFactory({ counts: { 'connection.accept': { succeeded: 1, failed: 0, planned: 0 } } }),
       time,
     );
     expect(done.type).toBe('vpcep.run.completed');
@@ -108,7 +122,11 @@ describe('run events', () => {
       rule: 'r',
       reason: 'x'.repeat(40),
     }));
-    const event = buildRunCompletedEvent(run, { left_pending: leftPending, left_pending_count: 5000 }, time);
+    const event = buildRunCompletedEvent(
+      run,
+      runCompletedDataFactory({ left_pending: leftPending, left_pending_count: 5000 }),
+      time,
+    );
     expect(eventBytes(event)).toBeLessThanOrEqual(250 * 1024);
     const kept = (event.data.left_pending as unknown[]).length;
     expect(kept).toBeGreaterThan(0);
@@ -116,8 +134,18 @@ describe('run events', () => {
     expect(event.data.left_pending_count).toBe(5000);
   });
 
+  it('take the data their published schemas describe: anything else fails the build', () => {
+    const data = runCompletedDataFactory();
+    // @ts-expect-error: the run.completed schema knows the scopes sweep and compliance only
+    expect(buildRunCompletedEvent(run, { ...data, scope: 'weekly' }, time).data.scope).toBe('weekly');
+    // @ts-expect-error: a drift entry needs its kind, service and detail
+    expect(buildComplianceReportEvent(run, [{ kind: 'wildcard' }], time).data.drift_count).toBe(1);
+    // @ts-expect-error: an action event is built from the action's result, not from its parts
+    expect(() => buildActionEvent(run, accept, 'succeeded', time)).toThrow();
+  });
+
   it('leaves an event that fits untouched', () => {
-    const event = buildRunCompletedEvent(run, { left_pending: [1, 2, 3] }, time);
+    const event = buildRunCompletedEvent(run, runCompletedDataFactory(), time);
     expect(fitEvent(event)).toBe(event);
   });
 });
@@ -144,7 +172,7 @@ describe('stableEventId()', () => {
 
   it("is still stable for the known parts of an action (a change here breaks consumers' de-duplication)", () => {
     expect(stableEventId('run-1', 'connection.accept', 'svc-1/connections/ep-1', '')).toBe(
-      buildActionEvent(run, accept, 'planned', time).id,
+      buildActionEvent(run, { ...accept, outcome: 'planned' }, time).id,
     );
   });
 });

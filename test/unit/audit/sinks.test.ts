@@ -16,8 +16,10 @@ function events(n: number, reason = 'ok'): AuditEvent[] {
   return Array.from({ length: n }, (_, i) =>
     buildActionEvent(
       run,
-      actionFactory({ service_id: `svc-${i % 3}`, endpoint_id: `ep-${i}`, domain_id: 'd', reason }),
-      'succeeded',
+      {
+        ...actionFactory({ service_id: `svc-${i % 3}`, endpoint_id: `ep-${i}`, domain_id: 'd', reason }),
+        outcome: 'succeeded',
+      },
       new Date(0),
     ),
   );

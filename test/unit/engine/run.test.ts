@@ -8,7 +8,7 @@ import { createMemoryLeaseStore, LeaseStore } from '../../../lib/lease/lease';
 import { silentLogger } from '../../../lib/logger';
 import { isoSeconds } from '../../../lib/time';
 import { captureStream } from '../../support/capture';
-import { createFakeEngineClient, FakeApiError, FakeService } from '../../support/fake-engine-client';
+import { apiError, createFakeEngineClient, FakeService, interruptedError } from '../../support/fake-engine-client';
 import { AuditEventJson, FallbackLine, parseJson } from '../../support/json';
 import {
   connectionFactory,
@@ -152,17 +152,31 @@ describe('runReview()', () => {
     ).toEqual(Array(4).fill(['planned', true]));
   });
 
+  it("ages the oldest connection the policy accepts that is still pending after the run, from the plan's created_at", async () => {
+    const dry = setup();
+    const planned = await runReview(dry.deps, policy, { ...dry.options, run: { ...dry.options.run, dryRun: true } });
+    // ep-1 (allowed) was created 59 minutes before NOW; only planned, it is still pending.
+    expect(planned.oldest_allowed_pending_seconds).toBe(59 * 60);
+    await dry.auditor.close();
+    expect(dry.mem.events.find((e) => e.type === 'vpcep.connection.accept')!.data).toMatchObject({
+      endpoint_id: 'ep-1',
+      created_at: isoSeconds(new Date(NOW.getTime() - 59 * 60_000)),
+    });
+    const t = setup();
+    expect((await runReview(t.deps, policy, t.options)).oldest_allowed_pending_seconds).toBe(0);
+  });
+
   it('reports an accept that lost a race truthfully: done if the connection ended accepted, failed otherwise', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
       const svc = t.fake.services[0]!;
       if (call === 'receive svc-pay ep-1') {
         svc.connections[0]!.status = 'accepted'; // another sweep got there first
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+        throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
       }
       if (call === 'reject svc-pay ep-2') {
         svc.connections[1]!.status = 'deleting';
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
+        throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
       }
     };
     const summary = await runReview(t.deps, policy, t.options);
@@ -225,10 +239,9 @@ describe('runReview()', () => {
   it('says it could not re-read a connection rather than that it no longer exists', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
-      if (call === 'listConnections svc-pay ep-2') throw new FakeApiError(500, 'EndPoint.0001', 'internal error');
-      if (call === 'receive svc-pay ep-1')
-        throw new FakeApiError(400, 'EndPoint.2032', 'The connection is not pending.');
-      if (call === 'listConnections svc-pay ep-1') throw new FakeApiError(503, 'EndPoint.0001', 'unavailable');
+      if (call === 'listConnections svc-pay ep-2') throw apiError(500, 'EndPoint.0001', 'internal error');
+      if (call === 'receive svc-pay ep-1') throw apiError(400, 'EndPoint.2032', 'The connection is not pending.');
+      if (call === 'listConnections svc-pay ep-1') throw apiError(503, 'EndPoint.0001', 'unavailable');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(t.fake.calls).not.toContain('reject svc-pay ep-2'); // never rejected blind
@@ -253,7 +266,7 @@ describe('runReview()', () => {
     });
     const t = setup(services);
     t.fake.hooks.before = (call) => {
-      if (call.startsWith('listConnections svc-pay ')) throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+      if (call.startsWith('listConnections svc-pay ')) throw apiError(500, 'EndPoint.0001', 'System error.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(summary.failures).toEqual([
@@ -262,17 +275,13 @@ describe('runReview()', () => {
     expect(summary.actions.map((a) => a.endpoint_id ?? a.permission)).toEqual(['ep-x', `iam:domain::${ALLOWED}`]);
   });
 
-  /** What the client throws for a call the run's interruption stopped (not sent, or a listing page cut off). */
-  const interruptedCall = (what: string) =>
-    Object.assign(new Error(`${what} cut off in flight: the run was interrupted`), { code: 'INTERRUPTED' });
-
   it('lists a service whose read the interruption stopped as not reviewed, not as failed', async () => {
     const t = setup();
     const controller = new AbortController();
     t.fake.hooks.before = (call) => {
       if (!call.startsWith('listConnections svc-pay ')) return;
       controller.abort();
-      throw interruptedCall('listConnections');
+      throw interruptedError('listConnections cut off in flight: the run was interrupted');
     };
     const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
     expect(summary.failures).toEqual([]);
@@ -286,7 +295,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       if (!call.startsWith('receive ')) return;
       controller.abort();
-      throw Object.assign(new Error('acceptOrReject not sent: the run was interrupted'), { code: 'INTERRUPTED' });
+      throw interruptedError('acceptOrReject not sent: the run was interrupted');
     };
     const summary = await runReview(t.deps, policy, { ...t.options, signal: controller.signal });
     expect(summary.actions.find((a) => a.endpoint_id === 'ep-1')).toMatchObject({
@@ -312,7 +321,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       const m = /^whitelist remove svc-pay (\d+)$/.exec(call);
       if (m && Number(m[1]) > 2)
-        throw new FakeApiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
+        throw apiError(400, 'EndPoint.0016', 'The number of batch operated resources exceeded the limit.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     expect(summary.actions.filter((a) => a.type === 'whitelist.remove').every((a) => a.outcome === 'succeeded')).toBe(
@@ -457,15 +466,19 @@ describe('runReview()', () => {
       const held = summary.actions.filter((a) => a.type === 'connection.reject');
       expect(held).toHaveLength(3);
       for (const a of held)
-        expect(a).toMatchObject({ outcome: 'planned', held: true, note: expect.stringMatching(/^held: /) });
+        expect(a).toMatchObject({
+          outcome: 'planned',
+          held: true,
+          note: expect.stringContaining(summary.revocation_hold!),
+        });
       expect(summary.actions.filter((a) => a.held)).toHaveLength(3);
       expect(summary).toMatchObject({ revocations_held: 3, failed: true });
       expect(summary.revocation_hold).toMatch(
         /would revoke 3 .*, more than VPCEP_MAX_REVOCATIONS 2; the cap holds all of them/,
       );
       const events = t.mem.events.filter((e) => e.type === 'vpcep.connection.reject');
-      expect(events.map((e) => [e.data.outcome, e.data.held, String(e.data.note).startsWith('held: ')])).toEqual(
-        Array(3).fill(['planned', true, true]),
+      expect(events.map((e) => [e.data.outcome, e.data.held, e.data.note])).toEqual(
+        held.map((a) => ['planned', true, a.note]),
       );
       expect(t.mem.events.find((e) => e.type === 'vpcep.connection.accept')!.data).not.toHaveProperty('held');
     });
@@ -494,7 +507,7 @@ describe('runReview()', () => {
     t.fake.hooks.before = (call) => {
       if (call === 'updateService svc-other') {
         t.fake.services[1]!.service.approval_enabled = true;
-        throw new FakeApiError(500, 'EndPoint.0001', 'System error.');
+        throw apiError(500, 'EndPoint.0001', 'System error.');
       }
     };
     const everything = policyFromYaml(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`);
@@ -525,11 +538,39 @@ describe('runReview()', () => {
     expect(t.fake.services[0]!.connections[0]!.status).toBe('pendingAcceptance');
   });
 
+  it('counts every action and drift kind, and fails the run, whether or not the caller keeps the actions', async () => {
+    const strict = policyFromYaml(
+      `version: 1\nowner_domain: ${OWNER}\ndefaults:\n  revoke: unlisted\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: ${ALLOWED}\n`,
+    );
+    const summaries = [];
+    for (const keepActions of [true, false]) {
+      const t = setup();
+      t.fake.hooks.before = (call) => {
+        if (call === 'updateService svc-other') throw apiError(400, 'EndPoint.0005', 'Refused.');
+      };
+      summaries.push(await runReview(t.deps, strict, { ...t.options, scope: 'compliance', keepActions }));
+    }
+    const [kept, counted] = summaries;
+    expect(kept!.actions.length).toBeGreaterThan(0);
+    expect(counted!.actions).toEqual([]);
+    const { actions: _, finished_at: __, ...rest } = kept!;
+    expect(counted).toMatchObject(rest);
+    expect(counted!.failed).toBe(true);
+    expect(counted!.failures).toEqual([
+      expect.objectContaining({ service_id: 'svc-other', type: 'service.enable-approval' }),
+    ]);
+    expect(counted!.drift_by_kind).toEqual(
+      Object.fromEntries(
+        [...new Set(kept!.drift.map((d) => d.kind))].map((k) => [k, kept!.drift.filter((d) => d.kind === k).length]),
+      ),
+    );
+    expect(counted!.drift_by_kind).toMatchObject({ 'approval-disabled': 1 });
+  });
+
   it('ends with a run.completed event carrying the error when the services cannot even be listed', async () => {
     const t = setup();
     t.fake.hooks.before = (call) => {
-      if (call === 'listServices')
-        throw new FakeApiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
+      if (call === 'listServices') throw apiError(401, 'APIGW.0301', 'Incorrect IAM authentication information.');
     };
     const summary = await runReview(t.deps, policy, t.options);
     await t.auditor.close();

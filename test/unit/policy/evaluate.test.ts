@@ -412,10 +412,25 @@ describe('planService()', () => {
         service_id: SERVICE_ID,
         endpoint_id: 'c4',
         domain_id: EXPIRED,
+        created_at: connections[3]!.created_at,
         rule: 'payments',
         reason: `domain ${EXPIRED} is not allowed by rule payments (its entry services[0].allow[0] (group partners) expired 2026-01-01); unlisted_pending: leave`,
       },
     ]);
+  });
+
+  it("names each connection's created_at, as listed, in its action and its left_pending entry", () => {
+    const policy = contractPolicy();
+    const listed = connectionFactory({ id: 'c1', domain_id: PARTNER, created_at: '2026-03-01T10:00:00Z' });
+    const waiting = connectionFactory({ id: 'c2', domain_id: EXPIRED, created_at: '2026-03-02T10:00:00Z' });
+    const untimed = connectionFactory({ id: 'c3', domain_id: DENIED, created_at: undefined });
+    const plan = planService(policy, serviceFactory(), [listed, waiting, untimed], [], NOW, 'sweep');
+    expect(plan.actions.filter((a) => a.endpoint_id).map((a) => [a.endpoint_id, a.created_at])).toEqual([
+      ['c1', '2026-03-01T10:00:00Z'],
+      ['c3', undefined],
+    ]);
+    expect(plan.actions.find((a) => a.endpoint_id === 'c3')).not.toHaveProperty('created_at');
+    expect(plan.left_pending.map((p) => [p.endpoint_id, p.created_at])).toEqual([['c2', '2026-03-02T10:00:00Z']]);
   });
 
   it('orders actions: connections oldest first, whitelist adds, removes, then enable-approval', () => {
