@@ -21,6 +21,7 @@ import { DynamoDbSend } from './lease/dynamodb-table';
 import { LeaseStore } from './lease/lease';
 import { Logger } from './logger';
 import { HuaweiCredentials } from './model';
+import { Clock, systemClock } from './time';
 import { createVpcepClient, CreateVpcepClientOptions, RateLimiter, VpcepClient } from './vpcep/client';
 import { createNodeFetch, FetchLike } from './vpcep/http';
 import { createDynamoDbWebhookRequestStore } from './webhook/dynamodb-request-store';
@@ -93,7 +94,7 @@ export interface ProcessDepsOptions {
   dynamodb?: DynamoDbSend;
   /** A lease store already made (tests: the in-memory one); it wins over `leaseTable`. */
   lease?: LeaseStore;
-  clock?: () => Date;
+  clock?: Clock;
   /** Overrides for every run's client (benchmarks: a retry policy, a timeout). */
   client?: Partial<CreateVpcepClientOptions>;
 }
@@ -136,7 +137,7 @@ export function createReadClient(options: Omit<CreateVpcepClientOptions, 'fetch'
  * client instead of mocking modules.
  */
 export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactory {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const lease =
     options.lease ??
     (options.leaseTable === undefined
@@ -208,7 +209,7 @@ export function createDynamoDbClient(): DynamoDBClient {
 export interface TableStoreOverrides {
   /** Overrides the DynamoDB client (tests; a shared one per container). */
   client?: DynamoDbSend;
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /**

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 
+import { Clock, systemClock } from './time';
+
 /**
  * Structured logs: one JSON object per line (what CloudWatch and `jq` read best). Fields whose
  * name says they hold a secret are replaced before anything is written, so that a careless
@@ -25,10 +27,10 @@ export function createJsonLogger(options: {
   stream: Writable;
   level?: LogLevel;
   fields?: LogFields;
-  clock?: () => Date;
+  clock?: Clock;
 }): Logger {
   const min = LEVELS[options.level ?? 'info'];
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const make = (base: LogFields): Logger => {
     const write = (level: LogLevel, msg: string, fields?: LogFields) => {
       if (LEVELS[level] < min) return;

@@ -20,6 +20,7 @@ import {
 } from '../model';
 import { ServiceRule } from '../policy/evaluate';
 import { Drift, LeftPending, Scope } from '../policy/plan';
+import { Clock } from '../time';
 
 /**
  * What the engine needs of the VPCEP API: a narrow view of the client (lib/vpcep), so the engine
@@ -58,7 +59,7 @@ export interface EngineClient {
 export interface EngineDeps {
   client: EngineClient;
   auditor: Auditor;
-  clock: () => Date;
+  clock: Clock;
   logger: Logger;
   /** One review per service at a time across processes (CONTRACT section 1, "Leases"); unset: unleased. */
   lease?: LeaseStore;

@@ -6,6 +6,7 @@ import { Config } from '../config';
 import { RunDepsFactory } from '../deps';
 import { Logger } from '../logger';
 import { LoadedPolicy } from '../policy/load';
+import { Clock, systemClock } from '../time';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { AppContext } from './context';
 import { loggingMiddleware } from './logging';
@@ -18,7 +19,7 @@ export interface HandlerSetup {
   policy: Promise<LoadedPolicy>;
   createRunDeps: RunDepsFactory;
   logger: Logger;
-  clock?: () => Date;
+  clock?: Clock;
   newRunId?: () => string;
   /** SSM client class for the secrets middleware and the brake (tests inject a fake). */
   ssmClient?: SecretsMiddlewareOptions['AwsClient'];
@@ -37,8 +38,8 @@ export function asLambdaHandler<E, R>(handler: middy.MiddyfiedHandler<E, R, Erro
 }
 
 /** The setup's clock (tests give one), else the system's. */
-export function clockOf(setup: HandlerSetup): () => Date {
-  return setup.clock ?? (() => new Date());
+export function clockOf(setup: HandlerSetup): Clock {
+  return setup.clock ?? systemClock;
 }
 
 /**

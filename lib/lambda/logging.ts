@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 
 import { Logger } from '../logger';
+import { Clock, systemClock } from '../time';
 import { AppContext } from './context';
 
 export interface LoggingMiddlewareOptions {
   logger: Logger;
   /** Creates the run id (default: a random UUID); audit events and every log line carry it. */
   newRunId?: () => string;
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /**
@@ -20,7 +21,7 @@ export function loggingMiddleware(
   options: LoggingMiddlewareOptions,
 ): MiddlewareObj<unknown, unknown, Error, AppContext> {
   const newRunId = options.newRunId ?? randomUUID;
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const started = new WeakMap<object, number>();
   return {
     name: 'logging',

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { Config } from '../config';
 import { createRunDepsFactory, RunDepsFactory } from '../deps';
 import { DynamoDbSend } from '../lease/dynamodb-table';
+import { Clock } from '../time';
 
 export interface LambdaRunDepsOptions {
   config: Pick<Config, 'connection' | 'auditQueueUrl' | 'leaseTable'>;
@@ -10,7 +11,7 @@ export interface LambdaRunDepsOptions {
   dynamodb?: DynamoDbSend;
   /** Undeliverable audit events, and with no queue every event, go here as JSON lines. */
   stderr?: Writable;
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /**

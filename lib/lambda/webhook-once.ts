@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
+import { Clock } from '../time';
 import { claimOnce, OnceClaim } from '../webhook/answer-once';
 import { WebhookRequestStore } from '../webhook/request-store';
 import { AppContext } from './context';
@@ -28,7 +29,7 @@ export interface WebhookOnce {
  * Makes the review handler idempotent on the request signature through `store`: the lease table
  * when there is one, else the container's memory (createMemoryWebhookRequestStore).
  */
-export function createWebhookOnce(store: WebhookRequestStore, clock: () => Date): WebhookOnce {
+export function createWebhookOnce(store: WebhookRequestStore, clock: Clock): WebhookOnce {
   const claims = new WeakMap<AppContext, Extract<OnceClaim, { claimed: true }>>();
   return {
     middleware: {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 import { AppError } from '../errors';
+import { Clock, systemClock } from '../time';
 
 /**
  * What the lease table's stores (leases, webhook requests) share: the one DynamoDB call they
@@ -85,7 +86,7 @@ export interface DynamoDbTableOptions {
   client: DynamoDbSend;
   tableName: string;
   /** The clock the conditions compare `expires_at` with. */
-  clock?: () => Date;
+  clock?: Clock;
 }
 
 /** A consistent read of one item by key; `what` names it in the error ("the lease", "the webhook request"). */
@@ -108,7 +109,7 @@ export function openTable(options: DynamoDbTableOptions, what: string): OpenTabl
   return {
     client,
     tableName,
-    clock: options.clock ?? (() => new Date()),
+    clock: options.clock ?? systemClock,
     read: (key) => readItem(client, tableName, key, what),
   };
 }

@@ -1,3 +1,5 @@
+import { Clock, systemClock } from '../time';
+
 /**
  * Leases: one review per endpoint service at a time, across processes (CONTRACT section 1,
  * "Leases"). A review takes the lease on `<project_id>/<service_id>` before acting on the
@@ -33,7 +35,7 @@ export function leaseKey(projectId: string, serviceId: string): string {
 export const LEASE_GRACE_MS = 30_000;
 
 /** A LeaseStore in this process's memory: the same rules as the shared store. */
-export function createMemoryLeaseStore(clock: () => Date = () => new Date()): LeaseStore {
+export function createMemoryLeaseStore(clock: Clock = systemClock): LeaseStore {
   const leases = new Map<string, { holder: string; expiresAt: Date }>();
   return {
     async acquire(key, holder, expiresAt) {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 
 import { UsageError } from '../errors';
+import { Clock } from '../time';
 import { describeIssue } from '../zod-issues';
 import { gatewayError, SimulatorHttpError, vpcepError } from './errors';
 import { mulberry32 } from './random';
@@ -60,7 +61,7 @@ export class FaultInjector {
 
   constructor(
     options: FaultOptions | undefined,
-    private readonly clock: () => Date,
+    private readonly clock: Clock,
   ) {
     this.set(options ?? {});
   }

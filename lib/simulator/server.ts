@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DOMAIN_ID_PATTERN } from '../model';
-import { isoSeconds } from '../time';
+import { Clock, isoSeconds, systemClock } from '../time';
 import { serveAdmin } from './admin';
 import { matchRoute } from './api';
 import { Authenticator } from './auth';
@@ -29,7 +29,7 @@ export interface SimulatorOptions {
   /** Fault injection, deterministic with `seed`. */
   faults?: FaultOptions;
   /** The simulator's clock (service readiness, timestamps, X-Sdk-Date checks, rate windows). */
-  clock?: () => Date;
+  clock?: Clock;
   /** Milliseconds a new service stays `creating` before it is `available`; default 0. */
   creatingDelayMs?: number;
   /** Most whitelist records one service may hold (EndPoint.3049); default 500. */
@@ -71,7 +71,7 @@ export interface Simulator {
  * await sim.stop();
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const initial =
     options.state === undefined
       ? parseSimulatorState({})

@@ -16,6 +16,7 @@ import * as z from 'zod';
 import { ConfigError } from '../errors';
 import type { Logger } from '../logger';
 import type { ActionError, Connection, EndpointService, HuaweiCredentials, WhitelistRecord } from '../model';
+import { Clock, systemClock } from '../time';
 import { isTokenCredentials } from './auth';
 import { checkEndpoint } from './endpoint';
 import { toActionError, VpcepApiError } from './errors';
@@ -73,7 +74,7 @@ export interface CreateVpcepClientOptions {
   credentials: HuaweiCredentials;
   /** How requests are sent: lib/deps.ts gives node-fetch with keep-alive; tests a fake or a local one. */
   fetch: FetchLike;
-  clock?: () => Date;
+  clock?: Clock;
   logger?: ClientLogger;
   /** Per-request timeout (AbortController), default 30 s; shortened to what is left before `deadline`. */
   timeoutMs?: number;
@@ -288,7 +289,7 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
   const credentials: HuaweiCredentials = options.credentials;
   if (isTokenCredentials(credentials) ? !credentials.token : !credentials.ak || !credentials.sk)
     throw new ConfigError('the VPCEP client was given empty credentials');
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const now = () => clock().getTime();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const random = options.random ?? Math.random;

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 
 import type { HuaweiCredentials } from '../model';
+import { Clock } from '../time';
 import { authenticate } from './auth';
 import { requestSecrets, scrubSecrets, VpcepApiError, VpcepFailure } from './errors';
 import { FetchLike, FetchResponseLike } from './http';
@@ -22,7 +23,7 @@ export interface TransportOptions {
   fetch: FetchLike;
   credentials: HuaweiCredentials;
   projectId: string;
-  clock: () => Date;
+  clock: Clock;
   /** Largest response body read (DEFAULT_MAX_RESPONSE_BYTES); a larger one is refused before parsing. */
   maxResponseBytes?: number;
 }

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { Clock, systemClock } from '../time';
+
 /**
  * Webhook requests idempotent on their signature across containers (CONTRACT section 4): the
  * first copy of a signed request to arrive claims it and is reviewed; every later copy gets
@@ -56,7 +58,7 @@ export function webhookRecordKey(signature: string): string {
 
 /** Bounds of the memory store: past either, the oldest records are forgotten first. */
 export interface MemoryWebhookRequestStoreOptions {
-  clock?: () => Date;
+  clock?: Clock;
   /** Most requests remembered. Default 1,000. */
   maxEntries?: number;
   /** Most bytes of kept answers, all records together. Default 32 MiB. */
@@ -71,7 +73,7 @@ export interface MemoryWebhookRequestStoreOptions {
  * late copy be reviewed again, which changes nothing the first review did not already decide.
  */
 export function createMemoryWebhookRequestStore(options: MemoryWebhookRequestStoreOptions = {}): WebhookRequestStore {
-  const clock = options.clock ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const maxEntries = positiveInteger(options.maxEntries ?? 1_000, 'maxEntries');
   const maxAnswerBytes = positiveInteger(options.maxAnswerBytes ?? 32 * 1024 * 1024, 'maxAnswerBytes');
   type Entry = { holder: string; expiresAt: number; completed: boolean; answer?: WebhookAnswer; bytes: number };
