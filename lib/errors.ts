@@ -1,8 +1,10 @@
 /**
- * Application errors. Every error the program raises on purpose is an AppError: it carries a
- * stable `code`, who is at fault (`user` input, the remote `api`, or an `internal` bug), whether
- * retrying can help, and its cause. Messages name the bad value and where it came from; they
- * never contain a secret.
+ * Application errors. Every error a person or a program may see (a bad input, a failing API, a
+ * failed run) is an AppError: it carries a stable `code`, who is at fault (`user` input, the
+ * remote `api`, or an `internal` bug), whether retrying can help, and its cause. Messages name
+ * the bad value and where it came from; they never contain a secret. A plain Error is thrown only
+ * for a broken invariant of the code itself (the simulator's route table, say): a bug to fix, not
+ * a condition to handle.
  */
 export type Fault = 'user' | 'api' | 'internal';
 

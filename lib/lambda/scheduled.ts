@@ -10,14 +10,18 @@ import { asLambdaHandler, HandlerSetup, invocationMiddlewares, LambdaHandler } f
 import { publishRunMetrics } from './run-metrics';
 import { runOnce } from './run-once';
 
-/** A scheduled run finished with failures; Lambda records the invocation as failed. */
+/**
+ * A scheduled run finished with failures; Lambda records the invocation as failed (so the alarm
+ * fires). Not retryable: a scheduled invocation is not retried, and the next schedule runs the
+ * same idempotent review anyway.
+ */
 export class RunFailedError extends AppError {
   readonly summary: RunSummary;
   constructor(summary: RunSummary) {
     const failed = summary.failures.length;
     super(
       `run ${summary.run_id} (${summary.scope}) failed: ${failed} failure${failed === 1 ? '' : 's'}, ${summary.unfinished.length} service(s) unfinished${summary.audit_error ? `, audit trail: ${summary.audit_error}` : ''}`,
-      { code: 'RUN_FAILED', fault: 'api', retryable: true },
+      { code: 'RUN_FAILED', fault: 'api', retryable: false },
     );
     this.summary = summary;
   }

@@ -29,17 +29,11 @@ import { LeaseResult, LeaseStore } from './lease';
  * this process's clock; clocks of Lambda hosts agree to well under the 30 s a lease outlives its
  * holder's deadline (LEASE_GRACE_MS).
  *
- * Cost (on-demand, us-east-1 list prices: $0.625 per million write request units, $0.125 per
- * million read request units; items are under 1 KB, so each write is 1 WRU): a service's lease
- * costs 2 WRU per review that takes it (acquire + release); a refused acquire 1 WRU (plus 1 RRU
- * where the server does not return the item with the refusal, as dynalite does not). At 10,000
- * services swept every five minutes (8,640 sweeps a month):
- * - worst case, every service leased on every sweep: 10,000 x 8,640 x 2 = 172.8 M WRU = $108 a
- *   month (the daily compliance run adds 0.6 M WRU = $0.38);
- * - realistically leases are taken only for services whose plan has actions (a new connection
- *   request, a whitelist change), a few in a hundred per sweep: at 2 % that is 3.5 M WRU = $2.16
- *   a month. Storage (about 200 bytes per service, 2 MB) is negligible.
- * Other regions list prices up to about a third higher.
+ * What it costs in requests (items are under 1 KB, so each write is 1 write request unit): a
+ * service's lease takes 2 WRU per review that takes it (acquire + release); a refused acquire
+ * 1 WRU (plus 1 read unit where the server does not return the item with the refusal, as dynalite
+ * does not). What that comes to in money at 10,000 services is worked out in the README ("The
+ * lease table"), where the prices it assumes can be kept current.
  */
 
 /**

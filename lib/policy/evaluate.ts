@@ -2,8 +2,10 @@
  * The planner (CONTRACT.md section 2): (policy, one endpoint service's observed state, now, scope)
  * -> the actions the policy calls for, the pending connections it leaves, and the drift it sees.
  *
- * PURE: no I/O, no clock, no imports of the API client or the audit sink. The engine reads the
- * state, calls planService, and carries the actions out.
+ * PURE: no I/O, no clock (the instant is an argument), no imports of the API client or the audit
+ * sink. The engine matches a service's rule once (matchService: its prepared view says what to
+ * read), reads that, asks the rule for its plan, and carries the actions out; planService does
+ * the same in one call for callers that already hold the whole state (the tests, the benchmarks).
  */
 import { type Connection, type EndpointService, type WhitelistRecord } from '../model';
 import { compareStrings } from '../strings';

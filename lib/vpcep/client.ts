@@ -215,6 +215,14 @@ export interface ClientStats {
   byOperation: Record<string, number>;
 }
 
+/**
+ * The full client: one method per operation of the reference. The automation calls only
+ * listServices, listConnections, acceptOrReject, listWhitelist, updateWhitelistRecords,
+ * updateService and describeError (the engine's client port, lib/engine/ports.ts); the other
+ * methods (versions, creating, reading and deleting services and endpoints, public services,
+ * quotas, updateWhitelist as one batch) are the full client the simulator is tested with
+ * (test/integration/simulator.test.ts).
+ */
 export interface VpcepClient {
   /** 4.1.1 */
   listVersions(): Promise<ApiVersion[]>;

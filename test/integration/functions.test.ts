@@ -217,6 +217,8 @@ describe('functions/sweep and functions/compliance (scheduled)', () => {
     const run = createScheduledHandler(setup, 'sweep')(scheduledEvent(), lambdaContext('sweep'));
     await expect(run).rejects.toBeInstanceOf(RunFailedError);
     await expect(run).rejects.toThrow(/failed: 3 failures/);
+    // Nothing retries a scheduled invocation: the next schedule runs the same review.
+    await expect(run).rejects.toMatchObject({ code: 'RUN_FAILED', retryable: false });
     // The whitelist actions were still carried out.
     expect(whitelistOf(h.sim, PAYMENTS)).toEqual([`iam:domain::${OWNER}`, `iam:domain::${PARTNER}`].sort());
   });
