@@ -295,7 +295,7 @@ function resolveLimits(parsed: Env, overrides: CliOverrides, problems: string[])
     timeoutOption !== undefined ? [timeoutOption, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
   if (rateText !== undefined) {
-    maxRate = /^\d+(\.\d+)?$/.test(rateText.trim()) ? Number(rateText) : NaN;
+    maxRate = /^(\d+(\.\d*)?|\.\d+)$/.test(rateText.trim()) ? Number(rateText) : NaN;
     if (!(maxRate > 0) || maxRate > 100_000)
       problems.push(
         `${rateSource} ${JSON.stringify(rateText)} is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)`,

@@ -205,12 +205,17 @@ describe("a CLI command's run limits (loadApiCommandConfig)", () => {
       maxRate: 2.5,
       timeoutMs: 90_000,
     });
+    // A rate below one request a second, written as people write it.
+    expect(limitsOf({}, { maxRate: '.5' }).maxRate).toBe(0.5);
+    expect(limitsOf({ VPCEP_MAX_RATE: '0.25' }).maxRate).toBe(0.25);
   });
 
   it.each([
     [{ VPCEP_MAX_RATE: '0' }, {}, 'VPCEP_MAX_RATE "0" is not a rate'],
     [{}, { maxRate: 'fast' }, '--max-rate "fast" is not a rate'],
     [{}, { maxRate: '-3' }, '--max-rate "-3" is not a rate'],
+    [{}, { maxRate: '1e-1' }, '--max-rate "1e-1" is not a rate'],
+    [{}, { maxRate: '.' }, '--max-rate "." is not a rate'],
     [{ VPCEP_TIMEOUT: 'soon' }, {}, 'VPCEP_TIMEOUT "soon" is not a duration from 1s to 24h'],
     [{}, { timeout: '500ms' }, '--timeout "500ms" is not a duration from 1s to 24h'],
     [{}, { timeout: '25h' }, '--timeout "25h" is not a duration'],
