@@ -5,6 +5,7 @@ import { registerPlanApply } from './plan-apply';
 import { registerSchema } from './schema';
 import { registerServices } from './services';
 import { simulatorCommand } from './simulator';
+import { registerSnapshot } from './snapshot';
 import { registerValidate } from './validate';
 import { registerWhitelist } from './whitelist';
 
@@ -17,5 +18,6 @@ export const commands: RegisterCommand[] = [
   registerSchema,
   registerPlanApply,
   simulatorCommand(),
+  registerSnapshot,
   registerDemo,
 ];
