@@ -295,22 +295,35 @@ function resolveLimits(parsed: Env, overrides: CliOverrides, problems: string[])
     timeoutOption !== undefined ? [timeoutOption, '--timeout'] : [parsed.VPCEP_TIMEOUT, 'VPCEP_TIMEOUT'];
   let maxRate: number | undefined;
   if (rateText !== undefined) {
-    maxRate = /^(\d+(\.\d*)?|\.\d+)$/.test(rateText.trim()) ? Number(rateText) : NaN;
-    if (!(maxRate > 0) || maxRate > 100_000)
-      problems.push(
-        `${rateSource} ${JSON.stringify(rateText)} is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)`,
-      );
+    maxRate = readRate(rateText);
+    if (maxRate === undefined) problems.push(`${rateSource} ${JSON.stringify(rateText)} is not ${RATE_EXPECTED}`);
   }
   let timeoutMs = DEFAULT_RUN_TIMEOUT_MS;
   if (timeoutText !== undefined) {
-    const ms = parseDuration(timeoutText);
-    if (ms === undefined || ms < 1000 || ms > 24 * 3_600_000)
-      problems.push(
-        `${timeoutSource} ${JSON.stringify(timeoutText)} is not a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)`,
-      );
+    const ms = readRunTimeout(timeoutText);
+    if (ms === undefined)
+      problems.push(`${timeoutSource} ${JSON.stringify(timeoutText)} is not ${RUN_TIMEOUT_EXPECTED}`);
     else timeoutMs = ms;
   }
   return { ...(maxRate !== undefined && { maxRate }), timeoutMs };
+}
+
+/** What --max-rate and VPCEP_MAX_RATE take. */
+export const RATE_EXPECTED = 'a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)';
+
+/** A rate (--max-rate, VPCEP_MAX_RATE) in requests a second: a decimal number above 0, at most 100,000. */
+export function readRate(text: string): number | undefined {
+  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(text.trim()) ? Number(text) : NaN;
+  return n > 0 && n <= 100_000 ? n : undefined;
+}
+
+/** What --timeout and VPCEP_TIMEOUT take. */
+export const RUN_TIMEOUT_EXPECTED = 'a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)';
+
+/** A run's deadline (--timeout, VPCEP_TIMEOUT) in milliseconds: a duration from 1 s to 24 h. */
+export function readRunTimeout(text: string): number | undefined {
+  const ms = parseDuration(text);
+  return ms !== undefined && ms >= 1000 && ms <= 24 * 3_600_000 ? ms : undefined;
 }
 
 /** `30m`, `90s`, `1h`, `1500ms`, or a bare number of seconds, in milliseconds; undefined when unreadable. */

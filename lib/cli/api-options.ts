@@ -10,12 +10,18 @@ import {
   CliOverrides,
   loadApiCommandConfig,
   loadReviewCommandConfig,
+  RATE_EXPECTED,
+  readRate,
+  readRunTimeout,
   ReviewCommandConfig,
+  RUN_TIMEOUT_EXPECTED,
   RunLimits,
 } from '../config';
 import { createRateLimiter, createReadClient } from '../deps';
+import { Clock, systemClock } from '../time';
 import { ClientLogger, RateLimiter, VpcepClient } from '../vpcep/client';
 import { CliContext } from './context';
+import { checkedText } from './options';
 
 /** The parsed API options of a command (commander camel-cases --project-id), as given. */
 export type ApiOptions = CliOverrides;
@@ -32,10 +38,12 @@ export function addApiOptions(command: Command): Command {
     .option(
       '--max-rate <n>',
       'at most N API requests a second from this process (env VPCEP_MAX_RATE; default: adaptive, just under what the API admits)',
+      checkedText('--max-rate', RATE_EXPECTED, readRate),
     )
     .option(
       '--timeout <duration>',
       "the run's deadline, e.g. 30m, 90s, 2h (env VPCEP_TIMEOUT; default 30m): no call or retry starts that cannot finish before it",
+      checkedText('--timeout', RUN_TIMEOUT_EXPECTED, readRunTimeout),
     )
     .addHelpText(
       'after',
@@ -63,10 +71,10 @@ export function stderrLogger(ctx: CliContext): ClientLogger {
 
 /**
  * The pace and time of one CLI run from its limits (--max-rate / --timeout or their variables):
- * the process's rate limiter and the deadline, `now` + the timeout.
+ * the process's rate limiter and the deadline, the clock's now + the timeout.
  */
-export function runPacing(limits: RunLimits, now: Date = new Date()): { rateLimiter: RateLimiter; deadline: Date } {
-  return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(now.getTime() + limits.timeoutMs) };
+export function runPacing(limits: RunLimits, clock: Clock = systemClock): { rateLimiter: RateLimiter; deadline: Date } {
+  return { rateLimiter: createRateLimiter(limits.maxRate), deadline: new Date(clock().getTime() + limits.timeoutMs) };
 }
 
 /** Builds the VPCEP client of a read-only command from its API options and ctx.env, read once. */

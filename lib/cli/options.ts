@@ -20,6 +20,19 @@ export function optionParser<T>(
   };
 }
 
+/**
+ * A parser that checks a value the configuration reads again (--max-rate, --timeout: the
+ * environment variable behind each is read by lib/config.ts with the same `read`): it keeps the
+ * text, and fails as the other parsers do when `read` cannot make sense of it.
+ */
+export function checkedText(
+  option: string,
+  expected: string,
+  read: (text: string) => unknown,
+): (text: string) => string {
+  return optionParser(option, expected, (text) => (read(text) === undefined ? undefined : text));
+}
+
 /** Digits only, from `min` to `max` (both included; default: the largest safe integer). */
 export function wholeNumber(option: string, expected: string, range: NumberRange): (text: string) => number {
   return numberOption(option, expected, /^\d+$/, range);

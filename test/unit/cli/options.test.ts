@@ -26,6 +26,14 @@ describe('a bad option value', () => {
     [['simulator', '--latency', '-5'], '--latency "-5" is not a duration in milliseconds (0 or more)'],
     [['simulator', '--fault-seed', '1.5'], '--fault-seed "1.5" is not an integer'],
     [['simulator', '--inject-on', 'reads'], '--inject-on "reads" is not one of all, write'],
+    [
+      ['services', '--max-rate', 'fast'],
+      '--max-rate "fast" is not a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)',
+    ],
+    [
+      ['plan', '--policy', 'p.yaml', '--timeout', 'soon'],
+      '--timeout "soon" is not a duration from 1s to 24h (e.g. 30m, 90s, 2h; a bare number is seconds)',
+    ],
   ])('%j: names the option and the value', async (argv, message) => {
     const { code, out, err } = await runCaptured(argv);
     expect({ code, out, err }).toEqual({ code: 1, out: '', err: `error: ${message}\n` });
