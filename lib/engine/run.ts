@@ -1,3 +1,9 @@
+/**
+ * A run over many services (CONTRACT section 1): list the services, survey each (read and plan,
+ * no lease), decide the revocation cap across the whole run, act on the services whose plan has
+ * actions, and close with run.completed (and, for compliance, compliance.report) even when the
+ * trail has failed. Deadline and interruption stop new services; the summary is summary.ts's.
+ */
 import pLimit from 'p-limit';
 
 import { buildComplianceReportEvent, buildRunCompletedEvent, RunEventData } from '../audit/event';

@@ -1,9 +1,9 @@
 /**
  * The run's summary, built as an accumulator: each service's review is added as it ends, and
  * finishing decides once what the run amounts to (failed or not, outcomes by action type, drift
- * by kind, revocations held, the oldest pending age). Keeping the list of actions is the caller's choice: the counts,
- * failures and the hold are taken as each review is added, so a caller that keeps no list (a
- * queue worker) holds no memory per action.
+ * by kind, revocations held, the oldest pending age). Keeping the list of actions is the caller's
+ * choice: the counts, failures and the hold are taken as each review is added, so a caller that
+ * keeps no list (a queue worker) holds no memory per action.
  */
 import { ActionError, ActionResult, ActionType, Outcome, OUTCOMES, Trigger, UnfinishedReason } from '../model';
 import { Drift, DriftKind, LeftPending, Scope } from '../policy/plan';
@@ -149,6 +149,8 @@ export function createRunTally(start: RunStart): RunTally {
         const c = (counts[a.type] ??= Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>);
         c[a.outcome]++;
         if (a.held) held++;
+        // An action a consumer waits for (`awaited` in the executor table: an accept) that did not
+        // succeed leaves its connection pending: its age counts towards the oldest pending.
         if (EXECUTORS[a.type].awaited && a.outcome !== 'succeeded') oldestPending = Math.min(oldestPending, timeOf(a));
         if (a.outcome === 'failed') failures.push(failureOf(a));
       }

@@ -1,9 +1,11 @@
+import type { Clock } from '../../lib/time';
+
 /**
  * A clock the test moves by hand: back at `t0` (epoch ms) before each test; `at(s)` is the time
  * `s` seconds after t0; `set(time)` moves the clock there.
  */
 export function manualClock(t0: number): {
-  clock: () => Date;
+  clock: Clock;
   at: (seconds: number) => Date;
   set: (time: Date) => void;
 } {

@@ -10,6 +10,7 @@ import type { HandlerSetup } from '../../lib/lambda/handler-setup';
 import { createLambdaRunDepsFactory } from '../../lib/lambda/run-deps';
 import { coldStart } from '../../lib/lambda/setup';
 import { createJsonLogger } from '../../lib/logger';
+import type { Clock } from '../../lib/time';
 import { signWebhook } from '../../lib/webhook/signature';
 
 const ACCOUNT = '123456789012';
@@ -99,7 +100,7 @@ export function signedReviewEvent(
  */
 export function coldStartContainer(
   env: Readonly<Record<string, string | undefined>>,
-  output: { audit: Writable; logs?: Writable; clock?: () => Date },
+  output: { audit: Writable; logs?: Writable; clock?: Clock },
 ): HandlerSetup {
   const base = coldStart(env, { logger: createJsonLogger({ stream: output.logs ?? new PassThrough().resume() }) });
   const { clock } = output;
