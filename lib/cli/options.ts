@@ -76,3 +76,14 @@ export function choiceOption<T extends string>(flags: string, description: strin
     ),
   );
 }
+
+/** What `plan` prints on stdout (CONTRACT section 1): tables, one JSON document, or a pull request comment. */
+export const OUTPUT_FORMATS = ['text', 'json', 'markdown'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** `--format`, with `--json` as the short form of `--format json`; both given and not alike is refused. */
+export function outputFormat(options: { json?: boolean; format?: OutputFormat }): OutputFormat {
+  if (options.json && options.format !== undefined && options.format !== 'json')
+    throw new UsageError(`--json is --format json: it cannot be given with --format ${options.format}`);
+  return options.json ? 'json' : (options.format ?? 'text');
+}

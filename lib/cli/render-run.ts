@@ -14,13 +14,13 @@ export interface ApiStats {
   throttled: number;
 }
 
-/** Prints the run on stdout: the `--json` document, or the tables and summary lines. */
+/** Prints the run on stdout: the `--json` document, or the tables and summary lines (the markdown plan is render-markdown's). */
 export function printRun(
   ctx: CliContext,
   summary: RunSummary,
-  options: { plan: boolean; json?: boolean; api: ApiStats },
+  options: { plan: boolean; format: 'text' | 'json'; api: ApiStats },
 ): void {
-  if (options.json) {
+  if (options.format === 'json') {
     printJson(ctx, {
       actions: summary.actions.map((a) => actionJson(a, options.plan)),
       left_pending: summary.left_pending,
@@ -78,7 +78,7 @@ export function progressReporter(ctx: CliContext) {
 }
 
 /** CONTRACT section 1: an Action, with `outcome` only from apply. */
-function actionJson(a: ActionResult, plan: boolean): Record<string, unknown> {
+export function actionJson(a: ActionResult, plan: boolean): Record<string, unknown> {
   const { outcome, note, error, ...action } = a;
   return plan
     ? action

@@ -1,29 +1,44 @@
 import { randomUUID } from 'node:crypto';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
 import { AuditSink } from '../../audit/sink';
 import { DEFAULT_MAX_REVOCATIONS, ReviewCommandConfig, RunControls } from '../../config';
 import { createAuditSink, createSqsClient, discardSink } from '../../deps';
 import { DEFAULT_CONCURRENCY, runReview, RunSummary } from '../../engine/run';
 import { ConfigError, UsageError } from '../../errors';
+import { Action, ActionResult } from '../../model';
 import { loadPolicyFile } from '../../policy/load';
 import { Scope, SCOPES } from '../../policy/plan';
+import { diffPlans, hasDifferences } from '../../policy/plan-diff';
 import { formatProblem } from '../../policy/problems';
-import { RevocationCap } from '../../policy/revocations';
+import { RevocationCap, revocationsOf } from '../../policy/revocations';
 import { addApiOptions, ApiOptions, loadReviewConfig } from '../api-options';
 import { CliContext, signalExitCode } from '../context';
 import { handleInterrupts } from '../interrupt';
-import { choiceOption, wholeNumber } from '../options';
-import { printRun, progressReporter, reportProblems } from '../render-run';
+import { choiceOption, OUTPUT_FORMATS, OutputFormat, outputFormat, wholeNumber } from '../options';
+import { PolicyRun } from '../policy-run';
+import { ReadOnceClient, readOnceClient } from '../read-once-client';
+import { printComparison } from '../render-diff';
+import { renderMarkdownPlan } from '../render-markdown';
+import { ApiStats, printRun, progressReporter, reportProblems } from '../render-run';
 import { createCliRunDeps } from '../run-deps';
 
 interface ReviewCommandOptions extends ApiOptions {
   policy: string;
   scope: Scope;
   json?: boolean;
+  /** What is printed on stdout (plan: --format, or --json; apply: --json or not). */
+  format: OutputFormat;
   concurrency: number;
   allowRevocations?: number;
 }
+
+/** `plan`'s own options; `format` is read from --format and --json (outputFormat). */
+type PlanOptions = Omit<ReviewCommandOptions, 'format'> & {
+  detailedExitcode?: boolean;
+  format?: OutputFormat;
+  against?: string;
+};
 
 /** Most API calls in flight a person may ask for: beyond it the API's rate limit, not latency, decides. */
 export const MAX_CONCURRENCY = 64;
@@ -81,11 +96,48 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         'previews the plan with the cap lifted to N.\n' +
         RUN_HELP,
     )
-    .action(async (options: ReviewCommandOptions & { detailedExitcode?: boolean }) => {
+    .addOption(
+      choiceOption(
+        '--format <format>',
+        'text: tables; json: one JSON document (--json is short for it); markdown: a pull request comment',
+        OUTPUT_FORMATS,
+      ),
+    )
+    .option(
+      '--against <old-policy>',
+      'print what changing from OLD-POLICY to --policy would decide differently (both planned on one compliance read)',
+    )
+    .action(async (options: PlanOptions, command: Command) => {
+      const format = outputFormat(options);
+      if (
+        options.against !== undefined &&
+        command.getOptionValueSource('scope') === 'cli' &&
+        options.scope !== 'compliance'
+      )
+        throw new UsageError(
+          `--scope ${options.scope} cannot be given with --against: both policies are planned on one compliance read`,
+        );
+      const scope = options.against === undefined ? options.scope : 'compliance';
       const config = loadReviewConfig(options, ctx);
-      const summary = await execute(ctx, options, config, { dryRun: true, sink: discardSink, plan: true });
-      if (summary.interrupted || ctx.exitCode !== 0) return;
-      if (options.detailedExitcode && summary.actions.length > 0) ctx.exitCode = 2;
+      const executed = await execute(
+        ctx,
+        { ...options, scope, format },
+        config,
+        { dryRun: true, sink: discardSink, plan: true },
+        options.against,
+      );
+      if (executed.interrupted) return;
+      const { run, against } = executed;
+      let differs = run.summary.actions.length > 0;
+      if (against) {
+        const diff = diffPlans(against.summary, run.summary);
+        printComparison(ctx, { run, against, diff, revocations: plannedRevocations(executed) }, format);
+        differs = hasDifferences(diff);
+      } else if (format === 'markdown') {
+        ctx.stdout.write(renderMarkdownPlan(run, plannedRevocations(executed)));
+      }
+      if (ctx.exitCode !== 0) return;
+      if (options.detailedExitcode && differs) ctx.exitCode = 2;
     });
 
   common(
@@ -108,7 +160,12 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
         'cap to N for one run.\n' +
         RUN_HELP,
     )
-    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string }) => {
+    .addOption(new Option('--against <old-policy>').hideHelp())
+    .action(async (options: ReviewCommandOptions & { dryRun?: boolean; auditFile?: string; against?: string }) => {
+      if (options.against !== undefined)
+        throw new UsageError(
+          `--against ${options.against} is for plan only: apply carries out one policy (compare them first with plan --policy ${options.policy} --against ${options.against})`,
+        );
       const config = loadReviewConfig(options, ctx);
       const queueUrl = await auditQueueOf(config);
       const sink = createAuditSink({ queueUrl, file: options.auditFile });
@@ -123,7 +180,7 @@ export function registerPlanApply(program: Command, ctx: CliContext): void {
       }
       if (!config.controls.enforce && !options.dryRun)
         ctx.stderr.write('note: VPCEP_ENFORCE=false: this is a dry run; nothing will be changed\n');
-      await execute(ctx, options, config, {
+      await execute(ctx, { ...options, format: options.json ? 'json' : 'text' }, config, {
         dryRun: options.dryRun === true || !config.controls.enforce,
         sink,
         plan: false,
@@ -161,14 +218,31 @@ interface ExecuteMode {
   plan: boolean;
 }
 
+/** What execute ran: the run of `--policy`, and with `--against` the old policy's, on the same reads. */
+interface Executed {
+  run: PolicyRun;
+  against?: PolicyRun;
+  /** The reads both runs planned from (each listing read once): what revocations are counted from. */
+  client: ReadOnceClient | undefined;
+  api: ApiStats;
+  interrupted: boolean;
+}
+
+async function loadPolicy(ctx: CliContext, file: string) {
+  const loaded = await loadPolicyFile(file);
+  for (const w of loaded.warnings) ctx.stderr.write(`warning: ${file}: ${formatProblem(w)}\n`);
+  return { file, ...loaded };
+}
+
 async function execute(
   ctx: CliContext,
   options: ReviewCommandOptions,
   config: ReviewCommandConfig,
   mode: ExecuteMode,
-): Promise<RunSummary> {
-  const loaded = await loadPolicyFile(options.policy);
-  for (const w of loaded.warnings) ctx.stderr.write(`warning: ${options.policy}: ${formatProblem(w)}\n`);
+  againstFile?: string,
+): Promise<Executed> {
+  const loaded = await loadPolicy(ctx, options.policy);
+  const old = againstFile === undefined ? undefined : await loadPolicy(ctx, againstFile);
   // The interruption's signal is the client's too: a listing page in flight is cut off by it.
   const controller = new AbortController();
   const deps = createCliRunDeps(ctx, config, {
@@ -176,17 +250,20 @@ async function execute(
     sink: mode.sink,
     signal: controller.signal,
   });
+  // A plan reads each listing once and keeps it: a second policy is planned on the same state.
+  const client = mode.plan ? readOnceClient(deps.client) : undefined;
   const progress = progressReporter(ctx);
   const interruption = handleInterrupts(ctx, deps.auditor, controller);
-  let summary: RunSummary;
-  try {
-    summary = await runReview(deps, loaded.policy, {
+  const review = async (policy: typeof loaded): Promise<PolicyRun> => ({
+    file: policy.file,
+    policy: policy.policy,
+    summary: await runReview({ ...deps, ...(client && { client }) }, policy.policy, {
       run: {
         runId: randomUUID(),
         projectId: deps.projectId,
         trigger: 'cli',
         dryRun: mode.dryRun,
-        policySha256: loaded.sha256,
+        policySha256: policy.sha256,
       },
       scope: options.scope,
       concurrency: options.concurrency,
@@ -196,7 +273,13 @@ async function execute(
       inFlight: interruption.inFlight,
       renewLeases: true,
       revocationCap: revocationCap(config.controls, options),
-    });
+    }),
+  });
+  let run: PolicyRun;
+  let against: PolicyRun | undefined;
+  try {
+    run = await review(loaded);
+    if (old && !interruption.received) against = await review(old);
   } finally {
     interruption.dispose();
     await deps.auditor.close().catch((err: unknown) => {
@@ -204,17 +287,50 @@ async function execute(
       ctx.exitCode = 1;
     });
   }
-  printRun(ctx, summary, { plan: mode.plan, json: options.json, api: deps.client.stats() });
+  const { summary } = run;
+  const executed = { run, ...(against && { against }), client, api: deps.client.stats(), interrupted: false };
+  // The comparison and the markdown plan are printed by plan, from what both runs read.
+  if (!against && options.format !== 'markdown')
+    printRun(ctx, summary, { plan: mode.plan, format: options.format, api: executed.api });
   reportProblems(ctx, summary, mode.plan);
   // A plan the cap would hold is a correct prediction, not a failure: only apply fails for a hold.
   if (mode.plan ? failedBeyondHold(summary) : summary.failed) ctx.exitCode = 1;
+  if (against) reportAgainstProblems(ctx, run, against);
   if (interruption.received) {
     ctx.exitCode = signalExitCode(interruption.received);
     ctx.stderr.write(
       `interrupted (${interruption.received}): ${summary.unfinished.length} service(s) not reviewed; every call that was in flight is recorded; run ${summary.run_id} ended with run.completed marked interrupted\n`,
     );
+    executed.interrupted = true;
   }
-  return summary;
+  return executed;
+}
+
+/**
+ * The old policy's run reads what the new one read, so its failures are mostly the same ones:
+ * only those of services the new run did not fail on are told, and either run's failure fails the plan.
+ */
+function reportAgainstProblems(ctx: CliContext, run: PolicyRun, against: PolicyRun): void {
+  const told = new Set(run.summary.failures.map((f) => f.service_id));
+  for (const f of against.summary.failures.filter((f) => !told.has(f.service_id)))
+    ctx.stderr.write(`error: ${f.service_id} (under --against ${against.file}): ${f.error.code}: ${f.error.message}\n`);
+  if (failedBeyondHold(against.summary)) ctx.exitCode = 1;
+}
+
+/**
+ * The revocations each run's plan would make, counted from what it read (as the engine counts
+ * them for the cap): rejecting an accepted connection, removing a record that shuts a domain out.
+ */
+function plannedRevocations({ client, run }: Executed): ActionResult[] {
+  if (!client) return [];
+  const byService = new Map<string, ActionResult[]>();
+  for (const a of run.summary.actions) byService.set(a.service_id, [...(byService.get(a.service_id) ?? []), a]);
+  const revoking = new Set<Action>();
+  for (const [serviceId, actions] of byService) {
+    const { connections, whitelist } = client.observed(serviceId);
+    for (const a of revocationsOf(actions, connections, whitelist, run.policy.owner_domain).actions) revoking.add(a);
+  }
+  return run.summary.actions.filter((a) => revoking.has(a));
 }
 
 /** Whether the run failed for anything but the cap's hold: an action, a service, the listing, the trail, services left unreviewed. */

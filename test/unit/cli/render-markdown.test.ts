@@ -1,0 +1,16 @@
+import { escapeMarkdown } from '../../../lib/cli/render-markdown';
+
+describe('escapeMarkdown', () => {
+  it.each([
+    ['[x](http://evil)', '\\[x\\]\\(http://evil\\)'],
+    ['@team please', '@&#8203;team please'],
+    ['<img src=x onerror=alert(1)>', '&lt;img src=x onerror=alert\\(1\\)&gt;'],
+    ['a | b', 'a \\| b'],
+    ['line one\nline two\r\n', 'line one line two  '],
+    ['*bold* _it_ `code` ~~s~~ # h !', '\\*bold\\* \\_it\\_ \\`code\\` \\~\\~s\\~\\~ \\# h \\!'],
+    ['&lt; already an entity', '&amp;lt; already an entity'],
+    ['back\\slash', 'back\\\\slash'],
+  ])('%j -> %j', (text, escaped) => {
+    expect(escapeMarkdown(text)).toBe(escaped);
+  });
+});
