@@ -74,6 +74,8 @@ export const envSchema = z.object({
   ),
   VPCEP_MAX_RATE: optional,
   VPCEP_TIMEOUT: optional,
+  // CONTRACT 1/3 (rehearsal): decisions also written as the connections' descriptions.
+  VPCEP_ANNOTATE: emptyIsUnset(enforceValue.default('false')),
   VPCEP_SIMULATOR_SK: optional,
   // The brake deployed (CONTRACT 1): the SSM parameter holding VPCEP_ENFORCE, read at each run.
   VPCEP_ENFORCE_PARAMETER: optional,
@@ -115,6 +117,8 @@ export interface Config {
   controls: RunControls;
   /** VPCEP_ENFORCE_PARAMETER: the SSM parameter holding the brake, read at each scheduled run. */
   enforceParameterName?: string;
+  /** VPCEP_ANNOTATE: accepts and rejects are also written as the connections' descriptions. */
+  annotate: boolean;
   /** AWS_LAMBDA_LOG_LEVEL, mapped onto the logger's levels; default info. */
   logLevel: LogLevel;
 }
@@ -151,6 +155,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     leaseTable: parsed.VPCEP_LEASE_TABLE,
     controls: runControls(parsed),
     enforceParameterName: parsed.VPCEP_ENFORCE_PARAMETER,
+    annotate: parsed.VPCEP_ANNOTATE === 'true',
     logLevel: LAMBDA_LOG_LEVELS[parsed.AWS_LAMBDA_LOG_LEVEL ?? 'INFO']!,
   };
 }
@@ -227,6 +232,8 @@ export interface ReviewCommandConfig extends ApiCommandConfig {
   leaseTable?: string;
   /** AUDIT_QUEUE_URL: where `apply` sends its audit events. */
   auditQueueUrl?: string;
+  /** VPCEP_ANNOTATE: `apply` also writes its accepts and rejects as the connections' descriptions. */
+  annotate: boolean;
 }
 
 const API_VARIABLES: (keyof Env)[] = [
@@ -264,10 +271,12 @@ export function loadReviewCommandConfig(
     'VPCEP_MAX_REVOCATIONS',
     'VPCEP_LEASE_TABLE',
     'AUDIT_QUEUE_URL',
+    'VPCEP_ANNOTATE',
   ]);
   return {
     ...resolveApiCommand(parsed, overrides),
     controls: runControls(parsed),
+    annotate: parsed.VPCEP_ANNOTATE === 'true',
     ...(parsed.VPCEP_LEASE_TABLE !== undefined && { leaseTable: parsed.VPCEP_LEASE_TABLE }),
     ...(parsed.AUDIT_QUEUE_URL !== undefined && { auditQueueUrl: parsed.AUDIT_QUEUE_URL }),
   };

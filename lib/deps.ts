@@ -97,6 +97,8 @@ export interface ProcessDepsOptions {
   clock?: Clock;
   /** Overrides for every run's client (benchmarks: a retry policy, a timeout). */
   client?: Partial<CreateVpcepClientOptions>;
+  /** VPCEP_ANNOTATE: the runs write their accepts and rejects as the connections' descriptions. */
+  annotate?: boolean;
 }
 
 /** What one run brings of its own. */
@@ -175,7 +177,14 @@ export function createRunDepsFactory(options: ProcessDepsOptions): RunDepsFactor
       fallback: options.fallback,
       ...(run.maxUnaudited !== undefined && { maxUnaudited: run.maxUnaudited }),
     });
-    return { client, auditor, clock, logger: run.logger, ...(lease && { lease }) };
+    return {
+      client,
+      auditor,
+      clock,
+      logger: run.logger,
+      ...(lease && { lease }),
+      ...(options.annotate && { annotate: true }),
+    };
   };
 }
 

@@ -65,9 +65,14 @@ export interface Connection {
   status: ConnectionStatus;
   created_at?: string;
   updated_at?: string;
+  /** What the connection says, where the API returns it (the newer description API sets it). */
+  description?: string;
   /** Present when the status is `failed`: why. */
   error?: ResourceError[];
 }
+
+/** The most characters a connection's description may have (the newer description API). */
+export const CONNECTION_DESCRIPTION_MAX = 512;
 
 /** 4.2.8: one whitelist record: `iam:domain::<domain id>` or `*`. */
 export interface WhitelistRecord {

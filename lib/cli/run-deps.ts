@@ -23,7 +23,8 @@ export interface CliRunRequest {
  * configuration (read once, lib/cli/api-options.ts): the client (stopped by the run's
  * interruption `signal`), logs (warnings and up) on stderr, and the lease store when
  * VPCEP_LEASE_TABLE names one (the same table as the scheduled functions, so a person's apply
- * never collides with them). The deadline counts from now.
+ * never collides with them), and VPCEP_ANNOTATE's descriptions (an apply's only: a plan is a dry
+ * run). The deadline counts from now.
  */
 export function createCliRunDeps(
   ctx: CliContext,
@@ -38,6 +39,7 @@ export function createCliRunDeps(
     fallback: ctx.stderr,
     rateLimiter,
     ...(config.leaseTable !== undefined && { leaseTable: config.leaseTable }),
+    ...(config.annotate && { annotate: true }),
   });
   const deps = runDeps({
     credentials,

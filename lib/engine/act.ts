@@ -1,7 +1,8 @@
 /**
  * Acting on one surveyed service: the lease on it, the second read and plan under the lease,
  * and the plan's actions carried out in audited steps (one API call each, by the executor table),
- * or in dry run only recorded.
+ * or in dry run only recorded; then, with VPCEP_ANNOTATE, its decisions written as the
+ * connections' descriptions (annotate.ts).
  */
 import { AuditFailedError } from '../audit/auditor';
 import { buildActionEvent } from '../audit/event';
@@ -141,6 +142,9 @@ async function applySurvey(
     }),
   );
   if (auditError) unfinished ??= 'audit';
+  // After the service's decisions, one description call for them (not once the run must stop).
+  if (deps.annotator && !run.dryRun && !stopReason(deps, options))
+    await deps.annotator.annotate(deps, serviceId, [...byAction.values()], survey.connections);
   // Report in plan order, whatever order the calls finished in; an action withdrawn or never started has no result.
   const results = survey.actions.flatMap((a) => byAction.get(a) ?? []);
   deps.logger.debug('service reviewed', {

@@ -34,6 +34,11 @@ interface ExecutorBase {
    * its age counts in the run's oldest pending age (the outcome heartbeat).
    */
   awaited?: true;
+  /**
+   * Set for the connection decisions: with VPCEP_ANNOTATE, a succeeded one is also written as the
+   * connection's description, "vpcep-approver: <target>, ..." (annotate.ts).
+   */
+  annotated?: true;
 }
 
 /** An executor of one call per action. */
@@ -75,6 +80,7 @@ export const EXECUTORS: { readonly [T in ActionType]: Executor } = {
     subject: 'connection',
     operations: ['acceptOrReject', 'listConnections'],
     awaited: true,
+    annotated: true,
     call: (ctx, action) => decideConnection(ctx, action, 'receive', 'accepted'),
     reread: (ctx, action) => rereadConnection(ctx, action, 'accepted'),
   },
@@ -83,6 +89,7 @@ export const EXECUTORS: { readonly [T in ActionType]: Executor } = {
     target: 'rejected',
     subject: 'connection',
     operations: ['acceptOrReject', 'listConnections'],
+    annotated: true,
     before: rejectIfStillPending,
     call: (ctx, action) => decideConnection(ctx, action, 'reject', 'rejected'),
     reread: (ctx, action) => rereadConnection(ctx, action, 'rejected'),

@@ -51,6 +51,11 @@ export interface EngineClient {
     options?: { signal?: AbortSignal },
   ): Promise<ReadonlyMap<string, ActionError>>;
   updateService(serviceId: string, body: { approval_enabled: boolean }): Promise<unknown>;
+  /** The newer connection-description API (not in every region): one call for a service's connections. */
+  updateConnectionDescriptions(
+    serviceId: string,
+    connections: readonly { id: string; description: string }[],
+  ): Promise<unknown>;
   /** What an error this client threw (or any other the engine caught) says, as an action's error. */
   describeError(err: unknown): ActionError;
 }
@@ -63,11 +68,26 @@ export interface EngineDeps {
   logger: Logger;
   /** One review per service at a time across processes (CONTRACT section 1, "Leases"); unset: unleased. */
   lease?: LeaseStore;
+  /** VPCEP_ANNOTATE: a run that acts also writes its accepts and rejects as the connections' descriptions (annotate.ts). */
+  annotate?: boolean;
 }
 
 export interface ReviewDeps extends EngineDeps {
   /** Bounds the API calls in flight across every service of a run. */
   limit: LimitFunction;
+  /** The run's annotation (annotate.ts), when it writes descriptions: never in dry run. */
+  annotator?: Annotator;
+}
+
+/** A run's annotation (annotate.ts, VPCEP_ANNOTATE): whether the region offers the API, learnt from its first call. */
+export interface Annotator {
+  /** Writes the service's accepts and rejects in `results` as descriptions (`read`: the connections as last read); never rejects. */
+  annotate(
+    deps: ReviewDeps,
+    serviceId: string,
+    results: readonly ActionResult[],
+    read: readonly Connection[],
+  ): Promise<void>;
 }
 
 export interface ReviewOptions {

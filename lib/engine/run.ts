@@ -12,6 +12,7 @@ import { ActionError, EndpointService } from '../model';
 import { acceptedCount, RevocationCap, revocationHold } from '../policy/revocations';
 import { Policy } from '../policy/schema';
 import { actOnService, stopReason } from './act';
+import { createAnnotator } from './annotate';
 import { EngineDeps, ReviewOptions, ServiceReview, ServiceSurvey } from './ports';
 import { createRunTally, RunSummary } from './summary';
 import { surveyService } from './survey';
@@ -59,7 +60,9 @@ export async function runReview(deps: EngineDeps, policy: Policy, options: RunOp
   const startedAt = deps.clock();
   const limit = pLimit(options.concurrency ?? DEFAULT_CONCURRENCY);
   const log = deps.logger.child({ run_id: options.run.runId, scope: options.scope, dry_run: options.run.dryRun });
-  const reviewDeps = { ...deps, limit, logger: log };
+  // VPCEP_ANNOTATE: a run that acts writes its decisions as descriptions; a dry run (and plan) never does.
+  const annotator = deps.annotate && !options.run.dryRun ? createAnnotator(options.run.runId) : undefined;
+  const reviewDeps = { ...deps, limit, logger: log, ...(annotator && { annotator }) };
 
   let services: readonly EndpointService[];
   let listError: ActionError | undefined;

@@ -6,7 +6,7 @@ import { DynamoDbSend } from '../lease/dynamodb-table';
 import { Clock } from '../time';
 
 export interface LambdaRunDepsOptions {
-  config: Pick<Config, 'connection' | 'auditQueueUrl' | 'leaseTable'>;
+  config: Pick<Config, 'connection' | 'auditQueueUrl' | 'leaseTable'> & Partial<Pick<Config, 'annotate'>>;
   /** The container's DynamoDB client for the lease table (shared with the webhook request store). */
   dynamodb?: DynamoDbSend;
   /** Undeliverable audit events, and with no queue every event, go here as JSON lines. */
@@ -22,9 +22,10 @@ export interface LambdaRunDepsOptions {
  * (AWS SDK defaults: the function's role; SendMessageBatch needs only sqs:SendMessage), else over
  * stderr, which CloudWatch keeps. With VPCEP_LEASE_TABLE every review takes the service's lease
  * in that table before acting (CONTRACT section 1, "Leases"); the deployed functions always have it.
+ * With VPCEP_ANNOTATE the runs also write their accepts and rejects as the connections' descriptions.
  */
 export function createLambdaRunDepsFactory(options: LambdaRunDepsOptions): RunDepsFactory {
-  const { connection, auditQueueUrl, leaseTable } = options.config;
+  const { connection, auditQueueUrl, leaseTable, annotate } = options.config;
   return createRunDepsFactory({
     connection: { endpoint: connection.endpoint, projectId: connection.projectId },
     ...(auditQueueUrl && { audit: { queueUrl: auditQueueUrl } }),
@@ -32,5 +33,6 @@ export function createLambdaRunDepsFactory(options: LambdaRunDepsOptions): RunDe
     ...(leaseTable !== undefined && { leaseTable }),
     ...(options.dynamodb && { dynamodb: options.dynamodb }),
     ...(options.clock && { clock: options.clock }),
+    ...(annotate && { annotate: true }),
   });
 }

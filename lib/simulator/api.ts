@@ -1,5 +1,5 @@
 import { OPERATIONS, type OperationName } from '../vpcep/operations';
-import { acceptOrReject, listConnections } from './handlers/connections';
+import { acceptOrReject, listConnections, updateConnectionDescriptions } from './handlers/connections';
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints } from './handlers/endpoints';
 import { Handler } from './handlers/handler';
 import { getQuotas } from './handlers/quotas';
@@ -21,6 +21,19 @@ import { listWhitelist, updateWhitelist } from './handlers/whitelist';
  * before captures: `GET .../public` is 4.2.10, not a service called "public". The version
  * documents (4.1) are served by the server itself.
  */
+/**
+ * The optional APIs the simulator serves when asked (`--extensions`): newer APIs, not in the
+ * reference and not offered in every region; without its extension a route answers as the
+ * gateway does for an unknown API (404 APIGW.0101).
+ */
+export const SIMULATOR_EXTENSIONS = ['connection-description'] as const;
+export type SimulatorExtension = (typeof SIMULATOR_EXTENSIONS)[number];
+
+/** The routes each extension adds, by operation name. */
+const EXTENSION_OF: Partial<Record<OperationName, SimulatorExtension>> = {
+  updateConnectionDescriptions: 'connection-description',
+};
+
 const ROUTE_TABLE = [
   ['listServices', listServices],
   ['createService', createService],
@@ -31,6 +44,7 @@ const ROUTE_TABLE = [
   ['deleteService', deleteService],
   ['listConnections', listConnections],
   ['acceptOrReject', acceptOrReject],
+  ['updateConnectionDescriptions', updateConnectionDescriptions],
   ['listWhitelist', listWhitelist],
   ['updateWhitelist', updateWhitelist],
   ['createEndpoint', createEndpoint],
@@ -51,6 +65,8 @@ export interface Route {
   handler: Handler;
   /** The section of the API reference the route follows. */
   section: string;
+  /** Set for a newer API: served only with this extension. */
+  extension?: SimulatorExtension;
 }
 
 const PROJECT_PREFIX = '/v1/{project_id}/';
@@ -59,6 +75,7 @@ const PROJECT_PREFIX = '/v1/{project_id}/';
 export const ROUTES: Route[] = ROUTE_TABLE.map(([operation, handler]) => {
   const { method, path, section } = OPERATIONS[operation];
   if (!path.startsWith(PROJECT_PREFIX)) throw new Error(`${operation}: ${path} is not under ${PROJECT_PREFIX}`);
+  const extension = EXTENSION_OF[operation];
   return {
     operation,
     method,
@@ -66,20 +83,26 @@ export const ROUTES: Route[] = ROUTE_TABLE.map(([operation, handler]) => {
     name: `${method} ${path}`,
     handler,
     section,
+    ...(extension && { extension }),
   };
 });
 
 /** The name of the path parameter a route segment captures (`{service_id}`), if it is one. */
 const captured = (segment: string): string | undefined => /^\{(\w+)\}$/.exec(segment)?.[1];
 
-/** The route for a method and the segments after the project id, with its captures. */
+/**
+ * The route for a method and the segments after the project id, with its captures; a route of
+ * an extension not in `extensions` is not there.
+ */
 export function matchRoute(
   method: string,
   segments: readonly string[],
+  extensions: ReadonlySet<SimulatorExtension> = new Set(),
 ): { route: Route; params: Record<string, string> } | { allowed: string[] } | undefined {
   const allowed: string[] = [];
   for (const route of ROUTES) {
     if (route.segments.length !== segments.length) continue;
+    if (route.extension !== undefined && !extensions.has(route.extension)) continue;
     const params: Record<string, string> = {};
     let fits = true;
     for (let i = 0; i < segments.length && fits; i++) {

@@ -12,6 +12,7 @@ import { vpcepError } from './errors';
  */
 export {
   connectionActionRequestSchema,
+  connectionDescriptionsRequestSchema,
   createEndpointRequestSchema,
   createServiceRequestSchema,
   updateServiceRequestSchema,

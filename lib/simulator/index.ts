@@ -4,6 +4,8 @@
  */
 export { startSimulator } from './server';
 export type { Simulator, SimulatorOptions } from './server';
+export { SIMULATOR_EXTENSIONS } from './api';
+export type { SimulatorExtension } from './api';
 export { generateState, parseGenerateSpec } from './generate';
 export type { GenerateStateOptions } from './generate';
 export { parseSimulatorState } from './state';

@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DOMAIN_ID_PATTERN } from '../model';
 import { Clock, isoSeconds, systemClock } from '../time';
 import { serveAdmin } from './admin';
-import { matchRoute } from './api';
+import { matchRoute, SimulatorExtension } from './api';
 import { Authenticator } from './auth';
 import { noSuchApiError, SimulatorHttpError, vpcepError } from './errors';
 import { FaultInjector, FaultOptions } from './faults';
@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   credentials?: { ak: string; sk: string }[] | { ak: string; sk: string };
   /** Accepted X-Auth-Token values; when given, requests must authenticate. */
   tokens?: string[];
+  /** Newer APIs to serve besides the reference's (`connection-description`); none by default. */
+  extensions?: readonly SimulatorExtension[];
   /** Fault injection, deterministic with `seed`. */
   faults?: FaultOptions;
   /** The simulator's clock (service readiness, timestamps, X-Sdk-Date checks, rate windows). */
@@ -88,6 +90,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const auth = new Authenticator({ credentials, tokens: options.tokens ?? [] });
   const faults = new FaultInjector(options.faults, clock);
   const inspector = new Inspector(options.maxLogEntries);
+  const extensions = new Set(options.extensions ?? []);
   const settings: ApiSettings = {
     creatingDelayMs: options.creatingDelayMs ?? 0,
     maxWhitelistRecords: options.maxWhitelistRecords ?? 500,
@@ -138,7 +141,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const requestHeaders = flatHeaders(req);
         let match: ReturnType<typeof matchRoute>;
         try {
-          match = matchRoute(method, segments.slice(2));
+          match = matchRoute(method, segments.slice(2), extensions);
         } catch {
           throw vpcepError('EndPoint.0002', 'malformed path encoding');
         }

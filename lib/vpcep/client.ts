@@ -29,6 +29,8 @@ import {
   ApiVersion,
   connectionActionRequestSchema,
   connectionActionResponseSchema,
+  connectionDescriptionsRequestSchema,
+  connectionDescriptionsResponseSchema,
   CreateEndpointRequest,
   createEndpointRequestSchema,
   CreateServiceRequest,
@@ -216,9 +218,10 @@ export interface ClientStats {
 }
 
 /**
- * The full client: one method per operation of the reference. The automation calls only
- * listServices, listConnections, acceptOrReject, listWhitelist, updateWhitelistRecords,
- * updateService and describeError (the engine's client port, lib/engine/ports.ts); the other
+ * The full client: one method per operation of the reference, and updateConnectionDescriptions
+ * of the newer API. The automation calls only listServices, listConnections, acceptOrReject,
+ * listWhitelist, updateWhitelistRecords, updateService, updateConnectionDescriptions (with
+ * VPCEP_ANNOTATE) and describeError (the engine's client port, lib/engine/ports.ts); the other
  * methods (versions, creating, reading and deleting services and endpoints, public services,
  * quotas, updateWhitelist as one batch) are the full client the simulator is tested with
  * (test/integration/simulator.test.ts).
@@ -242,6 +245,15 @@ export interface VpcepClient {
   listConnections(serviceId: string, query?: ListConnectionsQuery): AsyncGenerator<Connection>;
   /** 4.2.7, one endpoint per call */
   acceptOrReject(serviceId: string, endpointId: string, action: 'receive' | 'reject'): Promise<Connection[]>;
+  /**
+   * The newer connection-description API (not in the reference, not offered in every region: the
+   * gateway then answers 404 APIGW.0101): sets each connection's description in one call. Resolves
+   * with the connections the answer lists.
+   */
+  updateConnectionDescriptions(
+    serviceId: string,
+    connections: readonly { id: string; description: string }[],
+  ): Promise<{ id: string; description?: string }[]>;
   /** 4.2.8, every page (limit 500) */
   listWhitelist(serviceId: string, query?: ListWhitelistQuery): AsyncGenerator<WhitelistRecord>;
   /** 4.2.9, one batch call; an empty list sends nothing */
@@ -520,6 +532,16 @@ export function createVpcepClient(options: CreateVpcepClientOptions): VpcepClien
         'acceptOrReject',
       );
       return (await call('acceptOrReject', params, connectionActionResponseSchema, { body })).connections;
+    },
+    async updateConnectionDescriptions(serviceId, connections) {
+      const params = service(serviceId);
+      const body = validateRequest(
+        connectionDescriptionsRequestSchema,
+        { connections: connections.map(({ id, description }) => ({ id, description })) },
+        'updateConnectionDescriptions',
+      );
+      const answer = await call('updateConnectionDescriptions', params, connectionDescriptionsResponseSchema, { body });
+      return answer.connections ?? [];
     },
     listWhitelist(serviceId, query = {}) {
       return list(

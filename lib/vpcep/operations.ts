@@ -16,6 +16,11 @@
  * Neither documentation names an action for the version APIs of 4.1 (they need none), so those
  * are left undefined rather than guessed.
  *
+ * One operation is not in the reference: the newer API that describes a service's connections
+ * (`updateConnectionDescriptions`, not offered in every region; the gateway answers 404
+ * APIGW.0101 where it is not). Its page gives the identity policy-based action and, as its alias,
+ * the role/policy-based one; its section says where it comes from instead of a section number.
+ *
  * Idempotence decides whether a call may be retried after an ambiguous failure (a 500 or a
  * reset, after which the first attempt may or may not have been applied):
  * - reads: always;
@@ -133,6 +138,18 @@ export const OPERATIONS = {
     identityAction: 'vpcep:endpointServices:updateConnections',
     authorizationPage: `${EU}/AcceptOrRejectEndpoint.html`,
     section: '4.2.7',
+  },
+  // Not in the reference: "Updating Descriptions of VPC Endpoint Connections" (the page names
+  // vpcep:connections:update as the alias of its identity action). Setting a description is
+  // idempotent: the same body leaves the same descriptions.
+  updateConnectionDescriptions: {
+    method: 'PUT',
+    path: `${SERVICE}/connections/description`,
+    idempotent: true,
+    iamAction: 'vpcep:connections:update',
+    identityAction: 'vpcep:endpointServices:updateConnectionDescription',
+    authorizationPage: `${INTL}/UpdateEndpointConnectionsDesc.html`,
+    section: 'newer API, not in the reference',
   },
   listWhitelist: {
     method: 'GET',

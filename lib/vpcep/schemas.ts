@@ -12,7 +12,13 @@
  */
 import * as z from 'zod';
 
-import { isGovernedPermission, type Connection, type EndpointService, type WhitelistRecord } from '../model';
+import {
+  CONNECTION_DESCRIPTION_MAX,
+  isGovernedPermission,
+  type Connection,
+  type EndpointService,
+  type WhitelistRecord,
+} from '../model';
 import { formatIssues } from '../zod-issues';
 
 // ---------------------------------------------------------------------------------------------
@@ -114,6 +120,8 @@ export const connectionSchema = nullAsAbsent({
   status: nonEmpty,
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
+  /** Set with the newer description API (not in the reference): what the connection says. */
+  description: z.string().optional(),
   error: z.array(errorItemSchema).optional(),
 }) satisfies z.ZodType<Connection, unknown>;
 
@@ -265,6 +273,30 @@ export const connectionActionRequestSchema = z.object({
   endpoints: z.array(nonEmpty).min(1),
 });
 export type ConnectionActionRequest = z.input<typeof connectionActionRequestSchema>;
+
+/**
+ * The newer connection-description API's request body (not in the reference): each connection
+ * by id with its description, at most 512 characters and without `<` or `>`.
+ */
+export const connectionDescriptionsRequestSchema = z.object({
+  connections: z
+    .array(
+      z.object({
+        id: nonEmpty.max(64),
+        description: z
+          .string()
+          .max(CONNECTION_DESCRIPTION_MAX)
+          .refine((d) => !/[<>]/.test(d), 'a description may not contain "<" or ">"'),
+      }),
+    )
+    .min(1),
+});
+export type ConnectionDescriptionsRequest = z.input<typeof connectionDescriptionsRequestSchema>;
+
+/** Its answer: the connections described (their other fields are not needed, so not required). */
+export const connectionDescriptionsResponseSchema = nullAsAbsent({
+  connections: z.array(nullAsAbsent({ id: nonEmpty, description: z.string().optional() })).optional(),
+});
 
 /**
  * 4.2.9: `iam:domain::<1-64 letters, digits or *>`, or `*` (4.2.8: everyone), taken trimmed and in

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { ANNOTATION_OPERATIONS } from '../../lib/engine/annotate';
 import { EXECUTORS } from '../../lib/engine/executors';
 import { SURVEY_OPERATIONS } from '../../lib/engine/survey';
 import { createReviewHandler } from '../../lib/lambda/review-webhook';
@@ -18,8 +19,9 @@ import { apiEnv } from '../support/simulator';
  * Huawei IAM authorizes in two ways, and each has its files: role/policy-based
  * (policies/huawei-iam-policy*.json, the section 6 actions) and identity policy-based
  * (policies/huawei-identity-policy*.json, the actions of each API page). The operations the
- * engine may call are declared: its reads (SURVEY_OPERATIONS) and each executor's (the executor
- * table); the client's operations table names both actions of each. The runs must call nothing
+ * engine may call are declared: its reads (SURVEY_OPERATIONS), each executor's (the executor
+ * table) and, with VPCEP_ANNOTATE (on here, against a simulator that offers the API), the
+ * description call (ANNOTATION_OPERATIONS); the client's operations table names both actions of each. The runs must call nothing
  * undeclared, and the full policies must allow exactly the declared operations.
  */
 type Flavour = 'iamAction' | 'identityAction';
@@ -28,6 +30,7 @@ type Flavour = 'iamAction' | 'identityAction';
 const DECLARED = new Set<OperationName>([
   ...SURVEY_OPERATIONS,
   ...Object.values(EXECUTORS).flatMap((e) => e.operations),
+  ...ANNOTATION_OPERATIONS,
 ]);
 
 /** The operation the simulator served at `route` ("METHOD /path/template"), or the route when it is none. */
@@ -61,9 +64,9 @@ describe('the Huawei IAM policies cover every call of a sweep, a compliance run 
   let routes: string[] = [];
   beforeAll(async () => {
     const state = await loadSimulatorStateFile(join(ROOT, 'policies/examples/demo-state.json'));
-    const sim = await startSimulator({ state, credentials: CREDS });
+    const sim = await startSimulator({ state, credentials: CREDS, extensions: ['connection-description'] });
     try {
-      const env = apiEnv(sim, CREDS);
+      const env = { ...apiEnv(sim, CREDS), VPCEP_ANNOTATE: 'true' };
       const policy = join(ROOT, 'policies/examples/demo-policy.yaml');
       const sweep = new Set<string>();
       for (const scope of ['sweep', 'compliance']) {

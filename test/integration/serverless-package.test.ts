@@ -309,6 +309,7 @@ describe('serverless.yml, packaged (npx serverless package --stage dev)', () => 
       HUAWEICLOUD_CREDENTIALS_SECRET: '/vpcep-approver/dev/huawei-credentials',
       VPCEP_LEASE_TABLE: { Ref: 'LeaseTable' },
       VPCEP_MAX_REVOCATIONS: '10',
+      VPCEP_ANNOTATE: 'false',
     };
     expect(env(FUNCTIONS.sweep)).toEqual({ ...common, VPCEP_ENFORCE_PARAMETER: '/vpcep-approver/dev/enforce' });
     expect(env(FUNCTIONS.compliance)).toEqual({ ...common, VPCEP_ENFORCE_PARAMETER: '/vpcep-approver/dev/enforce' });

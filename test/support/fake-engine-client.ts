@@ -81,6 +81,15 @@ export function createFakeEngineClient(services: FakeService[]) {
       Object.assign(find(serviceId).service, body);
       return {};
     },
+    async updateConnectionDescriptions(serviceId, connections) {
+      enter(`describe ${serviceId} ${connections.length}`);
+      const s = find(serviceId);
+      for (const d of connections) {
+        const c = s.connections.find((x) => x.id === d.id);
+        if (c) c.description = d.description;
+      }
+      return connections.map((d) => ({ ...d }));
+    },
     describeError: toActionError,
   };
   return { client, calls, hooks, services };

@@ -235,6 +235,7 @@ describe('loadReviewCommandConfig() (plan and apply, the same for both)', () => 
       VPCEP_MAX_REVOCATIONS: '3',
       VPCEP_LEASE_TABLE: 'leases',
       AUDIT_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/audit',
+      VPCEP_ANNOTATE: 'true',
     };
     expect(loadReviewCommandConfig(env, { maxRate: '5', projectId: 'p2' })).toEqual({
       connection: {
@@ -246,8 +247,16 @@ describe('loadReviewCommandConfig() (plan and apply, the same for both)', () => 
       controls: { enforce: false, maxRevocations: 3 },
       leaseTable: 'leases',
       auditQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/audit',
+      annotate: true,
     });
     expect(reviewConfig({}).controls).toEqual({ enforce: true, maxRevocations: 10 });
+  });
+
+  it('VPCEP_ANNOTATE is false unless set to true; another value is refused, named', () => {
+    expect([reviewConfig({}).annotate, reviewConfig({ VPCEP_ANNOTATE: '' }).annotate]).toEqual([false, false]);
+    const message = errorOf(() => reviewConfig({ VPCEP_ANNOTATE: 'yes' })).message;
+    expect(message).toContain('VPCEP_ANNOTATE');
+    expect(message).toContain('"yes"');
   });
 
   it('names the problems of the connection and of the limits together', () => {

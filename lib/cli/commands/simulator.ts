@@ -8,12 +8,26 @@ import {
   generateState,
   loadSimulatorStateFile,
   parseGenerateSpec,
+  SIMULATOR_EXTENSIONS,
   startSimulator,
   type FaultOptions,
+  type SimulatorExtension,
   type SimulatorState,
 } from '../../simulator';
 import { CliContext, RegisterCommand } from '../context';
-import { choiceOption, decimal, integer, wholeNumber } from '../options';
+import { choiceOption, decimal, integer, optionParser, wholeNumber } from '../options';
+
+/** --extensions: a comma-separated list of the simulator's extensions (SIMULATOR_EXTENSIONS). */
+const extensionList = optionParser(
+  '--extensions',
+  `a comma-separated list of ${SIMULATOR_EXTENSIONS.join(', ')}`,
+  (text): SimulatorExtension[] | undefined => {
+    const names = text.split(',').map((n) => n.trim());
+    return names.every((n) => (SIMULATOR_EXTENSIONS as readonly string[]).includes(n))
+      ? (names as SimulatorExtension[])
+      : undefined;
+  },
+);
 
 /** A share of requests: a number from 0 to 1. */
 const rate = (option: string) => decimal(option, 'a rate (a number from 0 to 1, e.g. 0.1)', { min: 0, max: 1 });
@@ -33,6 +47,7 @@ interface SimulatorCommandOptions {
   retryAfter?: number;
   injectOn?: 'all' | 'write';
   latency?: number;
+  extensions?: SimulatorExtension[];
 }
 
 function faultOptions(opts: SimulatorCommandOptions): FaultOptions | undefined {
@@ -137,12 +152,13 @@ async function secretKey(opts: SimulatorCommandOptions, env: CliContext['env']):
  * `vpcep-approver simulator [--port N] [--state FILE | --generate services=N,pending=M[,seed=S]
  * [--save FILE]] [--ak AK (--sk SK | --sk-file PATH)]
  * [--fault-seed N] [--error-rate R] [--throttle-rate R] [--inject-on all|write] [--rate-limit N]
- * [--retry-after S] [--latency MS]`: runs the embedded VPCEP simulator on 127.0.0.1, prints its
+ * [--retry-after S] [--latency MS] [--extensions connection-description]`: runs the embedded VPCEP simulator on 127.0.0.1, prints its
  * base URL as the first line of stdout, and serves until SIGINT/SIGTERM. With --ak every API
  * request must be signed with it and its secret key (--sk-file, VPCEP_SIMULATOR_SK or --sk); the
  * fault options let operators rehearse failures (errors, throttling, the gateway's rate limit,
  * slow answers). --generate starts on N services with M pending connections each (seeded), so a
- * rehearsal at scale needs no state file; --save writes that state as one.
+ * rehearsal at scale needs no state file; --save writes that state as one. --extensions serves
+ * newer APIs that are not in the reference (connection-description: the connections' descriptions).
  */
 export function simulatorCommand(waitForStop: WaitForStop = untilSignal): RegisterCommand {
   return (program: Command, ctx: CliContext) => {
@@ -196,6 +212,11 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
         'milliseconds added to every API response',
         decimal('--latency', 'a duration in milliseconds (0 or more)', { min: 0 }),
       )
+      .option(
+        '--extensions <names>',
+        `serve newer APIs not in the reference, comma-separated: ${SIMULATOR_EXTENSIONS.join(', ')} (without one, its route answers 404 APIGW.0101)`,
+        extensionList,
+      )
       .action(async (opts: SimulatorCommandOptions) => {
         const sk = await secretKey(opts, ctx.env);
         if ((opts.ak === undefined) !== (sk === undefined))
@@ -212,6 +233,7 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
             port: opts.port,
             ...(state ? { state } : {}),
             ...(faults ? { faults } : {}),
+            ...(opts.extensions ? { extensions: opts.extensions } : {}),
             ...(opts.ak !== undefined && sk !== undefined ? { credentials: { ak: opts.ak, sk } } : {}),
           });
         } catch (err) {
@@ -223,7 +245,7 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
         if (opts.save !== undefined) ctx.stderr.write(`simulator: generated state saved to ${opts.save}\n`);
         const services = sim.state().services.length;
         ctx.stderr.write(
-          `simulator: project ${sim.projectId}, ${services} service(s), ${opts.ak ? 'AK/SK signatures required' : 'no authentication'}, ${describeFaults(faults)}; ` +
+          `simulator: project ${sim.projectId}, ${services} service(s), ${opts.ak ? 'AK/SK signatures required' : 'no authentication'}, ${describeFaults(faults)}${opts.extensions ? `, extensions: ${opts.extensions.join(', ')}` : ''}; ` +
             `API at ${sim.url}/v1/${sim.projectId}, inspection at ${sim.url}/__admin/log and /__admin/stats\n`,
         );
         await waitForStop();

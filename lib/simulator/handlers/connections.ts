@@ -1,6 +1,15 @@
-/** 4.2.6 / 4.2.7: a service's connections, listed, accepted and rejected. */
+/**
+ * 4.2.6 / 4.2.7: a service's connections, listed, accepted and rejected; and, with the
+ * connection-description extension, described (the newer API, not in the reference).
+ */
 import { CONNECTION_STATUSES } from '../../model';
-import { bodyObject, connectionActionBody, connectionActionRequestSchema, parseBody } from '../bodies';
+import {
+  bodyObject,
+  connectionActionBody,
+  connectionActionRequestSchema,
+  connectionDescriptionsRequestSchema,
+  parseBody,
+} from '../bodies';
 import { vpcepError } from '../errors';
 import { checkEnum, pageOf, parsePaging } from '../query';
 import { failedError } from '../state';
@@ -86,6 +95,28 @@ export const acceptOrReject: Handler = (store, req) => {
   }
   // Accepting an accepted (or rejecting a rejected) endpoint is a no-op that still succeeds.
   return ok({ connections: [connectionJson(c)] }, mutated);
+};
+
+/**
+ * The newer API (extension `connection-description`): sets the description of each connection
+ * listed, all or none; an id that is not one of the service's connections is EndPoint.2013.
+ * Answers with the connections described.
+ */
+export const updateConnectionDescriptions: Handler = (store, req) => {
+  const s = findService(store, req.params.service_id);
+  const body = parseBody(connectionDescriptionsRequestSchema, bodyObject(req.body));
+  const described = body.connections.map((d) => {
+    const c = s.connections.byId.get(d.id);
+    if (!c) throw vpcepError('EndPoint.2013', `endpoint ${d.id}`);
+    return [c, d.description] as const;
+  });
+  let mutated = false;
+  for (const [c, description] of described) {
+    if (c.description === description) continue;
+    c.description = description; // updated_at is the status's: a description leaves it as it is
+    mutated = true;
+  }
+  return ok({ connections: described.map(([c]) => connectionJson(c)) }, mutated);
 };
 
 /** A stable private address for an approved interface endpoint. */
