@@ -58,6 +58,7 @@ export function readOnceClient(client: EngineClient): ReadOnceClient {
     acceptOrReject: refused('acceptOrReject'),
     updateWhitelistRecords: refused('updateWhitelistRecords'),
     updateService: refused('updateService'),
+    updateConnectionDescriptions: refused('updateConnectionDescriptions'),
     describeError: (err) => client.describeError(err),
     observed: (serviceId) => {
       const state = read.get(serviceId) ?? { connections: [], whitelist: [] };
