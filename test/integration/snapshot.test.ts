@@ -72,7 +72,10 @@ const UNUSUAL_STATE: SimulatorStateInput = {
       tcp_proxy: 'proxy_vni',
       approval_enabled: false,
       ports: [{ client_port: 53, server_port: 5353, protocol: 'TCP' }],
-      connections: [{ id: 'ep-rejected', status: 'rejected', marker_id: 42 }],
+      connections: [
+        { id: 'ep-rejected', status: 'rejected', marker_id: 42 },
+        { id: 'ep-described', status: 'accepted', description: 'vpcep-approver: accepted, rule payments, run r-1' },
+      ],
       permissions: [
         { id: 'perm-org', permission: 'organizations:orgPath::o-1/r-2', description: 'whole org' },
         { id: 'perm-padded', permission: ' iam:domain::5fc973eea581490997e82ea11a1df31f ' },
@@ -106,7 +109,7 @@ describe('vpcep-approver snapshot', () => {
     }
   });
 
-  it('carries failed records with their errors, ungoverned records and the project id', async () => {
+  it('carries failed records with their errors, connection descriptions, ungoverned records and the project id', async () => {
     const original = await start({ state: UNUSUAL_STATE, credentials: { ak: AK, sk: SK } });
     const { copy } = await snapshotCopy(original, 'unusual.json');
     const expected = servicesOf(original).map((s) => ({
