@@ -5,6 +5,7 @@
  */
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 
+import { writePrivateFile } from '../../lib/cli/commands/snapshot';
 import { Simulator } from '../../lib/simulator';
 import { parseSimulatorState, SimulatorStateInput } from '../../lib/simulator/state';
 import { runCaptured } from '../support/capture';
@@ -179,12 +180,13 @@ describe('vpcep-approver snapshot', () => {
     });
 
     it('removes the temporary file when the file cannot be put in place', async () => {
-      const sim = await start({ state: await demoState() });
+      // The command refuses a folder as --out up front; the writer itself must still clean up
+      // when the rename fails (here: a folder appeared at the path).
       const dir = files.path('target-is-a-folder');
       await mkdir(`${dir}/state.json`, { recursive: true });
-      const snap = await runCaptured(['snapshot', '--out', `${dir}/state.json`], apiEnv(sim, { ak: AK, sk: SK }));
-      expect(snap.code).toBe(1);
-      expect(snap.err).toContain(`--out ${dir}/state.json: cannot write it (EISDIR)`);
+      await expect(writePrivateFile(`${dir}/state.json`, '{}\n')).rejects.toThrow(
+        `--out ${dir}/state.json: cannot write it (EISDIR)`,
+      );
       expect(await readdir(dir)).toEqual(['state.json']);
     });
   });
@@ -197,6 +199,18 @@ describe('vpcep-approver snapshot', () => {
     );
     expect(snap.code).toBe(1);
     expect(snap.err).toContain('no-such-folder/state.json: its folder cannot be written (ENOENT)');
+    expect(sim.log()).toHaveLength(0);
+  });
+
+  it.each([
+    ['-', '--out "-" is not a file name'],
+    ['', '--out "" is not a file name'],
+    ['.', '--out .: is a folder; name the file to write'],
+  ])('refuses --out %j before reading anything', async (out, message) => {
+    const sim = await start({ state: await demoState() });
+    const snap = await runCaptured(['snapshot', '--out', out], apiEnv(sim, { ak: AK, sk: SK }));
+    expect(snap.code).toBe(1);
+    expect(snap.err).toContain(message);
     expect(sim.log()).toHaveLength(0);
   });
 

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, open, rename, rm } from 'node:fs/promises';
+import { access, lstat, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Command } from 'commander';
 
@@ -167,6 +167,21 @@ export async function writePrivateFile(path: string, text: string): Promise<void
   }
 }
 
+/**
+ * `--out` names a file that can be written: not empty, not `-` (a file is written, never stdout:
+ * the state holds account ids), not a folder, in a folder that can be written. A symlink there is
+ * replaced by the file, its target left alone.
+ */
+async function checkOutPath(out: string): Promise<void> {
+  if (out.trim() === '' || out === '-')
+    throw new UsageError(`--out ${JSON.stringify(out)} is not a file name: the snapshot is written to a file`);
+  const existing = await lstat(out).catch(() => undefined);
+  if (existing?.isDirectory()) throw new UsageError(`--out ${out}: is a folder; name the file to write`);
+  await access(dirname(out), constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new UsageError(`--out ${out}: its folder cannot be written (${err.code ?? 'error'})`);
+  });
+}
+
 /** `snapshot --out FILE`: the live project as a simulator state file. */
 export function registerSnapshot(program: Command, ctx: CliContext): void {
   addApiOptions(
@@ -187,9 +202,7 @@ export function registerSnapshot(program: Command, ctx: CliContext): void {
   ).action(async (options: ApiOptions & { out: string }) => {
     const { connection, limits } = loadApiConfig(options, ctx);
     // Refused before a long read, not after it.
-    await access(dirname(options.out), constants.W_OK).catch((err: NodeJS.ErrnoException) => {
-      throw new UsageError(`--out ${options.out}: its folder cannot be written (${err.code ?? 'error'})`);
-    });
+    await checkOutPath(options.out);
     const client = createReadClient({ ...connection, logger: stderrLogger(ctx), ...runPacing(limits) });
     const state = await readProjectSnapshot(client, connection.projectId, ctx);
     await writePrivateFile(options.out, `${JSON.stringify(state, null, 2)}\n`);
