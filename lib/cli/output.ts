@@ -1,3 +1,7 @@
+/**
+ * What the CLI prints for people: the `--json` document, and plain aligned tables whose cells are
+ * escaped (escapeTerminal), since they show names and reasons from the policy and the API.
+ */
 import { CliContext } from './context';
 
 /** Writes one JSON document to stdout (the only thing `--json` prints there). */
@@ -44,5 +48,23 @@ export function formatTable<Row>(rows: readonly Row[], columns: readonly Column<
 
 function cellText(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  return escapeTerminal(typeof value === 'string' ? value : JSON.stringify(value));
+}
+
+// C0 and C1 controls and DEL (ESC starts every ANSI sequence), and the characters that break or
+// reorder a line: the Unicode line and paragraph separators and the bidirectional controls.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * Text from outside (the policy, the API, the command line) as one harmless terminal line:
+ * newline, carriage return and tab shown as `\n`, `\r`, `\t`, every other control character
+ * (ESC included, so no ANSI sequence recolours the terminal or moves the cursor) as `\u001b`.
+ * A hostile name can then neither forge a table row nor hide what follows it.
+ *
+ * @example escapeTerminal('a\n\u001b[31mb') // 'a\\n\\u001b[31mb'
+ */
+export function escapeTerminal(text: string): string {
+  return text.replace(UNSAFE, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

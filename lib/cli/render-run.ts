@@ -5,7 +5,7 @@
 import { RunSummary } from '../engine/run';
 import { ActionResult } from '../model';
 import { CliContext } from './context';
-import { formatTable, printJson } from './output';
+import { escapeTerminal, formatTable, printJson } from './output';
 
 /** The API figures the summary line reports (the client's stats). */
 export interface ApiStats {
@@ -36,7 +36,8 @@ export function printRun(
 
 /** What went wrong, on stderr, each with the reason: the audit trail, the cap, the listing, each failure, what was left undone. */
 export function reportProblems(ctx: CliContext, summary: RunSummary, plan: boolean): void {
-  const w = (line: string) => ctx.stderr.write(`${line}\n`);
+  // Ids, notes and the API's messages come from outside: one escaped line each.
+  const w = (line: string) => ctx.stderr.write(`${escapeTerminal(line)}\n`);
   if (summary.audit_error) {
     const done = summary.actions.filter((a) => a.outcome !== 'planned').length;
     w(`error: audit trail failed: ${summary.audit_error}`);

@@ -9,6 +9,8 @@ import {
   acceptedCountByDomain,
   allowedDomains,
   compareWhitelist,
+  domainName,
+  domainText,
   serviceText,
   standing,
   unlistedText,
@@ -60,7 +62,7 @@ export function driftFor(
       ...base,
       kind: 'expired',
       domain_id: e.domain,
-      detail: `allow entry ${e.by} for domain ${e.domain} expired ${e.expires}; the domain counts as unlisted`,
+      detail: `allow entry ${e.by} for ${domainText(view, e.domain)} expired ${e.expires}; the domain counts as unlisted`,
     });
   }
 
@@ -75,7 +77,7 @@ export function driftFor(
         ...base,
         kind: 'over-limit',
         domain_id: e.domain,
-        detail: `domain ${e.domain} has ${count} accepted connections, more than max_connections ${e.max_connections} (${e.by})`,
+        detail: `${domainText(view, e.domain)} has ${count} accepted connections, more than max_connections ${e.max_connections} (${e.by})`,
       });
     }
   }
@@ -87,7 +89,9 @@ export function driftFor(
     const s = standing(view, c.domain_id);
     if (s.kind === 'allowed') continue;
     const why =
-      s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
+      s.kind === 'denied'
+        ? `${domainText(view, c.domain_id)} denied by ${s.by}`
+        : unlistedText(view, c.domain_id, s.expired);
     drift.push({
       ...base,
       kind: 'accepted-not-allowed',
@@ -106,7 +110,7 @@ export function driftFor(
         kind: 'whitelist-missing',
         domain_id: m.domain,
         permission: m.permission,
-        detail: `whitelist lacks ${m.permission} for domain ${m.domain} allowed by ${m.by}`,
+        detail: `whitelist lacks ${m.permission} for ${domainText(view, m.domain)} allowed by ${m.by}`,
       });
     }
     const listed = [
@@ -118,13 +122,16 @@ export function driftFor(
             permission,
             detail: `whitelist record ${permission} admits every account and allow_wildcard is false`,
           }))),
-      ...extra.map((e): Drift => ({
-        ...base,
-        kind: 'whitelist-extra',
-        ...(e.domain === undefined ? {} : { domain_id: e.domain }),
-        permission: e.permission,
-        detail: `whitelist record ${e.permission} is not desired by rule ${view.label}`,
-      })),
+      ...extra.map((e): Drift => {
+        const name = domainName(view, e.domain);
+        return {
+          ...base,
+          kind: 'whitelist-extra',
+          ...(e.domain === undefined ? {} : { domain_id: e.domain }),
+          permission: e.permission,
+          detail: `whitelist record ${e.permission}${name === undefined ? '' : ` (${name})`} is not desired by rule ${view.label}`,
+        };
+      }),
       ...unmanaged.map((permission): Drift => ({
         ...base,
         kind: 'whitelist-unmanaged',

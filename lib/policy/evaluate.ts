@@ -15,6 +15,7 @@ import type { Drift, Scope, ServicePlan } from './plan';
 import {
   acceptedCountByDomain,
   compareWhitelist,
+  domainText,
   ruleLabel,
   serviceText,
   standing,
@@ -230,18 +231,18 @@ function planConnections(
     if (c.status === 'pendingAcceptance') {
       // 4: denied -> reject; allowed -> accept unless at max_connections; unlisted -> unlisted_pending.
       if (s.kind === 'denied') {
-        connectionAction('connection.reject', c, `domain ${c.domain_id} denied by ${s.by}`);
+        connectionAction('connection.reject', c, `${domainText(view, c.domain_id)} denied by ${s.by}`);
       } else if (s.kind === 'allowed') {
         const count = acceptedCount.get(key) ?? 0;
         if (s.max_connections !== undefined && count >= s.max_connections) {
-          const reason = `domain ${c.domain_id} allowed by ${s.by} already has ${count} accepted connection${count === 1 ? '' : 's'} (max_connections ${s.max_connections}); over_limit: ${settings.over_limit}`;
+          const reason = `${domainText(view, c.domain_id)} allowed by ${s.by} already has ${count} accepted connection${count === 1 ? '' : 's'} (max_connections ${s.max_connections}); over_limit: ${settings.over_limit}`;
           if (settings.over_limit === 'reject') connectionAction('connection.reject', c, reason);
           else leave(c, reason);
         } else {
           acceptedCount.set(key, count + 1);
           const limit =
             s.max_connections === undefined ? '' : `; connection ${count + 1} of max_connections ${s.max_connections}`;
-          connectionAction('connection.accept', c, `domain ${c.domain_id} allowed by ${s.by}${limit}`);
+          connectionAction('connection.accept', c, `${domainText(view, c.domain_id)} allowed by ${s.by}${limit}`);
         }
       } else {
         const reason = `${unlistedText(view, c.domain_id, s.expired)}; unlisted_pending: ${settings.unlisted_pending}`;
@@ -254,11 +255,13 @@ function planConnections(
         connectionAction(
           'connection.reject',
           c,
-          `accepted connection from domain ${c.domain_id} denied by ${s.by}; revoke: denied`,
+          `accepted connection from ${domainText(view, c.domain_id)} denied by ${s.by}; revoke: denied`,
         );
       } else if (settings.revoke === 'unlisted' && s.kind !== 'allowed') {
         const why =
-          s.kind === 'denied' ? `domain ${c.domain_id} denied by ${s.by}` : unlistedText(view, c.domain_id, s.expired);
+          s.kind === 'denied'
+            ? `${domainText(view, c.domain_id)} denied by ${s.by}`
+            : unlistedText(view, c.domain_id, s.expired);
         connectionAction('connection.reject', c, `accepted connection from ${why}; revoke: unlisted`);
       }
     }
@@ -281,7 +284,7 @@ function planWhitelist(
       domain_id: m.domain,
       permission: m.permission,
       rule: view.label,
-      reason: `domain ${m.domain} allowed by ${m.by}; whitelist record missing`,
+      reason: `${domainText(view, m.domain)} allowed by ${m.by}; whitelist record missing`,
     });
   }
   if (view.settings.whitelist !== 'reconcile') return;

@@ -133,7 +133,8 @@ function unionProblems(
 ): Problem[] {
   const isAllowEntry = segments.length === 4 && segments[0] === 'services' && segments[2] === 'allow';
   if (isAllowEntry) {
-    const expected = 'expected an allow entry: { group: <name> } or { domain: <id>, expires?, max_connections? }';
+    const expected =
+      'expected an allow entry: { group: <name> } or { domain: <id>, name?, expires?, max_connections? }';
     if (!isRecord(value)) return [problem(segments, expected, value)];
     const hasGroup = 'group' in value;
     const hasDomain = 'domain' in value;

@@ -27,6 +27,13 @@ interface AllowedEntry {
   max_connections?: number;
 }
 
+/** An expired allow entry of a domain with no live one. */
+interface ExpiredEntry {
+  domain: string;
+  by: string;
+  expires: string;
+}
+
 /** A rule prepared for planning. */
 export interface RuleView {
   rule: PolicyRule;
@@ -38,7 +45,13 @@ export interface RuleView {
   /** Lower-cased domain -> its first live allow entry, in policy order (denied domains included). */
   live: Map<string, AllowedEntry>;
   /** Lower-cased domain -> its first expired allow entry, for domains with no live entry. */
-  expired: Map<string, { domain: string; by: string; expires: string }>;
+  expired: Map<string, ExpiredEntry>;
+  /**
+   * Lower-cased domain -> the name the rule gives it (CONTRACT 2, `name`): that of the entry that
+   * decides its standing (deny, then the live allow entry, then the expired one), else the first
+   * name any of its entries carries.
+   */
+  names: Map<string, string>;
   /** Lower-cased owner domain, if the policy names one. */
   owner?: string;
 }
@@ -63,16 +76,35 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
   const rule = policy.services[index]!;
   const base = `services[${index}]`;
   const denied = new Map<string, string>();
+  // Names in order of precedence: the deciding deny entry, live allow entry, expired one; then any other.
+  const deniedNames = new Map<string, string | undefined>();
+  const liveNames = new Map<string, string | undefined>();
+  const expiredNames = new Map<string, string | undefined>();
+  const otherNames = new Map<string, string>();
+  const noteName = (key: string, name: string | undefined) => {
+    if (name !== undefined && !otherNames.has(key)) otherNames.set(key, name);
+  };
   rule.deny.forEach((d, k) => {
     const key = d.domain.toLowerCase();
-    if (!denied.has(key)) denied.set(key, `${base}.deny[${k}]`);
+    noteName(key, d.name);
+    if (!denied.has(key)) {
+      denied.set(key, `${base}.deny[${k}]`);
+      deniedNames.set(key, d.name);
+    }
   });
   const live = new Map<string, AllowedEntry>();
-  const expired = new Map<string, { domain: string; by: string; expires: string }>();
-  const consider = (entry: { domain: string; expires?: string; max_connections?: number }, by: string) => {
+  const expired = new Map<string, ExpiredEntry>();
+  const consider = (
+    entry: { domain: string; name?: string; expires?: string; max_connections?: number },
+    by: string,
+  ) => {
     const key = entry.domain.toLowerCase();
+    noteName(key, entry.name);
     if (isExpired(entry.expires, now)) {
-      if (!expired.has(key)) expired.set(key, { domain: key, by, expires: entry.expires! });
+      if (!expired.has(key)) {
+        expired.set(key, { domain: key, by, expires: entry.expires! });
+        expiredNames.set(key, entry.name);
+      }
     } else if (!live.has(key)) {
       // CONTRACT 2: ids compare case-insensitively; the plan speaks of them in lower case (the API's own ids are lower-case hex).
       live.set(key, {
@@ -80,6 +112,7 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
         by,
         ...(entry.max_connections === undefined ? {} : { max_connections: entry.max_connections }),
       });
+      liveNames.set(key, entry.name);
     }
   };
   rule.allow.forEach((entry, j) => {
@@ -91,6 +124,11 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
     }
   });
   for (const key of live.keys()) expired.delete(key);
+  const names = new Map<string, string>();
+  for (const key of otherNames.keys()) {
+    const decided = denied.has(key) ? deniedNames.get(key) : live.has(key) ? liveNames.get(key) : expiredNames.get(key);
+    names.set(key, decided ?? otherNames.get(key)!);
+  }
   return {
     rule,
     index,
@@ -99,6 +137,7 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
     denied,
     live,
     expired,
+    names,
     ...(policy.owner_domain === undefined ? {} : { owner: policy.owner_domain.toLowerCase() }),
   };
 }
@@ -119,9 +158,24 @@ export function allowedDomains(view: RuleView): AllowedEntry[] {
   return [...view.live.entries()].filter(([key]) => !view.denied.has(key)).map(([, entry]) => entry);
 }
 
+/** The name the rule gives a domain (CONTRACT 2, `name`), if any. */
+export function domainName(view: RuleView, domainId: string | undefined): string | undefined {
+  return domainId === undefined ? undefined : view.names.get(domainId.toLowerCase());
+}
+
+/**
+ * How reasons and drift speak of a domain: `domain <id>`, followed by the name the rule gives it
+ * in parentheses (`domain 5fc9... (Acme payments)`). The name is written as the policy has it:
+ * every renderer escapes what it prints.
+ */
+export function domainText(view: RuleView, domainId: string): string {
+  const name = domainName(view, domainId);
+  return name === undefined ? `domain ${domainId}` : `domain ${domainId} (${name})`;
+}
+
 /** "domain X is not allowed by rule L" (with the expired entry, if that is why). */
 export function unlistedText(view: RuleView, domainId: string, expired?: { by: string; expires: string }): string {
-  const base = `domain ${domainId} is not allowed by rule ${view.label}`;
+  const base = `${domainText(view, domainId)} is not allowed by rule ${view.label}`;
   return expired ? `${base} (its entry ${expired.by} expired ${expired.expires})` : base;
 }
 
@@ -168,7 +222,7 @@ export function compareWhitelist(view: RuleView, whitelist: readonly WhitelistRe
 /** Why a domain's whitelist record is not desired. */
 export function whitelistDomainText(view: RuleView, domainId: string): string {
   const s = standing(view, domainId);
-  if (s.kind === 'denied') return `domain ${domainId} denied by ${s.by}`;
+  if (s.kind === 'denied') return `${domainText(view, domainId)} denied by ${s.by}`;
   return unlistedText(view, domainId, s.kind === 'unlisted' ? s.expired : undefined);
 }
 

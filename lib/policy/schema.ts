@@ -30,6 +30,24 @@ const expires = z
     'Last day (YYYY-MM-DD, valid through the end of that day, UTC) or RFC 3339 time after which the entry no longer allows its domain; an expired entry counts as unlisted.',
   );
 
+/** CONTRACT 2: the longest `name` an entry may carry. */
+export const NAME_MAX_LENGTH = 128;
+
+// C0 and C1 control characters (newline, tab and ESC included): a name is one plain line.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+const entryName = z
+  .string({ error: 'expected a name (a string of 1 to 128 characters)' })
+  .min(1, { error: 'expected a non-empty name (1 to 128 characters)' })
+  .max(NAME_MAX_LENGTH, { error: `expected a name of at most ${NAME_MAX_LENGTH} characters` })
+  .refine((name) => !CONTROL_CHARACTER.test(name), {
+    error: 'expected a name without control characters (no newline, tab or escape)',
+  })
+  .describe(
+    'Who the domain is (e.g. "Acme payments"), 1 to 128 characters without control characters: named in reasons and drift; it changes no decision.',
+  );
+
 const maxConnections = z
   .number({ error: 'expected a positive integer' })
   .int({ error: 'expected a positive integer' })
@@ -95,6 +113,7 @@ const defaultsSchema = z
 const groupMemberSchema = z
   .strictObject({
     domain: domainId.describe('Account (domain) ID allowed through this group.'),
+    name: entryName.optional(),
     expires: expires.optional(),
     max_connections: maxConnections.optional(),
   })
@@ -111,6 +130,7 @@ const allowGroupSchema = z
 const allowDomainSchema = z
   .strictObject({
     domain: domainId.describe('Account (domain) ID to allow.'),
+    name: entryName.optional(),
     expires: expires.optional(),
     max_connections: maxConnections.optional(),
   })
@@ -119,6 +139,7 @@ const allowDomainSchema = z
 const denySchema = z
   .strictObject({
     domain: domainId.describe('Account (domain) ID to deny: its pending connections are rejected; deny beats allow.'),
+    name: entryName.optional(),
   })
   .describe('Denies one domain.');
 

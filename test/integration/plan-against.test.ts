@@ -122,6 +122,11 @@ describe('plan --format markdown', () => {
     const run = await plan(sim, ['--policy', NEW, '--scope', 'compliance', '--format', 'markdown']);
     expect(run.code).toBe(0);
     expect(run.out).toBe(fixture('plan.md'));
+    // The pilot partner's hostile name, in the reason of its accept, is escaped like the label.
+    expect(run.out).toContain(
+      'domain 0a1b2c3d4e5f60718293a4b5c6d7e8f9 \\(Pilot \\[x\\]\\(http://evil\\) @&#8203;team &lt;img src=x&gt;\\) allowed by',
+    );
+    for (const raw of ['<img', '](http', '@team']) expect(run.out).not.toContain(raw);
   });
 
   it('with --against, prints what the change decides differently, under the banner of what the cap would hold', async () => {

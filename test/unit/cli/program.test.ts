@@ -1,4 +1,4 @@
-import { formatTable } from '../../../lib/cli/output';
+import { escapeTerminal, formatTable } from '../../../lib/cli/output';
 import { runCli } from '../../../lib/cli/program';
 import { captureCli } from '../../support/capture';
 
@@ -40,5 +40,29 @@ describe('formatTable()', () => {
       { header: 'NAME', value: () => 'x' },
     ]);
     expect(text).toBe(['ID  NAME', '--  ----', '(none)', ''].join('\n'));
+  });
+
+  it('keeps a hostile cell on its row: newlines as \\n, ESC and other controls as \\u00XX, aligned', () => {
+    const text = formatTable(
+      [
+        { name: 'svc\n\u001b[31mforged  row\u001b[0m', rule: 'r\r\t\u0007\u009b\u202e' },
+        { name: 'plain', rule: 'ok' },
+      ],
+      [
+        { header: 'NAME', value: (r) => r.name },
+        { header: 'RULE', value: (r) => r.rule },
+      ],
+    );
+    const lines = text.trimEnd().split('\n');
+    expect(lines).toEqual([
+      'NAME                                 RULE',
+      '-----------------------------------  -----------------------',
+      'svc\\n\\u001b[31mforged  row\\u001b[0m  r\\r\\t\\u0007\\u009b\\u202e',
+      'plain                                ok',
+    ]);
+  });
+
+  it('escapeTerminal() leaves ordinary text, quotes and non-Latin letters alone', () => {
+    expect(escapeTerminal('Acme "payments" — Zürich 東京 [x](y) <b>')).toBe('Acme "payments" — Zürich 東京 [x](y) <b>');
   });
 });

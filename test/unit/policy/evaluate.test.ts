@@ -513,6 +513,132 @@ describe('planService()', () => {
   });
 });
 
+describe('names of consumers (CONTRACT 2, name)', () => {
+  const named = policyFromYaml(`version: 1
+groups:
+  partners:
+    - domain: ${PARTNER}
+      name: Acme payments
+    - domain: ${EXPIRED}
+      name: Old partner
+      expires: 2026-01-01
+services:
+  - rule: payments
+    match: { id: ${SERVICE_ID} }
+    revoke: unlisted
+    allow:
+      - group: partners
+      - domain: ${LIMITED}
+        name: Limited Ltd
+        max_connections: 1
+    deny:
+      - domain: ${DENIED}
+        name: Blocked Inc
+`);
+
+  it('names the domain in every reason, after its id, and changes no decision', () => {
+    const connections = [
+      connectionFactory({ id: 'c1', domain_id: PARTNER }),
+      connectionFactory({ id: 'c2', domain_id: LIMITED, status: 'accepted' }),
+      connectionFactory({ id: 'c3', domain_id: LIMITED }),
+      connectionFactory({ id: 'c4', domain_id: DENIED }),
+      connectionFactory({ id: 'c5', domain_id: EXPIRED }),
+      connectionFactory({ id: 'c6', domain_id: DENIED, status: 'accepted' }),
+      connectionFactory({ id: 'c7', domain_id: STRANGER }),
+    ];
+    const plan = planService(
+      named,
+      serviceFactory(),
+      connections,
+      [whitelistRecordFactory(LIMITED)],
+      NOW,
+      'compliance',
+    );
+    expect(plan.actions.map((a) => `${a.type} ${a.endpoint_id ?? a.permission}: ${a.reason}`)).toEqual([
+      `connection.accept c1: domain ${PARTNER} (Acme payments) allowed by services[0].allow[0] (group partners)`,
+      `connection.reject c4: domain ${DENIED} (Blocked Inc) denied by services[0].deny[0]`,
+      `connection.reject c6: accepted connection from domain ${DENIED} (Blocked Inc) denied by services[0].deny[0]; revoke: unlisted`,
+      `whitelist.add iam:domain::${PARTNER}: domain ${PARTNER} (Acme payments) allowed by services[0].allow[0] (group partners); whitelist record missing`,
+    ]);
+    expect(plan.left_pending.map((p) => `${p.endpoint_id}: ${p.reason}`)).toEqual([
+      `c3: domain ${LIMITED} (Limited Ltd) allowed by services[0].allow[1] already has 1 accepted connection (max_connections 1); over_limit: leave`,
+      `c5: domain ${EXPIRED} (Old partner) is not allowed by rule payments (its entry services[0].allow[0] (group partners) expired 2026-01-01); unlisted_pending: leave`,
+      `c7: domain ${STRANGER} is not allowed by rule payments; unlisted_pending: leave`,
+    ]);
+    // Without the names the same policy decides the same.
+    const unnamed = policyFromYaml(
+      JSON.stringify({
+        ...named,
+        groups: { partners: named.groups.partners!.map(({ name: _, ...m }) => m) },
+        services: named.services.map((r) => ({
+          ...r,
+          allow: r.allow.map((e) => ('name' in e ? (({ name: _, ...rest }) => rest)(e) : e)),
+          deny: r.deny.map(({ name: _, ...d }) => d),
+        })),
+      }),
+    );
+    const bare = planService(
+      unnamed,
+      serviceFactory(),
+      connections,
+      [whitelistRecordFactory(LIMITED)],
+      NOW,
+      'compliance',
+    );
+    expect(bare.actions.map((a) => [a.type, a.endpoint_id ?? a.permission])).toEqual(
+      plan.actions.map((a) => [a.type, a.endpoint_id ?? a.permission]),
+    );
+    expect(bare.actions[0]!.reason).toBe(`domain ${PARTNER} allowed by services[0].allow[0] (group partners)`);
+  });
+
+  it('names the domain in the drift entries that name one', () => {
+    const connections = [
+      connectionFactory({ id: 'a1', domain_id: LIMITED, status: 'accepted' }),
+      connectionFactory({ id: 'a2', domain_id: LIMITED, status: 'accepted' }),
+      connectionFactory({ id: 'a3', domain_id: DENIED, status: 'accepted' }),
+    ];
+    const whitelist = [whitelistRecordFactory(DENIED)];
+    const plan = planService(named, serviceFactory(), connections, whitelist, NOW, 'compliance');
+    expect(plan.drift.map((d) => `${d.kind}: ${d.detail}`)).toEqual([
+      `expired: allow entry services[0].allow[0] (group partners) for domain ${EXPIRED} (Old partner) expired 2026-01-01; the domain counts as unlisted`,
+      `over-limit: domain ${LIMITED} (Limited Ltd) has 2 accepted connections, more than max_connections 1 (services[0].allow[1])`,
+      `accepted-not-allowed: connection a3 is accepted but domain ${DENIED} (Blocked Inc) denied by services[0].deny[0]`,
+      `whitelist-missing: whitelist lacks iam:domain::${PARTNER} for domain ${PARTNER} (Acme payments) allowed by services[0].allow[0] (group partners)`,
+      `whitelist-missing: whitelist lacks iam:domain::${LIMITED} for domain ${LIMITED} (Limited Ltd) allowed by services[0].allow[1]`,
+      `whitelist-extra: whitelist record iam:domain::${DENIED} (Blocked Inc) is not desired by rule payments`,
+    ]);
+  });
+
+  it("takes the name of the entry that decides, else any entry's name for the domain", () => {
+    const policy = policyFromYaml(`version: 1
+services:
+  - match: { id: ${SERVICE_ID} }
+    allow:
+      - domain: ${PARTNER}
+        name: Old name
+        expires: 2020-01-01
+      - domain: ${PARTNER}
+        name: Acme payments
+      - domain: ${DENIED}
+        name: Named where allowed
+    deny:
+      - domain: ${DENIED}
+`);
+    const plan = planService(
+      policy,
+      serviceFactory(),
+      [connectionFactory({ id: 'c1', domain_id: PARTNER }), connectionFactory({ id: 'c2', domain_id: DENIED })],
+      [whitelistRecordFactory(PARTNER)],
+      NOW,
+      'sweep',
+    );
+    expect(plan.actions.map((a) => a.reason)).toEqual([
+      `domain ${PARTNER} (Acme payments) allowed by services[0].allow[1]`,
+      `domain ${DENIED} (Named where allowed) denied by services[0].deny[0]`,
+    ]);
+  });
+});
+
 describe('whitelist records the policy does not govern (CONTRACT 2)', () => {
   const ORG = 'organizations:orgPath::o-abc123/r-root/ou-payments';
   const PADDED = `  IAM:Domain::${STRANGER.toUpperCase()} `;
