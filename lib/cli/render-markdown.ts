@@ -14,17 +14,23 @@ const ESCAPES: Record<string, string> = {
   '>': '&gt;',
   // A zero-width space after the at sign: `@team` shows as written but notifies nobody.
   '@': '@&#8203;',
+  // The same after a hash: `#12` or `owner/repo#12` refers to no issue, and no heading can start.
+  '#': '#&#8203;',
   '\n': ' ',
   '\r': ' ',
 };
 
 /**
  * Text as inert markdown, fit for a table cell or a line: markdown punctuation backslash-escaped
- * (links, emphasis, code, headings, pipes), `<`, `>` and `&` as entities (so no HTML comes
- * through), `@mentions` neutralised, line breaks as spaces.
+ * (links, emphasis, code, pipes), `<`, `>` and `&` as entities (so no HTML comes through),
+ * `@mentions` and `#references` neutralised, line breaks as spaces, and bare URLs broken by a
+ * zero-width space (`https:&#8203;//...`, `www&#8203;.`): GitHub links those in plain text by itself.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]()#+!|~&<>@\n\r]/g, (c) => ESCAPES[c] ?? `\\${c}`);
+  return text
+    .replace(/[\\`*_{}[\]()#+!|~&<>@\n\r]/g, (c) => ESCAPES[c] ?? `\\${c}`)
+    .replace(/:\/\//g, ':&#8203;//')
+    .replace(/\b(www)\./gi, '$1&#8203;.');
 }
 
 /** A table: the header, then one row each, every cell already escaped. */

@@ -124,9 +124,9 @@ describe('plan --format markdown', () => {
     expect(run.out).toBe(fixture('plan.md'));
     // The pilot partner's hostile name, in the reason of its accept, is escaped like the label.
     expect(run.out).toContain(
-      'domain 0a1b2c3d4e5f60718293a4b5c6d7e8f9 \\(Pilot \\[x\\]\\(http://evil\\) @&#8203;team &lt;img src=x&gt;\\) allowed by',
+      'domain 0a1b2c3d4e5f60718293a4b5c6d7e8f9 \\(Pilot \\[x\\]\\(http:&#8203;//evil\\) @&#8203;team &lt;img src=x&gt;\\) allowed by',
     );
-    for (const raw of ['<img', '](http', '@team']) expect(run.out).not.toContain(raw);
+    for (const raw of ['<img', '](http', '@team', 'http://']) expect(run.out).not.toContain(raw);
   });
 
   it('with --against, prints what the change decides differently, under the banner of what the cap would hold', async () => {
@@ -143,7 +143,7 @@ describe('plan --format markdown', () => {
     ]);
     expect(run.code).toBe(0);
     expect(run.out).toBe(fixture('plan-against.md'));
-    for (const raw of ['<img', '](http', '@team', '| `rm`']) expect(run.out).not.toContain(raw);
-    expect(run.out).toContain('\\[x\\]\\(http://evil\\) @&#8203;team &lt;img src=x&gt; \\| \\`rm\\` \\*bold\\*');
+    for (const raw of ['<img', '](http', '@team', '| `rm`', 'http://']) expect(run.out).not.toContain(raw);
+    expect(run.out).toContain('\\[x\\]\\(http:&#8203;//evil\\) @&#8203;team &lt;img src=x&gt; \\| \\`rm\\` \\*bold\\*');
   });
 });
