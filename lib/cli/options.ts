@@ -38,6 +38,14 @@ export function wholeNumber(option: string, expected: string, range: NumberRange
   return numberOption(option, expected, /^\d+$/, range);
 }
 
+/**
+ * A repeatable option: each occurrence is read by `parse` (one of the parsers above) and the
+ * values are kept in the order given.
+ */
+export function repeatable<T>(parse: (text: string) => T): (text: string, previous: T[] | undefined) => T[] {
+  return (text, previous) => [...(previous ?? []), parse(text)];
+}
+
 /** A safe integer, negative ones included. */
 export function integer(option: string): (text: string) => number {
   return optionParser(option, 'an integer', (text) =>

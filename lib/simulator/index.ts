@@ -18,6 +18,7 @@ export type {
   SimulatorState,
   SimulatorStateInput,
 } from './state';
-export type { FaultOptions } from './faults';
+export { LIMIT_UNITS, LIMITED_OPERATIONS } from './faults';
+export type { FaultOptions, GatewayRate, LimitUnit } from './faults';
 export type { RequestLogEntry, SimulatorStats } from './inspect';
 export { ERROR_TABLE } from './errors';

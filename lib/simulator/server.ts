@@ -155,7 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const headerProject = requestHeaders['x-project-id'];
         if (headerProject !== undefined && headerProject !== store.projectId)
           throw vpcepError('EndPoint.0014', `X-Project-Id ${headerProject}`);
-        const decision = faults.decide(projectId, method);
+        const decision = faults.decide(projectId, method, match.route.operation);
         if (decision) {
           fault = decision.kind;
           throw decision.error;

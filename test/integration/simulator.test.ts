@@ -7,6 +7,7 @@ import { collect } from '../../lib/collect';
 import { generateState, Simulator, SimulatorOptions, startSimulator } from '../../lib/simulator';
 import { createVpcepClient, VpcepApiError } from '../../lib/vpcep/client';
 import { createNodeFetch } from '../../lib/vpcep/http';
+import { parseGatewayLimit } from '../../lib/vpcep/rate-limiter';
 import { signRequest } from '../../lib/vpcep/sign';
 import { OWNER, PARTNER, PAYMENTS as SVC } from '../support/ids';
 
@@ -745,6 +746,106 @@ describe('simulator: fault injection', () => {
       errorCode: 'EndPoint.0001',
       status: 500,
     });
+  });
+});
+
+describe('simulator: gateway limits', () => {
+  /** The simulator's clock, moved by hand: windows of a minute pass without waiting. */
+  function clockAt(iso: string) {
+    let now = new Date(iso);
+    return { clock: () => now, now: () => now, advance: (ms: number) => (now = new Date(now.getTime() + ms)) };
+  }
+  const accept = (t: { now: () => Date }, endpoint: string) =>
+    raw(sim, 'POST', api(`/vpc-endpoint-services/${SVC}/connections/action`), {
+      body: { action: 'receive', endpoints: [endpoint] },
+      date: t.now(),
+    });
+  const get = (t: { now: () => Date }, path: string) => raw(sim, 'GET', api(path), { date: t.now() });
+  const throttledBy = (a: Answer) =>
+    a.status === 429 ? parseGatewayLimit((a.body as { error_msg: string }).error_msg) : undefined;
+
+  it('a route limit throttles only its operation, naming its limit and unit as the gateway does', async () => {
+    const t = clockAt('2026-11-26T08:00:00.100Z');
+    await start({ clock: t.clock, faults: { routeLimits: { acceptOrReject: { requests: 1, per: 'minute' } } } });
+    expect((await accept(t, 'c-pending-1')).status).toBe(200);
+    const refused = await accept(t, 'c-pending-2');
+    expect(refused).toMatchObject({
+      status: 429,
+      body: err(
+        'APIGW.0308',
+        'The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 minute',
+      ),
+    });
+    // The client's rate limiter reads the limit back from the message.
+    expect(throttledBy(refused)).toEqual({ requests: 1, windowMs: 60_000 });
+    // Reads and whitelist writes go on.
+    for (let i = 0; i < 5; i++) {
+      expect((await get(t, `/vpc-endpoint-services/${SVC}/connections`)).status).toBe(200);
+      expect((await get(t, `/vpc-endpoint-services/${SVC}/permissions`)).status).toBe(200);
+    }
+    const whitelist = await raw(sim, 'POST', api(`/vpc-endpoint-services/${SVC}/permissions/action`), {
+      body: { action: 'add', permissions: [`iam:domain::${STRANGER}`] },
+      date: t.now(),
+    });
+    expect(whitelist.status).toBe(200);
+    expect(sim.state().services[0]!.connections.find((c) => c.id === 'c-pending-2')!.status).toBe('pendingAcceptance');
+  });
+
+  it('a shared limit throttles every operation, and a request must fit both its route limit and the shared one', async () => {
+    const t = clockAt('2026-11-26T08:00:00.100Z');
+    await start({
+      clock: t.clock,
+      faults: {
+        rateLimit: { requests: 3, per: 'second' },
+        routeLimits: { listConnections: { requests: 1, per: 'second' } },
+      },
+    });
+    const answers = [
+      await get(t, `/vpc-endpoint-services/${SVC}/connections`),
+      await get(t, `/vpc-endpoint-services/${SVC}/connections`),
+      await get(t, '/quotas'),
+      await accept(t, 'c-pending-1'),
+      await get(t, `/vpc-endpoint-services/${SVC}/permissions`),
+    ];
+    expect(answers.map((a) => [a.status, throttledBy(a)?.requests])).toEqual([
+      [200, undefined],
+      [429, 1],
+      [200, undefined],
+      [200, undefined],
+      [429, 3],
+    ]);
+    expect(sim.stats().faults['rate-limit']).toBe(2);
+  });
+
+  it('counts a per-minute limit over a sliding minute', async () => {
+    const t = clockAt('2026-11-26T08:00:00.100Z');
+    await start({ clock: t.clock, faults: { rateLimit: { requests: 2, per: 'minute' } } });
+    const status = async () => (await get(t, '/quotas')).status;
+    expect([await status(), await status()]).toEqual([200, 200]);
+    t.advance(30_000);
+    const refused = await get(t, '/quotas');
+    expect(throttledBy(refused)).toEqual({ requests: 2, windowMs: 60_000 });
+    t.advance(29_999);
+    expect(await status()).toBe(429);
+    t.advance(1);
+    // A minute after the first two: room for two again.
+    expect([await status(), await status(), await status()]).toEqual([200, 200, 429]);
+  });
+
+  it.each([
+    [false, [200, 200, 429, 429, 200, 200, 429]],
+    // Refused requests count too: a client that keeps knocking stays refused.
+    [true, [200, 200, 429, 429, 429, 429, 429]],
+  ])('with countRefused %s, two admitted then a request every 400 ms: %j', async (countRefused, expected) => {
+    const t = clockAt('2026-11-26T08:00:00.100Z');
+    await start({ clock: t.clock, faults: { rateLimit: { requests: 2, per: 'second' }, countRefused } });
+    const out: number[] = [];
+    for (let i = 0; i < 2; i++) out.push((await get(t, '/quotas')).status);
+    for (let i = 0; i < 5; i++) {
+      t.advance(400);
+      out.push((await get(t, '/quotas')).status);
+    }
+    expect(out).toEqual(expected);
   });
 });
 

@@ -6,16 +6,21 @@ import { loadSimulatorSecretKey } from '../../config';
 import { UsageError } from '../../errors';
 import {
   generateState,
+  LIMIT_UNITS,
+  LIMITED_OPERATIONS,
   loadSimulatorStateFile,
   parseGenerateSpec,
   SIMULATOR_EXTENSIONS,
   startSimulator,
   type FaultOptions,
+  type GatewayRate,
+  type LimitUnit,
   type SimulatorExtension,
   type SimulatorState,
 } from '../../simulator';
+import type { OperationName } from '../../vpcep/operations';
 import { CliContext, RegisterCommand } from '../context';
-import { choiceOption, decimal, integer, optionParser, wholeNumber } from '../options';
+import { choiceOption, decimal, integer, optionParser, repeatable, wholeNumber } from '../options';
 
 /** --extensions: a comma-separated list of the simulator's extensions (SIMULATOR_EXTENSIONS). */
 const extensionList = optionParser(
@@ -28,6 +33,39 @@ const extensionList = optionParser(
       : undefined;
   },
 );
+
+/** `N/second` or `N/minute` (N a positive integer); a bare N is per second unless `unitRequired`. */
+function readRate(text: string, unitRequired: boolean): GatewayRate | undefined {
+  const m = /^(\d+)(?:\/(\w+))?$/.exec(text);
+  if (!m || (m[2] === undefined && unitRequired)) return undefined;
+  const requests = Number(m[1]);
+  const per = m[2] ?? 'second';
+  if (!Number.isSafeInteger(requests) || requests < 1 || !(LIMIT_UNITS as readonly string[]).includes(per))
+    return undefined;
+  return { requests, per: per as LimitUnit };
+}
+
+/** --rate-limit: N[/second|/minute], the limit all operations share. */
+const sharedLimit = optionParser(
+  '--rate-limit',
+  'a limit: a positive integer of requests, per second or with /second or /minute (e.g. 50, 20/minute)',
+  (text) => readRate(text, false),
+);
+
+/** --route-limit: OPERATION=N/second|minute, one API's own limit. */
+const routeLimit = optionParser(
+  '--route-limit',
+  `OPERATION=N/second or OPERATION=N/minute (N a positive integer, OPERATION one of ${LIMITED_OPERATIONS.join(', ')})`,
+  (text): [OperationName, GatewayRate] | undefined => {
+    const eq = text.indexOf('=');
+    const operation = text.slice(0, eq) as OperationName;
+    const rate = eq < 0 ? undefined : readRate(text.slice(eq + 1), true);
+    return rate && LIMITED_OPERATIONS.includes(operation) ? [operation, rate] : undefined;
+  },
+);
+
+/** A limit as the gateway's message words it: `20 a minute`. */
+const describeRate = (r: GatewayRate) => `${r.requests} a ${r.per}`;
 
 /** A share of requests: a number from 0 to 1. */
 const rate = (option: string) => decimal(option, 'a rate (a number from 0 to 1, e.g. 0.1)', { min: 0, max: 1 });
@@ -43,11 +81,24 @@ interface SimulatorCommandOptions {
   faultSeed?: number;
   errorRate?: number;
   throttleRate?: number;
-  rateLimit?: number;
+  rateLimit?: GatewayRate;
+  routeLimit?: [OperationName, GatewayRate][];
+  countRefused?: boolean;
   retryAfter?: number;
   injectOn?: 'all' | 'write';
   latency?: number;
   extensions?: SimulatorExtension[];
+}
+
+/** --route-limit's values by operation; one operation given twice is refused. */
+function routeLimits(given: [OperationName, GatewayRate][]): Partial<Record<OperationName, GatewayRate>> {
+  const limits: Partial<Record<OperationName, GatewayRate>> = {};
+  for (const [operation, rate] of given) {
+    if (limits[operation] !== undefined)
+      throw new UsageError(`--route-limit gives ${operation} more than one limit: give one per operation`);
+    limits[operation] = rate;
+  }
+  return limits;
 }
 
 function faultOptions(opts: SimulatorCommandOptions): FaultOptions | undefined {
@@ -55,7 +106,9 @@ function faultOptions(opts: SimulatorCommandOptions): FaultOptions | undefined {
     ...(opts.faultSeed === undefined ? {} : { seed: opts.faultSeed }),
     ...(opts.errorRate === undefined ? {} : { errorRate: opts.errorRate }),
     ...(opts.throttleRate === undefined ? {} : { throttleRate: opts.throttleRate }),
-    ...(opts.rateLimit === undefined ? {} : { rateLimitPerSecond: opts.rateLimit }),
+    ...(opts.rateLimit === undefined ? {} : { rateLimit: opts.rateLimit }),
+    ...(opts.routeLimit === undefined ? {} : { routeLimits: routeLimits(opts.routeLimit) }),
+    ...(opts.countRefused ? { countRefused: true } : {}),
     ...(opts.retryAfter === undefined ? {} : { retryAfterSeconds: opts.retryAfter }),
     ...(opts.injectOn === undefined ? {} : { injectOn: opts.injectOn }),
     ...(opts.latency === undefined ? {} : { latencyMs: opts.latency }),
@@ -68,7 +121,13 @@ function describeFaults(f: FaultOptions | undefined): string {
   const parts = [
     f.errorRate === undefined ? '' : `error rate ${f.errorRate}`,
     f.throttleRate === undefined ? '' : `throttle rate ${f.throttleRate}`,
-    f.rateLimitPerSecond === undefined ? '' : `rate limit ${f.rateLimitPerSecond} in any sliding second`,
+    f.rateLimit === undefined ? '' : `rate limit ${describeRate(f.rateLimit)} shared by all operations`,
+    f.routeLimits === undefined
+      ? ''
+      : `route limits ${Object.entries(f.routeLimits)
+          .map(([operation, rate]) => `${operation} ${describeRate(rate)}`)
+          .join(', ')}`,
+    f.countRefused ? 'refused requests counted' : '',
     f.retryAfterSeconds === undefined ? '' : `Retry-After ${f.retryAfterSeconds} s`,
     f.injectOn === 'write' ? 'errors and throttling on writes only' : '',
     f.latencyMs === undefined ? '' : `latency ${f.latencyMs} ms`,
@@ -151,12 +210,13 @@ async function secretKey(opts: SimulatorCommandOptions, env: CliContext['env']):
 /**
  * `vpcep-approver simulator [--port N] [--state FILE | --generate services=N,pending=M[,seed=S]
  * [--save FILE]] [--ak AK (--sk SK | --sk-file PATH)]
- * [--fault-seed N] [--error-rate R] [--throttle-rate R] [--inject-on all|write] [--rate-limit N]
+ * [--fault-seed N] [--error-rate R] [--throttle-rate R] [--inject-on all|write]
+ * [--rate-limit N[/second|/minute]] [--route-limit OPERATION=N/second|minute ...] [--count-refused]
  * [--retry-after S] [--latency MS] [--extensions connection-description]`: runs the embedded VPCEP simulator on 127.0.0.1, prints its
  * base URL as the first line of stdout, and serves until SIGINT/SIGTERM. With --ak every API
  * request must be signed with it and its secret key (--sk-file, VPCEP_SIMULATOR_SK or --sk); the
- * fault options let operators rehearse failures (errors, throttling, the gateway's rate limit,
- * slow answers). --generate starts on N services with M pending connections each (seeded), so a
+ * fault options let operators rehearse failures (errors, throttling, the gateway's limits, shared
+ * or per API, per second or per minute, slow answers). --generate starts on N services with M pending connections each (seeded), so a
  * rehearsal at scale needs no state file; --save writes that state as one. --extensions serves
  * newer APIs that are not in the reference (connection-description: the connections' descriptions).
  */
@@ -198,13 +258,22 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
         choiceOption('--inject-on <which>', 'which requests --error-rate and --throttle-rate hit', ['all', 'write']),
       )
       .option(
-        '--rate-limit <n>',
-        'API requests admitted per project in any sliding second; more get 429 APIGW.0308 (refused ones do not count)',
-        wholeNumber('--rate-limit', 'a positive integer', { min: 1 }),
+        '--rate-limit <n[/unit]>',
+        'a limit all operations share: N API requests admitted per project in any sliding second (N, N/second) or minute (N/minute); more get 429 APIGW.0308',
+        sharedLimit,
+      )
+      .option(
+        '--route-limit <operation=n/unit>',
+        `one API's own limit, OPERATION=N/second or OPERATION=N/minute (repeatable; operations: ${LIMITED_OPERATIONS.join(', ')})`,
+        repeatable(routeLimit),
+      )
+      .option(
+        '--count-refused',
+        'requests a limit refused count against its window too (by default only admitted ones do)',
       )
       .option(
         '--retry-after <s>',
-        'seconds sent as Retry-After with the --rate-limit 429 (none by default, as the gateway documents none)',
+        'seconds sent as Retry-After with the 429 of --rate-limit or --route-limit (none by default, as the gateway documents none)',
         wholeNumber('--retry-after', 'a whole number of seconds (0 or more)', { min: 0 }),
       )
       .option(
@@ -223,8 +292,13 @@ export function simulatorCommand(waitForStop: WaitForStop = untilSignal): Regist
           throw new UsageError(
             '--ak and its secret key go together: give --ak with --sk-file, VPCEP_SIMULATOR_SK or --sk, or neither',
           );
-        if (opts.retryAfter !== undefined && opts.rateLimit === undefined)
-          throw new UsageError("--retry-after goes with --rate-limit (it is sent with the rate limit's 429)");
+        const limited = opts.rateLimit !== undefined || opts.routeLimit !== undefined;
+        if (opts.retryAfter !== undefined && !limited)
+          throw new UsageError("--retry-after goes with --rate-limit or --route-limit (it is sent with a limit's 429)");
+        if (opts.countRefused && !limited)
+          throw new UsageError(
+            '--count-refused goes with --rate-limit or --route-limit (it counts against their windows)',
+          );
         const state = await startState(opts);
         const faults = faultOptions(opts);
         let sim: Awaited<ReturnType<typeof startSimulator>>;

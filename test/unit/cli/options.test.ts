@@ -1,5 +1,6 @@
 import { decimal, integer, wholeNumber } from '../../../lib/cli/options';
 import { UsageError } from '../../../lib/errors';
+import { LIMITED_OPERATIONS } from '../../../lib/simulator';
 import { runCaptured } from '../../support/capture';
 
 // Every option value parser fails one way: `error: <option> "<value>" is not <what>`, exit 1,
@@ -21,7 +22,14 @@ describe('a bad option value', () => {
     [['simulator', '--port', '70000'], '--port "70000" is not a port number (0 to 65535)'],
     [['simulator', '--error-rate', '2'], '--error-rate "2" is not a rate (a number from 0 to 1, e.g. 0.1)'],
     [['simulator', '--throttle-rate', '0x1'], '--throttle-rate "0x1" is not a rate (a number from 0 to 1, e.g. 0.1)'],
-    [['simulator', '--rate-limit', '0'], '--rate-limit "0" is not a positive integer'],
+    [
+      ['simulator', '--rate-limit', '0'],
+      '--rate-limit "0" is not a limit: a positive integer of requests, per second or with /second or /minute (e.g. 50, 20/minute)',
+    ],
+    [
+      ['simulator', '--route-limit', 'accept=20/minute'],
+      `--route-limit "accept=20/minute" is not OPERATION=N/second or OPERATION=N/minute (N a positive integer, OPERATION one of ${LIMITED_OPERATIONS.join(', ')})`,
+    ],
     [['simulator', '--retry-after', '-1'], '--retry-after "-1" is not a whole number of seconds (0 or more)'],
     [['simulator', '--latency', '-5'], '--latency "-5" is not a duration in milliseconds (0 or more)'],
     [['simulator', '--fault-seed', '1.5'], '--fault-seed "1.5" is not an integer'],

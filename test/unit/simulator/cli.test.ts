@@ -109,10 +109,50 @@ describe('vpcep-approver simulator', () => {
     await sim.running;
   });
 
+  it('limits one operation with --route-limit beside a shared --rate-limit per minute, naming each limit', async () => {
+    const sim = start([
+      '--state',
+      'policies/examples/demo-state.json',
+      '--rate-limit',
+      '20/minute',
+      '--route-limit',
+      'listServices=1/minute',
+      '--count-refused',
+    ]);
+    const base = `${await sim.url()}/v1/0a1b2c3d4e5f60718293a4b5c6d7e8f9`;
+    const statuses = [];
+    for (const path of ['/vpc-endpoint-services', '/vpc-endpoint-services', '/quotas'])
+      statuses.push((await fetch(`${base}${path}`)).status);
+    expect(statuses).toEqual([200, 429, 200]);
+    expect(await (await fetch(`${base}/vpc-endpoint-services`)).json()).toEqual({
+      error_code: 'APIGW.0308',
+      error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:1,time:1 minute',
+    });
+    expect(sim.err()).toContain(
+      'faults: rate limit 20 a minute shared by all operations, route limits listServices 1 a minute, refused requests counted',
+    );
+    sim.release();
+    await sim.running;
+  });
+
   it.each([
     [['--error-rate', '2'], /--error-rate.*"2" is not a rate/],
     [['--throttle-rate', 'x'], /--throttle-rate.*"x" is not a rate/],
-    [['--rate-limit', '0'], /--rate-limit.*"0" is not a positive integer/],
+    [['--rate-limit', '0'], /--rate-limit "0" is not a limit: a positive integer of requests/],
+    [['--rate-limit', '5/hour'], /--rate-limit "5\/hour" is not a limit/],
+    [
+      ['--route-limit', 'listServices=5'],
+      /--route-limit "listServices=5" is not OPERATION=N\/second or OPERATION=N\/minute/,
+    ],
+    [
+      ['--route-limit', 'approve=5/second'],
+      /is not OPERATION=N.*OPERATION one of listServices, createService, .*getQuotas\)/,
+    ],
+    [
+      ['--route-limit', 'listServices=1/second', '--route-limit', 'listServices=2/minute'],
+      /--route-limit gives listServices more than one limit: give one per operation/,
+    ],
+    [['--count-refused'], /--count-refused goes with --rate-limit or --route-limit/],
     [['--latency', '-5'], /--latency.*"-5" is not a duration/],
     [['--fault-seed', '1.5'], /--fault-seed.*"1.5" is not an integer/],
   ])('refuses %j', async (args, message) => {
@@ -128,7 +168,9 @@ describe('vpcep-approver simulator', () => {
       '--error-rate <r>',
       '--throttle-rate <r>',
       '--inject-on <which>',
-      '--rate-limit <n>',
+      '--rate-limit <n[/unit]>',
+      '--route-limit <operation=n/unit>',
+      '--count-refused',
       '--retry-after <s>',
       '--latency <ms>',
       '--sk-file <path>',
@@ -198,7 +240,7 @@ describe('vpcep-approver simulator', () => {
     const limited = await fetch(`${base}/vpc-endpoint-services`);
     expect([limited.status, limited.headers.get('retry-after')]).toEqual([429, '2']);
     expect(sim.err()).toContain(
-      'rate limit 1 in any sliding second, Retry-After 2 s, errors and throttling on writes only',
+      'rate limit 1 a second shared by all operations, Retry-After 2 s, errors and throttling on writes only',
     );
     sim.release();
     await sim.running;

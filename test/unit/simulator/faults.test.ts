@@ -95,3 +95,73 @@ describe('FaultInjector rate limit', () => {
     ]);
   });
 });
+
+describe('FaultInjector gateway limits', () => {
+  function at() {
+    let now = Date.parse('2026-11-26T08:00:00Z');
+    return { clock: () => new Date(now), advance: (ms: number) => (now += ms) };
+  }
+  const kind = (d: ReturnType<FaultInjector['decide']>) => d?.kind ?? 'ok';
+
+  it('keeps a route limit for its operation alone, per project', () => {
+    const t = at();
+    const inj = new FaultInjector({ routeLimits: { acceptOrReject: { requests: 2, per: 'minute' } } }, t.clock);
+    const writes = [1, 2, 3].map(() => kind(inj.decide('p', 'POST', 'acceptOrReject')));
+    const reads = [1, 2, 3, 4, 5].map(() => kind(inj.decide('p', 'GET', 'listConnections')));
+    const whitelist = kind(inj.decide('p', 'POST', 'updateWhitelist'));
+    expect({ writes, reads, whitelist }).toEqual({
+      writes: ['ok', 'ok', 'rate-limit'],
+      reads: ['ok', 'ok', 'ok', 'ok', 'ok'],
+      whitelist: 'ok',
+    });
+    expect(kind(inj.decide('other', 'POST', 'acceptOrReject'))).toBe('ok');
+    expect(inj.decide('p', 'POST', 'acceptOrReject')!.error.body.error_msg).toBe(
+      'The throttling threshold has been reached: policy user over ratelimit,limit:2,time:1 minute',
+    );
+  });
+
+  it('takes the shared limit as rateLimit or rateLimitPerSecond, but not both', () => {
+    const t = at();
+    const perMinute = new FaultInjector({ rateLimit: { requests: 1, per: 'minute' } }, t.clock);
+    expect([
+      kind(perMinute.decide('p', 'GET', 'getQuotas')),
+      kind(perMinute.decide('p', 'GET', 'listServices')),
+    ]).toEqual(['ok', 'rate-limit']);
+    t.advance(60_000);
+    expect(kind(perMinute.decide('p', 'GET', 'listServices'))).toBe('ok');
+    expect(
+      () => new FaultInjector({ rateLimit: { requests: 1, per: 'second' }, rateLimitPerSecond: 1 }, t.clock),
+    ).toThrow(
+      'invalid simulator faults: rateLimitPerSecond: rateLimit and rateLimitPerSecond are the same limit: give one',
+    );
+  });
+
+  it('refuses a route limit on an operation the simulator does not serve, and a unit it does not know', () => {
+    expect(
+      () => new FaultInjector({ routeLimits: { listVersions: { requests: 1, per: 'second' } } }, at().clock),
+    ).toThrow(UsageError);
+    expect(
+      () => new FaultInjector({ routeLimits: { listVersions: { requests: 1, per: 'second' } } }, at().clock),
+    ).toThrow(/routeLimits/);
+    expect(() => new FaultInjector({ rateLimit: { requests: 1, per: 'hour' as 'minute' } }, at().clock)).toThrow(
+      /rateLimit\.per/,
+    );
+  });
+
+  it('counts refused requests against every window that applies only with countRefused', () => {
+    const t = at();
+    const limits = {
+      rateLimit: { requests: 10, per: 'second' as const },
+      routeLimits: { acceptOrReject: { requests: 1, per: 'second' as const } },
+    };
+    const plain = new FaultInjector(limits, t.clock);
+    const counting = new FaultInjector({ ...limits, countRefused: true }, t.clock);
+    const burst = (inj: FaultInjector) => [
+      ...[1, 2, 3, 4, 5].map(() => kind(inj.decide('p', 'POST', 'acceptOrReject'))),
+      ...[1, 2, 3, 4, 5, 6].map(() => kind(inj.decide('p', 'GET', 'listConnections'))),
+    ];
+    // Refused accepts take no room from the shared limit unless they count.
+    expect(burst(plain).filter((k) => k === 'ok')).toHaveLength(7);
+    expect(burst(counting).filter((k) => k === 'ok')).toHaveLength(6);
+  });
+});
