@@ -30,6 +30,21 @@ export function printRecords<Row>(
 }
 
 /**
+ * Appends a titled table to `out` (a blank line, `<title> (<count>[; <note>]):`, the table), or
+ * nothing when there are no rows: the sections of the plan and apply summaries.
+ */
+export function pushSection<Row>(
+  out: string[],
+  title: string,
+  rows: readonly Row[],
+  columns: readonly Column<Row>[],
+  note?: string,
+): void {
+  if (rows.length === 0) return;
+  out.push('', `${title} (${rows.length}${note ? `; ${note}` : ''}):`, formatTable(rows, columns).trimEnd());
+}
+
+/**
  * Formats rows as a plain aligned table: a header, a rule, one line per row. Cells are turned
  * into strings; `undefined` and `null` print as `-`. With no rows, the header and rule are
  * followed by a line `(none)`, so an empty result does not look like a cut-off one.

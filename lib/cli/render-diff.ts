@@ -5,7 +5,7 @@
 import { ActionResult } from '../model';
 import { CliContext } from './context';
 import { OutputFormat } from './options';
-import { formatTable, printJson } from './output';
+import { printJson, pushSection } from './output';
 import { Comparison } from './policy-run';
 import { renderMarkdownComparison } from './render-markdown';
 import { actionJson } from './render-run';
@@ -33,65 +33,51 @@ function renderComparison({ run, against, diff }: Comparison): string {
   const out = [
     `Policy change (scope ${run.summary.scope}): ${run.file} against ${against.file}: ${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed; left pending: ${lp.added.length} added, ${lp.removed.length} removed, ${lp.changed.length} changed; drift: ${diff.drift.added.length} added, ${diff.drift.removed.length} removed`,
   ];
-  const actions = (title: string, list: readonly ActionResult[]) => {
-    if (list.length === 0) return;
-    out.push('', `${title} (${list.length}):`);
-    out.push(
-      formatTable(list, [
-        { header: 'ACTION', value: (a) => a.type },
-        { header: 'SERVICE', value: (a) => a.service_id },
-        { header: 'TARGET', value: (a) => a.endpoint_id ?? a.permission },
-        { header: 'DOMAIN', value: (a) => a.domain_id },
-        { header: 'RULE', value: (a) => a.rule },
-        { header: 'REASON', value: (a) => a.reason },
-      ]).trimEnd(),
-    );
-  };
+  const actions = (title: string, list: readonly ActionResult[]) =>
+    pushSection(out, title, list, [
+      { header: 'ACTION', value: (a) => a.type },
+      { header: 'SERVICE', value: (a) => a.service_id },
+      { header: 'TARGET', value: (a) => a.endpoint_id ?? a.permission },
+      { header: 'DOMAIN', value: (a) => a.domain_id },
+      { header: 'RULE', value: (a) => a.rule },
+      { header: 'REASON', value: (a) => a.reason },
+    ]);
   actions(`Added: decided under ${run.file} only`, diff.added);
   actions(`Removed: decided under ${against.file} only`, diff.removed);
-  if (diff.changed.length > 0) {
-    out.push('', `Changed: the same target decided differently (${diff.changed.length}):`);
-    out.push(
-      formatTable(diff.changed, [
-        { header: 'SERVICE', value: (c) => c.after.service_id },
-        { header: 'TARGET', value: (c) => c.after.endpoint_id ?? c.after.permission ?? c.after.type },
-        { header: 'BEFORE', value: (c) => decision(c.before) },
-        { header: 'AFTER', value: (c) => decision(c.after) },
-      ]).trimEnd(),
-    );
-  }
+  pushSection(out, 'Changed: the same target decided differently', diff.changed, [
+    { header: 'SERVICE', value: (c) => c.after.service_id },
+    { header: 'TARGET', value: (c) => c.after.endpoint_id ?? c.after.permission ?? c.after.type },
+    { header: 'BEFORE', value: (c) => decision(c.before) },
+    { header: 'AFTER', value: (c) => decision(c.after) },
+  ]);
   const pending = [
     ...lp.added.map((p) => ({ change: 'added', ...p })),
     ...lp.removed.map((p) => ({ change: 'removed', ...p })),
     ...lp.changed.map(({ after }) => ({ change: 'changed', ...after })),
   ];
-  if (pending.length > 0) {
-    out.push('', `Left pending, differently (${pending.length}; changed: the new reason):`);
-    out.push(
-      formatTable(pending, [
-        { header: 'CHANGE', value: (p) => p.change },
-        { header: 'SERVICE', value: (p) => p.service_id },
-        { header: 'ENDPOINT', value: (p) => p.endpoint_id },
-        { header: 'RULE', value: (p) => p.rule },
-        { header: 'REASON', value: (p) => p.reason },
-      ]).trimEnd(),
-    );
-  }
+  pushSection(
+    out,
+    'Left pending, differently',
+    pending,
+    [
+      { header: 'CHANGE', value: (p) => p.change },
+      { header: 'SERVICE', value: (p) => p.service_id },
+      { header: 'ENDPOINT', value: (p) => p.endpoint_id },
+      { header: 'RULE', value: (p) => p.rule },
+      { header: 'REASON', value: (p) => p.reason },
+    ],
+    'changed: the new reason',
+  );
   const drift = [
     ...diff.drift.added.map((d) => ({ change: 'added', ...d })),
     ...diff.drift.removed.map((d) => ({ change: 'removed', ...d })),
   ];
-  if (drift.length > 0) {
-    out.push('', `Drift, differently (${drift.length}):`);
-    out.push(
-      formatTable(drift, [
-        { header: 'CHANGE', value: (d) => d.change },
-        { header: 'KIND', value: (d) => d.kind },
-        { header: 'SERVICE', value: (d) => d.service_id },
-        { header: 'DETAIL', value: (d) => d.detail },
-      ]).trimEnd(),
-    );
-  }
+  pushSection(out, 'Drift, differently', drift, [
+    { header: 'CHANGE', value: (d) => d.change },
+    { header: 'KIND', value: (d) => d.kind },
+    { header: 'SERVICE', value: (d) => d.service_id },
+    { header: 'DETAIL', value: (d) => d.detail },
+  ]);
   if (out.length === 1) out.push('', 'No differences: both policies decide the same on this state.');
   return `${out.join('\n')}\n`;
 }

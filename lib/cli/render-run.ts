@@ -5,7 +5,7 @@
 import { RunSummary } from '../engine/run';
 import { ActionResult } from '../model';
 import { CliContext } from './context';
-import { escapeTerminal, formatTable, printJson } from './output';
+import { escapeTerminal, formatTable, printJson, pushSection } from './output';
 
 /** The API figures the summary line reports (the client's stats). */
 export interface ApiStats {
@@ -124,29 +124,19 @@ function renderSummary(summary: RunSummary, plan: boolean, api: ApiStats): strin
         { header: 'REASON', value: (a) => a.reason },
       ]).trimEnd(),
     );
-  if (summary.left_pending.length > 0) {
-    out.push('', `Left pending (${summary.left_pending.length}):`);
-    out.push(
-      formatTable(summary.left_pending, [
-        { header: 'SERVICE', value: (p) => p.service_id },
-        { header: 'ENDPOINT', value: (p) => p.endpoint_id },
-        { header: 'DOMAIN', value: (p) => p.domain_id },
-        { header: 'RULE', value: (p) => p.rule },
-        { header: 'REASON', value: (p) => p.reason },
-      ]).trimEnd(),
-    );
-  }
-  if (summary.drift.length > 0) {
-    out.push('', `Drift (${summary.drift.length}):`);
-    out.push(
-      formatTable(summary.drift, [
-        { header: 'KIND', value: (d) => d.kind },
-        { header: 'SERVICE', value: (d) => d.service_id },
-        { header: 'RULE', value: (d) => d.rule },
-        { header: 'DETAIL', value: (d) => d.detail },
-      ]).trimEnd(),
-    );
-  }
+  pushSection(out, 'Left pending', summary.left_pending, [
+    { header: 'SERVICE', value: (p) => p.service_id },
+    { header: 'ENDPOINT', value: (p) => p.endpoint_id },
+    { header: 'DOMAIN', value: (p) => p.domain_id },
+    { header: 'RULE', value: (p) => p.rule },
+    { header: 'REASON', value: (p) => p.reason },
+  ]);
+  pushSection(out, 'Drift', summary.drift, [
+    { header: 'KIND', value: (d) => d.kind },
+    { header: 'SERVICE', value: (d) => d.service_id },
+    { header: 'RULE', value: (d) => d.rule },
+    { header: 'DETAIL', value: (d) => d.detail },
+  ]);
   const counts = Object.entries(summary.counts).map(
     ([type, c]) =>
       `${type} ${[c.succeeded && `${c.succeeded} succeeded`, c.failed && `${c.failed} failed`, c.planned && `${c.planned} planned`].filter(Boolean).join(', ')}`,
