@@ -1,13 +1,14 @@
 /**
  * Checks across fields of a policy, which the schema cannot make: groups that do not exist,
- * duplicate rule labels, rules that never apply, a domain both allowed and denied, expired
+ * duplicate rule labels, rules that never apply, a domain both allowed and denied, expired and expiring
  * entries, an empty allow list. They read the raw document defensively, so they also run (and report) when other
  * parts of the file are broken.
  */
 import { formatPath } from '../zod-issues';
-import { expiryInstant, isExpired } from './expiry';
+import { daysLeftText, expiringEntries, expiryInstant, isExpired } from './expiry';
 import { isRecord, problem, warning, type Problem, type Segment } from './problems';
 import { ruleLabel } from './rule-view';
+import { BUILTIN_DEFAULTS } from './schema';
 
 /** The errors and warnings across fields of `raw`, the document as read; expiry is judged at `now`. */
 export function crossChecks(raw: unknown, now: Date): Problem[] {
@@ -40,6 +41,10 @@ export function crossChecks(raw: unknown, now: Date): Problem[] {
   }
 
   if (!Array.isArray(raw.services)) return out;
+  const defaultWarningDays =
+    warningDays(isRecord(raw.defaults) ? raw.defaults : {}) ?? BUILTIN_DEFAULTS.expiry_warning_days;
+  // Paths of entries already warned about as expiring (a group member may be allowed by several rules).
+  const expiringWarned = new Set<string>();
   const labels = new Map<string, number>();
   const matchIds = new Map<string, number>();
   raw.services.forEach((rule, i) => {
@@ -82,6 +87,12 @@ export function crossChecks(raw: unknown, now: Date): Problem[] {
 
     // Allowed domains of this rule, directly or through groups, with where they are written.
     const allowed = new Map<string, string>();
+    const written: { domain: string; expires?: string; at: Segment[] }[] = [];
+    const noteWritten = (entry: Record<string, unknown>, at: Segment[]) => {
+      if (typeof entry.domain !== 'string') return;
+      if (entry.expires !== undefined && typeof entry.expires !== 'string') return;
+      written.push({ domain: entry.domain, ...(entry.expires === undefined ? {} : { expires: entry.expires }), at });
+    };
     const noteAllowed = (domain: unknown, where: string, at: Segment[]) => {
       if (typeof domain !== 'string') return;
       const key = domain.toLowerCase();
@@ -111,16 +122,40 @@ export function crossChecks(raw: unknown, now: Date): Problem[] {
               ),
             );
           } else {
-            const members = groups[entry.group];
+            const group = entry.group;
+            const members = groups[group];
             if (Array.isArray(members))
-              for (const m of members)
-                if (isRecord(m)) noteAllowed(m.domain, `${formatPath(at)} (group ${entry.group})`, [...at, 'group']);
+              members.forEach((m, k) => {
+                if (!isRecord(m)) return;
+                noteAllowed(m.domain, `${formatPath(at)} (group ${group})`, [...at, 'group']);
+                noteWritten(m, ['groups', group, k]);
+              });
           }
         } else if ('domain' in entry && !('group' in entry)) {
           noteAllowed(entry.domain, formatPath(at), [...at, 'domain']);
+          noteWritten(entry, at);
           expiredWarning(entry, at, now, out);
         }
       });
+    }
+    // Entries that expire soon, for domains with no later-expiring live entry (CONTRACT 2, expiring).
+    const days = warningDays(rule) ?? defaultWarningDays;
+    const denied = new Set(
+      (Array.isArray(rule.deny) ? rule.deny : [])
+        .map((d) => (isRecord(d) && typeof d.domain === 'string' ? d.domain.toLowerCase() : undefined))
+        .filter((d) => d !== undefined),
+    );
+    for (const { entry, days_left } of expiringEntries(written, days, now)) {
+      const path = formatPath(entry.at);
+      if (denied.has(entry.domain.toLowerCase()) || expiringWarned.has(path)) continue;
+      expiringWarned.add(path);
+      out.push(
+        warning(
+          [...entry.at, 'expires'],
+          `allow entry for domain ${entry.domain} expires ${entry.expires} (${daysLeftText(days_left)}, expiry_warning_days ${days}); the domain will then count as unlisted, and under revoke: unlisted its accepted connections will be revoked`,
+          undefined,
+        ),
+      );
     }
     if (Array.isArray(rule.deny)) {
       rule.deny.forEach((entry, k) => {
@@ -145,4 +180,10 @@ function expiredWarning(entry: Record<string, unknown>, at: Segment[], now: Date
   if (isExpired(entry.expires, now)) {
     out.push(warning([...at, 'expires'], `entry expired (${entry.expires}); it counts as unlisted`, undefined));
   }
+}
+
+/** `expiry_warning_days` of a defaults block or a rule, when it is valid (the schema reports it otherwise). */
+function warningDays(settings: Record<string, unknown>): number | undefined {
+  const days = settings.expiry_warning_days;
+  return typeof days === 'number' && Number.isInteger(days) && days >= 0 ? days : undefined;
 }

@@ -4,6 +4,7 @@
  */
 import type { Connection, EndpointService, WhitelistRecord } from '../model';
 import { compareStrings } from '../strings';
+import { daysLeftText } from './expiry';
 import { type Drift } from './plan';
 import {
   acceptedCountByDomain,
@@ -19,6 +20,7 @@ import {
 
 /**
  * The drift of one managed service, in a fixed order: service-failed, approval-disabled, expired (policy order),
+ * expiring (policy order),
  * over-limit (policy order), accepted-not-allowed (oldest first), whitelist-missing (policy
  * order), wildcard, whitelist-extra and whitelist-unmanaged (by permission).
  *
@@ -63,6 +65,16 @@ export function driftFor(
       kind: 'expired',
       domain_id: e.domain,
       detail: `allow entry ${e.by} for ${domainText(view, e.domain)} expired ${e.expires}; the domain counts as unlisted`,
+    });
+  }
+
+  // An allow entry expires soon and the domain has no later-expiring live entry.
+  for (const e of view.expiring) {
+    drift.push({
+      ...base,
+      kind: 'expiring',
+      domain_id: e.domain,
+      detail: `allow entry ${e.by} for ${domainText(view, e.domain)} expires ${e.expires} (${daysLeftText(e.days_left)}, expiry_warning_days ${view.settings.expiry_warning_days}); the domain will then count as unlisted, and under revoke: unlisted its accepted connections will be revoked`,
     });
   }
 

@@ -28,6 +28,7 @@ export const DRIFT_KINDS = [
   'whitelist-extra',
   'whitelist-missing',
   'expired',
+  'expiring',
   'over-limit',
   'approval-disabled',
   'accepted-not-allowed',

@@ -12,7 +12,7 @@ import {
   type EndpointService,
   type WhitelistRecord,
 } from '../model';
-import { isExpired } from './expiry';
+import { expiringEntries, isExpired } from './expiry';
 import { SETTING_KEYS, type Policy, type PolicyRule, type RuleSettings } from './schema';
 
 /** Where a domain stands under a rule. `by` names the policy entry that decided it. */
@@ -34,6 +34,15 @@ interface ExpiredEntry {
   expires: string;
 }
 
+/** A live allow entry that expires soon (CONTRACT 2, `expiring`). */
+export interface ExpiringEntry {
+  domain: string;
+  by: string;
+  expires: string;
+  /** Whole days from the run's instant until the entry expires. */
+  days_left: number;
+}
+
 /** A rule prepared for planning. */
 export interface RuleView {
   rule: PolicyRule;
@@ -46,6 +55,11 @@ export interface RuleView {
   live: Map<string, AllowedEntry>;
   /** Lower-cased domain -> its first expired allow entry, for domains with no live entry. */
   expired: Map<string, ExpiredEntry>;
+  /**
+   * Allow entries that expire within `expiry_warning_days`, one per domain that is not denied and
+   * has no later-expiring live entry, in policy order.
+   */
+  expiring: ExpiringEntry[];
   /**
    * Lower-cased domain -> the name the rule gives it (CONTRACT 2, `name`): that of the entry that
    * decides its standing (deny, then the live allow entry, then the expired one), else the first
@@ -94,12 +108,14 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
   });
   const live = new Map<string, AllowedEntry>();
   const expired = new Map<string, ExpiredEntry>();
+  const written: { domain: string; by: string; expires?: string }[] = [];
   const consider = (
     entry: { domain: string; name?: string; expires?: string; max_connections?: number },
     by: string,
   ) => {
     const key = entry.domain.toLowerCase();
     noteName(key, entry.name);
+    written.push({ domain: key, by, ...(entry.expires === undefined ? {} : { expires: entry.expires }) });
     if (isExpired(entry.expires, now)) {
       if (!expired.has(key)) {
         expired.set(key, { domain: key, by, expires: entry.expires! });
@@ -129,14 +145,19 @@ export function viewRule(policy: Policy, index: number, now: Date): RuleView {
     const decided = denied.has(key) ? deniedNames.get(key) : live.has(key) ? liveNames.get(key) : expiredNames.get(key);
     names.set(key, decided ?? otherNames.get(key)!);
   }
+  const settings = ruleSettings(policy, rule);
+  const expiring = expiringEntries(written, settings.expiry_warning_days, now)
+    .filter(({ entry }) => !denied.has(entry.domain))
+    .map(({ entry, days_left }) => ({ domain: entry.domain, by: entry.by, expires: entry.expires!, days_left }));
   return {
     rule,
     index,
     label: ruleLabel(rule, index),
-    settings: ruleSettings(policy, rule),
+    settings,
     denied,
     live,
     expired,
+    expiring,
     names,
     ...(policy.owner_domain === undefined ? {} : { owner: policy.owner_domain.toLowerCase() }),
   };

@@ -7,7 +7,7 @@
  * errors) and every field carries a description, which ends up in the JSON Schema.
  *
  * Checks that need more than one field at a time (unknown groups, duplicate rule labels, a
- * domain both allowed and denied, expired entries) live in cross-checks.ts, because they must also run
+ * domain both allowed and denied, expired and expiring entries) live in cross-checks.ts, because they must also run
  * when other parts of the file are broken: every problem is reported at once.
  */
 import * as z from 'zod';
@@ -84,6 +84,13 @@ const settingShapes = {
   require_approval: z
     .boolean({ error: 'expected true or false' })
     .describe('Compliance: the service must have approval_enabled; a compliance run turns it on.'),
+  expiry_warning_days: z
+    .number({ error: 'expected a non-negative integer (days)' })
+    .int({ error: 'expected a non-negative integer (days)' })
+    .nonnegative({ error: 'expected a non-negative integer (days)' })
+    .describe(
+      'Compliance and validate: an allow entry that expires within this many days (and the domain has no later-expiring live entry) is reported as expiring drift; 0 turns the warning off.',
+    ),
 };
 
 /** The built-in defaults (CONTRACT 2: the values shown under `defaults` in the example). */
@@ -94,6 +101,7 @@ export const BUILTIN_DEFAULTS = {
   whitelist: 'reconcile',
   allow_wildcard: false,
   require_approval: true,
+  expiry_warning_days: 14,
 } as const satisfies { [K in keyof typeof settingShapes]: z.infer<(typeof settingShapes)[K]> };
 
 export type SettingKey = keyof typeof settingShapes;
@@ -107,6 +115,7 @@ const defaultsSchema = z
     whitelist: settingShapes.whitelist.default(BUILTIN_DEFAULTS.whitelist),
     allow_wildcard: settingShapes.allow_wildcard.default(BUILTIN_DEFAULTS.allow_wildcard),
     require_approval: settingShapes.require_approval.default(BUILTIN_DEFAULTS.require_approval),
+    expiry_warning_days: settingShapes.expiry_warning_days.default(BUILTIN_DEFAULTS.expiry_warning_days),
   })
   .describe('Settings for every rule; a rule may override any of them.');
 
@@ -188,6 +197,7 @@ const ruleSchema = z
     whitelist: settingShapes.whitelist.optional(),
     allow_wildcard: settingShapes.allow_wildcard.optional(),
     require_approval: settingShapes.require_approval.optional(),
+    expiry_warning_days: settingShapes.expiry_warning_days.optional(),
   })
   .describe('A rule: the first rule whose match fits an endpoint service governs it.');
 

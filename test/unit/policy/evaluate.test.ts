@@ -770,6 +770,87 @@ services:
   });
 });
 
+describe('allow entries about to expire (CONTRACT 2, expiring)', () => {
+  // NOW is 2026-11-26T08:00Z: 2026-12-06 is valid through the end of that day, 10 days on.
+  const IN_10_DAYS = '2026-12-06';
+  const IN_20_DAYS = '2026-12-16';
+  const policy = (allow: string, extra = '') =>
+    policyFromYaml(`version: 1
+${extra}services:
+  - rule: payments
+    match: { id: ${SERVICE_ID} }
+    revoke: unlisted
+    allow:
+${allow}`);
+  const entry = (expires: string) => `      - domain: ${PARTNER}\n        expires: ${expires}\n`;
+  const windowOf = (days: number) => `defaults:\n  expiry_warning_days: ${days}\n`;
+  const expiring = (p: ReturnType<typeof policyFromYaml>) =>
+    planService(p, serviceFactory(), [], [], NOW, 'compliance')
+      .drift.filter((d) => d.kind === 'expiring' || d.kind === 'expired')
+      .map((d) => `${d.kind} ${d.domain_id}: ${d.detail}`);
+
+  it('reports an entry expiring within the default 14 days, naming domain, name, entry, date and days left', () => {
+    const p = policy(`      - domain: ${PARTNER}\n        name: Acme payments\n        expires: ${IN_10_DAYS}\n`);
+    expect(expiring(p)).toEqual([
+      `expiring ${PARTNER}: allow entry services[0].allow[0] for domain ${PARTNER} (Acme payments) expires ${IN_10_DAYS} (10 days left, expiry_warning_days 14); the domain will then count as unlisted, and under revoke: unlisted its accepted connections will be revoked`,
+    ]);
+  });
+
+  it('reports a group member where the group is allowed', () => {
+    const p = policy(
+      '      - group: partners\n',
+      `groups:\n  partners:\n    - domain: ${PARTNER}\n      expires: ${IN_10_DAYS}\n`,
+    );
+    expect(expiring(p)).toEqual([
+      expect.stringContaining(
+        `expiring ${PARTNER}: allow entry services[0].allow[0] (group partners) for domain ${PARTNER} expires`,
+      ),
+    ]);
+  });
+
+  it('leaves out an entry expiring in 20 days, and one beyond a smaller window', () => {
+    expect(expiring(policy(entry(IN_20_DAYS)))).toEqual([]);
+    expect(expiring(policy(entry(IN_10_DAYS), windowOf(7)))).toEqual([]);
+  });
+
+  it('widens the window with expiry_warning_days, in defaults or on the rule', () => {
+    expect(expiring(policy(entry(IN_20_DAYS), windowOf(30)))).toEqual([
+      expect.stringContaining('(20 days left, expiry_warning_days 30)'),
+    ]);
+    expect(expiring(policy(`${entry(IN_20_DAYS)}    expiry_warning_days: 21\n`))).toEqual([
+      expect.stringContaining('(20 days left, expiry_warning_days 21)'),
+    ]);
+  });
+
+  it('is turned off by expiry_warning_days: 0, even an hour before an RFC 3339 expiry', () => {
+    expect(expiring(policy(entry(IN_10_DAYS), windowOf(0)))).toEqual([]);
+    expect(expiring(policy(entry('2026-11-26T09:00:00Z'), windowOf(0)))).toEqual([]);
+    expect(expiring(policy(entry('2026-11-26T09:00:00Z')))).toEqual([
+      expect.stringContaining('expires 2026-11-26T09:00:00Z (less than a day left'),
+    ]);
+  });
+
+  it('is suppressed by a later-expiring or never-expiring live entry for the same domain', () => {
+    expect(
+      expiring(policy(`${entry(IN_10_DAYS)}      - domain: ${PARTNER.toUpperCase()}\n        expires: 2027-06-30\n`)),
+    ).toEqual([]);
+    expect(expiring(policy(`${entry(IN_10_DAYS)}      - domain: ${PARTNER}\n`))).toEqual([]);
+    // An earlier-expiring second entry does not suppress it: the latest one is named.
+    expect(expiring(policy(`${entry('2026-11-30')}${entry(IN_10_DAYS)}`))).toEqual([
+      expect.stringContaining(`allow entry services[0].allow[1] for domain ${PARTNER} expires ${IN_10_DAYS}`),
+    ]);
+  });
+
+  it('reports an expired entry as expired, not expiring', () => {
+    expect(expiring(policy(entry('2026-11-20')))).toEqual([expect.stringMatching(new RegExp(`^expired ${PARTNER}: `))]);
+  });
+
+  it('says nothing of a denied domain, and nothing in a sweep', () => {
+    expect(expiring(policy(`${entry(IN_10_DAYS)}    deny:\n      - domain: ${PARTNER}\n`))).toEqual([]);
+    expect(planService(policy(entry(IN_10_DAYS)), serviceFactory(), [], [], NOW, 'sweep').drift).toEqual([]);
+  });
+});
+
 describe('findRule()', () => {
   const policy = policyFromYaml(`version: 1
 services:

@@ -96,8 +96,12 @@ services:
   it('judges a date expiry as valid through the end of that day, UTC', () => {
     const text =
       'version: 1\nservices:\n  - match: { name: "*" }\n    allow:\n      - domain: abc\n        expires: 2026-01-31\n';
-    expect(parsePolicy(text, 'd.yaml', new Date('2026-01-31T23:59:59Z')).warnings).toEqual([]);
-    expect(parsePolicy(text, 'd.yaml', new Date('2026-02-01T00:00:00Z')).warnings).toHaveLength(1);
+    const at = (now: string) => parsePolicy(text, 'd.yaml', new Date(now)).warnings.map((w) => w.message);
+    // The last second of the day: still live (so only about to expire).
+    expect(at('2026-01-31T23:59:59Z')).toEqual([
+      expect.stringMatching(/^allow entry for domain abc expires 2026-01-31 \(less than a day left/),
+    ]);
+    expect(at('2026-02-01T00:00:00Z')).toEqual([expect.stringMatching(/^entry expired \(2026-01-31\)/)]);
   });
 
   it('fills in the built-in defaults and hashes the raw text', () => {
@@ -110,6 +114,7 @@ services:
       whitelist: 'reconcile',
       allow_wildcard: false,
       require_approval: true,
+      expiry_warning_days: 14,
     });
     expect(loaded.policy.groups).toEqual({});
     expect(loaded.policy.services[0]).toEqual({ match: { id: 'x' }, allow: [], deny: [] });

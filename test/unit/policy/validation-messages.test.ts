@@ -84,3 +84,46 @@ describe('a name on an entry (CONTRACT 2)', () => {
     expect(found[0]).toContain(message);
   });
 });
+
+describe('an allow entry about to expire (CONTRACT 2, expiry_warning_days)', () => {
+  const NOW = new Date('2026-11-26T08:00:00Z');
+  const LATER = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+  const policy = (defaults: string) =>
+    `version: 1\n${defaults}groups:\n  g:\n    - domain: ${DOMAIN}\n      expires: 2026-12-06\nservices:\n  - match: { id: s }\n    allow:\n      - group: g\n      - domain: ${LATER}\n        expires: 2026-12-16\n  - match: { id: t }\n    allow: [{ group: g }]\n`;
+  const warnings = (text: string) =>
+    parsePolicy(text, 'p.yaml', NOW).warnings.map((p) => `${p.severity}: ${formatProblem(p)}`);
+
+  it('is warned about once, where it is written, with the days left', () => {
+    expect(warnings(policy(''))).toEqual([
+      `warning: groups.g[0].expires: allow entry for domain ${DOMAIN} expires 2026-12-06 (10 days left, expiry_warning_days 14); the domain will then count as unlisted, and under revoke: unlisted its accepted connections will be revoked (line 5, column 16)`,
+    ]);
+  });
+
+  it('follows expiry_warning_days: 0 turns it off, a wider window takes in more', () => {
+    expect(warnings(policy('defaults:\n  expiry_warning_days: 0\n'))).toEqual([]);
+    expect(warnings(policy('defaults:\n  expiry_warning_days: 30\n')).map((w) => w.split(':')[1])).toEqual([
+      ' groups.g[0].expires',
+      ' services[0].allow[1].expires',
+    ]);
+  });
+
+  it('is not given for an entry a later-expiring entry outlives, nor for an expired one', () => {
+    const outlived = `version: 1\nservices:\n  - match: { id: s }\n    allow:\n      - domain: ${DOMAIN}\n        expires: 2026-12-06\n      - domain: ${DOMAIN}\n        expires: 2027-12-06\n`;
+    expect(warnings(outlived)).toEqual([
+      expect.stringContaining('services[0].allow[1].domain: domain'), // the duplicate, as before
+    ]);
+    const expired = `version: 1\nservices:\n  - match: { id: s }\n    allow:\n      - domain: ${DOMAIN}\n        expires: 2026-11-20\n`;
+    expect(warnings(expired)).toEqual([expect.stringContaining('entry expired (2026-11-20)')]);
+  });
+
+  it('rejects a negative or fractional expiry_warning_days, naming it', () => {
+    expect(problems('version: 1\ndefaults:\n  expiry_warning_days: -1\nservices:\n  - match: { id: s }\n')).toEqual([
+      expect.objectContaining({ path: 'defaults.expiry_warning_days', severity: 'error' }),
+    ]);
+    expect(
+      lines('version: 1\nservices:\n  - match: { id: s }\n    expiry_warning_days: 1.5\n').filter((l) =>
+        l.startsWith('error'),
+      ),
+    ).toEqual([expect.stringMatching(/^error: services\[0\]\.expiry_warning_days: expected a non-negative integer/)]);
+  });
+});
