@@ -119,8 +119,12 @@ export const EXECUTORS: { readonly [T in ActionType]: Executor } = {
       return undefined;
     },
     reread: async ({ deps, serviceId }) => {
-      const [current] = await deps.limit(() => collect(deps.client.listServices({ id: serviceId }))).catch(() => []);
-      return current?.approval_enabled === true ? { reached: true } : { reached: false };
+      try {
+        const [current] = await deps.limit(() => collect(deps.client.listServices({ id: serviceId })));
+        return current?.approval_enabled === true ? { reached: true } : { reached: false };
+      } catch (err) {
+        return { reached: false, readError: deps.client.describeError(err) };
+      }
     },
   },
 };

@@ -521,6 +521,23 @@ describe('runReview()', () => {
     ]);
   });
 
+  it('says so when turning approval on failed and the service could not be read again', async () => {
+    const t = setup();
+    t.fake.hooks.before = (call) => {
+      if (call === 'updateService svc-other') throw apiError(500, 'EndPoint.0001', 'System error.');
+      if (call === 'listServices svc-other') throw apiError(500, 'EndPoint.0001', 'Still failing.');
+    };
+    const everything = policyFromYaml(`version: 1\nservices:\n  - match: { name: "*" }\n    whitelist: off\n`);
+    const summary = await runReview(t.deps, everything, { ...t.options, scope: 'compliance' });
+    expect(summary.actions.filter((a) => a.type === 'service.enable-approval')).toEqual([
+      expect.objectContaining({
+        service_id: 'svc-other',
+        outcome: 'failed',
+        note: expect.stringContaining('could not re-read the service'),
+      }),
+    ]);
+  });
+
   it('acts on one connection only when asked about one endpoint (webhook): no whitelist or service action', async () => {
     const t = setup();
     const services = await collect(t.fake.client.listServices());
