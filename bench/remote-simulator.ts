@@ -6,7 +6,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { planService } from '../lib/policy/evaluate';
+import { needsAcceptedConnections, planService } from '../lib/policy/evaluate';
 import { Policy } from '../lib/policy/schema';
 import { FaultOptions, GenerateStateOptions, SimulatorState } from '../lib/simulator';
 
@@ -36,9 +36,13 @@ export async function startRemoteSimulator(options: {
 }
 
 /**
- * The fewest requests a sweep of `state` can make: one list page of services per 1000, per
- * service one page of pending connections and one of whitelist records (each fits a page), one
- * call per accept/reject, one whitelist call per service and direction that has records to change.
+ * The fewest requests a sweep of `state` can make with the engine's safety rails: one list page
+ * of services per 1000; per service one page of pending connections and one of whitelist records
+ * (each fits a page), and one page of its accepted connections when a pending connection counts
+ * against a max_connections or a whitelist removal must be counted against the cap; one call per
+ * accept/reject, plus one read by id before each reject of a pending connection (a person may
+ * have accepted it since the listing); one whitelist call per service and direction that has
+ * records to change.
  */
 export function minimumRequests(
   policy: Policy,
@@ -47,12 +51,23 @@ export function minimumRequests(
 ): { minimum: number; connectionActions: number; whitelistBatches: number } {
   let connectionActions = 0;
   let whitelistBatches = 0;
+  let rejectReads = 0;
+  let acceptedReads = 0;
   for (const s of state.services) {
     const plan = planService(policy, s, s.connections, s.permissions, now, 'sweep');
     connectionActions += plan.actions.filter((a) => a.type.startsWith('connection.')).length;
+    rejectReads += plan.actions.filter((a) => a.type === 'connection.reject').length;
     whitelistBatches += new Set(plan.actions.filter((a) => a.type.startsWith('whitelist.')).map((a) => a.type)).size;
+    const pending = s.connections.filter((c) => c.status === 'pendingAcceptance');
+    if (needsAcceptedConnections(policy, s, pending, now) || plan.actions.some((a) => a.type === 'whitelist.remove'))
+      acceptedReads++;
   }
   const minimum =
-    Math.ceil(state.services.length / 1000) + state.services.length * 2 + connectionActions + whitelistBatches;
+    Math.ceil(state.services.length / 1000) +
+    state.services.length * 2 +
+    acceptedReads +
+    connectionActions +
+    rejectReads +
+    whitelistBatches;
   return { minimum, connectionActions, whitelistBatches };
 }
