@@ -1,9 +1,8 @@
-import { createServer, IncomingHttpHeaders, request, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { forward, listen } from '../../support/http-server';
 
 /**
- * A VPCEP that misbehaves, in front of the simulator: a server on 127.0.0.1 (port 0) that
- * forwards each request to the simulator unchanged unless the test's `tamper` answers it (the
+ * A VPCEP that misbehaves, in front of the simulator: a test server on 127.0.0.1
+ * (test/support/http-server.ts) that forwards each request to the simulator unchanged unless the test's `tamper` answers it (the
  * API refusing a request, or answering what no honest VPCEP would), and records every request.
  */
 export interface ProxiedRequest {
@@ -36,61 +35,21 @@ export interface TamperingProxy {
 
 /** Starts a proxy to `upstream` (the simulator's base URL); stop it with `close()`. */
 export async function startTamperingProxy(upstream: string, tamper: Tamper): Promise<TamperingProxy> {
-  const target = new URL(upstream);
   const seen: ProxiedRequest[] = [];
-  const send = (method: string, url: string, headers: IncomingHttpHeaders, raw: Buffer) =>
-    new Promise<ProxyAnswer>((resolve, reject) => {
-      const req = request(
-        { host: target.hostname, port: target.port, method, path: url, headers: { ...headers, host: target.host } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 502, body: text === '' ? undefined : (JSON.parse(text) as unknown) });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(raw);
-    });
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const url = new URL(req.url ?? '/', 'http://proxy');
-      const seenRequest: ProxiedRequest = {
-        method: req.method ?? 'GET',
-        path: url.pathname,
-        query: url.searchParams,
-        body: raw.length === 0 ? undefined : (JSON.parse(raw.toString('utf8')) as unknown),
-      };
-      seen.push(seenRequest);
-      const forward = () => send(seenRequest.method, req.url ?? '/', req.headers, raw);
-      tamper(seenRequest, forward)
-        .then((answer) => answer ?? forward())
-        .then(
-          (answer) => {
-            res.writeHead(answer.status, { 'Content-Type': 'application/json' });
-            res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
-          },
-          (err: unknown) => {
-            res.writeHead(502, { 'Content-Type': 'application/json' });
-            res.end(JSON.stringify({ error_code: 'PROXY', error_msg: String(err) }));
-          },
-        );
-    });
+  const parse = (text: string) => (text === '' ? undefined : (JSON.parse(text) as unknown));
+  const server = await listen(async (req) => {
+    const proxied: ProxiedRequest = { method: req.method, path: req.path, query: req.query, body: parse(req.body) };
+    seen.push(proxied);
+    const pass = async (): Promise<ProxyAnswer> => {
+      const answer = await forward(req, upstream);
+      return { status: answer.status ?? 200, body: parse(answer.body as string) };
+    };
+    try {
+      const answer = (await tamper(proxied, pass)) ?? (await pass());
+      return { status: answer.status, body: answer.body === undefined ? '' : answer.body };
+    } catch (err) {
+      return { status: 502, body: { error_code: 'PROXY', error_msg: String(err) } };
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: server.url, seen, close: server.close };
 }
