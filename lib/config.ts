@@ -317,12 +317,15 @@ function resolveLimits(parsed: Env, overrides: CliOverrides, problems: string[])
   return { ...(maxRate !== undefined && { maxRate }), timeoutMs };
 }
 
+/** A decimal number as people write it: digits with at most one point (`40`, `2.5`, `.5`); no sign, no exponent. */
+export const DECIMAL_PATTERN = /^(\d+(\.\d*)?|\.\d+)$/;
+
 /** What --max-rate and VPCEP_MAX_RATE take. */
 export const RATE_EXPECTED = 'a rate: requests per second, a number above 0 and at most 100000 (e.g. 40)';
 
 /** A rate (--max-rate, VPCEP_MAX_RATE) in requests a second: a decimal number above 0, at most 100,000. */
 export function readRate(text: string): number | undefined {
-  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(text.trim()) ? Number(text) : NaN;
+  const n = DECIMAL_PATTERN.test(text.trim()) ? Number(text) : NaN;
   return n > 0 && n <= 100_000 ? n : undefined;
 }
 

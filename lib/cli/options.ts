@@ -5,6 +5,7 @@
  */
 import { Option } from 'commander';
 
+import { DECIMAL_PATTERN } from '../config';
 import { UsageError } from '../errors';
 
 /** A value parser for commander: `read` returns undefined for a value that is not `expected`. */
@@ -55,7 +56,7 @@ export function integer(option: string): (text: string) => number {
 
 /** A decimal number (digits, at most one point), from `min` to `max`. */
 export function decimal(option: string, expected: string, range: NumberRange): (text: string) => number {
-  return numberOption(option, expected, /^(\d+\.?\d*|\.\d+)$/, range);
+  return numberOption(option, expected, DECIMAL_PATTERN, range);
 }
 
 /** The bounds of a number option, both included. */

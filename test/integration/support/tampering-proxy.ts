@@ -2,8 +2,9 @@ import { forward, listen } from '../../support/http-server';
 
 /**
  * A VPCEP that misbehaves, in front of the simulator: a test server on 127.0.0.1
- * (test/support/http-server.ts) that forwards each request to the simulator unchanged unless the test's `tamper` answers it (the
- * API refusing a request, or answering what no honest VPCEP would), and records every request.
+ * (test/support/http-server.ts) that forwards each request to the simulator unchanged unless
+ * the test's `tamper` answers it (the API refusing a request, or answering what no honest VPCEP
+ * would), and records every request.
  */
 export interface ProxiedRequest {
   method: string;
