@@ -32,13 +32,12 @@ export function createAnnotator(runId: string): Annotator {
     async annotate(deps, serviceId, results, read) {
       const connections = describedConnections(results, read, runId);
       if (connections.length === 0) return;
-      if (offered !== undefined) {
-        if (await offered) await describe(deps, serviceId, connections);
-        return;
+      if (offered === undefined) {
+        offered = describe(deps, serviceId, connections);
+        await offered;
+      } else if (await offered) {
+        await describe(deps, serviceId, connections);
       }
-      let answered!: (offered: boolean) => void;
-      offered = new Promise((resolve) => (answered = resolve));
-      answered(await describe(deps, serviceId, connections));
     },
   };
 }
